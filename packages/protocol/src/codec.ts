@@ -1,0 +1,79 @@
+import * as v from 'valibot';
+import type { ErrorCode } from './errors.js';
+import { clientSchemas, type ClientMessage } from './schemas/client.js';
+import { resultSchemas, serverSchemas, type ServerMessage } from './schemas/server.js';
+
+export type Result<T, E> = { ok: true; value: T } | { ok: false; error: E };
+
+export interface DecodeError {
+  code: Extract<ErrorCode, 'MALFORMED_FRAME' | 'UNKNOWN_TYPE' | 'INVALID_PARAMETER'>;
+  message: string;
+  /** The request id, when the frame had a usable one, so the error reply can be correlated. */
+  id: number | null;
+  /** The frame type, when it had one. */
+  type: string | null;
+}
+
+type SchemaMap = Record<string, v.GenericSchema>;
+
+function issuePath(issue: v.BaseIssue<unknown>): string {
+  const keys = issue.path?.map((item) => String(item.key)) ?? [];
+  return keys.length > 0 ? keys.join('.') : '(frame)';
+}
+
+function decodeWith<T>(schemas: SchemaMap, raw: string): Result<T, DecodeError> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return { ok: false, error: { code: 'MALFORMED_FRAME', message: 'Frame is not valid JSON.', id: null, type: null } };
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return { ok: false, error: { code: 'MALFORMED_FRAME', message: 'Frame must be a JSON object.', id: null, type: null } };
+  }
+  const record = parsed as Record<string, unknown>;
+  const rawId = record['id'];
+  const id = typeof rawId === 'number' && Number.isSafeInteger(rawId) && rawId >= 0 ? rawId : null;
+  const type = record['type'];
+  if (typeof type !== 'string') {
+    return { ok: false, error: { code: 'MALFORMED_FRAME', message: 'Frame must have a string "type".', id, type: null } };
+  }
+  const schema = Object.hasOwn(schemas, type) ? schemas[type] : undefined;
+  if (!schema) {
+    return { ok: false, error: { code: 'UNKNOWN_TYPE', message: `Unknown frame type "${type.slice(0, 64)}".`, id, type: null } };
+  }
+  const result = v.safeParse(schema, parsed);
+  if (!result.success) {
+    const issue = result.issues[0];
+    return {
+      ok: false,
+      error: { code: 'INVALID_PARAMETER', message: `"${issuePath(issue)}": ${issue.message}`, id, type },
+    };
+  }
+  return { ok: true, value: result.output as T };
+}
+
+/** Decodes a client frame. Never throws. */
+export function decodeClientMessage(raw: string): Result<ClientMessage, DecodeError> {
+  return decodeWith<ClientMessage>(clientSchemas, raw);
+}
+
+/** Decodes a server frame. Never throws. */
+export function decodeServerMessage(raw: string): Result<ServerMessage, DecodeError> {
+  return decodeWith<ServerMessage>(serverSchemas, raw);
+}
+
+export function encode(message: ClientMessage | ServerMessage): string {
+  return JSON.stringify(message);
+}
+
+/** Validates an ack's `result` against the shape expected for the request type. */
+export function parseResult<T extends keyof typeof resultSchemas>(
+  type: T,
+  result: unknown,
+): Result<v.InferOutput<(typeof resultSchemas)[T]>, string> {
+  const parsed = v.safeParse(resultSchemas[type], result);
+  if (parsed.success) return { ok: true, value: parsed.output };
+  const issue = parsed.issues[0];
+  return { ok: false, error: `"${issuePath(issue)}": ${issue.message}` };
+}

@@ -1,0 +1,18 @@
+export * from './errors.js';
+export * from './switchboard-error.js';
+export * from './emitter.js';
+export * from './limits.js';
+export * from './codec.js';
+export * from './schemas/client.js';
+export * from './schemas/server.js';
+export {
+  rtcSignal as rtcSignalSchema,
+  iceServer as iceServerSchema,
+  notification as notificationSchema,
+} from './schemas/common.js';
+export const SUBPROTOCOL = 'switchboard.v1';
+/** Browsers cannot set headers on a WebSocket, so the token rides in a second subprotocol: `bearer.<jwt>`. */
+export const TOKEN_SUBPROTOCOL_PREFIX = 'bearer.';
+export const REALTIME_PATH = '/v1/realtime';
+export const GUEST_PATH = '/v1/guest';
+export const ICE_PATH = '/v1/ice';

@@ -1,0 +1,55 @@
+import * as v from 'valibot';
+import { PAGE_LIMIT_MAX } from '../limits.js';
+import {
+  callId, cid, groupName, jsonValue, listCondition, notification, recipient, requestId, rtcSignal, userId,
+} from './common.js';
+
+const pageOptions = {
+  limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(PAGE_LIMIT_MAX))),
+  startKey: v.optional(v.pipe(v.string(), v.maxLength(512))),
+  ascending: v.optional(v.boolean()),
+};
+
+/** Client → server frames, one schema per `type`. */
+export const clientSchemas = {
+  /** Join a group (replacing the current one); `group: null` leaves. Acked with `{group}`. */
+  join: v.object({ type: v.literal('join'), id: requestId, group: v.nullable(groupName) }),
+  /**
+   * `to` equal to the joined group broadcasts; `cid:…` targets one connection;
+   * anything else is a user_id. Acked with `{delivered}`.
+   */
+  post: v.object({
+    type: v.literal('post'),
+    id: requestId,
+    to: recipient,
+    message: jsonValue,
+    notification: v.optional(notification),
+  }),
+  list_users: v.object({
+    type: v.literal('list_users'),
+    id: requestId,
+    group: v.optional(groupName),
+    user_id: v.optional(userId),
+    ...pageOptions,
+  }),
+  list_groups: v.object({
+    type: v.literal('list_groups'),
+    id: requestId,
+    searchFor: v.picklist(['group', 'number_of_users']),
+    value: v.union([v.pipe(v.string(), v.maxLength(256)), v.number()]),
+    condition: v.optional(listCondition),
+    range: v.optional(v.union([v.pipe(v.string(), v.maxLength(256)), v.number()])),
+    ...pageOptions,
+  }),
+  /** Application heartbeat; the server answers `pong` with the same `ts`. */
+  ping: v.object({ type: v.literal('ping'), ts: v.optional(v.number()) }),
+  /** Call signaling to one connection. With an `id` the server acks (`{delivered: 1}`) or errors. */
+  rtc: v.object({ type: v.literal('rtc'), id: v.optional(requestId), to: cid, call: callId, signal: rtcSignal }),
+  /** Ask for fresh ICE servers (TURN credentials); acked with `{iceServers, expiresAt}`. */
+  ice: v.object({ type: v.literal('ice'), id: requestId }),
+} as const;
+
+export type ClientMessageType = keyof typeof clientSchemas;
+export type ClientMessageOf<T extends ClientMessageType> = v.InferOutput<(typeof clientSchemas)[T]>;
+export type ClientMessage = { [T in ClientMessageType]: ClientMessageOf<T> }[ClientMessageType];
+export type RequestMessage = Extract<ClientMessage, { id: number }>;

@@ -1,0 +1,70 @@
+import * as v from 'valibot';
+import { CALL_ID_MAX, CANDIDATE_MAX, DISPLAY_NAME_MAX, RECIPIENT_MAX, SDP_MAX, USER_ID_MAX } from '../limits.js';
+
+export const requestId = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER));
+export const userId = v.pipe(v.string(), v.minLength(1), v.maxLength(USER_ID_MAX));
+export const displayName = v.pipe(v.string(), v.maxLength(DISPLAY_NAME_MAX));
+export const cid = v.pipe(v.string(), v.startsWith('cid:'), v.minLength(5), v.maxLength(RECIPIENT_MAX));
+export const recipient = v.pipe(v.string(), v.minLength(1), v.maxLength(RECIPIENT_MAX));
+/** Group names are checked for charset by the server handler so the error can say exactly what is wrong. */
+export const groupName = v.pipe(v.string(), v.maxLength(RECIPIENT_MAX));
+export const callId = v.pipe(v.string(), v.minLength(1), v.maxLength(CALL_ID_MAX), v.regex(/^[A-Za-z0-9_-]+$/));
+
+/** Any JSON value except `undefined` (which JSON cannot carry): falsy values are real payloads. */
+export const jsonValue = v.pipe(
+  v.unknown(),
+  v.check((value) => value !== undefined, 'A value is required (any JSON value; use null for none).'),
+);
+
+export const user = v.object({ user_id: userId, name: v.nullable(displayName) });
+
+export const iceServer = v.object({
+  urls: v.union([v.string(), v.array(v.string())]),
+  username: v.optional(v.string()),
+  credential: v.optional(v.string()),
+});
+
+export const sessionDescription = v.object({
+  type: v.picklist(['offer', 'answer', 'pranswer', 'rollback']),
+  sdp: v.optional(v.pipe(v.string(), v.maxLength(SDP_MAX))),
+});
+
+export const iceCandidate = v.object({
+  candidate: v.pipe(v.string(), v.maxLength(CANDIDATE_MAX)),
+  sdpMid: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(64)))),
+  sdpMLineIndex: v.optional(v.nullable(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1024)))),
+  usernameFragment: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(256)))),
+});
+
+export const mediaKinds = v.object({ audio: v.boolean(), video: v.boolean() });
+
+/**
+ * Call signals. The server relays them between two connections without reading
+ * SDP; it only tracks `invite`/`accept`/`reject`/`hangup` to know which calls ring.
+ * `candidate: null` is end-of-candidates.
+ */
+export const rtcSignal = v.variant('kind', [
+  v.object({
+    kind: v.literal('invite'),
+    media: v.optional(mediaKinds),
+    channels: v.optional(v.pipe(v.array(v.pipe(v.string(), v.maxLength(64))), v.maxLength(64))),
+  }),
+  v.object({ kind: v.literal('accept') }),
+  v.object({ kind: v.literal('reject'), reason: v.picklist(['rejected', 'busy']) }),
+  v.object({
+    kind: v.literal('hangup'),
+    reason: v.optional(v.picklist(['hangup', 'cancelled', 'timeout', 'peer_gone', 'ice_failed', 'error'])),
+  }),
+  v.object({ kind: v.literal('description'), description: sessionDescription }),
+  v.object({ kind: v.literal('candidate'), candidate: v.nullable(iceCandidate) }),
+]);
+
+export const noticeCode = v.picklist(['USER_JOINED', 'USER_LEFT', 'USER_DISCONNECTED']);
+
+export const notification = v.object({
+  title: v.string(),
+  body: v.string(),
+  config: v.optional(v.object({ always: v.optional(v.boolean()) })),
+});
+
+export const listCondition = v.picklist(['>', '>=', '=', '<', '<=', '!=', 'gt', 'gte', 'eq', 'lt', 'lte', 'ne']);

@@ -1,0 +1,104 @@
+import * as v from 'valibot';
+import { ERROR_CODES, type ErrorCode } from '../errors.js';
+import {
+  callId, cid, groupName, iceServer, jsonValue, noticeCode, requestId, rtcSignal, user, userId,
+} from './common.js';
+
+const errorCode = v.custom<ErrorCode>((value) => typeof value === 'string' && Object.hasOwn(ERROR_CODES, value));
+const nullableString = v.nullable(v.string());
+
+export const limitsSchema = v.object({
+  maxFrameBytes: v.number(),
+  messagesPerSecond: v.number(),
+  messageBurst: v.number(),
+  maxConnectionsPerUser: v.number(),
+  maxViolations: v.number(),
+  violationWindowMs: v.number(),
+  heartbeatMs: v.number(),
+  maxNotificationBytes: v.number(),
+});
+
+/** Server → client frames, one schema per `type`. Sender fields are `null` when absent, as in Skapi. */
+export const serverSchemas = {
+  welcome: v.object({
+    type: v.literal('welcome'),
+    cid,
+    user,
+    limits: limitsSchema,
+    iceServers: v.array(iceServer),
+    /** Unix ms after which the TURN credentials in `iceServers` stop working; null when none expire. */
+    iceExpiresAt: v.nullable(v.number()),
+    node: v.string(),
+  }),
+  ack: v.object({ type: v.literal('ack'), id: requestId, result: v.unknown() }),
+  error: v.object({
+    type: v.literal('error'),
+    id: v.nullable(requestId),
+    code: errorCode,
+    message: v.string(),
+  }),
+  message: v.object({
+    type: v.literal('message'),
+    message: jsonValue,
+    sender: userId,
+    sender_cid: cid,
+    sender_rid: groupName,
+  }),
+  private: v.object({
+    type: v.literal('private'),
+    message: jsonValue,
+    sender: userId,
+    sender_cid: cid,
+    sender_rid: v.null(),
+  }),
+  notice: v.object({
+    type: v.literal('notice'),
+    code: noticeCode,
+    message: v.string(),
+    sender: userId,
+    sender_cid: cid,
+    sender_rid: groupName,
+  }),
+  rtc: v.object({
+    type: v.literal('rtc'),
+    call: callId,
+    sender: userId,
+    sender_cid: cid,
+    sender_name: nullableString,
+    signal: rtcSignal,
+  }),
+  ice: v.object({ type: v.literal('ice'), iceServers: v.array(iceServer), iceExpiresAt: v.nullable(v.number()) }),
+  pong: v.object({ type: v.literal('pong'), ts: v.optional(v.number()) }),
+} as const;
+
+export type ServerMessageType = keyof typeof serverSchemas;
+export type ServerMessageOf<T extends ServerMessageType> = v.InferOutput<(typeof serverSchemas)[T]>;
+export type ServerMessage = { [T in ServerMessageType]: ServerMessageOf<T> }[ServerMessageType];
+
+/** Ack results, by request type. */
+export const resultSchemas = {
+  join: v.object({ group: v.nullable(v.string()) }),
+  post: v.object({ delivered: v.number() }),
+  rtc: v.object({ delivered: v.number() }),
+  list_users: v.object({
+    list: v.array(v.object({ user_id: userId, cid })),
+    startKey: v.string(),
+    endOfList: v.boolean(),
+  }),
+  list_groups: v.object({
+    list: v.array(v.object({ group: v.string(), number_of_users: v.number() })),
+    startKey: v.string(),
+    endOfList: v.boolean(),
+  }),
+  ice: v.object({ iceServers: v.array(iceServer), iceExpiresAt: v.nullable(v.number()) }),
+} as const;
+
+export type ResultOf<T extends keyof typeof resultSchemas> = v.InferOutput<(typeof resultSchemas)[T]>;
+export type UsersPage = ResultOf<'list_users'>;
+export type GroupsPage = ResultOf<'list_groups'>;
+export type IceServer = v.InferOutput<typeof iceServer>;
+export type RtcSignal = v.InferOutput<typeof rtcSignal>;
+export type NoticeCode = v.InferOutput<typeof noticeCode>;
+export type UserInfo = v.InferOutput<typeof user>;
+export type WireLimits = v.InferOutput<typeof limitsSchema>;
+export { callId as callIdSchema };
