@@ -30,11 +30,11 @@ export const PAGE_LIMIT_MAX = 1000;
 export const PAGE_LIMIT_DEFAULT = 100;
 
 /**
- * Group names: 1–64 characters; letters and digits of any script, space inside
- * the name, and `_ - . @ # + ~ !`. `cid:` is reserved for connection ids, so a
+ * Group names: 1–64 characters; letters (with their combining marks) and digits of any
+ * script, space inside the name, and `_ - . @ # + ~ ! :`. `cid:` is reserved for connection ids, so a
  * group can never be mistaken for one.
  */
-export const GROUP_NAME_PATTERN = /^(?! )[\p{L}\p{N} _\-.@#+~!:]{1,64}(?<! )$/u;
+export const GROUP_NAME_PATTERN = /^(?! )[\p{L}\p{M}\p{N} _\-.@#+~!:]{1,64}(?<! )$/u;
 
 export function groupNameProblem(name: string): string | null {
   if (name.length === 0) return 'Group name must not be empty.';

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { PAGE_LIMIT_MAX } from '../limits.js';
 import {
-  callId, cid, groupName, jsonValue, listCondition, notification, recipient, requestId, rtcSignal, userId,
+  callId, cid, finiteNumber, groupName, jsonValue, listCondition, notification, recipient, requestId, rtcSignal, userId,
 } from './common.js';
 
 const pageOptions = {
@@ -36,16 +36,16 @@ export const clientSchemas = {
     type: v.literal('list_groups'),
     id: requestId,
     searchFor: v.picklist(['group', 'number_of_users']),
-    value: v.union([v.pipe(v.string(), v.maxLength(256)), v.number()]),
+    value: v.union([v.pipe(v.string(), v.maxLength(256)), finiteNumber]),
     condition: v.optional(listCondition),
-    range: v.optional(v.union([v.pipe(v.string(), v.maxLength(256)), v.number()])),
+    range: v.optional(v.union([v.pipe(v.string(), v.maxLength(256)), finiteNumber])),
     ...pageOptions,
   }),
   /** Application heartbeat; the server answers `pong` with the same `ts`. */
-  ping: v.object({ type: v.literal('ping'), ts: v.optional(v.number()) }),
+  ping: v.object({ type: v.literal('ping'), ts: v.optional(finiteNumber) }),
   /** Call signaling to one connection. With an `id` the server acks (`{delivered: 1}`) or errors. */
   rtc: v.object({ type: v.literal('rtc'), id: v.optional(requestId), to: cid, call: callId, signal: rtcSignal }),
-  /** Ask for fresh ICE servers (TURN credentials); acked with `{iceServers, expiresAt}`. */
+  /** Ask for fresh ICE servers (TURN credentials); acked with `{iceServers, iceExpiresAt}`. */
   ice: v.object({ type: v.literal('ice'), id: requestId }),
 } as const;
 

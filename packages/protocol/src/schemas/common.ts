@@ -1,6 +1,8 @@
 import * as v from 'valibot';
 import { CALL_ID_MAX, CANDIDATE_MAX, DISPLAY_NAME_MAX, RECIPIENT_MAX, SDP_MAX, USER_ID_MAX } from '../limits.js';
 
+/** JSON numbers only: JSON.parse turns 1e400 into Infinity, which JSON.stringify would send on as null. */
+export const finiteNumber = v.pipe(v.number(), v.finite());
 export const requestId = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER));
 export const userId = v.pipe(v.string(), v.minLength(1), v.maxLength(USER_ID_MAX));
 export const displayName = v.pipe(v.string(), v.maxLength(DISPLAY_NAME_MAX));

@@ -1,21 +1,21 @@
 import * as v from 'valibot';
 import { ERROR_CODES, type ErrorCode } from '../errors.js';
 import {
-  callId, cid, groupName, iceServer, jsonValue, noticeCode, requestId, rtcSignal, user, userId,
+  callId, cid, finiteNumber, groupName, iceServer, jsonValue, noticeCode, requestId, rtcSignal, user, userId,
 } from './common.js';
 
 const errorCode = v.custom<ErrorCode>((value) => typeof value === 'string' && Object.hasOwn(ERROR_CODES, value));
 const nullableString = v.nullable(v.string());
 
 export const limitsSchema = v.object({
-  maxFrameBytes: v.number(),
-  messagesPerSecond: v.number(),
-  messageBurst: v.number(),
-  maxConnectionsPerUser: v.number(),
-  maxViolations: v.number(),
-  violationWindowMs: v.number(),
-  heartbeatMs: v.number(),
-  maxNotificationBytes: v.number(),
+  maxFrameBytes: finiteNumber,
+  messagesPerSecond: finiteNumber,
+  messageBurst: finiteNumber,
+  maxConnectionsPerUser: finiteNumber,
+  maxViolations: finiteNumber,
+  violationWindowMs: finiteNumber,
+  heartbeatMs: finiteNumber,
+  maxNotificationBytes: finiteNumber,
 });
 
 /** Server → client frames, one schema per `type`. Sender fields are `null` when absent, as in Skapi. */
@@ -27,7 +27,7 @@ export const serverSchemas = {
     limits: limitsSchema,
     iceServers: v.array(iceServer),
     /** Unix ms after which the TURN credentials in `iceServers` stop working; null when none expire. */
-    iceExpiresAt: v.nullable(v.number()),
+    iceExpiresAt: v.nullable(finiteNumber),
     node: v.string(),
   }),
   ack: v.object({ type: v.literal('ack'), id: requestId, result: v.unknown() }),
@@ -67,8 +67,8 @@ export const serverSchemas = {
     sender_name: nullableString,
     signal: rtcSignal,
   }),
-  ice: v.object({ type: v.literal('ice'), iceServers: v.array(iceServer), iceExpiresAt: v.nullable(v.number()) }),
-  pong: v.object({ type: v.literal('pong'), ts: v.optional(v.number()) }),
+  ice: v.object({ type: v.literal('ice'), iceServers: v.array(iceServer), iceExpiresAt: v.nullable(finiteNumber) }),
+  pong: v.object({ type: v.literal('pong'), ts: v.optional(finiteNumber) }),
 } as const;
 
 export type ServerMessageType = keyof typeof serverSchemas;
@@ -78,19 +78,19 @@ export type ServerMessage = { [T in ServerMessageType]: ServerMessageOf<T> }[Ser
 /** Ack results, by request type. */
 export const resultSchemas = {
   join: v.object({ group: v.nullable(v.string()) }),
-  post: v.object({ delivered: v.number() }),
-  rtc: v.object({ delivered: v.number() }),
+  post: v.object({ delivered: finiteNumber }),
+  rtc: v.object({ delivered: finiteNumber }),
   list_users: v.object({
     list: v.array(v.object({ user_id: userId, cid })),
     startKey: v.string(),
     endOfList: v.boolean(),
   }),
   list_groups: v.object({
-    list: v.array(v.object({ group: v.string(), number_of_users: v.number() })),
+    list: v.array(v.object({ group: v.string(), number_of_users: finiteNumber })),
     startKey: v.string(),
     endOfList: v.boolean(),
   }),
-  ice: v.object({ iceServers: v.array(iceServer), iceExpiresAt: v.nullable(v.number()) }),
+  ice: v.object({ iceServers: v.array(iceServer), iceExpiresAt: v.nullable(finiteNumber) }),
 } as const;
 
 export type ResultOf<T extends keyof typeof resultSchemas> = v.InferOutput<(typeof resultSchemas)[T]>;
