@@ -23,7 +23,7 @@ export interface SwitchboardOptions {
   iceDisconnectGraceMs?: number;
   /** Calls: ICE restarts tried before the call ends with RTC_ICE_FAILED (default 3). */
   maxIceRestarts?: number;
-  /** Allow calls from connections that share no group with us (server must allow it too). */
+  /** Replace parts of the platform the entry point chose (e.g. a custom WebSocket or fetch). */
   platform?: Partial<Platform>;
 }
 
@@ -37,6 +37,11 @@ export interface Platform {
   isSecureContext: () => boolean;
   /** A name for errors such as NOT_SUPPORTED: 'browser' or 'node'. */
   kind: 'browser' | 'node';
+  /**
+   * Where the platform can see it (Node's `ws`), the HTTP answer to a failed upgrade.
+   * Browsers cannot, so the SDK asks `GET /v1/session` instead.
+   */
+  upgradeFailure?: (socket: WebSocket) => { status: number; body: string } | undefined;
 }
 
 // ---------------------------------------------------------------- realtime events
@@ -52,7 +57,7 @@ export type RealtimeEvent =
   | { type: 'success'; message: string }
   | { type: 'close'; message: string }
   | { type: 'reconnect'; message: string; attempt: number; delayMs: number }
-  | ({ type: 'error'; message: string; error?: SwitchboardError } & Partial<SenderFields>)
+  | ({ type: 'error'; message: string; error?: SwitchboardError; closeCode?: number } & Partial<SenderFields>)
   | ({ type: 'message'; message: unknown } & SenderFields)
   | ({ type: 'private'; message: unknown } & SenderFields)
   | ({ type: 'notice'; message: string } & SenderFields)

@@ -1,0 +1,44 @@
+import type { IncomingMessage } from 'node:http';
+import WebSocket from 'ws';
+import type { Platform } from '../types.js';
+
+const MAX_BODY = 64 * 1024;
+const failures = new WeakMap<object, { status: number; body: string }>();
+
+/**
+ * `ws` with the browser constructor signature. A refused upgrade is kept
+ * (status and body) so the SDK can say why, then the socket is dropped.
+ */
+class NodeWebSocket extends WebSocket {
+  constructor(url: string, protocols?: string | string[]) {
+    super(url, protocols);
+    this.on('unexpected-response', (_request, response: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const done = () => {
+        failures.set(this, { status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+        this.terminate();
+      };
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size <= MAX_BODY) chunks.push(chunk);
+      });
+      response.on('end', done);
+      response.on('error', done);
+      response.on('aborted', done);
+    });
+  }
+}
+
+export function nodePlatform(): Platform {
+  return {
+    WebSocket: NodeWebSocket as unknown as Platform['WebSocket'],
+    fetch: (input, init) => globalThis.fetch(input, init),
+    // node-datachannel is wired here by the Node peer work; until then calls need a browser.
+    RTCPeerConnection: undefined,
+    getUserMedia: undefined,
+    isSecureContext: () => true,
+    kind: 'node',
+    upgradeFailure: (socket) => failures.get(socket),
+  };
+}

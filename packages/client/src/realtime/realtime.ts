@@ -1,0 +1,228 @@
+import { SwitchboardError, parseResult, type ServerMessageOf, type UserInfo } from '@switchboard/protocol';
+import type { PushFrame, Session } from '../session/session.js';
+import type { RealtimeCallback, RealtimeEvent } from '../types.js';
+import { fromForm } from './forms.js';
+import { TEXT } from './messages.js';
+import * as validate from './validate.js';
+
+export interface RealtimeHooks {
+  /** Hang up every call (CallLayer.closeRTC({close_all:true})); resolves when the hangups were acked. */
+  closeCalls(): Promise<void>;
+  /** An inbound `rtc` frame for the call layer. */
+  handleRtc(frame: ServerMessageOf<'rtc'>): void;
+}
+
+export interface Connected {
+  cid: string;
+  user: UserInfo;
+}
+
+/**
+ * Skapi's realtime functions over a Session: connect/close, the one joined
+ * group (re-joined after every reconnect), posts, and the app callback with
+ * Skapi's event types, messages and fields.
+ */
+export class Realtime {
+  private callback: RealtimeCallback | null = null;
+  private connecting: Promise<Connected> | null = null;
+  private closing: Promise<void> | null = null;
+  /** The group the server confirmed for the current connection. */
+  private joined: string | null = null;
+  /** The group the app asked for last (re-joined after a reconnect). */
+  private wanted: string | null = null;
+
+  constructor(
+    private readonly session: Session,
+    private readonly hooks: RealtimeHooks,
+  ) {
+    const events = session.events;
+    events.on('welcome', () => this.emit({ type: 'success', message: TEXT.connected }));
+    events.on('connectionError', ({ error }) =>
+      this.emit({ type: 'error', message: TEXT.connectionError, ...(error ? { error } : {}) }),
+    );
+    events.on('unexpectedClose', ({ code }) => {
+      this.joined = null;
+      this.emit({ type: 'error', message: TEXT.unexpectedClose, closeCode: code });
+    });
+    events.on('reconnecting', ({ attempt, delayMs }) =>
+      this.emit({ type: 'reconnect', message: TEXT.reconnecting(attempt), attempt, delayMs }),
+    );
+    events.on('gaveUp', () => {
+      this.reset();
+      this.emit({ type: 'error', message: TEXT.maxAttempts });
+    });
+    events.on('fatal', ({ error, closeCode }) => {
+      this.reset();
+      this.emit({ type: 'error', message: error.message, error, ...(closeCode === undefined ? {} : { closeCode }) });
+    });
+    events.on('closed', () => this.emit({ type: 'close', message: TEXT.closed }));
+    events.on('push', (frame) => this.handlePush(frame));
+  }
+
+  /** The group this connection is in, as the server confirmed it. */
+  get group(): string | null {
+    return this.joined;
+  }
+
+  connectRealtime(cb: RealtimeCallback): Promise<Connected> {
+    if (typeof cb !== 'function') return Promise.reject(SwitchboardError.invalidRequest(TEXT.callbackNotFunction));
+    this.callback = cb; // The latest callback wins (re-mounted components pass a fresh one).
+    if (this.connecting) return this.connecting;
+    const pending = (async (): Promise<Connected> => {
+      if (this.closing) await this.closing;
+      const welcome = await this.session.start();
+      return { cid: welcome.cid, user: welcome.user };
+    })();
+    this.connecting = pending;
+    pending.catch(() => {
+      if (this.connecting === pending) this.connecting = null;
+    });
+    return pending;
+  }
+
+  closeRealtime(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.connecting = null;
+    const state = this.session.state;
+    if (state === 'idle' || state === 'closed') return Promise.resolve();
+    const closing = (async () => {
+      if (state === 'open') {
+        // Leave and hang up first, and wait for the acks: frames sent after close() would be lost (Skapi bug §6.3).
+        const tasks: Promise<unknown>[] = [this.hooks.closeCalls().catch(() => undefined)];
+        if (this.joined !== null || this.wanted !== null) {
+          tasks.push(this.session.request({ type: 'join', group: null }).catch(() => undefined));
+        }
+        await Promise.all(tasks);
+      }
+      this.joined = null;
+      this.wanted = null;
+      await this.session.close();
+    })();
+    this.closing = closing.finally(() => {
+      this.closing = null;
+    });
+    return this.closing;
+  }
+
+  async joinRealtime(params: { group?: string | null } | undefined): Promise<{ type: 'success'; message: string }> {
+    const group = validate.joinGroup(fromForm(params, { nullIfEmpty: true }));
+    this.requireConnection();
+    if (group === null && this.wanted === null && this.joined === null) return { type: 'success', message: TEXT.left };
+    const previous = this.wanted;
+    this.wanted = group;
+    try {
+      await this.join(group);
+    } catch (error) {
+      if (this.wanted === group) this.wanted = previous;
+      throw error;
+    }
+    return { type: 'success', message: group === null ? TEXT.left : TEXT.joined(group) };
+  }
+
+  async postRealtime(
+    message: unknown,
+    recipient: string,
+    notification?: { title: string; body: string; config?: { always?: boolean } },
+  ): Promise<{ type: 'success'; message: string; delivered: number }> {
+    this.requireConnection();
+    const to = validate.recipient(recipient);
+    const payload = validate.jsonMessage(fromForm(message));
+    const limits = this.session.limits;
+    const note = validate.notification(notification, limits.maxNotificationBytes);
+    const frame = { type: 'post' as const, to, message: payload, ...(note ? { notification: note } : {}) };
+    const size = validate.byteLength(JSON.stringify({ ...frame, id: Number.MAX_SAFE_INTEGER }));
+    if (size > limits.maxFrameBytes) {
+      throw new SwitchboardError(
+        'PAYLOAD_TOO_LARGE',
+        `The message is ${size} bytes as a frame; the server accepts at most ${limits.maxFrameBytes}.`,
+      );
+    }
+    const result = parseResult('post', await this.session.request(frame));
+    if (!result.ok) throw new SwitchboardError('INTERNAL', `Unexpected answer to post: ${result.error}`);
+    return { type: 'success', message: TEXT.messageSent, delivered: result.value.delivered };
+  }
+
+  /** After every welcome: re-join the group the app was in. */
+  async resync(reconnect: boolean): Promise<void> {
+    const group = this.wanted;
+    if (!reconnect || group === null) return;
+    try {
+      await this.join(group, true);
+    } catch (error) {
+      if (this.wanted === group) this.wanted = null;
+      const failure = error instanceof SwitchboardError ? error : new SwitchboardError('INTERNAL', String(error));
+      this.emit({ type: 'error', message: `Could not re-join "${group}": ${failure.message}`, error: failure });
+    }
+  }
+
+  /** Throws Skapi's INVALID_REQUEST when connectRealtime() was not called (or the connection was closed). */
+  requireConnection(): void {
+    const state = this.session.state;
+    if (state === 'idle' || state === 'closed' || this.closing) throw SwitchboardError.invalidRequest(TEXT.noConnection);
+  }
+
+  /** Delivers an event to the app; an app callback that throws does not break the SDK. */
+  emit(event: RealtimeEvent): void {
+    const callback = this.callback;
+    if (!callback) return;
+    try {
+      callback(event);
+    } catch (error) {
+      console.error('Switchboard: the realtime callback threw', error);
+    }
+  }
+
+  private async join(group: string | null, priority = false): Promise<void> {
+    const result = parseResult('join', await this.session.request({ type: 'join', group }, priority));
+    if (!result.ok) throw new SwitchboardError('INTERNAL', `Unexpected answer to join: ${result.error}`);
+    this.joined = result.value.group;
+  }
+
+  private reset(): void {
+    this.connecting = null;
+    this.joined = null;
+    this.wanted = null;
+  }
+
+  private handlePush(frame: PushFrame): void {
+    switch (frame.type) {
+      case 'message':
+      case 'private':
+        this.emit({
+          type: frame.type,
+          message: frame.message,
+          sender: frame.sender,
+          sender_cid: frame.sender_cid,
+          sender_rid: frame.sender_rid,
+          code: null,
+        });
+        return;
+      case 'notice':
+        this.emit({
+          type: 'notice',
+          message: frame.message,
+          sender: frame.sender,
+          sender_cid: frame.sender_cid,
+          sender_rid: frame.sender_rid,
+          code: frame.code,
+        });
+        return;
+      case 'error':
+        this.emit({
+          type: 'error',
+          message: frame.message,
+          error: new SwitchboardError(frame.code, frame.message),
+          sender: null,
+          sender_cid: null,
+          sender_rid: null,
+          code: null,
+        });
+        return;
+      case 'rtc':
+        this.hooks.handleRtc(frame);
+        return;
+      case 'ice':
+        return; // The session keeps the list.
+    }
+  }
+}

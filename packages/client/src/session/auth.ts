@@ -1,0 +1,137 @@
+import { GUEST_PATH, SwitchboardError, isErrorCode, type ErrorCode } from '@switchboard/protocol';
+import type { TokenProvider } from '../types.js';
+
+export const SESSION_PATH = '/v1/session';
+/** RFC 6455 subprotocol token characters; the token rides in `bearer.<jwt>`. */
+const SUBPROTOCOL_CHARS = /^[!#$%&'*+\-.0-9A-Z^_`|a-z~]+$/;
+
+export interface Credential {
+  token: string;
+  /** Where it came from: the app (`options.token`) or a guest token this SDK fetched. */
+  source: 'app' | 'guest';
+  /** A guest token fetched just now (a 401 with it is final; with a cached one, fetch again). */
+  fresh: boolean;
+}
+
+/**
+ * Gets the token for each (re)connect: `options.token` (a string, or a function
+ * asked every time so it can refresh) or a guest token from `POST /v1/guest`,
+ * cached until the server refuses it.
+ */
+export class TokenSource {
+  private guestToken: string | null = null;
+
+  constructor(
+    private readonly options: { token: TokenProvider | undefined; name: string | undefined; http: string; fetch: typeof fetch },
+  ) {}
+
+  get usesGuest(): boolean {
+    return this.options.token === undefined;
+  }
+
+  async get(): Promise<Credential> {
+    const provider = this.options.token;
+    if (provider !== undefined) {
+      let token: unknown;
+      try {
+        token = typeof provider === 'function' ? await provider() : provider;
+      } catch (cause) {
+        if (cause instanceof SwitchboardError) throw cause;
+        throw new SwitchboardError('UNAUTHORIZED', `The token provider failed: ${errorText(cause)}`, { cause });
+      }
+      if (typeof token !== 'string' || token.length === 0) {
+        throw new SwitchboardError('UNAUTHORIZED', 'No token: options.token must be a JWT string or a function returning one.');
+      }
+      if (!SUBPROTOCOL_CHARS.test(token)) {
+        throw new SwitchboardError('UNAUTHORIZED', 'The token is not a JWT: it has characters a WebSocket subprotocol cannot carry.');
+      }
+      return { token, source: 'app', fresh: false };
+    }
+    if (this.guestToken !== null) return { token: this.guestToken, source: 'guest', fresh: false };
+    this.guestToken = await this.fetchGuestToken();
+    return { token: this.guestToken, source: 'guest', fresh: true };
+  }
+
+  /** Forget the cached guest token (the server refused it or it expired). */
+  invalidateGuest(): void {
+    this.guestToken = null;
+  }
+
+  private async fetchGuestToken(): Promise<string> {
+    let response: Response;
+    try {
+      response = await this.options.fetch(`${this.options.http}${GUEST_PATH}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(this.options.name === undefined ? {} : { name: this.options.name }),
+      });
+    } catch (cause) {
+      throw new SwitchboardError('SERVER_UNAVAILABLE', `Could not reach ${this.options.http}${GUEST_PATH}: ${errorText(cause)}`, { cause });
+    }
+    const body = await response.text().catch(() => '');
+    if (!response.ok) {
+      const error = httpError(response.status, body, 'Could not get a guest token');
+      throw error ?? new SwitchboardError('SERVER_UNAVAILABLE', `Could not get a guest token (HTTP ${response.status}).`);
+    }
+    const parsed = parseJson(body);
+    const token = parsed?.['token'];
+    if (typeof token !== 'string' || token.length === 0) {
+      throw new SwitchboardError('INTERNAL', `The guest endpoint answered without a token.`);
+    }
+    return token;
+  }
+}
+
+/**
+ * Browsers hide the HTTP status of a refused WebSocket upgrade, so after a
+ * socket fails before opening, ask `GET /v1/session` with the same token why.
+ * Returns the answer, or null when the server could not be reached.
+ */
+export async function probeSession(
+  fetchFn: typeof fetch,
+  http: string,
+  token: string,
+): Promise<{ status: number; body: string } | null> {
+  try {
+    const response = await fetchFn(`${http}${SESSION_PATH}`, { headers: { authorization: `Bearer ${token}` } });
+    return { status: response.status, body: await response.text().catch(() => '') };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The error an HTTP refusal means, or null when it is worth retrying
+ * (5xx, 429, 408, or a success: the socket failed for another reason).
+ */
+export function httpError(status: number, body: string, context: string): SwitchboardError | null {
+  if (status < 400 || status === 408 || status === 429 || status >= 500) return null;
+  const parsed = parseJson(body);
+  const nested = parsed?.['error'];
+  const source = typeof nested === 'object' && nested !== null ? (nested as Record<string, unknown>) : parsed;
+  const rawCode = source?.['code'];
+  const rawMessage = source?.['message'];
+  const fallback: ErrorCode = status === 401 ? 'UNAUTHORIZED' : status === 403 ? 'FORBIDDEN' : 'INVALID_REQUEST';
+  const code: ErrorCode = isErrorCode(rawCode) ? rawCode : fallback;
+  const detail = typeof rawMessage === 'string' && rawMessage.length > 0 ? rawMessage : defaultMessage(code, status);
+  return new SwitchboardError(code, `${context}: ${detail}`, { details: { status } });
+}
+
+function defaultMessage(code: ErrorCode, status: number): string {
+  if (code === 'TOKEN_EXPIRED') return 'the token has expired (HTTP 401).';
+  if (code === 'UNAUTHORIZED') return 'the server rejected the token (HTTP 401).';
+  return `HTTP ${status}.`;
+}
+
+function parseJson(text: string): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function errorText(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
+}

@@ -1,0 +1,335 @@
+import {
+  DEFAULT_LIMITS, Emitter, SUBPROTOCOL, SwitchboardError, TOKEN_SUBPROTOCOL_PREFIX, decodeServerMessage, parseResult,
+  type IceServer, type ServerMessage, type ServerMessageOf, type WireLimits,
+} from '@switchboard/protocol';
+import { Backoff, type BackoffPolicy } from '../transport/backoff.js';
+import { Transport } from '../transport/socket.js';
+import type { Endpoints } from '../transport/url.js';
+import type { Platform } from '../types.js';
+import { httpError, probeSession, type Credential, type TokenSource } from './auth.js';
+import { closeCodeError, isTerminalCloseCode } from './close-codes.js';
+import { Heartbeat } from './heartbeat.js';
+import { Requests, type OutgoingRequest } from './requests.js';
+
+export type SessionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
+export type Welcome = ServerMessageOf<'welcome'>;
+/** Frames the session does not consume itself. */
+export type PushFrame = Extract<ServerMessage, { type: 'message' | 'private' | 'notice' | 'rtc' | 'ice' | 'error' }>;
+
+export interface SessionEvents extends Record<string, unknown> {
+  state: { state: SessionState; previous: SessionState };
+  /** The server welcomed a new connection (before the re-sync and the queued requests). */
+  welcome: { welcome: Welcome; reconnect: boolean };
+  push: PushFrame;
+  /** A socket failed before it was welcomed; another attempt follows. */
+  connectionError: { error: SwitchboardError | null };
+  /** A welcomed connection closed without being asked to. */
+  unexpectedClose: { code: number; reason: string };
+  reconnecting: { attempt: number; delayMs: number };
+  gaveUp: { attempts: number };
+  /** The session stopped for good: refused credentials or a terminal close code. */
+  fatal: { error: SwitchboardError; closeCode: number | undefined };
+  /** closed after `close()`. */
+  closed: { code: number; reason: string };
+}
+
+export interface SessionOptions {
+  platform: Platform;
+  endpoints: Endpoints;
+  tokens: TokenSource;
+  backoff: BackoffPolicy;
+  requestTimeoutMs: number;
+  /** Runs after every welcome, before queued requests go out (re-joins the group). */
+  resync: (reconnect: boolean) => Promise<void>;
+}
+
+/**
+ * One logical realtime session over successive sockets:
+ * idle → connecting → open → reconnecting → open … → closed.
+ */
+export class Session {
+  readonly events = new Emitter<SessionEvents>();
+  private current: SessionState = 'idle';
+  private transport: Transport | null = null;
+  private welcomed = false;
+  private everWelcomed = false;
+  private lastWelcome: Welcome | null = null;
+  private ice: IceServer[] = [];
+  private credential: Credential | null = null;
+  /** Bumped whenever a pending attempt must be abandoned (close, new attempt). */
+  private generation = 0;
+  private closing: { resolve: () => void; promise: Promise<void> } | null = null;
+  private waiter: { resolve: (welcome: Welcome) => void; reject: (error: SwitchboardError) => void } | null = null;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
+  private iceTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly backoff: Backoff;
+  private readonly requests: Requests;
+  private readonly heartbeat: Heartbeat;
+
+  constructor(private readonly options: SessionOptions) {
+    this.backoff = new Backoff(options.backoff);
+    this.requests = new Requests(options.requestTimeoutMs);
+    this.heartbeat = new Heartbeat(
+      () => this.transport?.send(JSON.stringify({ type: 'ping', ts: Date.now() })),
+      () => this.transport?.abort(1006, 'heartbeat timeout'),
+    );
+  }
+
+  get state(): SessionState {
+    return this.current;
+  }
+
+  /** The latest welcome (kept after the connection closes: limits, user). */
+  get welcome(): Welcome | null {
+    return this.lastWelcome;
+  }
+
+  /** The welcome of the connection in use, or null while there is none. */
+  get connection(): Welcome | null {
+    return this.welcomed ? this.lastWelcome : null;
+  }
+
+  get limits(): WireLimits {
+    return this.lastWelcome?.limits ?? { ...DEFAULT_LIMITS };
+  }
+
+  get iceServers(): IceServer[] {
+    return this.ice;
+  }
+
+  /** Starts connecting; resolves with the first welcome (after the re-sync), rejects if it never comes. */
+  start(): Promise<Welcome> {
+    if (this.current !== 'idle' && this.current !== 'closed') throw new Error('Session already started.');
+    const promise = new Promise<Welcome>((resolve, reject) => (this.waiter = { resolve, reject }));
+    this.everWelcomed = false;
+    this.backoff.reset();
+    this.setState('connecting');
+    void this.attempt();
+    return promise;
+  }
+
+  /** Sends a request; it waits in the queue while the session is not open (unless `priority`, used by the re-sync). */
+  request(frame: OutgoingRequest, priority = false): Promise<unknown> {
+    if (this.current === 'idle' || this.current === 'closed' || this.closing) {
+      return Promise.reject(new SwitchboardError('CONNECTION_CLOSED', 'The realtime connection is closed.'));
+    }
+    const usable = this.welcomed && (this.current === 'open' || priority);
+    return this.requests.create(frame, usable ? (text) => this.transport?.send(text) ?? false : null);
+  }
+
+  /** Closes on purpose (code 1000). Resolves once the socket is closed. */
+  close(): Promise<void> {
+    if (this.closing) return this.closing.promise;
+    if (this.current === 'idle' || this.current === 'closed') return Promise.resolve();
+    let resolve!: () => void;
+    const promise = new Promise<void>((done) => (resolve = done));
+    this.closing = { resolve, promise };
+    this.generation += 1;
+    this.stopTimers();
+    if (this.transport) this.transport.close(1000, 'client closed');
+    else this.finishClose(1000, '');
+    return promise;
+  }
+
+  private async attempt(): Promise<void> {
+    const generation = ++this.generation;
+    let credential: Credential;
+    try {
+      credential = await this.options.tokens.get();
+    } catch (error) {
+      if (generation !== this.generation) return;
+      const failure = error instanceof SwitchboardError ? error : new SwitchboardError('INTERNAL', String(error));
+      if (failure.retryable) this.retry(failure);
+      else this.fail(failure, undefined);
+      return;
+    }
+    if (generation !== this.generation) return;
+    this.credential = credential;
+    const protocols = [SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${credential.token}`];
+    let transport: Transport;
+    try {
+      transport = new Transport(this.options.platform, this.options.endpoints.realtime, protocols, {
+        open: () => undefined,
+        message: (text) => this.handleText(transport, text),
+        close: (info) => void this.handleClose(transport, generation, info),
+      });
+    } catch (error) {
+      this.fail(new SwitchboardError('INVALID_PARAMETER', `Cannot open a WebSocket: ${String(error)}`), undefined);
+      return;
+    }
+    this.transport = transport;
+    this.handshakeTimer = setTimeout(() => transport.abort(1006, 'no welcome in time'), this.options.requestTimeoutMs);
+  }
+
+  private handleText(transport: Transport, text: string): void {
+    if (transport !== this.transport) return;
+    this.heartbeat.touch();
+    const decoded = decodeServerMessage(text);
+    if (!decoded.ok) return; // Unknown or malformed frames from a newer server are ignored.
+    const frame = decoded.value;
+    switch (frame.type) {
+      case 'welcome':
+        if (!this.welcomed) void this.handleWelcome(transport, frame);
+        return;
+      case 'ack':
+        this.requests.handleAck(frame.id, frame.result);
+        return;
+      case 'error':
+        if (frame.id !== null && this.requests.handleError(frame.id, frame.code, frame.message)) return;
+        this.events.emit('push', frame);
+        return;
+      case 'pong':
+        return;
+      case 'ice':
+        this.updateIce(frame.iceServers, frame.iceExpiresAt);
+        this.events.emit('push', frame);
+        return;
+      default:
+        this.events.emit('push', frame);
+    }
+  }
+
+  private async handleWelcome(transport: Transport, welcome: Welcome): Promise<void> {
+    clearTimeout(this.handshakeTimer);
+    const reconnect = this.everWelcomed;
+    this.welcomed = true;
+    this.everWelcomed = true;
+    this.lastWelcome = welcome;
+    this.backoff.reset();
+    this.updateIce(welcome.iceServers, welcome.iceExpiresAt);
+    this.heartbeat.start(welcome.limits.heartbeatMs);
+    this.events.emit('welcome', { welcome, reconnect });
+    try {
+      await this.options.resync(reconnect);
+    } catch {
+      // The re-sync reports its own failures; the connection itself is fine.
+    }
+    if (transport !== this.transport || this.closing) return;
+    this.setState('open');
+    this.requests.flush((text) => transport.send(text));
+    this.waiter?.resolve(welcome);
+    this.waiter = null;
+  }
+
+  private async handleClose(
+    transport: Transport,
+    generation: number,
+    info: { code: number; reason: string; opened: boolean },
+  ): Promise<void> {
+    if (transport !== this.transport) return;
+    this.transport = null;
+    const wasWelcomed = this.welcomed;
+    this.welcomed = false;
+    clearTimeout(this.handshakeTimer);
+    clearTimeout(this.iceTimer);
+    this.heartbeat.stop();
+    this.requests.failSent(() => new SwitchboardError('CONNECTION_CLOSED', 'The connection closed before the server answered.'));
+    if (this.closing) return this.finishClose(info.code, info.reason);
+    if (isTerminalCloseCode(info.code)) return this.fail(closeCodeError(info.code, info.reason), info.code);
+    if (wasWelcomed) {
+      this.setState('reconnecting');
+      this.events.emit('unexpectedClose', { code: info.code, reason: info.reason });
+      if (info.code === 4004) this.options.tokens.invalidateGuest();
+      return this.retry(null);
+    }
+    // Failed before the welcome: find out whether the credentials were refused.
+    const credential = this.credential;
+    const refusal = await this.diagnose(transport, info.opened, credential);
+    if (generation !== this.generation || this.closing) return;
+    if (refusal) {
+      const status = refusal.details?.['status'];
+      if (status === 401 && credential?.source === 'guest' && !credential.fresh) {
+        this.options.tokens.invalidateGuest(); // A cached guest token expired: fetch a new one at once.
+        void this.attempt();
+        return;
+      }
+      return this.fail(refusal, undefined);
+    }
+    this.retry(new SwitchboardError('CONNECTION_CLOSED', `The WebSocket closed before the server welcomed it (code ${info.code}).`));
+  }
+
+  private async diagnose(transport: Transport, opened: boolean, credential: Credential | null): Promise<SwitchboardError | null> {
+    const answer = transport.upgradeFailure();
+    if (answer) return httpError(answer.status, answer.body, 'The server refused the connection');
+    if (opened || !credential) return null;
+    const probe = await probeSession(this.options.platform.fetch, this.options.endpoints.http, credential.token);
+    return probe ? httpError(probe.status, probe.body, 'The server refused the connection') : null;
+  }
+
+  private retry(error: SwitchboardError | null): void {
+    if (this.current !== 'reconnecting') this.setState(this.everWelcomed ? 'reconnecting' : 'connecting');
+    if (error) this.events.emit('connectionError', { error });
+    const next = this.backoff.next();
+    if (!next) {
+      const attempts = this.backoff.attempt;
+      this.fail(
+        new SwitchboardError('CONNECTION_CLOSED', `Could not connect to ${this.options.endpoints.realtime} (${attempts} reconnection attempts).`),
+        undefined,
+        false,
+      );
+      this.events.emit('gaveUp', { attempts });
+      return;
+    }
+    this.events.emit('reconnecting', next);
+    this.reconnectTimer = setTimeout(() => void this.attempt(), next.delayMs);
+  }
+
+  private fail(error: SwitchboardError, closeCode: number | undefined, emit = true): void {
+    this.stopTimers();
+    this.generation += 1;
+    const transport = this.transport;
+    this.transport = null;
+    this.welcomed = false;
+    transport?.abort(1000, '');
+    this.setState('closed');
+    this.requests.failAll(() => new SwitchboardError('CONNECTION_CLOSED', `The realtime connection stopped: ${error.message}`));
+    this.waiter?.reject(error);
+    this.waiter = null;
+    if (emit) this.events.emit('fatal', { error, closeCode });
+  }
+
+  private finishClose(code: number, reason: string): void {
+    const closing = this.closing;
+    this.stopTimers();
+    this.setState('closed');
+    this.requests.failAll(() => new SwitchboardError('CONNECTION_CLOSED', 'closeRealtime() was called.'));
+    this.waiter?.reject(new SwitchboardError('CONNECTION_CLOSED', 'closeRealtime() was called before the connection opened.'));
+    this.waiter = null;
+    this.closing = null;
+    this.events.emit('closed', { code, reason });
+    closing?.resolve();
+  }
+
+  private updateIce(servers: IceServer[], expiresAt: number | null): void {
+    this.ice = servers;
+    clearTimeout(this.iceTimer);
+    if (expiresAt === null) return;
+    // Ask for fresh TURN credentials well before these expire.
+    const remaining = expiresAt - Date.now();
+    const delay = Math.max(1_000, remaining - Math.min(5 * 60_000, remaining / 2));
+    this.iceTimer = setTimeout(() => {
+      this.request({ type: 'ice' }).then(
+        (result) => {
+          const parsed = parseResult('ice', result);
+          if (parsed.ok) this.updateIce(parsed.value.iceServers, parsed.value.iceExpiresAt);
+        },
+        () => undefined, // Keep the old list; the next welcome brings a new one.
+      );
+    }, delay);
+  }
+
+  private stopTimers(): void {
+    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.handshakeTimer);
+    clearTimeout(this.iceTimer);
+    this.heartbeat.stop();
+  }
+
+  private setState(state: SessionState): void {
+    const previous = this.current;
+    if (previous === state) return;
+    this.current = state;
+    this.events.emit('state', { state, previous });
+  }
+}

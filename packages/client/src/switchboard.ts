@@ -1,0 +1,176 @@
+import { DISPLAY_NAME_MAX, SwitchboardError, type IceServer, type RtcSignal, type ServerMessageOf, type UserInfo } from '@switchboard/protocol';
+import { createCalls } from './call-layer.js';
+import { browserPlatform } from './platform/browser.js';
+import { Listings, type DatabaseResponse, type FetchOptions, type GroupQuery } from './realtime/listings.js';
+import { Realtime, type Connected } from './realtime/realtime.js';
+import type { Notification } from './realtime/validate.js';
+import { TokenSource } from './session/auth.js';
+import { Session, type SessionState } from './session/session.js';
+import { backoffPolicy } from './transport/backoff.js';
+import { endpoints } from './transport/url.js';
+import type {
+  CallHost, CallLayer, Platform, RTCCallback, RTCConnector, RTCConnectorParams, RealtimeCallback, RealtimeEvent,
+  SwitchboardOptions,
+} from './types.js';
+
+const DEFAULTS = { requestTimeoutMs: 10_000, ringTimeoutMs: 30_000, iceDisconnectGraceMs: 3_000, maxIceRestarts: 3 };
+
+/**
+ * The SDK: Skapi's Realtime/WebRTC functions against a Switchboard server.
+ * Everything is per instance; two instances in one page do not interfere.
+ */
+export class Switchboard implements CallHost {
+  readonly platform: Platform;
+  readonly options: Required<Pick<SwitchboardOptions, 'ringTimeoutMs' | 'iceDisconnectGraceMs' | 'maxIceRestarts'>>;
+  /** The call layer (src/calls), or null in a build without one. */
+  readonly calls: CallLayer | null;
+  private readonly session: Session;
+  private readonly realtime: Realtime;
+  private readonly listings: Listings;
+
+  /** @param platform the environment; the entry points pass theirs (browser globals, or ws in Node). */
+  constructor(options: SwitchboardOptions, platform: Platform = browserPlatform()) {
+    const config = checkOptions(options);
+    this.platform = { ...platform, ...definedOnly(config.platform ?? {}) };
+    this.options = {
+      ringTimeoutMs: config.ringTimeoutMs ?? DEFAULTS.ringTimeoutMs,
+      iceDisconnectGraceMs: config.iceDisconnectGraceMs ?? DEFAULTS.iceDisconnectGraceMs,
+      maxIceRestarts: config.maxIceRestarts ?? DEFAULTS.maxIceRestarts,
+    };
+    const urls = endpoints(config.url);
+    const tokens = new TokenSource({ token: config.token, name: config.name, http: urls.http, fetch: this.platform.fetch });
+    this.session = new Session({
+      platform: this.platform,
+      endpoints: urls,
+      tokens,
+      backoff: backoffPolicy(config.reconnect),
+      requestTimeoutMs: config.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+      resync: (reconnect) => this.realtime.resync(reconnect),
+    });
+    this.realtime = new Realtime(this.session, {
+      closeCalls: () => this.calls?.closeRTC({ close_all: true }) ?? Promise.resolve(),
+      handleRtc: (frame) => this.calls?.handleSignal(frame),
+    });
+    this.listings = new Listings(this.session, () => this.realtime.group, () => this.realtime.requireConnection());
+    this.calls = createCalls(this);
+    this.session.events.on('state', ({ state, previous }) => {
+      if (state === 'open') this.calls?.handleRealtimeState('open');
+      else if (previous === 'open') this.calls?.handleRealtimeState('closed');
+    });
+  }
+
+  /** `{ user_id, name }` once connected (kept after the connection closes). */
+  get user(): UserInfo | null {
+    return this.session.welcome?.user ?? null;
+  }
+
+  /** This connection's id (`cid:…`) while connected; a reconnect gets a new one. */
+  get cid(): string | null {
+    return this.session.connection?.cid ?? null;
+  }
+
+  /** idle → connecting → open → reconnecting → closed. */
+  get connectionState(): SessionState {
+    return this.session.state;
+  }
+
+  // ------------------------------------------------------------------ realtime
+
+  connectRealtime(cb: RealtimeCallback): Promise<Connected> {
+    if (typeof this.platform.WebSocket !== 'function') {
+      return Promise.reject(new SwitchboardError('NOT_SUPPORTED', `WebSocket is not supported in this environment (${this.platform.kind}).`));
+    }
+    return this.realtime.connectRealtime(cb);
+  }
+
+  closeRealtime(): Promise<void> {
+    return this.realtime.closeRealtime();
+  }
+
+  joinRealtime(params: { group?: string | null }): Promise<{ type: 'success'; message: string }> {
+    return this.realtime.joinRealtime(params);
+  }
+
+  postRealtime(
+    message: unknown,
+    recipient: string,
+    notification?: Notification,
+  ): Promise<{ type: 'success'; message: string; delivered: number }> {
+    return this.realtime.postRealtime(message, recipient, notification);
+  }
+
+  getRealtimeUsers(
+    params?: { group?: string; user_id?: string } | null,
+    fetchOptions?: FetchOptions | null,
+  ): Promise<DatabaseResponse<{ user_id: string; cid: string }>> {
+    return this.listings.getRealtimeUsers(params, fetchOptions);
+  }
+
+  getRealtimeGroups(
+    params?: GroupQuery | null,
+    fetchOptions?: FetchOptions | null,
+  ): Promise<DatabaseResponse<{ group: string; number_of_users: number }>> {
+    return this.listings.getRealtimeGroups(params, fetchOptions);
+  }
+
+  // ------------------------------------------------------------------ calls
+
+  async connectRTC(params: RTCConnectorParams, cb: RTCCallback): Promise<RTCConnector> {
+    return this.requireCalls().connectRTC(params, cb);
+  }
+
+  async closeRTC(params: { cid?: string; close_all?: boolean }): Promise<void> {
+    if (!this.calls) return;
+    return this.calls.closeRTC(params);
+  }
+
+  // ------------------------------------------------------------------ CallHost
+
+  async sendSignal(to: string, call: string, signal: RtcSignal): Promise<void> {
+    await this.session.request({ type: 'rtc', to, call, signal });
+  }
+
+  emitRealtime(event: RealtimeEvent): void {
+    this.realtime.emit(event);
+  }
+
+  self(): { cid: string; user: UserInfo } | null {
+    const connection = this.session.connection;
+    return connection ? { cid: connection.cid, user: connection.user } : null;
+  }
+
+  iceServers(): IceServer[] {
+    return this.session.iceServers;
+  }
+
+  private requireCalls(): CallLayer {
+    if (!this.calls) throw new SwitchboardError('NOT_SUPPORTED', 'Calls are not available in this build of the SDK.');
+    return this.calls;
+  }
+}
+
+export type { Connected, DatabaseResponse, FetchOptions, GroupQuery, Notification, SessionState };
+export type RtcFrame = ServerMessageOf<'rtc'>;
+
+function checkOptions(options: SwitchboardOptions): SwitchboardOptions {
+  const invalid = (message: string) => SwitchboardError.invalidParameter(message);
+  if (typeof options !== 'object' || options === null) throw invalid('new Switchboard(options): options must be an object.');
+  if (typeof options.url !== 'string' || options.url.length === 0) throw invalid('"url" is required: the server address, e.g. https://calls.example.com.');
+  try {
+    endpoints(options.url);
+  } catch (error) {
+    throw invalid((error as Error).message);
+  }
+  if (options.token !== undefined && typeof options.token !== 'string' && typeof options.token !== 'function') {
+    throw invalid('"token" should be a JWT string or a function returning one.');
+  }
+  if (options.name !== undefined && (typeof options.name !== 'string' || options.name.length > DISPLAY_NAME_MAX)) {
+    throw invalid(`"name" should be a string of at most ${DISPLAY_NAME_MAX} characters.`);
+  }
+  if (options.requestTimeoutMs !== undefined && !(options.requestTimeoutMs > 0)) throw invalid('"requestTimeoutMs" should be a positive number.');
+  return options;
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as Partial<T>;
+}
