@@ -1,0 +1,382 @@
+/**
+ * One peer connection, knowing nothing of the WebSocket: it emits `signal`s
+ * (descriptions and candidates) and takes them in `handleSignal`.
+ *
+ * Negotiation is the W3C webrtc-pc "Perfect Negotiation Example": each side
+ * renegotiates on `negotiationneeded` (tracks or channels added or removed, ICE
+ * restart); an offer collision is settled by the roles: the impolite side ignores
+ * the incoming offer, the polite side rolls its own back by applying the remote one
+ * (implicit rollback, with an explicit rollback for stacks that lack it).
+ *
+ * Two deliberate additions:
+ * - inbound signals are applied one at a time, in arrival order, and candidates that
+ *   arrive before any remote description are buffered and applied right after it, so
+ *   none is lost while `setRemoteDescription` is pending;
+ * - the side that is not the `initialOfferer` (the callee) lets the caller make the
+ *   first offer: it skips `negotiationneeded` until the first remote description, so
+ *   a call does not start with an offer collision. Its tracks, added before that
+ *   offer is applied, ride in the answer; anything else fires `negotiationneeded`
+ *   again once signaling is stable.
+ */
+import { Emitter, SwitchboardError } from '@switchboard/protocol';
+import type { RTCEvent } from '../types.js';
+import { CONTROL_LABEL, type ChannelSpec } from './channels.js';
+import { createControlChannel, drain, parseControl, type ControlMessage, type PeerSignal } from './control.js';
+import * as ev from './events.js';
+import { IceRestartPolicy, type Health } from './ice-restart.js';
+
+export interface PeerSessionOptions {
+  RTCPeerConnection: new (config?: RTCConfiguration) => RTCPeerConnection;
+  config: RTCConfiguration;
+  polite: boolean;
+  initialOfferer: boolean;
+  channels: ChannelSpec[];
+  stream: MediaStream | null;
+  iceDisconnectGraceMs: number;
+  maxIceRestarts: number;
+  iceRestartTimeoutMs: number;
+}
+
+export interface PeerSessionEvents extends Record<string, unknown> {
+  /** A description or candidate for the other side. */
+  signal: PeerSignal;
+  /** An event for the app's RTC callback. */
+  event: RTCEvent;
+  /** A control message from the other side. */
+  control: ControlMessage;
+  controlopen: undefined;
+  /** The control channel closed while the session was live: the other side's connection is gone. */
+  controlclose: undefined;
+  health: 'connected' | 'reconnecting';
+  /** ICE failed after the allowed restarts. */
+  failed: SwitchboardError;
+  /** Something went wrong that the algorithm tolerates (logged by the owner if it wants). */
+  warning: { message: string; error: unknown };
+}
+
+export class PeerSession extends Emitter<PeerSessionEvents> {
+  readonly pc: RTCPeerConnection;
+  readonly polite: boolean;
+  readonly channels: Record<string, RTCDataChannel> = {};
+  private readonly control: RTCDataChannel;
+  private readonly policy: IceRestartPolicy;
+  private makingOffer = false;
+  private ignoreOffer = false;
+  private isSettingRemoteAnswerPending = false;
+  private remoteDescriptionSeen = false;
+  private pendingCandidates: (RTCIceCandidateInit | null)[] = [];
+  private inbound: Promise<void> = Promise.resolve();
+  private everConnected = false;
+  private closed = false;
+  private pings = 0;
+
+  constructor(private readonly options: PeerSessionOptions) {
+    super();
+    this.polite = options.polite;
+    const pc = new options.RTCPeerConnection(options.config);
+    this.pc = pc;
+    this.policy = new IceRestartPolicy(
+      { graceMs: options.iceDisconnectGraceMs, maxRestarts: options.maxIceRestarts, attemptTimeoutMs: options.iceRestartTimeoutMs },
+      { restart: () => this.restartIce(), fail: (n) => this.iceFailed(n) },
+    );
+    this.attachPeerHandlers();
+    this.control = createControlChannel(pc);
+    this.attachControl();
+    this.patchCreateDataChannel();
+    if (options.stream) for (const track of options.stream.getTracks()) pc.addTrack(track, options.stream);
+    for (const spec of options.channels) pc.createDataChannel(spec.label, spec.init);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get controlOpen(): boolean {
+    return !this.closed && this.control.readyState === 'open';
+  }
+
+  /** `connected` when the peer connection (or, without connectionState, ICE) is connected. */
+  get isConnected(): boolean {
+    return this.health() === 'connected';
+  }
+
+  handleSignal(signal: PeerSignal): void {
+    if (this.closed) return;
+    this.inbound = this.inbound.then(() => this.applySignal(signal)).catch((error: unknown) => {
+      this.warn(`could not apply a remote ${signal.kind}`, error);
+    });
+  }
+
+  /** Sends a control message; false when the control channel is not open. */
+  sendControl(message: ControlMessage): boolean {
+    if (!this.controlOpen) return false;
+    try {
+      this.control.send(JSON.stringify(message));
+      return true;
+    } catch (error) {
+      this.warn('control channel send failed', error);
+      return false;
+    }
+  }
+
+  /** Asks the other side over the control channel whether it is still there. */
+  ping(timeoutMs: number): Promise<boolean> {
+    const n = ++this.pings;
+    if (!this.sendControl({ t: 'ping', n })) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        off();
+        resolve(false);
+      }, timeoutMs);
+      const off = this.on('control', (message) => {
+        if (message.t === 'pong' && message.n === n) {
+          clearTimeout(timer);
+          off();
+          resolve(true);
+        }
+      });
+    });
+  }
+
+  /**
+   * Closes the peer connection (idempotent). With `flushMs`, waits up to that long
+   * for the control channel to deliver what was just sent (a hang-up) first.
+   * Emits the synthetic `connectionstatechange` with state `closed`.
+   */
+  async close(flushMs = 0): Promise<void> {
+    if (this.closed) return;
+    if (flushMs > 0 && this.control.readyState === 'open') {
+      const started = Date.now();
+      await drain(this.control, flushMs);
+      const left = flushMs - (Date.now() - started);
+      if (left > 0 && this.control.readyState === 'open') {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(left, 150));
+          this.control.addEventListener('close', () => { clearTimeout(timer); resolve(); }, { once: true });
+        });
+      }
+    }
+    if (this.closed) return;
+    this.closed = true;
+    this.policy.dispose();
+    try {
+      this.pc.close();
+    } catch (error) {
+      this.warn('close failed', error);
+    }
+    this.emit('event', ev.connectionStateEvent(this.pc, 'closed'));
+  }
+
+  // ------------------------------------------------------------ negotiation
+
+  private async onNegotiationNeeded(): Promise<void> {
+    if (!this.options.initialOfferer && !this.remoteDescriptionSeen) return; // the caller offers first
+    try {
+      this.makingOffer = true;
+      await this.pc.setLocalDescription();
+      this.sendDescription();
+    } catch (error) {
+      this.warn('could not make an offer', error);
+    } finally {
+      this.makingOffer = false;
+    }
+  }
+
+  private async applySignal(signal: PeerSignal): Promise<void> {
+    if (this.closed) return;
+    const pc = this.pc;
+    if (signal.kind === 'candidate') {
+      if (!pc.remoteDescription) {
+        this.pendingCandidates.push(signal.candidate);
+        return;
+      }
+      await this.addCandidate(signal.candidate);
+      return;
+    }
+    const description = signal.description as RTCSessionDescriptionInit;
+    const readyForOffer = !this.makingOffer && (pc.signalingState === 'stable' || this.isSettingRemoteAnswerPending);
+    const offerCollision = description.type === 'offer' && !readyForOffer;
+    this.ignoreOffer = !this.polite && offerCollision;
+    if (this.ignoreOffer) return;
+    this.isSettingRemoteAnswerPending = description.type === 'answer';
+    try {
+      await this.setRemote(description);
+    } finally {
+      this.isSettingRemoteAnswerPending = false;
+    }
+    this.remoteDescriptionSeen = true;
+    const buffered = this.pendingCandidates;
+    this.pendingCandidates = [];
+    for (const candidate of buffered) await this.addCandidate(candidate);
+    if (description.type === 'offer' && !this.closed) {
+      await pc.setLocalDescription();
+      this.sendDescription();
+    }
+  }
+
+  private async setRemote(description: RTCSessionDescriptionInit): Promise<void> {
+    try {
+      await this.pc.setRemoteDescription(description);
+    } catch (error) {
+      // Stacks without implicit rollback: roll back explicitly, then apply the offer.
+      if (description.type !== 'offer' || this.pc.signalingState !== 'have-local-offer') throw error;
+      await this.pc.setLocalDescription({ type: 'rollback' });
+      await this.pc.setRemoteDescription(description);
+    }
+  }
+
+  private async addCandidate(candidate: RTCIceCandidateInit | null): Promise<void> {
+    try {
+      if (candidate === null) await this.pc.addIceCandidate();
+      else await this.pc.addIceCandidate(candidate);
+    } catch (error) {
+      // Candidates of an offer we ignored (glare) fail by design; others are only logged, as in the W3C example.
+      if (!this.ignoreOffer) this.warn('could not add a remote candidate', error);
+    }
+  }
+
+  private sendDescription(): void {
+    const local = this.pc.localDescription;
+    if (!local || this.closed) return;
+    this.emit('signal', { kind: 'description', description: { type: local.type, sdp: local.sdp } });
+  }
+
+  private restartIce(): void {
+    if (this.closed) return;
+    if (typeof this.pc.restartIce === 'function') {
+      this.pc.restartIce();
+      return;
+    }
+    // Older stacks: an explicit ICE-restart offer through the same perfect-negotiation path.
+    void (async () => {
+      try {
+        this.makingOffer = true;
+        await this.pc.setLocalDescription(await this.pc.createOffer({ iceRestart: true }));
+        this.sendDescription();
+      } catch (error) {
+        this.warn('ICE restart offer failed', error);
+      } finally {
+        this.makingOffer = false;
+      }
+    })();
+  }
+
+  private iceFailed(restarts: number): void {
+    if (this.closed) return;
+    this.emit('failed', new SwitchboardError(
+      'RTC_ICE_FAILED',
+      `No network path between the peers (ICE failed after ${restarts} restart${restarts === 1 ? '' : 's'}). ` +
+        'A TURN server is probably missing or unreachable: configure TURN on the server, or pass "ice" with a turn: URL and credentials.',
+    ));
+  }
+
+  // ------------------------------------------------------------ handlers
+
+  private health(): Health {
+    const state: string = this.pc.connectionState ?? this.pc.iceConnectionState;
+    if (state === 'completed' || state === 'connected') return 'connected';
+    if (state === 'checking') return 'connecting';
+    return state as Health;
+  }
+
+  private onHealth(): void {
+    if (this.closed) return;
+    const health = this.health();
+    this.policy.update(health);
+    if (health === 'connected') {
+      this.everConnected = true;
+      this.emit('health', 'connected');
+    } else if (this.everConnected && (health === 'disconnected' || health === 'failed')) {
+      this.emit('health', 'reconnecting');
+    }
+  }
+
+  private attachPeerHandlers(): void {
+    const pc = this.pc;
+    const live = <T>(fn: (e: T) => void) => (e: T): void => {
+      if (!this.closed) fn(e);
+    };
+    pc.addEventListener('negotiationneeded', live(() => {
+      this.emit('event', ev.stateEvent(pc, 'negotiationneeded'));
+      void this.onNegotiationNeeded();
+    }));
+    pc.addEventListener('icecandidate', live((e: RTCPeerConnectionIceEvent) => {
+      if (e.candidate && e.candidate.candidate) {
+        this.emit('event', ev.candidateEvent(pc, e.candidate));
+        const c = e.candidate;
+        this.emit('signal', {
+          kind: 'candidate',
+          candidate: { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex, usernameFragment: c.usernameFragment },
+        });
+      } else if (!e.candidate) {
+        this.emit('event', ev.candidateEndEvent(pc));
+        this.emit('signal', { kind: 'candidate', candidate: null });
+      }
+    }));
+    pc.addEventListener('icecandidateerror', live((e: Event) => {
+      this.emit('event', ev.candidateErrorEvent(pc, e as RTCPeerConnectionIceErrorEvent));
+    }));
+    for (const type of ['iceconnectionstatechange', 'icegatheringstatechange', 'signalingstatechange'] as const) {
+      pc.addEventListener(type, live(() => {
+        this.emit('event', ev.stateEvent(pc, type));
+        if (type === 'iceconnectionstatechange') this.onHealth();
+      }));
+    }
+    pc.addEventListener('connectionstatechange', live(() => {
+      this.emit('event', ev.connectionStateEvent(pc));
+      this.onHealth();
+    }));
+    pc.addEventListener('track', live((e: RTCTrackEvent) => this.emit('event', ev.trackEvent(pc, e))));
+    pc.addEventListener('datachannel', live((e: RTCDataChannelEvent) => {
+      if (e.channel.label !== CONTROL_LABEL) this.registerChannel(e.channel);
+    }));
+  }
+
+  /** Channels the app opens mid-call with `target.createDataChannel()` get the same events as the others. */
+  private patchCreateDataChannel(): void {
+    const pc = this.pc;
+    const original = pc.createDataChannel.bind(pc);
+    Object.defineProperty(pc, 'createDataChannel', {
+      configurable: true,
+      writable: true,
+      value: (label: string, init?: RTCDataChannelInit): RTCDataChannel => {
+        const channel = original(label, init);
+        if (label !== CONTROL_LABEL) this.registerChannel(channel);
+        return channel;
+      },
+    });
+  }
+
+  private registerChannel(channel: RTCDataChannel): void {
+    if (!(channel.label in this.channels)) this.channels[channel.label] = channel;
+    const forward = (e: Event): void => {
+      if (this.closed) return;
+      if (e.type === 'open' && !(channel.label in this.channels)) this.channels[channel.label] = channel;
+      if (e.type === 'close' && this.channels[channel.label] === channel) delete this.channels[channel.label];
+      this.emit('event', ev.channelEvent(channel, e));
+    };
+    for (const type of ['open', 'message', 'close', 'bufferedamountlow', 'error']) channel.addEventListener(type, forward);
+  }
+
+  private attachControl(): void {
+    const control = this.control;
+    control.addEventListener('open', () => {
+      if (!this.closed) this.emit('controlopen', undefined);
+    });
+    control.addEventListener('close', () => {
+      if (!this.closed) this.emit('controlclose', undefined);
+    });
+    control.addEventListener('message', (e: MessageEvent) => {
+      if (this.closed) return;
+      const message = parseControl(e.data);
+      if (!message) return;
+      if (message.t === 'ping') this.sendControl({ t: 'pong', n: message.n });
+      if (message.t === 'signal') this.handleSignal(message.signal);
+      this.emit('control', message);
+    });
+  }
+
+  private warn(message: string, error: unknown): void {
+    this.emit('warning', { message, error });
+  }
+}
