@@ -1,0 +1,82 @@
+/**
+ * HS256 JWTs (jose). `sub` is the user_id, `name` the optional display name,
+ * `exp` is required. Several secrets may verify (rotation); the first signs.
+ */
+import { randomBytes } from 'node:crypto';
+import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { CID_PREFIX, DISPLAY_NAME_MAX, USER_ID_MAX, type UserInfo } from '@switchboard/protocol';
+
+export interface VerifiedToken {
+  user: UserInfo;
+  /** Unix ms. */
+  expiresAt: number;
+}
+
+export type VerifyFailure = { code: 'UNAUTHORIZED' | 'TOKEN_EXPIRED'; message: string };
+export type VerifyResult = { ok: true; value: VerifiedToken } | { ok: false; error: VerifyFailure };
+
+const encoder = new TextEncoder();
+
+export interface TokenAuthority {
+  verify(token: string): Promise<VerifyResult>;
+  sign(claims: { user_id: string; name?: string | null; ttlSeconds: number; guest?: boolean }): Promise<{ token: string; expiresAt: number }>;
+}
+
+export function userIdProblem(userId: string): string | null {
+  if (userId.length === 0 || userId.length > USER_ID_MAX) return `user_id must be 1–${USER_ID_MAX} characters.`;
+  if (userId.startsWith(CID_PREFIX)) return 'user_id must not start with "cid:".';
+  return null;
+}
+
+export function createTokenAuthority(secrets: readonly string[]): TokenAuthority {
+  if (secrets.length === 0) throw new Error('createTokenAuthority: at least one secret is required');
+  const keys = secrets.map((s) => encoder.encode(s));
+
+  return {
+    async verify(token) {
+      let expired = false;
+      for (const key of keys) {
+        try {
+          const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
+          const sub = payload.sub ?? '';
+          const problem = userIdProblem(sub);
+          if (problem) return { ok: false, error: { code: 'UNAUTHORIZED', message: `Invalid token subject: ${problem}` } };
+          const rawName = payload['name'];
+          const name = typeof rawName === 'string' && rawName.length > 0 ? rawName.slice(0, DISPLAY_NAME_MAX) : null;
+          return { ok: true, value: { user: { user_id: sub, name }, expiresAt: (payload.exp ?? 0) * 1000 } };
+        } catch (err) {
+          // A JWTExpired error means the signature matched this key: the token is genuine but stale.
+          if (err instanceof joseErrors.JWTExpired) expired = true;
+        }
+      }
+      return expired
+        ? { ok: false, error: { code: 'TOKEN_EXPIRED', message: 'The token has expired.' } }
+        : { ok: false, error: { code: 'UNAUTHORIZED', message: 'The token is invalid.' } };
+    },
+
+    async sign({ user_id, name, ttlSeconds, guest }) {
+      const exp = Math.floor(Date.now() / 1000) + Math.max(1, Math.floor(ttlSeconds));
+      const claims: Record<string, unknown> = {};
+      if (name) claims['name'] = name;
+      if (guest) claims['guest'] = true;
+      const token = await new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setSubject(user_id)
+        .setIssuedAt()
+        .setExpirationTime(exp)
+        .sign(keys[0]!);
+      return { token, expiresAt: exp * 1000 };
+    },
+  };
+}
+
+/** Signs a token with the first of `secrets` (used by `switchboard token` and tests). */
+export async function signToken(
+  secrets: readonly string[],
+  claims: { user_id: string; name?: string | null; ttlSeconds?: number },
+): Promise<string> {
+  const { token } = await createTokenAuthority(secrets).sign({ ttlSeconds: 3600, ...claims });
+  return token;
+}
+
+export const guestUserId = (): string => `guest-${randomBytes(9).toString('base64url')}`;

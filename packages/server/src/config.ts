@@ -1,0 +1,190 @@
+/**
+ * The one server configuration: a valibot schema, its defaults, and
+ * `resolveConfig` (defaults ← input). Layering file ← env ← flags lives in
+ * config-sources.ts. Every error names the setting path, e.g.
+ * `limits.maxFrameBytes: expected a number ≥ 1024, got "abc"`.
+ */
+import * as v from 'valibot';
+import { DEFAULT_LIMITS } from '@switchboard/protocol';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const TLS_MODES = ['self-signed', 'files', 'off'] as const;
+export type TlsMode = (typeof TLS_MODES)[number];
+
+const num = (min: number, max?: number) => {
+  const msg = max === undefined ? `expected a number ≥ ${min}` : `expected a number between ${min} and ${max}`;
+  return v.pipe(
+    v.number(msg),
+    v.integer('expected a whole number'),
+    v.minValue(min, msg),
+    v.maxValue(max ?? Number.MAX_SAFE_INTEGER, msg),
+  );
+};
+const bool = v.boolean('expected true or false');
+const text = v.pipe(v.string('expected a non-empty string'), v.minLength(1, 'expected a non-empty string'));
+const optionalText = v.nullable(text);
+const urlList = (schemes: string[]) => {
+  const msg = `expected a URL starting with ${schemes.map((s) => `"${s}:"`).join(' or ')}`;
+  return v.array(
+    v.pipe(v.string(msg), v.check((s) => schemes.some((scheme) => s.startsWith(`${scheme}:`)), msg)),
+    'expected a list of URLs',
+  );
+};
+const obj = <E extends v.ObjectEntries>(entries: E) => v.strictObject(entries, 'expected an object with known settings only');
+
+const limitsSchema = obj({
+  maxFrameBytes: num(1024),
+  messagesPerSecond: num(1),
+  messageBurst: num(1),
+  maxConnectionsPerUser: num(1),
+  maxViolations: num(1),
+  violationWindowMs: num(1),
+  maxNotificationBytes: num(64),
+  /** Server only: a connection whose unsent bytes exceed this is closed with SLOW_CONSUMER (4002). */
+  maxBufferedBytes: num(64 * 1024),
+  /** Server only: outgoing calls one connection may have ringing at once. */
+  maxRingingCalls: num(1, 1000),
+});
+
+export const configSchema = obj({
+  port: num(0, 65535),
+  host: text,
+  tls: obj({
+    mode: v.picklist(TLS_MODES, `expected one of ${TLS_MODES.join(', ')}`),
+    cert: optionalText,
+    key: optionalText,
+  }),
+  dataDir: text,
+  guests: bool,
+  auth: obj({
+    /** HS256 secrets; the first signs, any verifies (rotation). Empty: a random secret kept in dataDir. */
+    secrets: v.array(
+      v.pipe(v.string('expected a string'), v.minLength(16, 'expected a secret of at least 16 characters')),
+      'expected a list of secrets',
+    ),
+    guestTtlSeconds: num(60),
+  }),
+  limits: limitsSchema,
+  heartbeatMs: num(10),
+  rtc: obj({ allowAnyPair: bool }),
+  ice: obj({
+    stun: urlList(['stun', 'stuns']),
+    turn: urlList(['turn', 'turns']),
+    turnSecrets: v.array(text, 'expected a list of secrets'),
+    turnTtlSeconds: num(60),
+  }),
+  cors: obj({
+    origins: v.array(
+      v.pipe(
+        v.string('expected "*" or an origin like https://app.example.com'),
+        v.check((s) => s === '*' || /^https?:\/\/[^/]+$/.test(s), 'expected "*" or an origin like https://app.example.com'),
+      ),
+      'expected a list of origins',
+    ),
+  }),
+  staticDir: optionalText,
+  logLevel: v.picklist(LOG_LEVELS, `expected one of ${LOG_LEVELS.join(', ')}`),
+  /** Node id reported in `welcome`; random when null. */
+  nodeId: optionalText,
+});
+
+export type SwitchboardConfig = v.InferOutput<typeof configSchema>;
+export type ServerLimits = SwitchboardConfig['limits'];
+
+type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+/** What createServer/resolveConfig accept: any subset of the settings. */
+export type SwitchboardConfigInput = DeepPartial<SwitchboardConfig>;
+
+export function defaultConfig(): SwitchboardConfig {
+  const { heartbeatMs, ...wireLimits } = DEFAULT_LIMITS;
+  return {
+    port: 8443,
+    host: '0.0.0.0',
+    tls: { mode: 'self-signed', cert: null, key: null },
+    dataDir: './.switchboard',
+    guests: true,
+    auth: { secrets: [], guestTtlSeconds: 24 * 60 * 60 },
+    limits: { ...wireLimits, maxBufferedBytes: 4 * 1024 * 1024, maxRingingCalls: 8 },
+    heartbeatMs,
+    rtc: { allowAnyPair: false },
+    ice: { stun: [], turn: [], turnSecrets: [], turnTtlSeconds: 6 * 60 * 60 },
+    cors: { origins: ['*'] },
+    staticDir: null,
+    logLevel: 'info',
+    nodeId: null,
+  };
+}
+
+export interface ConfigIssue {
+  path: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  readonly issues: ConfigIssue[];
+  constructor(issues: ConfigIssue[]) {
+    super(
+      issues.length === 1
+        ? `Invalid configuration: ${issues[0]!.path}: ${issues[0]!.message}`
+        : `Invalid configuration:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`,
+    );
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+const isPlainObject = (x: unknown): x is Record<string, unknown> =>
+  typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** Deep merge of plain objects; arrays and scalars replace; `undefined` is skipped. */
+export function mergeConfig(base: unknown, over: unknown): unknown {
+  if (over === undefined) return base;
+  if (!isPlainObject(base) || !isPlainObject(over)) return over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) out[key] = mergeConfig(base[key], value);
+  return out;
+}
+
+function describe(input: unknown): string {
+  if (input === undefined) return 'nothing';
+  const json = JSON.stringify(input);
+  return json === undefined ? String(input) : json.length > 60 ? `${json.slice(0, 57)}...` : json;
+}
+
+/**
+ * Validates a merged settings object. `sources` maps a path to where the value
+ * came from (e.g. `SWITCHBOARD_PORT`), which is appended to the error line.
+ */
+export function validateConfig(merged: unknown, sources: ReadonlyMap<string, string> = new Map()): SwitchboardConfig {
+  const result = v.safeParse(configSchema, merged);
+  const issues: ConfigIssue[] = [];
+  if (!result.success) {
+    for (const issue of result.issues) {
+      const path = issue.path?.map((p) => String(p.key)).join('.') || '(root)';
+      const unknownKey = issue.kind === 'schema' && issue.type === 'strict_object' && issue.path !== undefined;
+      const shown = /secret/i.test(path) && typeof issue.input === 'string'
+        ? `a string of ${issue.input.length} characters`
+        : describe(issue.input);
+      const message = unknownKey ? 'unknown setting' : `${issue.message}, got ${shown}`;
+      const source = sources.get(path) ?? sources.get(path.replace(/\.\d+$/, ''));
+      issues.push({ path, message: source ? `${message} (from ${source})` : message });
+    }
+    throw new ConfigError(issues);
+  }
+  const config = result.output;
+  if (config.tls.mode === 'files') {
+    if (!config.tls.cert) issues.push({ path: 'tls.cert', message: 'required when tls.mode is "files"' });
+    if (!config.tls.key) issues.push({ path: 'tls.key', message: 'required when tls.mode is "files"' });
+  }
+  if (config.ice.turn.length > 0 && config.ice.turnSecrets.length === 0) {
+    issues.push({ path: 'ice.turnSecrets', message: 'required when ice.turn is set (coturn static-auth-secret)' });
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  return config;
+}
+
+/** defaults ← input, validated. */
+export function resolveConfig(input: SwitchboardConfigInput = {}): SwitchboardConfig {
+  return validateConfig(mergeConfig(defaultConfig(), input));
+}

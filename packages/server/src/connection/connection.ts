@@ -1,0 +1,223 @@
+/**
+ * One realtime connection. Inbound pipeline: size check → decode → validate →
+ * rate-limit → dispatch (serially, so a join's ack and notices precede the
+ * next frame's effects). Outbound: prebuilt frames; when the socket's unsent
+ * bytes exceed `limits.maxBufferedBytes` the client is closed as a slow consumer.
+ */
+import { CLOSE_CODES, decodeClientMessage, type CloseCodeName, type ErrorCode, type UserInfo } from '@switchboard/protocol';
+import { WebSocket, type RawData } from 'ws';
+import type { ServerContext, Session } from '../context.js';
+import { dispatch, handleDisconnect, NO_REPLY } from '../handlers/index.js';
+import { RequestError } from '../request-error.js';
+import { buildFrame, type FrameSink, type OutboundFrame } from '../state/delivery.js';
+import { TokenBucket, ViolationWindow } from './rate-limit.js';
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** After a close frame was queued, how long the peer gets to complete the close handshake. */
+const CLOSE_GRACE_MS = 5_000;
+
+export interface ConnectionInit {
+  cid: string;
+  user: UserInfo;
+  /** Unix ms when the token expires; the connection closes with TOKEN_EXPIRED (4004) then. */
+  tokenExpiresAt: number;
+}
+
+export class Connection implements Session, FrameSink {
+  readonly cid: string;
+  readonly user: UserInfo;
+  /** Set by any inbound frame or pong; cleared by each heartbeat sweep. */
+  alive = true;
+  private closing = false;
+  private closed = false;
+  private counted = false;
+  private queue: Promise<unknown>;
+  private readonly bucket: TokenBucket;
+  private readonly violations: ViolationWindow;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Resolves once the socket closed and the connection's state was cleaned up. */
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+
+  constructor(
+    private readonly ws: WebSocket,
+    init: ConnectionInit,
+    private readonly ctx: ServerContext,
+  ) {
+    this.cid = init.cid;
+    this.user = init.user;
+    const limits = ctx.config.limits;
+    this.bucket = new TokenBucket(limits.messagesPerSecond, limits.messageBurst);
+    this.violations = new ViolationWindow(limits.maxViolations, limits.violationWindowMs);
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+
+    // Listen at once: frames may arrive before the welcome went out; they queue behind start().
+    ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
+    ws.on('pong', () => (this.alive = true));
+    ws.on('error', (err) => ctx.log.debug({ cid: this.cid, err: err.message }, 'socket error'));
+    ws.on('close', (code) => this.onClose(code));
+    this.queue = this.start(init.tokenExpiresAt);
+  }
+
+  private async start(tokenExpiresAt: number): Promise<void> {
+    const { ctx } = this;
+    await ctx.store.addConnection({ cid: this.cid, user: this.user, node: ctx.node, connectedAt: Date.now(), group: null });
+    if (this.closed) return;
+    ctx.delivery.register(this);
+    ctx.metrics.connections.inc();
+    this.counted = true;
+    const ice = ctx.ice.forUser(this.user.user_id);
+    this.send(buildFrame({ type: 'welcome', cid: this.cid, user: this.user, limits: ctx.wireLimits, ...ice, node: ctx.node }));
+    this.scheduleTokenExpiry(tokenExpiresAt);
+    const refresh = ctx.ice.refreshDelayMs();
+    if (refresh !== null) {
+      const timer = setInterval(() => this.send(buildFrame({ type: 'ice', ...ctx.ice.forUser(this.user.user_id) })), refresh);
+      this.timers.add(timer);
+    }
+    ctx.log.info({ cid: this.cid, user: this.user.user_id }, 'connected');
+  }
+
+  private scheduleTokenExpiry(expiresAt: number): void {
+    const delay = expiresAt - Date.now();
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (Date.now() >= expiresAt) this.closeWith('TOKEN_EXPIRED', 'Token expired.');
+      else this.scheduleTokenExpiry(expiresAt);
+    }, Math.max(0, Math.min(delay, MAX_TIMER_MS)));
+    this.timers.add(timer);
+  }
+
+  // ------------------------------------------------------------------ inbound
+
+  private onFrame(data: RawData, isBinary: boolean): void {
+    this.alive = true;
+    if (this.closing) return;
+    const { metrics, config } = this.ctx;
+    if (isBinary) {
+      metrics.messagesIn.inc({ type: 'invalid' });
+      this.sendError(null, 'MALFORMED_FRAME', 'Binary frames are not supported; send JSON text.');
+      return;
+    }
+    const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
+    const text = buffer.toString('utf8');
+    if (buffer.length > config.limits.maxFrameBytes) {
+      metrics.messagesIn.inc({ type: 'invalid' });
+      this.sendError(
+        requestIdOf(text),
+        'PAYLOAD_TOO_LARGE',
+        `Frame is ${buffer.length} bytes; the limit is ${config.limits.maxFrameBytes}.`,
+      );
+      return;
+    }
+    const decoded = decodeClientMessage(text);
+    if (!decoded.ok) {
+      metrics.messagesIn.inc({ type: 'invalid' });
+      this.sendError(decoded.error.id, decoded.error.code, decoded.error.message);
+      return;
+    }
+    const message = decoded.value;
+    metrics.messagesIn.inc({ type: message.type });
+    const id = 'id' in message && typeof message.id === 'number' ? message.id : null;
+    if (!this.bucket.take()) {
+      this.sendError(id, 'RATE_LIMITED', `More than ${config.limits.messagesPerSecond} messages per second; slow down.`);
+      return;
+    }
+    this.queue = this.queue.then(async () => {
+      if (this.closing) return;
+      try {
+        const result = await dispatch(this.ctx, this, message);
+        if (result !== NO_REPLY && id !== null) this.send(buildFrame({ type: 'ack', id, result }));
+      } catch (err) {
+        if (err instanceof RequestError) this.sendError(id, err.code, err.message);
+        else {
+          this.ctx.log.error({ cid: this.cid, type: message.type, err }, 'handler failed');
+          this.sendError(id, 'INTERNAL', 'Internal server error.');
+        }
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------ outbound
+
+  /** FrameSink: queue a prebuilt frame on this socket. */
+  deliver(frame: OutboundFrame): boolean {
+    return this.send(frame);
+  }
+
+  send(frame: OutboundFrame): boolean {
+    if (this.closing || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(frame.data, { binary: false });
+    this.ctx.metrics.messagesOut.inc({ type: frame.type });
+    if (this.ws.bufferedAmount > this.ctx.config.limits.maxBufferedBytes) {
+      this.ctx.log.warn({ cid: this.cid, buffered: this.ws.bufferedAmount }, 'slow consumer');
+      this.closeWith('SLOW_CONSUMER', 'Slow consumer: send buffer overflowed.');
+    }
+    return true;
+  }
+
+  sendError(id: number | null, code: ErrorCode, message: string): void {
+    this.ctx.metrics.errors.inc({ code });
+    this.send(buildFrame({ type: 'error', id, code, message }));
+    if (this.violations.record()) {
+      this.ctx.log.warn({ cid: this.cid, user: this.user.user_id }, 'policy violation: too many errors');
+      this.closeWith('POLICY_VIOLATION', 'Too many invalid frames.');
+    }
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  /** Heartbeat: a ws-level ping. */
+  ping(): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.ping();
+  }
+
+  /** Closes with a documented close code; terminates if the peer does not finish the handshake. */
+  closeWith(name: CloseCodeName, reason: string, graceMs = CLOSE_GRACE_MS): void {
+    if (this.closing || this.closed) return;
+    this.closing = true;
+    this.ctx.delivery.unregister(this.cid);
+    this.ws.close(CLOSE_CODES[name].code, reason);
+    const timer = setTimeout(() => this.ws.terminate(), graceMs);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  /** Drops the socket without a close handshake (dead peer). */
+  terminate(why: string): void {
+    this.ctx.log.info({ cid: this.cid, why }, 'terminating connection');
+    this.closing = true;
+    this.ctx.delivery.unregister(this.cid);
+    this.ws.terminate();
+  }
+
+  private onClose(code: number): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closing = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.ctx.delivery.unregister(this.cid);
+    this.queue = this.queue
+      .then(async () => {
+        await handleDisconnect(this.ctx, this.cid);
+        if (this.counted) this.ctx.metrics.connections.dec();
+        this.ctx.log.info({ cid: this.cid, code }, 'disconnected');
+      })
+      .catch((err: unknown) => this.ctx.log.error({ cid: this.cid, err }, 'disconnect cleanup failed'))
+      .finally(() => this.resolveDone());
+  }
+}
+
+/** The request id of an oversized frame, when it parses, so the error can be correlated. */
+function requestIdOf(text: string): number | null {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === 'object' && parsed !== null && 'id' in parsed) {
+      const id = (parsed as { id: unknown }).id;
+      if (typeof id === 'number' && Number.isSafeInteger(id) && id >= 0) return id;
+    }
+  } catch {
+    // not JSON: no id
+  }
+  return null;
+}

@@ -1,0 +1,34 @@
+import { RequestError } from '../request-error.js';
+import { buildFrame } from '../state/delivery.js';
+import type { Handler } from './types.js';
+
+/**
+ * Relays a call signal to exactly one connection. Allowed when both
+ * connections share a group, belong to the same user, already have this call
+ * between them, or `rtc.allowAnyPair` is set. SDP is never parsed.
+ */
+export const rtc: Handler<'rtc'> = async (ctx, session, msg) => {
+  if (msg.to === session.cid) throw new RequestError('INVALID_REQUEST', 'Cannot signal your own connection.');
+  const [self, target] = await Promise.all([ctx.store.getConnection(session.cid), ctx.store.getConnection(msg.to)]);
+  if (!self || !target) throw new RequestError('RECIPIENT_NOT_FOUND', `No open connection "${msg.to}".`);
+  const allowed =
+    ctx.config.rtc.allowAnyPair ||
+    self.user.user_id === target.user.user_id ||
+    (self.group !== null && self.group === target.group) ||
+    (await ctx.calls.exists(msg.call, self.cid, target.cid));
+  if (!allowed) {
+    throw new RequestError('FORBIDDEN', 'You can only signal connections that share a group with you.');
+  }
+  await ctx.calls.onSignal(self, target, msg.call, msg.signal);
+  const frame = buildFrame({
+    type: 'rtc',
+    call: msg.call,
+    sender: session.user.user_id,
+    sender_cid: session.cid,
+    sender_name: session.user.name,
+    signal: msg.signal,
+  });
+  const delivered = await ctx.delivery.send([target.cid], frame);
+  if (delivered === 0) throw new RequestError('RECIPIENT_NOT_FOUND', `No open connection "${msg.to}".`);
+  return { delivered };
+};

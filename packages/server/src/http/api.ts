@@ -1,0 +1,161 @@
+/**
+ * The HTTP side: /healthz, /metrics, POST /v1/guest, GET /v1/session,
+ * GET /v1/ice, and static hosting at `/`. Error bodies are `{code, message}`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DISPLAY_NAME_MAX, GUEST_PATH, ICE_PATH, REALTIME_PATH } from '@switchboard/protocol';
+import type { TokenAuthority, VerifiedToken } from '../auth/tokens.js';
+import { guestUserId } from '../auth/tokens.js';
+import type { ServerContext } from '../context.js';
+import { safePath } from '../logger.js';
+import { applyCors } from './cors.js';
+import { BodyError, bearerToken, readJsonBody, sendError, sendJson } from './respond.js';
+import { serveStatic } from './static.js';
+
+export const SESSION_PATH = '/v1/session';
+export const HEALTH_PATH = '/healthz';
+export const METRICS_PATH = '/metrics';
+
+export interface HttpDeps {
+  ctx: ServerContext;
+  auth: TokenAuthority;
+  startedAt: number;
+  connectionCount(): number;
+}
+
+const API_PATHS = new Set([GUEST_PATH, SESSION_PATH, ICE_PATH, HEALTH_PATH, METRICS_PATH, REALTIME_PATH]);
+
+export function createRequestHandler(deps: HttpDeps) {
+  const { ctx } = deps;
+  return async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    try {
+      if (API_PATHS.has(pathname)) {
+        if (applyCors(req, res, ctx.config.cors.origins)) return;
+        await route(deps, req, res, pathname);
+        return;
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        sendError(res, 405, 'INVALID_REQUEST', `Method ${req.method} is not allowed here.`);
+        return;
+      }
+      if (ctx.config.staticDir) {
+        await serveStatic(req, res, ctx.config.staticDir, pathname);
+        return;
+      }
+      if (pathname === '/') {
+        sendJson(res, 200, { name: 'switchboard', realtime: REALTIME_PATH, health: HEALTH_PATH });
+        return;
+      }
+      sendError(res, 404, 'INVALID_REQUEST', `Not found: ${pathname.slice(0, 200)}`);
+    } catch (err) {
+      ctx.log.error({ path: safePath(req.url), err }, 'request failed');
+      if (!res.headersSent) sendError(res, 500, 'INTERNAL', 'Internal server error.');
+      else res.destroy();
+    }
+  };
+}
+
+async function authenticate(deps: HttpDeps, req: IncomingMessage, res: ServerResponse): Promise<VerifiedToken | null> {
+  const token = bearerToken(req.headers.authorization);
+  if (!token) {
+    deps.ctx.metrics.errors.inc({ code: 'UNAUTHORIZED' });
+    sendError(res, 401, 'UNAUTHORIZED', 'Send "Authorization: Bearer <token>".');
+    return null;
+  }
+  const verified = await deps.auth.verify(token);
+  if (!verified.ok) {
+    deps.ctx.metrics.errors.inc({ code: verified.error.code });
+    sendError(res, 401, verified.error.code, verified.error.message);
+    return null;
+  }
+  return verified.value;
+}
+
+async function route(deps: HttpDeps, req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
+  const { ctx } = deps;
+  const method = req.method ?? 'GET';
+  const allow = (expected: string) => {
+    if (method === expected || (expected === 'GET' && method === 'HEAD')) return true;
+    sendError(res, 405, 'INVALID_REQUEST', `Use ${expected} ${pathname}.`);
+    return false;
+  };
+  switch (pathname) {
+    case HEALTH_PATH:
+      if (!allow('GET')) return;
+      sendJson(res, 200, {
+        status: 'ok',
+        node: ctx.node,
+        uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
+        connections: deps.connectionCount(),
+      });
+      return;
+    case METRICS_PATH: {
+      if (!allow('GET')) return;
+      const body = await ctx.metrics.registry.metrics();
+      res.writeHead(200, { 'Content-Type': ctx.metrics.registry.contentType, 'Cache-Control': 'no-store' });
+      res.end(body);
+      return;
+    }
+    case GUEST_PATH:
+      if (allow('POST')) await guest(deps, req, res);
+      return;
+    case SESSION_PATH: {
+      if (!allow('GET')) return;
+      const session = await authenticate(deps, req, res);
+      if (!session) return;
+      const open = await ctx.store.countUserConnections(session.user.user_id);
+      sendJson(res, 200, {
+        user: session.user,
+        expiresAt: session.expiresAt,
+        connections: { open, max: ctx.config.limits.maxConnectionsPerUser },
+      });
+      return;
+    }
+    case ICE_PATH: {
+      if (!allow('GET')) return;
+      const session = await authenticate(deps, req, res);
+      if (session) sendJson(res, 200, ctx.ice.forUser(session.user.user_id));
+      return;
+    }
+    default:
+      // REALTIME_PATH without an upgrade.
+      sendError(res, 426, 'INVALID_REQUEST', `${REALTIME_PATH} is a WebSocket endpoint (subprotocol switchboard.v1).`);
+  }
+}
+
+async function guest(deps: HttpDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { ctx } = deps;
+  if (!ctx.config.guests) {
+    ctx.metrics.errors.inc({ code: 'GUESTS_DISABLED' });
+    sendError(res, 403, 'GUESTS_DISABLED', 'Guest access is turned off on this server.');
+    return;
+  }
+  let body: unknown;
+  try {
+    body = await readJsonBody(req, 4096);
+  } catch (err) {
+    if (!(err instanceof BodyError)) throw err;
+    sendError(res, err.status, err.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'INVALID_REQUEST', err.message);
+    return;
+  }
+  const raw = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)['name'] : undefined;
+  if (raw !== undefined && raw !== null && typeof raw !== 'string') {
+    sendError(res, 400, 'INVALID_PARAMETER', '"name" must be a string.');
+    return;
+  }
+  const name = typeof raw === 'string' ? raw.trim() : '';
+  if (name.length > DISPLAY_NAME_MAX) {
+    sendError(res, 400, 'INVALID_PARAMETER', `"name" must be at most ${DISPLAY_NAME_MAX} characters.`);
+    return;
+  }
+  const user = { user_id: guestUserId(), name: name === '' ? null : name };
+  const { token, expiresAt } = await deps.auth.sign({
+    user_id: user.user_id,
+    name: user.name,
+    ttlSeconds: ctx.config.auth.guestTtlSeconds,
+    guest: true,
+  });
+  ctx.log.info({ user: user.user_id }, 'guest token issued');
+  sendJson(res, 200, { token, user, expiresAt });
+}

@@ -1,0 +1,83 @@
+/**
+ * TLS material: `files` (the given cert/key), or `self-signed` (generated once
+ * with SANs for localhost, 127.0.0.1, ::1 and this machine's LAN addresses,
+ * kept in `<dataDir>/tls/` and reused until it nears expiry).
+ */
+import { X509Certificate } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { generate } from 'selfsigned';
+import type { SwitchboardConfig } from '../config.js';
+import { lanAddresses } from '../net.js';
+
+export interface TlsMaterial {
+  cert: string;
+  key: string;
+  /** SHA-256 fingerprint of the certificate (colon-separated hex). */
+  fingerprint: string;
+  selfSigned: boolean;
+  /** Where the certificate lives (for the "trust this file" hint). */
+  certPath: string;
+}
+
+const RENEW_BEFORE_MS = 7 * 24 * 60 * 60 * 1000;
+
+function readIfValid(certPath: string, keyPath: string): { cert: string; key: string; fingerprint: string } | null {
+  try {
+    const cert = readFileSync(certPath, 'utf8');
+    const key = readFileSync(keyPath, 'utf8');
+    const x509 = new X509Certificate(cert);
+    if (Date.parse(x509.validTo) - Date.now() < RENEW_BEFORE_MS) return null;
+    return { cert, key, fingerprint: x509.fingerprint256 };
+  } catch {
+    return null;
+  }
+}
+
+export async function ensureSelfSigned(dataDir: string): Promise<TlsMaterial> {
+  const dir = join(dataDir, 'tls');
+  const certPath = join(dir, 'cert.pem');
+  const keyPath = join(dir, 'key.pem');
+  const existing = readIfValid(certPath, keyPath);
+  if (existing) return { ...existing, selfSigned: true, certPath };
+
+  const dns = [...new Set(['localhost', hostname()])];
+  const ips = ['127.0.0.1', '::1', ...lanAddresses({ ipv6: true })];
+  const notBefore = new Date(Date.now() - 60_000);
+  const notAfter = new Date(notBefore.getTime() + 825 * 24 * 60 * 60 * 1000);
+  const pems = await generate([{ name: 'commonName', value: 'Switchboard (self-signed)' }], {
+    keyType: 'ec',
+    curve: 'P-256',
+    algorithm: 'sha256',
+    notBeforeDate: notBefore,
+    notAfterDate: notAfter,
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      {
+        name: 'subjectAltName',
+        altNames: [...dns.map((value) => ({ type: 2 as const, value })), ...ips.map((ip) => ({ type: 7 as const, ip }))],
+      },
+    ],
+  });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileSync(keyPath, pems.private, { mode: 0o600 });
+  writeFileSync(certPath, pems.cert);
+  return { cert: pems.cert, key: pems.private, fingerprint: new X509Certificate(pems.cert).fingerprint256, selfSigned: true, certPath };
+}
+
+export async function loadTls(config: SwitchboardConfig): Promise<TlsMaterial | null> {
+  switch (config.tls.mode) {
+    case 'off':
+      return null;
+    case 'files': {
+      const cert = readFileSync(config.tls.cert!, 'utf8');
+      const key = readFileSync(config.tls.key!, 'utf8');
+      return { cert, key, fingerprint: new X509Certificate(cert).fingerprint256, selfSigned: false, certPath: config.tls.cert! };
+    }
+    case 'self-signed':
+      return ensureSelfSigned(config.dataDir);
+  }
+}

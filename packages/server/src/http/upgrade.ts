@@ -1,0 +1,109 @@
+/**
+ * The realtime upgrade at /v1/realtime. Authentication happens BEFORE the
+ * socket exists: failures are plain HTTP responses with a JSON body.
+ *
+ * Token sources, in order: subprotocol `bearer.<jwt>` (offered next to
+ * `switchboard.v1`; browsers cannot set headers), `?token=`, `Authorization: Bearer`.
+ * When subprotocols are offered, `switchboard.v1` must be among them and is the
+ * only one the server ever selects (the token protocol is never echoed).
+ *
+ * Connections per user: over `limits.maxConnectionsPerUser` the upgrade is
+ * rejected with HTTP 429 `{code:'TOO_MANY_CONNECTIONS'}` (no socket is created).
+ * Browsers cannot read that status, so GET /v1/session reports
+ * `connections: {open, max}` for the SDK to explain the failure.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import { CID_PREFIX, REALTIME_PATH, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, type ErrorCode } from '@switchboard/protocol';
+import type { WebSocket, WebSocketServer } from 'ws';
+import type { TokenAuthority, VerifiedToken } from '../auth/tokens.js';
+import type { ServerContext } from '../context.js';
+import { safePath } from '../logger.js';
+import { bearerToken, rejectUpgrade } from './respond.js';
+
+export interface UpgradeDeps {
+  ctx: ServerContext;
+  auth: TokenAuthority;
+  wss: WebSocketServer;
+  isShuttingDown(): boolean;
+  onConnection(ws: WebSocket, cid: string, session: VerifiedToken): void;
+}
+
+export function parseProtocols(header: string | undefined): string[] {
+  if (!header) return [];
+  return header.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
+}
+
+export const newCid = (): string => `${CID_PREFIX}${randomBytes(12).toString('base64url')}`;
+
+export function createUpgradeHandler(deps: UpgradeDeps) {
+  const { ctx, auth, wss } = deps;
+  /** Upgrades between the connection-count check and the store knowing the connection. */
+  const pending = new Map<string, number>();
+
+  const reject = (socket: Duplex, req: IncomingMessage, status: number, code: ErrorCode, message: string) => {
+    ctx.metrics.errors.inc({ code });
+    ctx.log.info({ path: safePath(req.url), status, code }, 'upgrade rejected');
+    rejectUpgrade(socket, status, code, message);
+  };
+
+  return async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== REALTIME_PATH) {
+      return reject(socket, req, 404, 'INVALID_REQUEST', `No WebSocket endpoint at ${url.pathname.slice(0, 100)}; use ${REALTIME_PATH}.`);
+    }
+    if (deps.isShuttingDown()) return reject(socket, req, 503, 'SERVER_UNAVAILABLE', 'The server is shutting down.');
+
+    const offered = parseProtocols(req.headers['sec-websocket-protocol']);
+    if (offered.length > 0 && !offered.includes(SUBPROTOCOL)) {
+      return reject(socket, req, 400, 'INVALID_REQUEST', `Subprotocol "${SUBPROTOCOL}" is required.`);
+    }
+    const fromProtocol = offered.find((p) => p.startsWith(TOKEN_SUBPROTOCOL_PREFIX))?.slice(TOKEN_SUBPROTOCOL_PREFIX.length);
+    const token = fromProtocol || url.searchParams.get('token') || bearerToken(req.headers.authorization);
+    if (!token) {
+      return reject(socket, req, 401, 'UNAUTHORIZED', `A token is required: subprotocol "${TOKEN_SUBPROTOCOL_PREFIX}<jwt>", ?token= or Authorization: Bearer.`);
+    }
+    const verified = await auth.verify(token);
+    if (!verified.ok) return reject(socket, req, 401, verified.error.code, verified.error.message);
+
+    const userId = verified.value.user.user_id;
+    const inFlight = pending.get(userId) ?? 0;
+    pending.set(userId, inFlight + 1);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      const n = (pending.get(userId) ?? 1) - 1;
+      if (n <= 0) pending.delete(userId);
+      else pending.set(userId, n);
+    };
+    try {
+      const open = await ctx.store.countUserConnections(userId);
+      const max = ctx.config.limits.maxConnectionsPerUser;
+      if (open + inFlight >= max) {
+        release();
+        return reject(socket, req, 429, 'TOO_MANY_CONNECTIONS', `User "${userId}" already has ${max} open connections.`);
+      }
+    } catch (err) {
+      release();
+      ctx.log.error({ err }, 'connection count failed');
+      return reject(socket, req, 503, 'SERVER_UNAVAILABLE', 'State store unavailable.');
+    }
+    // ws answers some bad handshakes itself without calling back; the slot is freed on close then.
+    socket.once('close', release);
+    if (socket.destroyed || deps.isShuttingDown()) {
+      release();
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      try {
+        deps.onConnection(ws, newCid(), verified.value);
+      } finally {
+        release();
+      }
+    });
+  };
+}

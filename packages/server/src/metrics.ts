@@ -1,0 +1,47 @@
+/** Prometheus metrics, one registry per server instance (several servers may share a process). */
+import { Counter, Gauge, Registry } from 'prom-client';
+
+export interface Metrics {
+  registry: Registry;
+  connections: Gauge;
+  groups: Gauge;
+  messagesIn: Counter<'type'>;
+  messagesOut: Counter<'type'>;
+  errors: Counter<'code'>;
+}
+
+export function createMetrics(groupCount: () => Promise<number>): Metrics {
+  const registry = new Registry();
+  const connections = new Gauge({
+    name: 'switchboard_connections',
+    help: 'Open realtime connections on this node.',
+    registers: [registry],
+  });
+  const groups = new Gauge({
+    name: 'switchboard_groups',
+    help: 'Groups with at least one member.',
+    registers: [registry],
+    async collect() {
+      this.set(await groupCount());
+    },
+  });
+  const messagesIn = new Counter({
+    name: 'switchboard_messages_in_total',
+    help: 'Frames received from clients, by type (invalid frames count as "invalid").',
+    labelNames: ['type'] as const,
+    registers: [registry],
+  });
+  const messagesOut = new Counter({
+    name: 'switchboard_messages_out_total',
+    help: 'Frames sent to clients, by type (one per recipient).',
+    labelNames: ['type'] as const,
+    registers: [registry],
+  });
+  const errors = new Counter({
+    name: 'switchboard_errors_total',
+    help: 'Errors returned to clients (error frames and HTTP rejections), by code.',
+    labelNames: ['code'] as const,
+    registers: [registry],
+  });
+  return { registry, connections, groups, messagesIn, messagesOut, errors };
+}

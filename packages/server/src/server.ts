@@ -1,0 +1,202 @@
+/**
+ * createServer(config): the composition root. Wires config, store, delivery,
+ * call registry, ICE, metrics and logs into the HTTP handler and the upgrade.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer as createHttpServer, type Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { REALTIME_PATH, SUBPROTOCOL, type Limits } from '@switchboard/protocol';
+import { WebSocketServer } from 'ws';
+import { resolveSecrets } from './auth/secrets.js';
+import { createTokenAuthority, type TokenAuthority } from './auth/tokens.js';
+import { resolveConfig, type SwitchboardConfig, type SwitchboardConfigInput } from './config.js';
+import { Connection } from './connection/connection.js';
+import { Heartbeat } from './connection/heartbeat.js';
+import type { ServerContext } from './context.js';
+import { createRequestHandler } from './http/api.js';
+import { loadTls, type TlsMaterial } from './http/tls.js';
+import { createUpgradeHandler } from './http/upgrade.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import { createCallRegistry } from './rtc/call-registry.js';
+import { createLocalDelivery, type Delivery } from './state/delivery.js';
+import { createMemoryStore } from './state/memory-store.js';
+import type { Store } from './state/store.js';
+import { createIceProvider } from './turn/credentials.js';
+
+/** Optional collaborators (not settings): a logger, or other state/delivery adapters. */
+export interface ServerRuntime {
+  logger?: Logger;
+  store?: Store;
+  delivery?: Delivery;
+}
+
+export interface ListenAddress {
+  protocol: 'http' | 'https';
+  /** The bound host as given (e.g. 0.0.0.0). */
+  host: string;
+  port: number;
+  /** Base URL for clients on this machine, e.g. `http://127.0.0.1:53211`. */
+  url: string;
+  /** WebSocket URL of the realtime endpoint. */
+  realtimeUrl: string;
+  /** SHA-256 fingerprint of the TLS certificate, when HTTPS. */
+  fingerprint: string | null;
+  /** Path of the certificate in use, when HTTPS. */
+  certPath: string | null;
+}
+
+export interface SwitchboardServer {
+  readonly config: SwitchboardConfig;
+  readonly node: string;
+  /** Starts an HTTP(S) server (per `config.tls`) and listens; defaults to config.port/config.host. */
+  listen(port?: number, host?: string): Promise<ListenAddress>;
+  /**
+   * Serves on an existing server. With `http: false` only the WebSocket upgrade is
+   * attached; mount `handleRequest` in your own request handler for the HTTP API.
+   */
+  attach(server: HttpServer, options?: { http?: boolean }): void;
+  handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /** Graceful: stop accepting, close every socket with 4000 (SERVER_SHUTDOWN), then close HTTP. */
+  close(): Promise<void>;
+  /** Signs a token with the server's first secret. */
+  issueToken(claims: { user_id: string; name?: string | null; ttlSeconds?: number }): Promise<string>;
+  /** Open connections on this node. */
+  connectionCount(): number;
+}
+
+export function createServer(input: SwitchboardConfigInput = {}, runtime: ServerRuntime = {}): SwitchboardServer {
+  const config = resolveConfig(input);
+  const secrets = resolveSecrets(config);
+  const auth: TokenAuthority = createTokenAuthority(secrets);
+  const log = runtime.logger ?? createLogger(config.logLevel);
+  const node = config.nodeId ?? `node-${randomBytes(4).toString('hex')}`;
+  const store = runtime.store ?? createMemoryStore();
+  const delivery = runtime.delivery ?? createLocalDelivery();
+  const { maxBufferedBytes: _b, maxRingingCalls: _r, ...wire } = config.limits;
+  const wireLimits: Limits = { ...wire, heartbeatMs: config.heartbeatMs };
+  const ctx: ServerContext = {
+    config,
+    wireLimits,
+    node,
+    store,
+    delivery,
+    calls: createCallRegistry(store, { maxRingingCalls: config.limits.maxRingingCalls }),
+    ice: createIceProvider(config.ice),
+    metrics: createMetrics(async () => (await store.counts()).groups),
+    log,
+  };
+
+  const connections = new Set<Connection>();
+  const heartbeat = new Heartbeat(config.heartbeatMs);
+  const startedAt = Date.now();
+  let shuttingDown = false;
+  let closing: Promise<void> | null = null;
+  let owned: HttpServer | null = null;
+  const attached: { server: HttpServer; request?: (req: IncomingMessage, res: ServerResponse) => void; upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void }[] = [];
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    // Hard ceiling; frames between maxFrameBytes and this get PAYLOAD_TOO_LARGE, larger ones close with 1009.
+    maxPayload: config.limits.maxFrameBytes * 4,
+    perMessageDeflate: false,
+    clientTracking: false,
+    handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+  });
+
+  const handleRequest = createRequestHandler({ ctx, auth, startedAt, connectionCount: () => connections.size });
+  const handleUpgrade = createUpgradeHandler({
+    ctx,
+    auth,
+    wss,
+    isShuttingDown: () => shuttingDown,
+    onConnection(ws, cid, session) {
+      const connection = new Connection(ws, { cid, user: session.user, tokenExpiresAt: session.expiresAt }, ctx);
+      connections.add(connection);
+      heartbeat.add(connection);
+      void connection.done.then(() => {
+        connections.delete(connection);
+        heartbeat.remove(connection);
+      });
+    },
+  });
+
+  function attach(server: HttpServer, options: { http?: boolean } = {}): void {
+    const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      handleUpgrade(req, socket, head).catch((err: unknown) => {
+        log.error({ err }, 'upgrade failed');
+        socket.destroy();
+      });
+    };
+    const entry: (typeof attached)[number] = { server, upgrade };
+    server.on('upgrade', upgrade);
+    if (options.http !== false) {
+      entry.request = (req, res) => void handleRequest(req, res);
+      server.on('request', entry.request);
+    }
+    attached.push(entry);
+  }
+
+  async function listen(port = config.port, host = config.host): Promise<ListenAddress> {
+    if (owned) throw new Error('listen() was already called');
+    const tls: TlsMaterial | null = await loadTls(config);
+    const server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }) : createHttpServer();
+    owned = server;
+    attach(server);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = server.address() as AddressInfo;
+    const protocol = tls ? 'https' : 'http';
+    const local = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const url = `${protocol}://${local}:${address.port}`;
+    log.info({ url, node, tls: tls ? (tls.selfSigned ? 'self-signed' : 'files') : 'off' }, 'listening');
+    return {
+      protocol,
+      host,
+      port: address.port,
+      url,
+      realtimeUrl: `${protocol === 'https' ? 'wss' : 'ws'}://${local}:${address.port}${REALTIME_PATH}`,
+      fingerprint: tls?.fingerprint ?? null,
+      certPath: tls?.certPath ?? null,
+    };
+  }
+
+  async function shutdown(): Promise<void> {
+    shuttingDown = true;
+    const httpClosed = owned
+      ? new Promise<void>((resolve) => owned!.close(() => resolve()))
+      : Promise.resolve();
+    const open = [...connections];
+    for (const connection of open) connection.closeWith('SERVER_SHUTDOWN', 'Server shutting down.', 2_000);
+    await Promise.all(open.map((c) => c.done));
+    heartbeat.stop();
+    for (const { server, request, upgrade } of attached) {
+      server.off('upgrade', upgrade);
+      if (request) server.off('request', request);
+    }
+    if (owned) owned.closeAllConnections();
+    await httpClosed;
+    wss.close();
+    await delivery.close();
+    await store.close();
+    log.info({ node }, 'closed');
+  }
+
+  return {
+    config,
+    node,
+    listen,
+    attach,
+    handleRequest,
+    close: () => (closing ??= shutdown()),
+    issueToken: (claims) => auth.sign({ ttlSeconds: 3600, ...claims }).then((r) => r.token),
+    connectionCount: () => connections.size,
+  };
+}

@@ -1,0 +1,127 @@
+/** The default Store: everything in this process's memory. */
+import { matchesGroupFilter } from './group-search.js';
+import { paginate } from './paging.js';
+import type { CallRecord, ConnectionRecord, GroupRow, Store, UserRow } from './store.js';
+
+const callKey = (call: string, a: string, b: string) => (a < b ? `${call} ${a} ${b}` : `${call} ${b} ${a}`);
+
+function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  set.add(value);
+}
+
+function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  const set = map.get(key);
+  if (!set) return;
+  set.delete(value);
+  if (set.size === 0) map.delete(key);
+}
+
+export function createMemoryStore(): Store {
+  const connections = new Map<string, ConnectionRecord>();
+  const byUser = new Map<string, Set<string>>();
+  const groups = new Map<string, Set<string>>();
+  const calls = new Map<string, CallRecord>();
+  const callsByCid = new Map<string, Set<string>>();
+
+  const copy = (r: ConnectionRecord): ConnectionRecord => ({ ...r, user: { ...r.user } });
+
+  return {
+    async addConnection(record) {
+      connections.set(record.cid, copy(record));
+      addTo(byUser, record.user.user_id, record.cid);
+      if (record.group !== null) addTo(groups, record.group, record.cid);
+    },
+    async removeConnection(cid) {
+      const record = connections.get(cid);
+      if (!record) return null;
+      connections.delete(cid);
+      removeFrom(byUser, record.user.user_id, cid);
+      if (record.group !== null) removeFrom(groups, record.group, cid);
+      return record;
+    },
+    async getConnection(cid) {
+      const record = connections.get(cid);
+      return record ? copy(record) : null;
+    },
+    async userConnections(userId) {
+      return [...(byUser.get(userId) ?? [])];
+    },
+    async countUserConnections(userId) {
+      return byUser.get(userId)?.size ?? 0;
+    },
+    async setGroup(cid, group) {
+      const record = connections.get(cid);
+      if (!record) return null;
+      const previous = record.group;
+      if (previous !== null) removeFrom(groups, previous, cid);
+      record.group = group;
+      if (group !== null) addTo(groups, group, cid);
+      return previous;
+    },
+    async groupMembers(group) {
+      return [...(groups.get(group) ?? [])];
+    },
+    async groupExists(group) {
+      return groups.has(group);
+    },
+    async counts() {
+      return { connections: connections.size, groups: groups.size };
+    },
+    async listUsers(query) {
+      const rows: UserRow[] = [];
+      for (const cid of groups.get(query.group) ?? []) {
+        const record = connections.get(cid);
+        if (!record) continue;
+        if (query.user_id !== undefined && record.user.user_id !== query.user_id) continue;
+        rows.push({ user_id: record.user.user_id, cid });
+      }
+      return paginate(rows, (r) => [r.user_id, r.cid], query);
+    },
+    async listGroups(query) {
+      const rows: GroupRow[] = [];
+      for (const [group, members] of groups) {
+        const row = { group, number_of_users: members.size };
+        if (matchesGroupFilter(row, query)) rows.push(row);
+      }
+      const keyOf = query.searchFor === 'group'
+        ? (r: GroupRow) => [r.group]
+        : (r: GroupRow) => [r.number_of_users, r.group];
+      return paginate(rows, keyOf, query);
+    },
+
+    async putCall(record) {
+      const key = callKey(record.call, record.caller, record.callee);
+      calls.set(key, { ...record });
+      addTo(callsByCid, record.caller, key);
+      addTo(callsByCid, record.callee, key);
+    },
+    async getCall(call, a, b) {
+      const record = calls.get(callKey(call, a, b));
+      return record ? { ...record } : null;
+    },
+    async deleteCall(call, a, b) {
+      const key = callKey(call, a, b);
+      const record = calls.get(key);
+      if (!record) return;
+      calls.delete(key);
+      removeFrom(callsByCid, record.caller, key);
+      removeFrom(callsByCid, record.callee, key);
+    },
+    async callsOf(cid) {
+      return [...(callsByCid.get(cid) ?? [])].flatMap((key) => {
+        const record = calls.get(key);
+        return record ? [{ ...record }] : [];
+      });
+    },
+
+    async close() {
+      connections.clear();
+      byUser.clear();
+      groups.clear();
+      calls.clear();
+      callsByCid.clear();
+    },
+  };
+}

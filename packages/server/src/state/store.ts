@@ -1,0 +1,84 @@
+/**
+ * The state interface handlers talk to: connections, group membership,
+ * user → connections, listings with paging, and calls. Every method is async
+ * so a shared (e.g. Redis) adapter can implement it; the memory adapter is
+ * the default. Socket delivery is separate (see delivery.ts).
+ */
+import type { UserInfo } from '@switchboard/protocol';
+
+export interface ConnectionRecord {
+  cid: string;
+  user: UserInfo;
+  /** The node holding the socket (for routing in a cluster). */
+  node: string;
+  connectedAt: number;
+  group: string | null;
+}
+
+export type CallState = 'ringing' | 'active';
+
+export interface CallRecord {
+  call: string;
+  caller: string;
+  callee: string;
+  state: CallState;
+  createdAt: number;
+}
+
+export interface PageQuery {
+  limit: number;
+  /** Opaque cursor from a previous page, or 'end'. */
+  startKey?: string | undefined;
+  ascending: boolean;
+}
+
+export interface Page<T> {
+  list: T[];
+  /** Opaque cursor for the next page, or 'end'. */
+  startKey: string;
+  endOfList: boolean;
+}
+
+export type Condition = '>' | '>=' | '=' | '<' | '<=' | '!=';
+
+export interface GroupFilter {
+  searchFor: 'group' | 'number_of_users';
+  value: string | number;
+  condition: Condition;
+  /** With a range, rows between `value` and `range` (inclusive) match; `condition` is ignored. */
+  range?: string | number | undefined;
+}
+
+export interface UserRow {
+  user_id: string;
+  cid: string;
+}
+
+export interface GroupRow {
+  group: string;
+  number_of_users: number;
+}
+
+export interface Store {
+  addConnection(record: ConnectionRecord): Promise<void>;
+  /** Removes the connection, its membership and nothing else; returns what was removed. */
+  removeConnection(cid: string): Promise<ConnectionRecord | null>;
+  getConnection(cid: string): Promise<ConnectionRecord | null>;
+  userConnections(userId: string): Promise<string[]>;
+  countUserConnections(userId: string): Promise<number>;
+  /** Moves a connection to `group` (null leaves); returns the previous group. */
+  setGroup(cid: string, group: string | null): Promise<string | null>;
+  groupMembers(group: string): Promise<string[]>;
+  groupExists(group: string): Promise<boolean>;
+  counts(): Promise<{ connections: number; groups: number }>;
+  listUsers(query: { group: string; user_id?: string | undefined } & PageQuery): Promise<Page<UserRow>>;
+  listGroups(query: GroupFilter & PageQuery): Promise<Page<GroupRow>>;
+
+  putCall(record: CallRecord): Promise<void>;
+  /** The call `call` between two connections, in either direction. */
+  getCall(call: string, cidA: string, cidB: string): Promise<CallRecord | null>;
+  deleteCall(call: string, cidA: string, cidB: string): Promise<void>;
+  callsOf(cid: string): Promise<CallRecord[]>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,51 @@
+/**
+ * TURN REST credentials (coturn `use-auth-secret`): username
+ * `"<expiry unix seconds>:<user_id>"`, password base64(HMAC-SHA1(secret, username)).
+ * The first secret signs; coturn may accept several during rotation.
+ */
+import { createHmac } from 'node:crypto';
+import type { IceServer } from '@switchboard/protocol';
+
+export interface IceSettings {
+  stun: string[];
+  turn: string[];
+  turnSecrets: string[];
+  turnTtlSeconds: number;
+}
+
+export interface IceBundle {
+  iceServers: IceServer[];
+  /** Unix ms when the TURN credentials stop working; null when nothing expires. */
+  iceExpiresAt: number | null;
+}
+
+export function turnCredential(secret: string, userId: string, expiresAtSeconds: number): { username: string; credential: string } {
+  const username = `${expiresAtSeconds}:${userId}`;
+  const credential = createHmac('sha1', secret).update(username).digest('base64');
+  return { username, credential };
+}
+
+export interface IceProvider {
+  /** Fresh ICE servers for a user (new TURN credentials each call). */
+  forUser(userId: string, now?: number): IceBundle;
+  /** When to push fresh credentials to a connection (80% of the TTL); null without TURN. */
+  refreshDelayMs(): number | null;
+}
+
+export function createIceProvider(settings: IceSettings): IceProvider {
+  const hasTurn = settings.turn.length > 0 && settings.turnSecrets.length > 0;
+  return {
+    forUser(userId, now = Date.now()) {
+      const iceServers: IceServer[] = [];
+      if (settings.stun.length > 0) iceServers.push({ urls: [...settings.stun] });
+      if (!hasTurn) return { iceServers, iceExpiresAt: null };
+      const expiry = Math.floor(now / 1000) + settings.turnTtlSeconds;
+      const { username, credential } = turnCredential(settings.turnSecrets[0]!, userId, expiry);
+      iceServers.push({ urls: [...settings.turn], username, credential });
+      return { iceServers, iceExpiresAt: expiry * 1000 };
+    },
+    refreshDelayMs() {
+      return hasTurn ? Math.floor(settings.turnTtlSeconds * 1000 * 0.8) : null;
+    },
+  };
+}
