@@ -72,7 +72,7 @@ export const configSchema = obj({
     stun: urlList(['stun', 'stuns']),
     turn: urlList(['turn', 'turns']),
     turnSecrets: v.array(text, 'expected a list of secrets'),
-    turnTtlSeconds: num(60),
+    turnTtlSeconds: num(1),
   }),
   cors: obj({
     origins: v.array(
