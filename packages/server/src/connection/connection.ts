@@ -69,11 +69,7 @@ export class Connection implements Session, FrameSink {
     const ice = ctx.ice.forUser(this.user.user_id);
     this.send(buildFrame({ type: 'welcome', cid: this.cid, user: this.user, limits: ctx.wireLimits, ...ice, node: ctx.node }));
     this.scheduleTokenExpiry(tokenExpiresAt);
-    const refresh = ctx.ice.refreshDelayMs();
-    if (refresh !== null) {
-      const timer = setInterval(() => this.send(buildFrame({ type: 'ice', ...ctx.ice.forUser(this.user.user_id) })), refresh);
-      this.timers.add(timer);
-    }
+    this.scheduleIceRefresh(ice.iceExpiresAt);
     ctx.log.info({ cid: this.cid, user: this.user.user_id }, 'connected');
   }
 
@@ -84,6 +80,19 @@ export class Connection implements Session, FrameSink {
       if (Date.now() >= expiresAt) this.closeWith('TOKEN_EXPIRED', 'Token expired.');
       else this.scheduleTokenExpiry(expiresAt);
     }, Math.max(0, Math.min(delay, MAX_TIMER_MS)));
+    this.timers.add(timer);
+  }
+
+  /** Pushes fresh TURN credentials at 80% of the current ones' remaining lifetime. */
+  private scheduleIceRefresh(expiresAt: number | null): void {
+    if (expiresAt === null) return;
+    const delay = Math.max(0, Math.floor((expiresAt - Date.now()) * 0.8));
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      const bundle = this.ctx.ice.forUser(this.user.user_id);
+      this.send(buildFrame({ type: 'ice', ...bundle }));
+      this.scheduleIceRefresh(bundle.iceExpiresAt);
+    }, Math.min(delay, MAX_TIMER_MS));
     this.timers.add(timer);
   }
 

@@ -28,8 +28,6 @@ export function turnCredential(secret: string, userId: string, expiresAtSeconds:
 export interface IceProvider {
   /** Fresh ICE servers for a user (new TURN credentials each call). */
   forUser(userId: string, now?: number): IceBundle;
-  /** When to push fresh credentials to a connection (80% of the TTL); null without TURN. */
-  refreshDelayMs(): number | null;
 }
 
 export function createIceProvider(settings: IceSettings): IceProvider {
@@ -43,9 +41,6 @@ export function createIceProvider(settings: IceSettings): IceProvider {
       const { username, credential } = turnCredential(settings.turnSecrets[0]!, userId, expiry);
       iceServers.push({ urls: [...settings.turn], username, credential });
       return { iceServers, iceExpiresAt: expiry * 1000 };
-    },
-    refreshDelayMs() {
-      return hasTurn ? Math.floor(settings.turnTtlSeconds * 1000 * 0.8) : null;
     },
   };
 }

@@ -1,0 +1,34 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { WebSocket } from 'ws';
+import { join, startServer, useCleanup } from './helpers.js';
+
+useCleanup();
+afterEach(() => vi.restoreAllMocks());
+
+describe('send path', () => {
+  it('serializes a group broadcast once and sends the same Buffer to every member', async () => {
+    const t = await startServer();
+    const clients = [];
+    for (const user of ['a', 'b', 'c', 'd']) {
+      const c = await t.connect(user);
+      await join(c, 'room');
+      clients.push(c);
+    }
+    const sends: { data: unknown; server: boolean }[] = [];
+    const original = WebSocket.prototype.send;
+    vi.spyOn(WebSocket.prototype, 'send').mockImplementation(function (this: WebSocket, ...args: Parameters<WebSocket['send']>) {
+      sends.push({ data: args[0], server: (this as unknown as { _isServer: boolean })._isServer });
+      return original.apply(this, args);
+    });
+    const stringify = vi.spyOn(JSON, 'stringify');
+    const reply = await clients[0]!.request({ type: 'post', to: 'room', message: { big: 'x'.repeat(1000) } });
+    expect(reply.result).toEqual({ delivered: 4 });
+    for (const c of clients) await c.waitFor('message');
+
+    const broadcasts = sends.filter((s) => s.server && Buffer.isBuffer(s.data) && (s.data as Buffer).includes('"type":"message"'));
+    expect(broadcasts).toHaveLength(4);
+    for (const s of broadcasts) expect(s.data).toBe(broadcasts[0]!.data);
+    const serverStringifies = stringify.mock.calls.filter(([v]) => typeof v === 'object' && v !== null && (v as { type?: string }).type === 'message');
+    expect(serverStringifies).toHaveLength(1);
+  });
+});
