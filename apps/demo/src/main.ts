@@ -1,0 +1,388 @@
+/**
+ * Switchboard demo: lobby → room (live presence) → calls.
+ * The server is the page's own origin, so `switchboard serve` is all it needs.
+ */
+import { Calls } from './calls.js';
+import { ChatPanel } from './chat.js';
+import { randomRoom, ringTimeoutFromUrl, roomFromUrl, roomLink, roomProblem, showRoomInUrl } from './config.js';
+import { $, h, icon } from './dom.js';
+import { displayName, isAppMessage, Roster, type AppMessage } from './people.js';
+import { unlockAudio } from './ring.js';
+import { errorCode, errorMessage, Switchboard, type RealtimeEvent } from './sdk.js';
+import { Stage } from './stage.js';
+import { toast } from './toast.js';
+
+const NAME_KEY = 'switchboard-demo:name';
+
+interface Joined {
+  sb: Switchboard;
+  room: string;
+  selfCid: string;
+  user: { user_id: string; name: string | null };
+  name: string;
+  leaving: boolean;
+  down: boolean;
+}
+
+/** Set once connected (before the join is acknowledged, so early notices and hellos are not lost). */
+let joined: Joined | null = null;
+let joining = false;
+
+const stage = new Stage();
+const chat = new ChatPanel();
+const roster = new Roster((person) => void calls.call(person));
+const calls = new Calls(() => joined?.sb ?? null, roster, stage, chat, (busy) => {
+  roster.setSelf({ busy });
+  void sayHello(null, true);
+});
+
+// ------------------------------------------------------------------ lobby
+
+const form = $<HTMLFormElement>('join-form');
+const nameInput = $<HTMLInputElement>('name');
+const roomInput = $<HTMLInputElement>('room');
+const tokenInput = $<HTMLTextAreaElement>('token');
+const joinButton = $<HTMLButtonElement>('join');
+
+function initLobby(): void {
+  nameInput.value = localStorage.getItem(NAME_KEY) ?? '';
+  roomInput.value = roomFromUrl() ?? randomRoom();
+  if (nameInput.value) joinButton.focus();
+  else nameInput.focus();
+}
+
+function showJoinError(message: string, field?: HTMLInputElement | HTMLTextAreaElement): void {
+  const box = $('join-error');
+  box.textContent = message;
+  box.hidden = false;
+  for (const input of [nameInput, roomInput, tokenInput]) input.removeAttribute('aria-invalid');
+  if (field) {
+    field.setAttribute('aria-invalid', 'true');
+    field.focus();
+  }
+}
+
+function joinErrorText(error: unknown): { text: string; token?: boolean } {
+  switch (errorCode(error)) {
+    case 'UNAUTHORIZED': return { text: 'The server did not accept that token. Check it and try again.', token: true };
+    case 'TOKEN_EXPIRED': return { text: 'That token has expired. Get a fresh one from your app and try again.', token: true };
+    case 'GUESTS_DISABLED': return { text: 'This server does not allow guests. Sign in with an access token instead.', token: true };
+    case 'TOO_MANY_CONNECTIONS': return { text: 'You are connected from too many tabs or devices. Close one and try again.' };
+    case 'RATE_LIMITED': return { text: 'Too many attempts. Wait a moment and try again.' };
+    case 'INVALID_PARAMETER': return { text: errorMessage(error) };
+    default: return { text: `Could not connect to the server at ${location.host}: ${errorMessage(error)}` };
+  }
+}
+
+form.addEventListener('submit', (event) => {
+  event.preventDefault();
+  void join();
+});
+
+async function join(): Promise<void> {
+  if (joined || joining) return;
+  $('join-error').hidden = true;
+  const token = tokenInput.value.trim();
+  const name = nameInput.value.trim().replace(/\s+/g, ' ');
+  const room = roomInput.value.trim();
+  if (!token && !name) return showJoinError('Enter your name (or sign in with a token).', nameInput);
+  if (name.length > 64) return showJoinError('Names are at most 64 characters.', nameInput);
+  const problem = roomProblem(room);
+  if (problem) return showJoinError(problem, roomInput);
+
+  unlockAudio(); // this click is the gesture that lets us ring later
+  joinButton.disabled = true;
+  joinButton.textContent = 'Joining…';
+  const ringTimeoutMs = ringTimeoutFromUrl();
+  const sb = new Switchboard({
+    url: location.origin,
+    ...(token ? { token } : { name }),
+    ...(ringTimeoutMs ? { ringTimeoutMs } : {}),
+  });
+  joining = true;
+  try {
+    const welcome = await sb.connectRealtime(onRealtime);
+    const user = welcome.user;
+    joined = {
+      sb, room, selfCid: welcome.cid, user,
+      name: user.name?.trim() || name || displayName({ name: null, user_id: user.user_id }),
+      leaving: false, down: false,
+    };
+    roster.reset({ cid: welcome.cid, user_id: user.user_id, name: joined.name });
+    await sb.joinRealtime({ group: room });
+    if (!token) localStorage.setItem(NAME_KEY, name);
+    enterRoom();
+  } catch (error) {
+    joined = null;
+    roster.reset(null);
+    void sb.closeRealtime().catch(() => undefined);
+    const { text, token: aboutToken } = joinErrorText(error);
+    if (aboutToken) $<HTMLDetailsElement>('token-details').open = true;
+    showJoinError(text, aboutToken ? tokenInput : undefined);
+  } finally {
+    joining = false;
+    joinButton.disabled = false;
+    joinButton.textContent = 'Join room';
+  }
+}
+
+// ------------------------------------------------------------------ room
+
+function enterRoom(): void {
+  if (!joined) return;
+  showRoomInUrl(joined.room);
+  $('lobby').hidden = true;
+  $('room-view').hidden = false;
+  $('room-info').hidden = false;
+  $('room-name').textContent = joined.room;
+  $('invite-room').textContent = joined.room;
+  $('self-name').textContent = joined.name;
+  document.title = `${joined.room} · Switchboard`;
+  void refreshRoster();
+  void showInviteLinks(joined.room);
+  $('people-title').focus({ preventScroll: true });
+}
+
+async function refreshRoster(): Promise<void> {
+  const current = joined;
+  if (!current) return;
+  const since = performance.now();
+  try {
+    const rows: { user_id: string; cid: string }[] = [];
+    let page = await current.sb.getRealtimeUsers({ group: current.room });
+    rows.push(...page.list);
+    for (let i = 0; !page.endOfList && i < 20; i++) {
+      page = await current.sb.getRealtimeUsers({ group: current.room }, { startKey: page.startKey });
+      rows.push(...page.list);
+    }
+    if (joined === current) roster.load(rows, since);
+  } catch (error) {
+    toast(`Could not load who is in the room: ${errorMessage(error)}`, 'warn');
+  }
+}
+
+/** Our name and whether we are in a call: to one connection (`to`), or to the whole room. */
+async function sayHello(to: string | null, reply: boolean): Promise<void> {
+  const current = joined;
+  if (!current || current.down) return;
+  const message: AppMessage = { app: 'switchboard-demo', kind: 'hello', name: current.name, busy: calls.busy, ...(reply ? { reply: true } : {}) };
+  try {
+    await current.sb.postRealtime(message, to ?? current.room);
+  } catch {
+    // presence still works without names
+  }
+}
+
+async function showInviteLinks(room: string): Promise<void> {
+  const list = $('invite-links');
+  const note = $('invite-note');
+  let urls: string[] = [];
+  try {
+    const response = await fetch(new URL('/v1/info', location.origin), { headers: { accept: 'application/json' } });
+    if (response.ok) {
+      const info = (await response.json()) as { urls?: unknown };
+      if (Array.isArray(info.urls)) urls = info.urls.filter((u): u is string => typeof u === 'string');
+    }
+  } catch {
+    // older server: fall back to the address in the bar
+  }
+  const links = [...new Set((urls.length ? urls : [location.href]).map((base) => roomLink(base, room)))];
+  list.replaceChildren(...links.map((link) => {
+    const copy = h('button', { class: 'icon-btn', type: 'button', 'aria-label': `Copy link ${link}`, title: 'Copy link' }, icon('copy'));
+    copy.addEventListener('click', () => void copyText(link));
+    return h('li', { class: 'link-row' }, h('code', { title: link }, link), copy);
+  }));
+  const local = ['localhost', '127.0.0.1', '[::1]'].includes(location.hostname);
+  note.hidden = !(local && urls.length === 0);
+  note.textContent = 'This link only works on this computer. To invite others on your network, open the demo through your computer’s network address (switchboard serve prints it).';
+}
+
+async function copyText(text: string): Promise<void> {
+  try {
+    await navigator.clipboard.writeText(text);
+    toast('Link copied.');
+  } catch {
+    toast('Could not copy automatically: select the link and copy it.', 'warn');
+  }
+}
+
+async function leaveRoom(): Promise<void> {
+  const current = joined;
+  if (!current) return;
+  current.leaving = true;
+  calls.endAll();
+  joined = null;
+  try {
+    await current.sb.closeRealtime();
+  } catch {
+    // closing anyway
+  }
+  hideBanner();
+  showRoomInUrl(current.room);
+  roster.reset(null);
+  $('room-view').hidden = true;
+  $('room-info').hidden = true;
+  $('lobby').hidden = false;
+  roomInput.value = current.room;
+  document.title = 'Switchboard';
+  joinButton.focus();
+}
+
+$('leave').addEventListener('click', () => void leaveRoom());
+window.addEventListener('pagehide', () => {
+  calls.endAll();
+  void joined?.sb.closeRealtime().catch(() => undefined);
+});
+
+// ------------------------------------------------------------------ connection banner
+
+let bannerTimer: number | undefined;
+
+function showBanner(text: string, kind: 'warn' | 'error', retry = false): void {
+  const banner = $('banner');
+  banner.classList.toggle('is-error', kind === 'error');
+  $('banner-text').textContent = text;
+  $('banner-retry').hidden = !retry;
+  banner.hidden = false;
+  $('realtime-dot').classList.add('is-down');
+}
+
+function hideBanner(): void {
+  window.clearInterval(bannerTimer);
+  $('banner').hidden = true;
+  $('realtime-dot').classList.remove('is-down');
+}
+
+function showReconnecting(attempt: number, delayMs: number): void {
+  window.clearInterval(bannerTimer);
+  const until = Date.now() + delayMs;
+  const tick = (): void => {
+    const seconds = Math.ceil((until - Date.now()) / 1000);
+    showBanner(seconds > 0
+      ? `Connection to the server lost. Reconnecting in ${seconds} s (attempt ${attempt})…`
+      : `Connection to the server lost. Reconnecting (attempt ${attempt})…`, 'warn');
+  };
+  tick();
+  bannerTimer = window.setInterval(tick, 500);
+}
+
+$('banner-retry').addEventListener('click', () => void retryConnection());
+
+async function retryConnection(): Promise<void> {
+  const current = joined;
+  if (!current) return;
+  showBanner('Reconnecting…', 'warn');
+  try {
+    await current.sb.connectRealtime(onRealtime);
+    await current.sb.joinRealtime({ group: current.room });
+    void onReconnected();
+  } catch (error) {
+    showBanner(`Still can’t reach the server: ${errorMessage(error)}`, 'error', true);
+  }
+}
+
+async function onReconnected(): Promise<void> {
+  const current = joined;
+  if (!current) return;
+  current.down = false;
+  hideBanner();
+  // A reconnect is a new connection with a new cid; the others greet it when they see USER_JOINED.
+  const cid = current.sb.cid;
+  if (cid && cid !== current.selfCid) {
+    current.selfCid = cid;
+    roster.changeSelfCid(cid);
+  }
+  await refreshRoster();
+  toast('Reconnected.');
+}
+
+// ------------------------------------------------------------------ realtime events
+
+const SERVER_DOWN_CODES = new Set(['CONNECTION_CLOSED', 'SERVER_UNAVAILABLE', 'TIMEOUT']);
+
+function onRealtime(event: RealtimeEvent): void {
+  const current = joined;
+  switch (event.type) {
+    case 'notice': {
+      if (!current || !event.sender_cid || !event.sender) return;
+      if (event.code === 'USER_JOINED') {
+        // Greet newcomers privately; they answer with their name.
+        if (roster.joined(event.sender, event.sender_cid)) void sayHello(event.sender_cid, false);
+      } else if (event.code === 'USER_LEFT' || event.code === 'USER_DISCONNECTED') {
+        roster.left(event.sender_cid);
+      }
+      return;
+    }
+    case 'message':
+    case 'private': {
+      if (!current || !event.sender || !event.sender_cid || event.sender_cid === current.selfCid) return;
+      if (!isAppMessage(event.message)) return;
+      roster.hello(event.sender, event.sender_cid, event.message);
+      if (!event.message.reply) void sayHello(event.sender_cid, true);
+      return;
+    }
+    case 'rtc:incoming':
+      if (!current) {
+        event.hangup('busy');
+        return;
+      }
+      calls.handleIncoming(event);
+      return;
+    case 'rtc:closed':
+      calls.handleClosed(event);
+      return;
+    case 'reconnect':
+      if (!current) return;
+      current.down = true;
+      showReconnecting(event.attempt, event.delayMs);
+      return;
+    case 'success':
+      if (current?.down) void onReconnected();
+      return;
+    case 'error': {
+      if (!current) return; // during join, the rejected promise says what went wrong
+      const code = event.error?.code;
+      const closed = 'closeCode' in event;
+      if (code === 'TOKEN_EXPIRED' || code === 'UNAUTHORIZED') {
+        current.down = true;
+        showBanner('Your sign-in is no longer valid. Leave the room and join again with a fresh token.', 'error');
+      } else if (closed && event.error) {
+        // The server closed the connection for good (the SDK does not retry these).
+        current.down = true;
+        window.clearInterval(bannerTimer);
+        showBanner(`Disconnected: ${event.message}`, 'error', true);
+      } else if (code === undefined || SERVER_DOWN_CODES.has(code)) {
+        current.down = true;
+        if ($('banner').hidden) showBanner('Connection to the server lost. Reconnecting…', 'warn');
+      } else {
+        toast(event.message, 'warn');
+      }
+      return;
+    }
+    case 'close':
+      if (!current || current.leaving) return;
+      current.down = true;
+      window.clearInterval(bannerTimer);
+      showBanner('Disconnected from the server.', 'error', true);
+      return;
+    default:
+      return;
+  }
+}
+
+// ------------------------------------------------------------------ for tests and the curious
+
+declare global {
+  interface Window {
+    __demo?: unknown;
+  }
+}
+
+window.__demo = {
+  get pc(): RTCPeerConnection | null { return calls.session?.rtc?.target ?? null; },
+  get quality(): unknown { return calls.session?.quality ?? null; },
+  get phase(): string { return calls.phaseName; },
+  get cid(): string | null { return joined?.selfCid ?? null; },
+};
+
+initLobby();

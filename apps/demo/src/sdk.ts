@@ -1,0 +1,37 @@
+/**
+ * The demo's only door to the SDK: `@switchboard/client` through its package exports.
+ * Everything else imports from here, so the demo never reaches into SDK internals.
+ */
+import { Switchboard } from '@switchboard/client';
+import type {
+  RealtimeEvent,
+  RtcIncomingEvent,
+  RTCConnector,
+  RTCEvent,
+  RTCResolved,
+  SwitchboardOptions,
+} from '@switchboard/client';
+
+export { Switchboard };
+export type { RealtimeEvent, RtcIncomingEvent, RTCConnector, RTCEvent, RTCResolved, SwitchboardOptions };
+
+export type RtcClosedEvent = Extract<RealtimeEvent, { type: 'rtc:closed' }>;
+export type NoticeEvent = Extract<RealtimeEvent, { type: 'notice' }>;
+
+/** The `code` of a SwitchboardError (or of anything error-shaped), if it has one. */
+export function errorCode(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const code = (error as { code: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error && error.message) return error.message;
+  if (typeof error === 'object' && error !== null && 'message' in error) {
+    const message = (error as { message: unknown }).message;
+    if (typeof message === 'string' && message) return message;
+  }
+  return String(error);
+}
