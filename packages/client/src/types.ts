@@ -23,6 +23,8 @@ export interface SwitchboardOptions {
   iceDisconnectGraceMs?: number;
   /** Calls: ICE restarts tried before the call ends with RTC_ICE_FAILED (default 3). */
   maxIceRestarts?: number;
+  /** Calls: how long one connection attempt (the first, or an ICE restart) may take before it counts as failed (default 10 000 ms). */
+  iceRestartTimeoutMs?: number;
   /** Replace parts of the platform the entry point chose (e.g. a custom WebSocket or fetch). */
   platform?: Partial<Platform>;
 }
@@ -62,7 +64,7 @@ export type RealtimeEvent =
   | ({ type: 'private'; message: unknown } & SenderFields)
   | ({ type: 'notice'; message: string } & SenderFields)
   | RtcIncomingEvent
-  | ({ type: 'rtc:closed'; message: { hungup: string; reason: RtcEndReason; call: string } } & SenderFields);
+  | ({ type: 'rtc:closed'; message: { hungup: string | null; reason: RtcEndReason; call: string } } & SenderFields);
 
 export type RealtimeCallback = (event: RealtimeEvent) => void;
 
@@ -148,7 +150,8 @@ export interface CallHost {
   /** ICE servers from the welcome (refreshed before TURN credentials expire). */
   iceServers(): IceServer[];
   platform: Platform;
-  options: Required<Pick<SwitchboardOptions, 'ringTimeoutMs' | 'iceDisconnectGraceMs' | 'maxIceRestarts'>>;
+  options: Required<Pick<SwitchboardOptions, 'ringTimeoutMs' | 'iceDisconnectGraceMs' | 'maxIceRestarts'>> &
+    Pick<SwitchboardOptions, 'iceRestartTimeoutMs'>;
 }
 
 /** The call layer, as the Switchboard class drives it. */

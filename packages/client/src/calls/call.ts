@@ -1,0 +1,417 @@
+/**
+ * One call, by call id: ringing → accepted → connected ↔ reconnecting → ended.
+ *
+ * The caller creates its peer connection when the callee's `accept` arrives and makes
+ * the first offer; the callee creates its own when it accepts (so `rt.connectRTC`
+ * resolves with a live `target`) and waits for that offer. Nothing is negotiated while
+ * ringing, so an unanswered call costs no ICE gathering or TURN allocation, and signals
+ * of other or older calls never reach this peer connection (each call has its own).
+ *
+ * Ending, whoever ends it and however: `rtc:closed` once, the caller's `connection`
+ * settled, the tracks the SDK opened for this call stopped, the peer told (over the
+ * control channel when it is open, and over the realtime connection).
+ */
+import { isErrorCode, SwitchboardError, type ErrorCode, type RtcSignal, type ServerMessageOf } from '@switchboard/protocol';
+import { PeerSession, type ControlMessage, type PeerSignal } from '../rtc/index.js';
+import type { CallHost, RTCCallback, RTCConnector, RTCEvent, RTCReceiverParams, RTCResolved, RtcEndReason } from '../types.js';
+import { openMedia, releaseMedia, type LocalMedia } from './media.js';
+import { checkCallback, checkParamsObject, planCall, type CallPlan } from './validate.js';
+
+export type CallState = 'ringing' | 'accepted' | 'connected' | 'reconnecting' | 'ended';
+export type CallDirection = 'outgoing' | 'incoming';
+type RtcFrame = ServerMessageOf<'rtc'>;
+type HangupReason = NonNullable<Extract<RtcSignal, { kind: 'hangup' }>['reason']>;
+
+/** What a call needs from its manager. */
+export interface CallContext {
+  host: CallHost;
+  realtimeOpen(): boolean;
+  ended(call: Call): void;
+}
+
+const END_ERRORS: Record<RtcEndReason, [ErrorCode, string]> = {
+  rejected: ['RTC_REJECTED', 'The callee declined the call.'],
+  busy: ['RTC_BUSY', 'The callee is busy.'],
+  cancelled: ['RTC_CANCELLED', 'The call was cancelled: it was hung up while ringing.'],
+  timeout: ['RTC_TIMEOUT', 'Nobody answered the call within the ring timeout.'],
+  peer_gone: ['RTC_PEER_GONE', "The other side's connection went away."],
+  ice_failed: ['RTC_ICE_FAILED', 'No network path between the peers.'],
+  hangup: ['RTC_REJECTED', 'The callee hung up.'],
+  error: ['RTC_PEER_GONE', 'The call ended with an error.'],
+  closed: ['RTC_CANCELLED', 'The call was closed.'],
+};
+
+const HANGUP_REASONS = new Set<string>(['hangup', 'cancelled', 'timeout', 'peer_gone', 'ice_failed', 'error']);
+/** How long the peer may take to answer a control-channel ping before "peer_gone" is believed. */
+export const PEER_PING_MS = 1500;
+/** Extra time the callee rings past its own ring timeout before giving up by itself. */
+export const CALLEE_RING_SLACK_MS = 5000;
+
+export class Call {
+  state: CallState = 'ringing';
+  session: PeerSession | null = null;
+  media: LocalMedia | null = null;
+  readonly warnings: string[] = [];
+  /** Labels the caller announced in its invite (the callee does not open them twice). */
+  remoteLabels: string[] = [];
+  remoteMedia: { audio: boolean; video: boolean } | null = null;
+  readonly connector: RTCConnector | null;
+  private cb: RTCCallback | null = null;
+  private plan: CallPlan | null = null;
+  private resolved: RTCResolved | null = null;
+  private settle: { resolve: (r: RTCResolved) => void; reject: (e: SwitchboardError) => void } | null = null;
+  private ringTimer: ReturnType<typeof setTimeout> | undefined;
+  private closing: Promise<void> | null = null;
+
+  constructor(
+    private readonly ctx: CallContext,
+    public id: string,
+    public direction: CallDirection,
+    readonly peer: { cid: string; user_id: string | null; name: string | null },
+    public selfCid: string,
+    readonly selfUser: string,
+  ) {
+    if (direction === 'outgoing') {
+      const connection = new Promise<RTCResolved>((resolve, reject) => (this.settle = { resolve, reject }));
+      connection.catch(() => undefined); // rejection is for whoever awaits it; never an unhandled rejection
+      const call = this;
+      this.connector = { hangup: () => call.hangup(), connection, get call() { return call.id; } };
+    } else {
+      this.connector = null;
+    }
+  }
+
+  get live(): boolean {
+    return this.state !== 'ended';
+  }
+
+  // ------------------------------------------------------------ outgoing
+
+  /** Caller: media is open; send the invite and start ringing. */
+  startOutgoing(plan: CallPlan, media: LocalMedia, cb: RTCCallback): void {
+    this.plan = plan;
+    this.media = media;
+    this.cb = cb;
+    const invite: RtcSignal = { kind: 'invite', channels: plan.channels.map((c) => c.label) };
+    if (media.kinds) invite.media = media.kinds;
+    this.ctx.host.sendSignal(this.peer.cid, this.id, invite).catch((error: unknown) => {
+      if (this.state !== 'ringing') return;
+      const err = asError(error);
+      if (err.code === 'RECIPIENT_NOT_FOUND') void this.end('peer_gone', 'peer', { error: new SwitchboardError('RTC_PEER_GONE', `No open connection ${this.peer.cid}: ${err.message}`) });
+      else void this.end('error', 'self', { error: err });
+    });
+    const ms = this.ctx.host.options.ringTimeoutMs;
+    this.ringTimer = setTimeout(() => {
+      if (this.state === 'ringing') {
+        void this.end('timeout', 'self', {
+          notify: { kind: 'hangup', reason: 'timeout' },
+          error: new SwitchboardError('RTC_TIMEOUT', `Nobody answered the call within ${ms} ms.`),
+        });
+      }
+    }, ms);
+  }
+
+  /** Glare: our outgoing call loses to the peer's invite; we become the callee of theirs (see manager.ts). */
+  adoptInvite(frame: RtcFrame): void {
+    const oldId = this.id;
+    this.ctx.host.sendSignal(this.peer.cid, oldId, { kind: 'hangup', reason: 'cancelled' }).catch(() => undefined);
+    clearTimeout(this.ringTimer);
+    this.id = frame.call;
+    this.direction = 'incoming';
+    this.learnPeer(frame);
+    if (frame.signal.kind === 'invite') {
+      this.remoteLabels = frame.signal.channels ?? [];
+      this.remoteMedia = frame.signal.media ?? null;
+    }
+    this.plan!.channels = this.plan!.channels.filter((c) => !this.remoteLabels.includes(c.label));
+    this.state = 'accepted';
+    this.startSession(false);
+    this.sendAccept();
+    this.settle?.resolve(this.result());
+  }
+
+  // ------------------------------------------------------------ incoming
+
+  startIncoming(frame: RtcFrame): void {
+    this.learnPeer(frame);
+    if (frame.signal.kind === 'invite') {
+      this.remoteLabels = frame.signal.channels ?? [];
+      this.remoteMedia = frame.signal.media ?? null;
+    }
+    this.armCalleeTimer();
+  }
+
+  /** Callee: `rt.connectRTC(params, cb)`. Resolves null when the call no longer rings. */
+  async accept(params: RTCReceiverParams | undefined, cb: RTCCallback): Promise<RTCResolved | null> {
+    checkCallback(cb);
+    if (this.state !== 'ringing' || this.direction !== 'incoming') return null;
+    const p = params ?? {};
+    checkParamsObject(p);
+    const plan = planCall(p, this.ctx.host, []);
+    plan.channels = plan.channels.filter((c) => !this.remoteLabels.includes(c.label));
+    this.state = 'accepted';
+    clearTimeout(this.ringTimer);
+    let media: LocalMedia;
+    try {
+      media = await openMedia(plan.media, this.ctx.host.platform);
+    } catch (error) {
+      // Nothing was sent yet: the call rings on, so the app may accept without media or decline.
+      if (this.state === 'accepted') {
+        this.state = 'ringing';
+        this.armCalleeTimer();
+      }
+      throw error;
+    }
+    if (this.state !== 'accepted') {
+      releaseMedia(media);
+      return null;
+    }
+    this.plan = plan;
+    this.media = media;
+    this.cb = cb;
+    this.startSession(false);
+    this.sendAccept();
+    return this.result();
+  }
+
+  // ------------------------------------------------------------ both
+
+  /** The app hangs up: cancel (caller, ringing), decline (callee, ringing) or hang up. */
+  hangup(reason?: 'rejected' | 'busy'): void {
+    if (this.state === 'ended') return;
+    if (this.state === 'ringing' && this.direction === 'incoming') {
+      const why = reason === 'busy' ? 'busy' : 'rejected';
+      void this.end(why, 'self', { notify: { kind: 'reject', reason: why } });
+    } else if (this.state === 'ringing') {
+      void this.end('cancelled', 'self', { notify: { kind: 'hangup', reason: 'cancelled' } });
+    } else {
+      void this.end('hangup', 'self', { notify: { kind: 'hangup', reason: 'hangup' } });
+    }
+  }
+
+  /** closeRTC / closeRealtime: like hangup, and resolves once the peer was told and the connection closed. */
+  close(): Promise<void> {
+    this.hangup();
+    return this.closing ?? Promise.resolve();
+  }
+
+  handleSignal(frame: RtcFrame): void {
+    if (this.state === 'ended') return;
+    if (frame.sender_cid !== this.peer.cid) {
+      // A known peer whose realtime connection moved (it reconnected with a new cid).
+      if (this.peer.user_id === null || frame.sender !== this.peer.user_id) return;
+      this.peer.cid = frame.sender_cid;
+    }
+    this.learnPeer(frame);
+    const signal = frame.signal;
+    switch (signal.kind) {
+      case 'accept':
+        if (this.direction === 'outgoing' && this.state === 'ringing') this.onAccepted();
+        return;
+      case 'reject':
+        if (this.direction === 'outgoing' && this.state === 'ringing') void this.end(signal.reason, 'peer');
+        return;
+      case 'hangup':
+        void this.onPeerHangup(signal.reason ?? 'hangup');
+        return;
+      case 'description':
+      case 'candidate':
+        this.session?.handleSignal(signal);
+        return;
+      default:
+        return;
+    }
+  }
+
+  onRealtimeClosed(): void {
+    if (this.state === 'ended') return;
+    if (this.session?.controlOpen) return; // the call lives on; hang-ups travel over the control channel
+    void this.end('error', 'self', {
+      error: new SwitchboardError('CONNECTION_CLOSED', 'The realtime connection closed before the call was connected.'),
+    });
+  }
+
+  onRealtimeOpen(cid: string): void {
+    if (this.state === 'ended' || cid === this.selfCid) return;
+    this.selfCid = cid;
+    this.session?.sendControl({ t: 'cid', cid });
+  }
+
+  end(
+    reason: RtcEndReason,
+    by: 'self' | 'peer',
+    opts: { notify?: RtcSignal; error?: SwitchboardError } = {},
+  ): Promise<void> {
+    if (this.state === 'ended') return this.closing ?? Promise.resolve();
+    const was = this.state;
+    this.state = 'ended';
+    clearTimeout(this.ringTimer);
+    if (this.settle && !this.resolved) {
+      const [code, message] = END_ERRORS[was === 'ringing' && reason === 'hangup' ? 'rejected' : reason];
+      this.settle.reject(opts.error ?? new SwitchboardError(code, message));
+    }
+    this.settle = null;
+    const sends: Promise<unknown>[] = [];
+    let viaControl = false;
+    if (opts.notify) {
+      const notify = opts.notify;
+      if (notify.kind === 'hangup') viaControl = this.session?.sendControl({ t: 'hangup', reason: notify.reason ?? 'hangup' }) ?? false;
+      if (this.ctx.realtimeOpen() || !viaControl) {
+        sends.push(this.ctx.host.sendSignal(this.peer.cid, this.id, notify).catch(() => undefined));
+      }
+    }
+    releaseMedia(this.media);
+    this.ctx.ended(this);
+    const session = this.session;
+    this.closing = (async () => {
+      await session?.close(viaControl ? 300 : 0);
+      await Promise.race([Promise.all(sends), new Promise((r) => setTimeout(r, 1000))]);
+    })();
+    this.ctx.host.emitRealtime({
+      type: 'rtc:closed',
+      message: { hungup: by === 'self' ? this.selfUser : this.peer.user_id, reason, call: this.id },
+      sender: this.peer.user_id,
+      sender_cid: this.peer.cid,
+      sender_rid: null,
+      code: null,
+    });
+    return this.closing;
+  }
+
+  /** Callee before accepting, or an existing call: what connectRTC for the same cid returns. */
+  existingConnector(): RTCConnector {
+    if (this.connector) return this.connector;
+    const call = this;
+    const connection = this.resolved ? Promise.resolve(this.resolved) : Promise.reject(new SwitchboardError('RTC_CANCELLED', 'The call is not connected.'));
+    connection.catch(() => undefined);
+    return { hangup: () => call.hangup(), connection, get call() { return call.id; } };
+  }
+
+  // ------------------------------------------------------------ internals
+
+  private learnPeer(frame: RtcFrame): void {
+    this.peer.user_id ??= frame.sender;
+    this.peer.name ??= frame.sender_name;
+  }
+
+  private armCalleeTimer(): void {
+    clearTimeout(this.ringTimer);
+    this.ringTimer = setTimeout(() => {
+      if (this.state === 'ringing') void this.end('timeout', 'peer');
+    }, this.ctx.host.options.ringTimeoutMs + CALLEE_RING_SLACK_MS);
+  }
+
+  private onAccepted(): void {
+    clearTimeout(this.ringTimer);
+    this.state = 'accepted';
+    this.startSession(true);
+    this.settle?.resolve(this.result());
+  }
+
+  private async onPeerHangup(reason: string): Promise<void> {
+    if (reason === 'peer_gone' && this.session?.controlOpen) {
+      // The server saw the peer's realtime connection go; the call itself may be fine.
+      if (await this.session.ping(PEER_PING_MS)) return;
+    }
+    const why = (HANGUP_REASONS.has(reason) ? reason : 'hangup') as HangupReason;
+    void this.end(why, 'peer');
+  }
+
+  private sendAccept(): void {
+    this.ctx.host.sendSignal(this.peer.cid, this.id, { kind: 'accept' }).catch((error: unknown) => {
+      if (this.state === 'ended' || this.session?.controlOpen) return;
+      const err = asError(error);
+      void this.end(err.code === 'RECIPIENT_NOT_FOUND' ? 'peer_gone' : 'error', err.code === 'RECIPIENT_NOT_FOUND' ? 'peer' : 'self');
+    });
+  }
+
+  private startSession(initialOfferer: boolean): void {
+    const host = this.ctx.host;
+    const plan = this.plan!;
+    const session = new PeerSession({
+      RTCPeerConnection: host.platform.RTCPeerConnection!,
+      config: plan.config,
+      // Polite rule: the side with the lexicographically smaller cid (at the time the
+      // peer connection is made) is polite. Both sides compute it from the same two cids.
+      polite: this.selfCid < this.peer.cid,
+      initialOfferer,
+      channels: plan.channels,
+      stream: this.media?.stream ?? null,
+      iceDisconnectGraceMs: host.options.iceDisconnectGraceMs,
+      maxIceRestarts: host.options.maxIceRestarts,
+      iceRestartTimeoutMs: host.options.iceRestartTimeoutMs ?? 10_000,
+    });
+    this.session = session;
+    session.on('event', (e) => this.deliver(e));
+    session.on('signal', (s) => this.sendPeerSignal(s));
+    session.on('control', (m) => this.onControl(m));
+    session.on('controlclose', () => {
+      // The peer's connection closed without a hang-up (tab closed, crash): give a
+      // realtime hang-up sent just before a moment to arrive, then end.
+      setTimeout(() => {
+        if (this.state !== 'ended') void this.end('peer_gone', 'peer');
+      }, 250);
+    });
+    session.on('health', (health) => {
+      if (this.state !== 'ended') this.state = health === 'connected' ? 'connected' : 'reconnecting';
+    });
+    session.on('failed', (error) => void this.end('ice_failed', 'self', { notify: { kind: 'hangup', reason: 'ice_failed' }, error }));
+    session.on('warning', (w) => {
+      if (this.warnings.length < 50) this.warnings.push(`${w.message}: ${String(w.error)}`);
+    });
+  }
+
+  private sendPeerSignal(signal: PeerSignal): void {
+    const session = this.session;
+    if (!session) return;
+    if (!this.ctx.realtimeOpen() && session.controlOpen) {
+      session.sendControl({ t: 'signal', signal });
+      return;
+    }
+    this.ctx.host.sendSignal(this.peer.cid, this.id, signal).catch((error: unknown) => {
+      if (this.state === 'ended') return;
+      if (session.controlOpen) {
+        session.sendControl({ t: 'signal', signal });
+      } else if (asError(error).code === 'RECIPIENT_NOT_FOUND') {
+        void this.end('peer_gone', 'peer');
+      }
+    });
+  }
+
+  private onControl(message: ControlMessage): void {
+    if (message.t === 'hangup') {
+      const why = (HANGUP_REASONS.has(message.reason) ? message.reason : 'hangup') as HangupReason;
+      void this.end(why, 'peer');
+    } else if (message.t === 'cid') {
+      this.peer.cid = message.cid;
+    }
+  }
+
+  private deliver(event: RTCEvent): void {
+    const cb = this.cb;
+    if (!cb) return;
+    try {
+      cb(event);
+    } catch (error) {
+      console.error('Switchboard: the RTC callback threw', error);
+    }
+  }
+
+  private result(): RTCResolved {
+    const session = this.session!;
+    this.resolved ??= {
+      target: session.pc,
+      channels: session.channels,
+      hangup: () => this.hangup(),
+      media: this.media?.stream ?? null,
+      call: this.id,
+    };
+    return this.resolved;
+  }
+}
+
+function asError(error: unknown): SwitchboardError {
+  if (error instanceof SwitchboardError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  return new SwitchboardError(isErrorCode(code) ? code : 'INTERNAL', error instanceof Error ? error.message : String(error));
+}

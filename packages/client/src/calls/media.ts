@@ -1,0 +1,69 @@
+/**
+ * Media for one call. Constraints go to platform.getUserMedia and the SDK owns the
+ * tracks it opened (stopped when that call ends); an app-supplied MediaStream is used
+ * as given (never cloned, never stopped by the SDK).
+ */
+import { SwitchboardError } from '@switchboard/protocol';
+import type { MediaParam, Platform } from '../types.js';
+
+export type MediaPlan =
+  | { kind: 'none'; kinds: { audio: boolean; video: boolean } | null }
+  | { kind: 'stream'; stream: MediaStream }
+  | { kind: 'capture'; constraints: MediaStreamConstraints };
+
+export interface LocalMedia {
+  stream: MediaStream | null;
+  /** Tracks the SDK opened for this call (the only ones it stops). */
+  owned: MediaStreamTrack[];
+  kinds: { audio: boolean; video: boolean } | null;
+}
+
+function isStream(value: unknown): value is MediaStream {
+  return typeof value === 'object' && value !== null && typeof (value as MediaStream).getTracks === 'function';
+}
+
+/** Validates `media` synchronously (before anything is sent or opened). */
+export function planMedia(param: MediaParam | undefined | null, platform: Platform): MediaPlan {
+  if (param === undefined || param === null) return { kind: 'none', kinds: null };
+  if (isStream(param)) return { kind: 'stream', stream: param };
+  if (typeof param !== 'object' || Array.isArray(param)) {
+    throw SwitchboardError.invalidParameter('"media" should be a MediaStream or MediaStreamConstraints ({ audio, video }).');
+  }
+  const constraints = param as MediaStreamConstraints;
+  if (!constraints.audio && !constraints.video) return { kind: 'none', kinds: { audio: false, video: false } };
+  if (!platform.isSecureContext()) {
+    throw SwitchboardError.invalidRequest('Media stream is only supported on either localhost or https.');
+  }
+  if (!platform.getUserMedia) {
+    throw new SwitchboardError(
+      'NOT_SUPPORTED',
+      `Media capture (getUserMedia) is not available in this environment (${platform.kind}). ` +
+        'Omit "media" for a data-only call (data channels work), or pass a MediaStream you made yourself.',
+    );
+  }
+  return { kind: 'capture', constraints: { audio: constraints.audio ?? false, video: constraints.video ?? false } };
+}
+
+export async function openMedia(plan: MediaPlan, platform: Platform): Promise<LocalMedia> {
+  switch (plan.kind) {
+    case 'none':
+      return { stream: null, owned: [], kinds: plan.kinds };
+    case 'stream':
+      return { stream: plan.stream, owned: [], kinds: kindsOf(plan.stream) };
+    case 'capture': {
+      const stream = await platform.getUserMedia!(plan.constraints);
+      return { stream, owned: stream.getTracks(), kinds: kindsOf(stream) };
+    }
+  }
+}
+
+export function releaseMedia(media: LocalMedia | null): void {
+  if (!media) return;
+  for (const track of media.owned) track.stop();
+  media.owned = [];
+}
+
+function kindsOf(stream: MediaStream): { audio: boolean; video: boolean } {
+  const tracks = stream.getTracks();
+  return { audio: tracks.some((t) => t.kind === 'audio'), video: tracks.some((t) => t.kind === 'video') };
+}
