@@ -21,7 +21,7 @@ const DEFAULTS = { requestTimeoutMs: 10_000, ringTimeoutMs: 30_000, iceDisconnec
  */
 export class Switchboard implements CallHost {
   readonly platform: Platform;
-  readonly options: Required<Pick<SwitchboardOptions, 'ringTimeoutMs' | 'iceDisconnectGraceMs' | 'maxIceRestarts'>>;
+  readonly options: CallHost['options'];
   /** The call layer (src/calls), or null in a build without one. */
   readonly calls: CallLayer | null;
   private readonly session: Session;
@@ -36,15 +36,23 @@ export class Switchboard implements CallHost {
       ringTimeoutMs: config.ringTimeoutMs ?? DEFAULTS.ringTimeoutMs,
       iceDisconnectGraceMs: config.iceDisconnectGraceMs ?? DEFAULTS.iceDisconnectGraceMs,
       maxIceRestarts: config.maxIceRestarts ?? DEFAULTS.maxIceRestarts,
+      ...(config.iceRestartTimeoutMs === undefined ? {} : { iceRestartTimeoutMs: config.iceRestartTimeoutMs }),
     };
     const urls = endpoints(config.url);
-    const tokens = new TokenSource({ token: config.token, name: config.name, http: urls.http, fetch: this.platform.fetch });
+    const requestTimeoutMs = config.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs;
+    const tokens = new TokenSource({
+      token: config.token,
+      name: config.name,
+      http: urls.http,
+      fetch: this.platform.fetch,
+      timeoutMs: requestTimeoutMs,
+    });
     this.session = new Session({
       platform: this.platform,
       endpoints: urls,
       tokens,
       backoff: backoffPolicy(config.reconnect),
-      requestTimeoutMs: config.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+      requestTimeoutMs,
       resync: (reconnect) => this.realtime.resync(reconnect),
     });
     this.realtime = new Realtime(this.session, {

@@ -59,9 +59,12 @@ export class Realtime {
     events.on('push', (frame) => this.handlePush(frame));
   }
 
-  /** The group this connection is in, as the server confirmed it. */
+  /**
+   * The group the app is in: the last one it asked for. Requests go out in order
+   * after that join (or its re-join after a reconnect), so they see it.
+   */
   get group(): string | null {
-    return this.joined;
+    return this.wanted;
   }
 
   connectRealtime(cb: RealtimeCallback): Promise<Connected> {

@@ -22,7 +22,13 @@ export class TokenSource {
   private guestToken: string | null = null;
 
   constructor(
-    private readonly options: { token: TokenProvider | undefined; name: string | undefined; http: string; fetch: typeof fetch },
+    private readonly options: {
+      token: TokenProvider | undefined;
+      name: string | undefined;
+      http: string;
+      fetch: typeof fetch;
+      timeoutMs: number;
+    },
   ) {}
 
   get usesGuest(): boolean {
@@ -59,19 +65,27 @@ export class TokenSource {
 
   private async fetchGuestToken(): Promise<string> {
     let response: Response;
+    let body: string;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.options.timeoutMs);
     try {
       response = await this.options.fetch(`${this.options.http}${GUEST_PATH}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(this.options.name === undefined ? {} : { name: this.options.name }),
+        signal: controller.signal,
       });
+      body = await response.text();
     } catch (cause) {
       throw new SwitchboardError('SERVER_UNAVAILABLE', `Could not reach ${this.options.http}${GUEST_PATH}: ${errorText(cause)}`, { cause });
+    } finally {
+      clearTimeout(timer);
     }
-    const body = await response.text().catch(() => '');
     if (!response.ok) {
       const error = httpError(response.status, body, 'Could not get a guest token');
-      throw error ?? new SwitchboardError('SERVER_UNAVAILABLE', `Could not get a guest token (HTTP ${response.status}).`);
+      if (error && isFinalStatus(response.status)) throw error;
+      // Retry later (the session treats this code as retryable), keeping what the server said.
+      throw new SwitchboardError('SERVER_UNAVAILABLE', error?.message ?? `Could not get a guest token (HTTP ${response.status}).`);
     }
     const parsed = parseJson(body);
     const token = parsed?.['token'];
@@ -91,30 +105,56 @@ export async function probeSession(
   fetchFn: typeof fetch,
   http: string,
   token: string,
+  timeoutMs: number,
 ): Promise<{ status: number; body: string } | null> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
-    const response = await fetchFn(`${http}${SESSION_PATH}`, { headers: { authorization: `Bearer ${token}` } });
-    return { status: response.status, body: await response.text().catch(() => '') };
+    const response = await fetchFn(`${http}${SESSION_PATH}`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: controller.signal,
+    });
+    return { status: response.status, body: await response.text() };
   } catch {
     return null;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
-/**
- * The error an HTTP refusal means, or null when it is worth retrying
- * (5xx, 429, 408, or a success: the socket failed for another reason).
- */
+/** A refusal worth retrying: 408, 429 (too many connections), 5xx. Other 4xx are final. */
+export function isFinalStatus(status: number): boolean {
+  return status >= 400 && status < 500 && status !== 408 && status !== 429;
+}
+
+/** The error an HTTP refusal (status ≥ 400) stands for, from its `{code, message}` body. */
 export function httpError(status: number, body: string, context: string): SwitchboardError | null {
-  if (status < 400 || status === 408 || status === 429 || status >= 500) return null;
+  if (status < 400) return null;
   const parsed = parseJson(body);
   const nested = parsed?.['error'];
   const source = typeof nested === 'object' && nested !== null ? (nested as Record<string, unknown>) : parsed;
   const rawCode = source?.['code'];
   const rawMessage = source?.['message'];
-  const fallback: ErrorCode = status === 401 ? 'UNAUTHORIZED' : status === 403 ? 'FORBIDDEN' : 'INVALID_REQUEST';
-  const code: ErrorCode = isErrorCode(rawCode) ? rawCode : fallback;
+  const code: ErrorCode = isErrorCode(rawCode) ? rawCode : fallbackCode(status);
   const detail = typeof rawMessage === 'string' && rawMessage.length > 0 ? rawMessage : defaultMessage(code, status);
   return new SwitchboardError(code, `${context}: ${detail}`, { details: { status } });
+}
+
+/** From a 200 `GET /v1/session`: the user is at the connection limit (the upgrade got a 429 we could not see). */
+export function sessionAtLimit(body: string): SwitchboardError | null {
+  const connections = parseJson(body)?.['connections'] as { open?: unknown; max?: unknown } | undefined;
+  const open = connections?.open;
+  const max = connections?.max;
+  if (typeof open !== 'number' || typeof max !== 'number' || open < max) return null;
+  return new SwitchboardError('TOO_MANY_CONNECTIONS', `The server refused the connection: this user already has ${open} of ${max} connections open.`);
+}
+
+function fallbackCode(status: number): ErrorCode {
+  if (status === 401) return 'UNAUTHORIZED';
+  if (status === 403) return 'FORBIDDEN';
+  if (status === 429) return 'RATE_LIMITED';
+  if (status >= 500) return 'SERVER_UNAVAILABLE';
+  return 'INVALID_REQUEST';
 }
 
 function defaultMessage(code: ErrorCode, status: number): string {
