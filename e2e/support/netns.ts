@@ -253,7 +253,8 @@ export function createRelayTopology(): RelayTopology {
   try {
     const linkA = connectNetns(a, t, '10.77.1');
     const linkB = connectNetns(b, t, '10.77.2');
-    t.exec('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=0']);
+    // /proc/sys/net shows the namespace of the reader (no procps/sysctl needed).
+    t.exec('sh', ['-c', 'echo 0 > /proc/sys/net/ipv4/ip_forward']);
     t.exec('ip', ['addr', 'add', '10.77.0.1/32', 'dev', 'lo']);
     return {
       tRelayIp: '10.77.0.1',
