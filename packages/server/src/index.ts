@@ -6,7 +6,7 @@ export {
 export type { ConfigIssue, LogLevel, ServerLimits, SwitchboardConfig, SwitchboardConfigInput, TlsMode } from './config.js';
 export { configFromEnv, configFromFile, configLeaves, loadConfig } from './config-sources.js';
 export type { ConfigSources } from './config-sources.js';
-export { createTokenAuthority, signToken } from './auth/tokens.js';
+export { createTokenAuthority, signToken, userIdProblem } from './auth/tokens.js';
 export type { TokenAuthority, VerifiedToken } from './auth/tokens.js';
 export { loadOrCreateSecret, resolveSecrets } from './auth/secrets.js';
 export { createIceProvider, turnCredential } from './turn/credentials.js';

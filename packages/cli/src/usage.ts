@@ -1,0 +1,39 @@
+export const MAIN_USAGE = `Usage: switchboard <command> [options]
+
+Commands:
+  serve    Run the realtime server (HTTPS on :8443 with a self-signed certificate by default)
+  token    Print a JWT for a user, signed with the configured (or persisted) secret
+
+Run "switchboard <command> --help" for the options of a command.
+`;
+
+export const SERVE_USAGE = `Usage: switchboard serve [options]
+
+Options:
+  --port N            Port to listen on (default 8443; 0 picks a free one)
+  --host H            Address to bind (default 0.0.0.0)
+  --http              Plain HTTP instead of HTTPS
+  --cert F --key F    TLS certificate and key files (instead of the self-signed one)
+  --config FILE       JSON config file (also SWITCHBOARD_CONFIG)
+  --data-dir D        Where the secret and the self-signed certificate are kept (default ./.switchboard)
+  --no-guests         Turn off guest tokens (POST /v1/guest)
+  --secret S          HS256 secret for JWTs; repeat to accept several (the first signs)
+  --static DIR        Directory served at / (default: the demo app, when built)
+  --log-level L       fatal, error, warn, info, debug, trace or silent (default info)
+  -h, --help          Show this help
+
+Every setting can also come from the config file or SWITCHBOARD_* environment variables
+(e.g. SWITCHBOARD_LIMITS_MAX_FRAME_BYTES); flags win over env, env over the file.
+`;
+
+export const TOKEN_USAGE = `Usage: switchboard token --user ID [options]
+
+Options:
+  --user ID           The user_id (JWT "sub")
+  --name N            Display name (JWT "name")
+  --ttl S             Lifetime in seconds (default 3600)
+  --config FILE       JSON config file (also SWITCHBOARD_CONFIG)
+  --data-dir D        Data directory holding the persisted secret (default ./.switchboard)
+  --secret S          Sign with this secret instead of the configured one
+  -h, --help          Show this help
+`;

@@ -1,0 +1,216 @@
+/**
+ * The CLI as users run it: `node dist/bin.js …` in a child process.
+ * The package is (re)built first when its dist is older than the sources.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const bin = join(root, 'packages/cli/dist/bin.js');
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+beforeAll(() => {
+  const sources = Math.max(...['protocol', 'server', 'cli'].map((p) => newestMtime(join(root, 'packages', p, 'src'))));
+  let built = 0;
+  try {
+    built = statSync(bin).mtimeMs;
+  } catch {
+    // not built yet
+  }
+  if (built < sources) execFileSync(join(root, 'node_modules/.bin/tsc'), ['-b', 'packages/cli'], { cwd: root, stdio: 'inherit' });
+}, 120_000);
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const fn of cleanups.splice(0).reverse()) fn();
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-cli-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+interface Run {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function run(args: string[], env: Record<string, string> = {}): Run {
+  const child = spawn(process.execPath, [bin, ...args], {
+    cwd: tempDir(),
+    env: { ...process.env, ...env, SWITCHBOARD_CONFIG: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  const listeners = new Set<() => void>();
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+    for (const l of listeners) l();
+  });
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  cleanups.push(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    waitFor(pattern, timeoutMs = 15_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const match = out.match(pattern);
+          if (match) {
+            listeners.delete(check);
+            clearTimeout(timer);
+            resolve(match);
+          }
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`timed out waiting for ${pattern}; stdout: ${out}; stderr: ${err}`));
+        }, timeoutMs);
+        listeners.add(check);
+        void exited.then(() => {
+          if (listeners.has(check)) {
+            listeners.delete(check);
+            clearTimeout(timer);
+            reject(new Error(`exited before ${pattern}; stdout: ${out}; stderr: ${err}`));
+          }
+        });
+        check();
+      });
+    },
+  };
+}
+
+async function runToEnd(args: string[], env: Record<string, string> = {}) {
+  const r = run(args, env);
+  const { code } = await r.exited;
+  return { code, stdout: r.stdout(), stderr: r.stderr() };
+}
+
+function welcomeOf(url: string, token: string, options: { ca?: string } = {}): Promise<{ ws: WebSocket; welcome: Record<string, any> }> {
+  const ws = new WebSocket(url, ['switchboard.v1', `bearer.${token}`], options);
+  cleanups.push(() => ws.terminate());
+  return new Promise((resolve, reject) => {
+    ws.once('message', (d) => resolve({ ws, welcome: JSON.parse(d.toString()) }));
+    ws.once('error', reject);
+  });
+}
+
+describe('switchboard serve', () => {
+  it('starts over HTTP, answers /healthz, accepts a `switchboard token` JWT, and stops on SIGTERM with close 4000', async () => {
+    const dataDir = tempDir();
+    const server = run(['serve', '--http', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'silent']);
+    const [, base] = await server.waitFor(/Local:\s+(http:\/\/\S+?)\/?\n/);
+    expect(server.stdout()).toMatch(/Realtime:\s+ws:\/\/localhost:\d+\/v1\/realtime/);
+    const health = await fetch(`${base}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok' });
+
+    const tokenRun = await runToEnd(['token', '--user', 'alice', '--name', 'Alice', '--ttl', '600', '--data-dir', dataDir]);
+    expect(tokenRun.code).toBe(0);
+    const token = tokenRun.stdout.trim();
+    expect(token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    const { ws, welcome } = await welcomeOf(`${base!.replace('http', 'ws')}/v1/realtime`, token);
+    expect(welcome).toMatchObject({ type: 'welcome', user: { user_id: 'alice', name: 'Alice' } });
+
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    server.child.kill('SIGTERM');
+    expect(await closed).toBe(4000);
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('serves HTTPS with a self-signed certificate that is reused across two starts', async () => {
+    const dataDir = tempDir();
+    const fingerprints: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const server = run(['serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'silent']);
+      const [, base] = await server.waitFor(/Local:\s+(https:\/\/\S+?)\/?\n/);
+      const [, printed] = await server.waitFor(/SHA-256 ([0-9A-F:]+)/);
+      const seen = await new Promise<string>((resolve, reject) => {
+        const req = request(`${base}/healthz`, { rejectUnauthorized: false }, (res) => {
+          const fp = (res.socket as TLSSocket).getPeerCertificate().fingerprint256;
+          res.resume();
+          res.on('end', () => resolve(fp));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(seen).toBe(printed);
+      fingerprints.push(seen);
+      server.child.kill('SIGTERM');
+      expect((await server.exited).code).toBe(0);
+    }
+    expect(fingerprints[1]).toBe(fingerprints[0]);
+  });
+
+  it('rejects unknown flags and bad settings with exit code 2 and a clear message', async () => {
+    const unknown = await runToEnd(['serve', '--bogus']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("Unknown option '--bogus'");
+    expect(unknown.stderr).toContain('switchboard serve --help');
+
+    const badPort = await runToEnd(['serve', '--http', '--port', 'abc', '--data-dir', tempDir()]);
+    expect(badPort.code).toBe(2);
+    expect(badPort.stderr).toContain('port: expected a number between 0 and 65535, got "abc"');
+
+    const badEnv = await runToEnd(['serve', '--http', '--data-dir', tempDir()], { SWITCHBOARD_LIMITS_MAX_FRAME_BYTES: 'abc' });
+    expect(badEnv.code).toBe(2);
+    expect(badEnv.stderr).toContain('limits.maxFrameBytes: expected a number ≥ 1024, got "abc" (from SWITCHBOARD_LIMITS_MAX_FRAME_BYTES)');
+
+    const unknownCommand = await runToEnd(['frobnicate']);
+    expect(unknownCommand.code).toBe(2);
+
+    const help = await runToEnd(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('serve');
+    expect(help.stdout).toContain('token');
+    expect(help.stdout).not.toMatch(/doctor|turn-config/);
+  });
+});
+
+describe('switchboard token', () => {
+  it('requires --user and validates --ttl', async () => {
+    expect((await runToEnd(['token'])).code).toBe(2);
+    const badTtl = await runToEnd(['token', '--user', 'a', '--ttl', 'soon', '--secret', 'x'.repeat(20)]);
+    expect(badTtl.code).toBe(2);
+    expect(badTtl.stderr).toContain('--ttl');
+  });
+
+  it('signs with --secret, verifiable by a server configured with that secret', async () => {
+    const secret = 'cli-secret-0123456789abcdef';
+    const out = await runToEnd(['token', '--user', 'bob', '--secret', secret]);
+    expect(out.code).toBe(0);
+    const server = run(['serve', '--http', '--port', '0', '--host', '127.0.0.1', '--secret', 'another-secret-abcdefghij', '--secret', secret, '--data-dir', tempDir(), '--log-level', 'silent']);
+    const [, base] = await server.waitFor(/Local:\s+(http:\/\/\S+?)\/?\n/);
+    const { welcome } = await welcomeOf(`${base!.replace('http', 'ws')}/v1/realtime`, out.stdout.trim());
+    expect(welcome.user.user_id).toBe('bob');
+    server.child.kill('SIGTERM');
+    expect((await server.exited).code).toBe(0);
+  });
+});
