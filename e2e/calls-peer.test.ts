@@ -4,16 +4,11 @@
  * negotiation (with forced glare), tracks and channels added mid-call from either
  * side, the control channel, and the ICE restart policy (UDP blackholed with tc).
  */
-import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './calls-support/chromium.js';
-import { blockUdp, canUseNetns, createNetns, unblockUdp, type Netns } from './calls-support/netns.js';
 import { PeerPair } from './calls-support/peer-pages.js';
 import type {} from './calls-support/peer-harness.js';
-
-const missing = canUseNetns() ?? (existsSync('/usr/bin/chromium') ? null : 'Chromium is not installed');
-if (missing && process.env.CI === 'true') throw new Error(`calls-peer suite cannot run: ${missing}`);
+import { blockUdp, createNetns, describeWith, launchChromium, unblockUdp, type Netns } from './support/index.js';
 
 const waitFor = (page: Page, fn: string, timeout = 20_000): Promise<unknown> =>
   page.waitForFunction(fn, undefined, { timeout, polling: 20 });
@@ -21,20 +16,20 @@ const waitFor = (page: Page, fn: string, timeout = 20_000): Promise<unknown> =>
 const connected = (page: Page, timeout?: number): Promise<unknown> =>
   waitFor(page, `window.harness.state().connection === 'connected'`, timeout);
 
-describe.skipIf(missing !== null)('peer session in Chromium', () => {
+describeWith(['chromium', 'netns'], 'peer session in Chromium', () => {
   let ns: Netns;
   let browser: Browser;
   let pair: PeerPair | undefined;
 
   beforeAll(async () => {
-    ns = createNetns('sbpeer');
-    browser = await launchChromium(ns.chromium);
+    ns = createNetns('peer');
+    browser = await launchChromium({ netns: ns });
   });
 
   afterAll(async () => {
     await pair?.close().catch(() => undefined);
     await browser?.close();
-    ns?.destroy();
+    ns?.delete();
   });
 
   async function fresh(): Promise<PeerPair> {
