@@ -22,10 +22,20 @@ if (existsSync(report)) {
   failed = (json.numFailedTests ?? 0) + (json.numRuntimeErrorTestSuites ?? 0);
   skipped = (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0);
   for (const file of json.testResults ?? []) {
-    // A file that failed to load has no assertion results but must still count.
-    if (file.status === 'failed' && (file.assertionResults ?? []).length === 0) failed += 1;
+    // A file that failed without a failed test (failed to load, or a beforeAll/afterAll hook
+    // threw) must still count.
+    const results = file.assertionResults ?? [];
+    if (file.status === 'failed' && !results.some((r) => r.status === 'failed')) {
+      console.error(`failed outside any test: ${file.name}`);
+      failed += 1;
+    }
   }
 } else {
+  failed += 1;
+}
+if (run.status !== 0 && failed === 0) {
+  // e.g. unhandled errors or a crash after the report: vitest failed, so the line must say so.
+  console.error(`vitest exited with ${run.status ?? run.signal} although no test failed; counting one failure.`);
   failed += 1;
 }
 if (process.env.CI === 'true' && skipped > 0) {
