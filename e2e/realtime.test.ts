@@ -96,7 +96,7 @@ describeWith(['chromium'], 'realtime in Chromium (browser bundle)', () => {
         match,
         { timeout: 10_000 },
       )
-      .then((handle) => handle.jsonValue() as Promise<Shaped>);
+      .then((handle) => handle.jsonValue() as unknown as Promise<Shaped>);
   }
 
   const events = (page: Page) => call<Shaped[]>(page, 'window.events');

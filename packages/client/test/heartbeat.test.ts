@@ -120,3 +120,29 @@ describe('heartbeat', () => {
     expect(server.connections).toHaveLength(1);
   });
 });
+
+describe('requests against a server that never answers', () => {
+  it('reject with TIMEOUT after requestTimeoutMs', async () => {
+    const server = await silentServer(60_000);
+    cleanup.push(() => server.close());
+    const client = new Switchboard({ url: server.url, token: 'a.b.c', requestTimeoutMs: 100 });
+    cleanup.push(() => client.closeRealtime());
+    await client.connectRealtime(() => undefined);
+    const started = Date.now();
+    await expect(client.joinRealtime({ group: 'void' })).rejects.toMatchObject({ code: 'TIMEOUT' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(95);
+  });
+
+  it('requests on the wire when the socket dies reject with CONNECTION_CLOSED', async () => {
+    const server = await silentServer(60_000);
+    cleanup.push(() => server.close());
+    const client = new Switchboard({ url: server.url, token: 'a.b.c', reconnect: { baseDelayMs: 10, maxDelayMs: 20 } });
+    cleanup.push(() => client.closeRealtime());
+    await client.connectRealtime(() => undefined);
+    const posted = client.postRealtime('lost?', 'someone');
+    const socket = server.connections[0]!;
+    await new Promise<void>((resolve) => socket.once('message', () => resolve())); // the post reached the server
+    socket.terminate();
+    await expect(posted).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' });
+  });
+});

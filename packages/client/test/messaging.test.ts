@@ -68,7 +68,7 @@ describe('joinRealtime', () => {
     expect(a.events.count(isNotice('USER_LEFT', b.cid))).toBe(1);
     expect(b.events.count(isNotice('USER_JOINED', b.cid))).toBe(2);
     // The subject gets its own notices too: one USER_LEFT per group it left (lobby, kitchen).
-    expect(b.events.of('notice').filter((e) => e.type === 'notice' && e.code === 'USER_LEFT').map((e) => e.sender_rid)).toEqual([
+    expect(b.events.of('notice').filter((e) => e.code === 'USER_LEFT').map((e) => e.sender_rid)).toEqual([
       'lobby',
       'kitchen',
     ]);

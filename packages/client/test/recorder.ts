@@ -43,8 +43,8 @@ export class Recorder {
     return this.events.slice(from).filter(predicate).length;
   }
 
-  of(type: RealtimeEvent['type'], from = 0): RealtimeEvent[] {
-    return this.events.slice(from).filter((event) => event.type === type);
+  of<T extends RealtimeEvent['type']>(type: T, from = 0): Extract<RealtimeEvent, { type: T }>[] {
+    return this.events.slice(from).filter((event): event is Extract<RealtimeEvent, { type: T }> => event.type === type);
   }
 }
 

@@ -6,7 +6,8 @@ import { Backoff, type BackoffPolicy } from '../transport/backoff.js';
 import { Transport } from '../transport/socket.js';
 import type { Endpoints } from '../transport/url.js';
 import type { Platform } from '../types.js';
-import { httpError, isFinalStatus, probeSession, sessionAtLimit, type Credential, type TokenSource } from './auth.js';
+import type { Credential, TokenSource } from './auth.js';
+import { explainFailure } from './diagnose.js';
 import { closeCodeError, isTerminalCloseCode } from './close-codes.js';
 import { Heartbeat } from './heartbeat.js';
 import { Requests, type OutgoingRequest } from './requests.js';
@@ -235,7 +236,8 @@ export class Session {
     }
     // Failed before the welcome: find out whether the credentials were refused.
     const credential = this.credential;
-    const refusal = await this.diagnose(transport, info.opened, credential);
+    const { platform, endpoints, requestTimeoutMs } = this.options;
+    const refusal = await explainFailure(transport, info.opened, credential, { fetch: platform.fetch, http: endpoints.http, timeoutMs: requestTimeoutMs });
     if (generation !== this.generation || this.closing) return;
     if (refusal?.final) {
       if (refusal.status === 401 && credential?.source === 'guest' && !credential.fresh) {
@@ -249,31 +251,6 @@ export class Session {
       refusal?.error ??
         new SwitchboardError('CONNECTION_CLOSED', `The WebSocket closed before the server welcomed it (code ${info.code}).`),
     );
-  }
-
-  /** Why a socket failed before its welcome: the upgrade's HTTP answer (Node) or `GET /v1/session` (browsers). */
-  private async diagnose(
-    transport: Transport,
-    opened: boolean,
-    credential: Credential | null,
-  ): Promise<{ error: SwitchboardError; status: number; final: boolean } | null> {
-    const context = 'The server refused the connection';
-    const answer = transport.upgradeFailure();
-    if (answer) {
-      const error = httpError(answer.status, answer.body, context);
-      return error ? { error, status: answer.status, final: isFinalStatus(answer.status) } : null;
-    }
-    if (opened || !credential) return null;
-    const { platform, endpoints, requestTimeoutMs } = this.options;
-    const probe = await probeSession(platform.fetch, endpoints.http, credential.token, requestTimeoutMs);
-    if (!probe) return null;
-    if (probe.status < 400) {
-      const atLimit = sessionAtLimit(probe.body);
-      return atLimit ? { error: atLimit, status: 429, final: false } : null;
-    }
-    const error = httpError(probe.status, probe.body, context);
-    // Only the token's verdict is final here; other answers are about /v1/session itself.
-    return error ? { error, status: probe.status, final: probe.status === 401 } : null;
   }
 
   private retry(error: SwitchboardError | null): void {

@@ -88,7 +88,10 @@ export class Transport {
     const socket = this.socket as WebSocket & { terminate?: () => void };
     try {
       if (typeof socket.terminate === 'function') socket.terminate();
-      else if (socket.readyState === 0 || socket.readyState === 1) socket.close(4001, 'heartbeat timeout');
+      else if (socket.readyState === 0 || socket.readyState === 1) {
+        // Browsers accept only 1000 and 3000–4999 from scripts.
+        socket.close(code === 1000 || (code >= 3000 && code <= 4999) ? code : 4001, reason.slice(0, 100));
+      }
     } catch {
       // Already closing: nothing more to do.
     }
