@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { SignJWT } from 'jose';
 import { WebSocket } from 'ws';
-import { expectRejected, join, startServer, TestClient, useCleanup } from './helpers.js';
+import { expectRejected, join, SECRET, startServer, TestClient, useCleanup } from './helpers.js';
 
 useCleanup();
 
@@ -79,6 +80,18 @@ describe('limits', () => {
     expect((await b.call({ type: 'list_users' })).list).toHaveLength(1);
   });
 
+  it('errors about valid requests (RECIPIENT_NOT_FOUND, FORBIDDEN, …) do not count as violations', async () => {
+    const t = await startServer({ limits: { maxViolations: 3 } });
+    const a = await t.connect('alice');
+    const b = await t.connect('bob');
+    const bCid = (await b.welcome).cid;
+    for (let i = 0; i < 10; i++) {
+      expect((await a.request({ type: 'post', to: 'nobody', message: i })).code).toBe('RECIPIENT_NOT_FOUND');
+      expect((await a.request({ type: 'rtc', to: bCid, call: 'c', signal: { kind: 'candidate', candidate: null } })).code).toBe('FORBIDDEN');
+    }
+    expect(a.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
   it('TOO_MANY_CONNECTIONS: HTTP 429 at the upgrade once a user has maxConnectionsPerUser open', async () => {
     const t = await startServer({ limits: { maxConnectionsPerUser: 2 } });
     const first = await t.connect('alice');
@@ -138,9 +151,17 @@ describe('close codes', () => {
 
   it('closes with 4004 TOKEN_EXPIRED when the token expires while connected', async () => {
     const t = await startServer();
-    const a = await t.connect('alice', { ttlSeconds: 1 });
+    // `exp` is in whole seconds: pick one 0.3–1.3 s away so the upgrade still accepts it.
+    const now = Date.now();
+    let exp = Math.floor(now / 1000) + 1;
+    if (exp * 1000 - now < 300) exp += 1;
+    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setExpirationTime(exp)
+      .sign(new TextEncoder().encode(SECRET));
+    const a = await TestClient.open(t.wsUrl, { token });
+    await a.welcome;
     const closed = await a.closed;
     expect(closed.code).toBe(4004);
+    expect(Date.now()).toBeGreaterThanOrEqual(exp * 1000);
   });
 
   it('closes a slow consumer with 4002 once its send buffer overflows', async () => {

@@ -104,7 +104,7 @@ export class Connection implements Session, FrameSink {
     const { metrics, config } = this.ctx;
     if (isBinary) {
       metrics.messagesIn.inc({ type: 'invalid' });
-      this.sendError(null, 'MALFORMED_FRAME', 'Binary frames are not supported; send JSON text.');
+      this.sendError(null, 'MALFORMED_FRAME', 'Binary frames are not supported; send JSON text.', true);
       return;
     }
     const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
@@ -115,20 +115,21 @@ export class Connection implements Session, FrameSink {
         requestIdOf(text),
         'PAYLOAD_TOO_LARGE',
         `Frame is ${buffer.length} bytes; the limit is ${config.limits.maxFrameBytes}.`,
+        true,
       );
       return;
     }
     const decoded = decodeClientMessage(text);
     if (!decoded.ok) {
       metrics.messagesIn.inc({ type: 'invalid' });
-      this.sendError(decoded.error.id, decoded.error.code, decoded.error.message);
+      this.sendError(decoded.error.id, decoded.error.code, decoded.error.message, true);
       return;
     }
     const message = decoded.value;
     metrics.messagesIn.inc({ type: message.type });
     const id = 'id' in message && typeof message.id === 'number' ? message.id : null;
     if (!this.bucket.take()) {
-      this.sendError(id, 'RATE_LIMITED', `More than ${config.limits.messagesPerSecond} messages per second; slow down.`);
+      this.sendError(id, 'RATE_LIMITED', `More than ${config.limits.messagesPerSecond} messages per second; slow down.`, true);
       return;
     }
     this.queue = this.queue.then(async () => {
@@ -164,10 +165,17 @@ export class Connection implements Session, FrameSink {
     return true;
   }
 
-  sendError(id: number | null, code: ErrorCode, message: string): void {
+  /**
+   * Sends an `error` frame. `violation`: the frame itself was invalid, oversized
+   * or rate limited; more than `maxViolations` of those within the window close
+   * the connection with POLICY_VIOLATION (4500). Errors about a valid request
+   * (RECIPIENT_NOT_FOUND, FORBIDDEN, …) are answers, not abuse, and do not count:
+   * trickled candidates to a peer that just left must not end in a terminal close.
+   */
+  sendError(id: number | null, code: ErrorCode, message: string, violation = false): void {
     this.ctx.metrics.errors.inc({ code });
     this.send(buildFrame({ type: 'error', id, code, message }));
-    if (this.violations.record()) {
+    if (violation && this.violations.record()) {
       this.ctx.log.warn({ cid: this.cid, user: this.user.user_id }, 'policy violation: too many errors');
       this.closeWith('POLICY_VIOLATION', 'Too many invalid frames.');
     }
