@@ -11,6 +11,10 @@ import type { TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { ConfigError } from '@switchboard/server';
+import { UsageError } from '../src/errors.js';
+import { serveConfig } from '../src/serve.js';
+import { token } from '../src/token.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const bin = join(root, 'packages/cli/dist/bin.js');
@@ -25,14 +29,15 @@ function newestMtime(dir: string): number {
 }
 
 beforeAll(() => {
-  const sources = Math.max(...['protocol', 'server', 'cli'].map((p) => newestMtime(join(root, 'packages', p, 'src'))));
-  let built = 0;
-  try {
-    built = statSync(bin).mtimeMs;
-  } catch {
-    // not built yet
-  }
-  if (built < sources) execFileSync(join(root, 'node_modules/.bin/tsc'), ['-b', 'packages/cli'], { cwd: root, stdio: 'inherit' });
+  const stale = ['protocol', 'server', 'cli'].some((p) => {
+    const dir = join(root, 'packages', p);
+    try {
+      return statSync(join(dir, 'tsconfig.tsbuildinfo')).mtimeMs < newestMtime(join(dir, 'src'));
+    } catch {
+      return true; // never built
+    }
+  });
+  if (stale) execFileSync(join(root, 'node_modules/.bin/tsc'), ['-b', 'packages/cli'], { cwd: root, stdio: 'inherit' });
 }, 120_000);
 
 const cleanups: (() => void)[] = [];
@@ -169,37 +174,64 @@ describe('switchboard serve', () => {
     expect(fingerprints[1]).toBe(fingerprints[0]);
   });
 
-  it('rejects unknown flags and bad settings with exit code 2 and a clear message', async () => {
+  it('exits 2 with a clear message for unknown flags and bad settings', async () => {
     const unknown = await runToEnd(['serve', '--bogus']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("Unknown option '--bogus'");
     expect(unknown.stderr).toContain('switchboard serve --help');
 
-    const badPort = await runToEnd(['serve', '--http', '--port', 'abc', '--data-dir', tempDir()]);
-    expect(badPort.code).toBe(2);
-    expect(badPort.stderr).toContain('port: expected a number between 0 and 65535, got "abc"');
-
     const badEnv = await runToEnd(['serve', '--http', '--data-dir', tempDir()], { SWITCHBOARD_LIMITS_MAX_FRAME_BYTES: 'abc' });
     expect(badEnv.code).toBe(2);
     expect(badEnv.stderr).toContain('limits.maxFrameBytes: expected a number ≥ 1024, got "abc" (from SWITCHBOARD_LIMITS_MAX_FRAME_BYTES)');
+  });
 
-    const unknownCommand = await runToEnd(['frobnicate']);
-    expect(unknownCommand.code).toBe(2);
+  it('parses flags into the config (in-process)', () => {
+    const dir = tempDir();
+    const config = serveConfig(['--http', '--port', '0', '--host', '127.0.0.1', '--no-guests', '--secret', 'a'.repeat(16), '--secret', 'b'.repeat(16), '--data-dir', dir, '--static', dir, '--log-level', 'warn'], {})!;
+    expect(config).toMatchObject({
+      port: 0, host: '127.0.0.1', tls: { mode: 'off' }, guests: false, dataDir: dir, staticDir: dir, logLevel: 'warn',
+      auth: { secrets: ['a'.repeat(16), 'b'.repeat(16)] },
+    });
+    expect(serveConfig(['--cert', 'c.pem', '--key', 'k.pem'], {})!.tls).toMatchObject({ mode: 'files', cert: expect.stringMatching(/c\.pem$/) });
+    expect(serveConfig(['--help'], {})).toBeNull();
+    expect(() => serveConfig(['--port', 'abc'], {})).toThrow(ConfigError);
+    expect(() => serveConfig(['--port', 'abc'], {})).toThrow('port: expected a number between 0 and 65535, got "abc"');
+    expect(() => serveConfig(['--http', '--cert', 'c', '--key', 'k'], {})).toThrow(UsageError);
+    expect(() => serveConfig(['--cert', 'c'], {})).toThrow('--cert and --key go together.');
+    expect(() => serveConfig(['extra'], {})).toThrow(UsageError);
+    expect(() => serveConfig(['--log-level', 'loud', '--http'], {})).toThrow('logLevel: expected one of');
+    expect(serveConfig(['--http'], { SWITCHBOARD_PORT: '9999' })!.port).toBe(9999);
+    expect(serveConfig(['--http', '--port', '1234'], { SWITCHBOARD_PORT: '9999' })!.port).toBe(1234);
+  });
 
+  it('lists only serve and token in --help; unknown commands exit 2', async () => {
     const help = await runToEnd(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('serve');
     expect(help.stdout).toContain('token');
     expect(help.stdout).not.toMatch(/doctor|turn-config/);
+    const unknownCommand = await runToEnd(['frobnicate']);
+    expect(unknownCommand.code).toBe(2);
+    expect(unknownCommand.stderr).toContain('unknown command "frobnicate"');
   });
 });
 
 describe('switchboard token', () => {
-  it('requires --user and validates --ttl', async () => {
-    expect((await runToEnd(['token'])).code).toBe(2);
-    const badTtl = await runToEnd(['token', '--user', 'a', '--ttl', 'soon', '--secret', 'x'.repeat(20)]);
-    expect(badTtl.code).toBe(2);
-    expect(badTtl.stderr).toContain('--ttl');
+  it('requires --user and validates --ttl (in-process)', async () => {
+    await expect(token([], {})).rejects.toThrow(UsageError);
+    await expect(token(['--user', 'a', '--ttl', 'soon', '--secret', 'x'.repeat(20)], {})).rejects.toThrow('--ttl');
+    await expect(token(['--user', 'cid:nope', '--secret', 'x'.repeat(20)], {})).rejects.toThrow('--user');
+    await expect(token(['--user', 'a', '--frob'], {})).rejects.toThrow(UsageError);
+    const jwt = await token(['--user', 'a', '--name', 'A', '--ttl', '60', '--secret', 'x'.repeat(20)], {});
+    const payload = JSON.parse(Buffer.from(jwt!.split('.')[1]!, 'base64url').toString());
+    expect(payload).toMatchObject({ sub: 'a', name: 'A' });
+    expect(payload.exp - payload.iat).toBe(60);
+  });
+
+  it('exits 2 without --user', async () => {
+    const out = await runToEnd(['token']);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain('--user ID is required.');
   });
 
   it('signs with --secret, verifiable by a server configured with that secret', async () => {
