@@ -113,12 +113,14 @@ describe('reconnect', () => {
   });
 
   it('a terminal close code (4500) stops reconnecting and reports the code', async () => {
-    const srv = await server({ limits: { maxViolations: 2 } });
+    // Rate-limited frames count as violations: the third one closes the socket with 4500.
+    const srv = await server({ limits: { messagesPerSecond: 1, messageBurst: 1, maxViolations: 2 } });
     const a = await connect(srv, 'abuser');
     const mark = a.events.mark();
-    for (let i = 0; i < 3; i++) await a.sb.postRealtime('x', `nobody-${i}`).catch(() => undefined);
+    const posts = Array.from({ length: 6 }, (_, i) => a.sb.postRealtime(i, 'abuser').catch((error: SwitchboardError) => error.code));
     const closed = await a.events.waitFor((e) => e.type === 'error' && e.closeCode === 4500, mark);
     expect(closed).toMatchObject({ error: expect.any(SwitchboardError) });
+    expect(await Promise.all(posts)).toContain('RATE_LIMITED');
     expect(a.sb.connectionState).toBe('closed');
     expect(a.events.of('reconnect', mark)).toHaveLength(0);
   });
