@@ -133,7 +133,12 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
     const entry: (typeof attached)[number] = { server, upgrade };
     server.on('upgrade', upgrade);
     if (options.http !== false) {
-      entry.request = (req, res) => void handleRequest(req, res);
+      entry.request = (req, res) => {
+        handleRequest(req, res).catch((err: unknown) => {
+          log.error({ err }, 'request failed');
+          res.destroy();
+        });
+      };
       server.on('request', entry.request);
     }
     attached.push(entry);

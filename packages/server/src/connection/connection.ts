@@ -107,7 +107,7 @@ export class Connection implements Session, FrameSink {
       this.sendError(null, 'MALFORMED_FRAME', 'Binary frames are not supported; send JSON text.', true);
       return;
     }
-    const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
+    const buffer = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
     const text = buffer.toString('utf8');
     if (buffer.length > config.limits.maxFrameBytes) {
       metrics.messagesIn.inc({ type: 'invalid' });

@@ -9,7 +9,7 @@ import { guestUserId } from '../auth/tokens.js';
 import type { ServerContext } from '../context.js';
 import { safePath } from '../logger.js';
 import { applyCors } from './cors.js';
-import { BodyError, bearerToken, readJsonBody, sendError, sendJson } from './respond.js';
+import { BodyError, bearerToken, parseTarget, readJsonBody, sendError, sendJson } from './respond.js';
 import { serveStatic } from './static.js';
 
 export const SESSION_PATH = '/v1/session';
@@ -28,8 +28,13 @@ const API_PATHS = new Set([GUEST_PATH, SESSION_PATH, ICE_PATH, HEALTH_PATH, METR
 export function createRequestHandler(deps: HttpDeps) {
   const { ctx } = deps;
   return async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
     try {
+      const target = parseTarget(req.url);
+      if (!target) {
+        sendError(res, 400, 'INVALID_REQUEST', 'Malformed request target.');
+        return;
+      }
+      const pathname = target.pathname;
       if (API_PATHS.has(pathname)) {
         if (applyCors(req, res, ctx.config.cors.origins)) return;
         await route(deps, req, res, pathname);

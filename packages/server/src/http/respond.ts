@@ -65,3 +65,12 @@ export function bearerToken(header: string | undefined): string | null {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match ? match[1]! : null;
 }
+
+/** Parses a request target; null when it is not a valid URL (e.g. an absolute-form `http://[`). */
+export function parseTarget(url: string | undefined): URL | null {
+  try {
+    return new URL(url ?? '/', 'http://localhost');
+  } catch {
+    return null;
+  }
+}

@@ -20,7 +20,7 @@ import type { WebSocket, WebSocketServer } from 'ws';
 import type { TokenAuthority, VerifiedToken } from '../auth/tokens.js';
 import type { ServerContext } from '../context.js';
 import { safePath } from '../logger.js';
-import { bearerToken, rejectUpgrade } from './respond.js';
+import { bearerToken, parseTarget, rejectUpgrade } from './respond.js';
 
 export interface UpgradeDeps {
   ctx: ServerContext;
@@ -50,7 +50,8 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
 
   return async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = parseTarget(req.url);
+    if (!url) return reject(socket, req, 400, 'INVALID_REQUEST', 'Malformed request target.');
     if (url.pathname !== REALTIME_PATH) {
       return reject(socket, req, 404, 'INVALID_REQUEST', `No WebSocket endpoint at ${url.pathname.slice(0, 100)}; use ${REALTIME_PATH}.`);
     }
