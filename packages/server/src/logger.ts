@@ -14,7 +14,6 @@ export const REDACT_PATHS = [
   'headers["sec-websocket-protocol"]',
   'req.headers.authorization',
   'req.headers["sec-websocket-protocol"]',
-  'url',
   'req.url',
 ];
 
