@@ -6,12 +6,12 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
+import { pollPage } from './calls-support/call-app.js';
 import { PeerPair } from './calls-support/peer-pages.js';
 import type {} from './calls-support/peer-harness.js';
 import { blockUdp, createNetns, describeWith, launchChromium, unblockUdp, type Netns } from './support/index.js';
 
-const waitFor = (page: Page, fn: string, timeout = 20_000): Promise<unknown> =>
-  page.waitForFunction(fn, undefined, { timeout, polling: 20 });
+const waitFor = (page: Page, expression: string, timeout = 20_000): Promise<unknown> => pollPage(page, expression, timeout);
 
 const connected = (page: Page, timeout?: number): Promise<unknown> =>
   waitFor(page, `window.harness.state().connection === 'connected'`, timeout);

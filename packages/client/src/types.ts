@@ -64,7 +64,11 @@ export type RealtimeEvent =
   | ({ type: 'private'; message: unknown } & SenderFields)
   | ({ type: 'notice'; message: string } & SenderFields)
   | RtcIncomingEvent
-  | ({ type: 'rtc:closed'; message: { hungup: string | null; reason: RtcEndReason; call: string } } & SenderFields);
+  | ({
+      type: 'rtc:closed';
+      /** `hungup`: user_id of the side that ended the call. `error`: why, when it ended abnormally (peer_gone, ice_failed, error). */
+      message: { hungup: string | null; reason: RtcEndReason; call: string; error?: SwitchboardError };
+    } & SenderFields);
 
 export type RealtimeCallback = (event: RealtimeEvent) => void;
 

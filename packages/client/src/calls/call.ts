@@ -35,12 +35,13 @@ const END_ERRORS: Record<RtcEndReason, [ErrorCode, string]> = {
   cancelled: ['RTC_CANCELLED', 'The call was cancelled: it was hung up while ringing.'],
   timeout: ['RTC_TIMEOUT', 'Nobody answered the call within the ring timeout.'],
   peer_gone: ['RTC_PEER_GONE', "The other side's connection went away."],
-  ice_failed: ['RTC_ICE_FAILED', 'No network path between the peers.'],
+  ice_failed: ['RTC_ICE_FAILED', 'No network path between the peers (ICE failed); a TURN server is probably missing or unreachable.'],
   hangup: ['RTC_REJECTED', 'The callee hung up.'],
   error: ['RTC_PEER_GONE', 'The call ended with an error.'],
   closed: ['RTC_CANCELLED', 'The call was closed.'],
 };
 
+const ABNORMAL = new Set<RtcEndReason>(['peer_gone', 'ice_failed', 'error']);
 const HANGUP_REASONS = new Set<string>(['hangup', 'cancelled', 'timeout', 'peer_gone', 'ice_failed', 'error']);
 /** How long the peer may take to answer a control-channel ping before "peer_gone" is believed. */
 export const PEER_PING_MS = 1500;
@@ -246,10 +247,9 @@ export class Call {
     const was = this.state;
     this.state = 'ended';
     clearTimeout(this.ringTimer);
-    if (this.settle && !this.resolved) {
-      const [code, message] = END_ERRORS[was === 'ringing' && reason === 'hangup' ? 'rejected' : reason];
-      this.settle.reject(opts.error ?? new SwitchboardError(code, message));
-    }
+    const [code, message] = END_ERRORS[was === 'ringing' && reason === 'hangup' ? 'rejected' : reason];
+    const error = opts.error ?? new SwitchboardError(code, message);
+    if (this.settle && !this.resolved) this.settle.reject(error);
     this.settle = null;
     const sends: Promise<unknown>[] = [];
     let viaControl = false;
@@ -269,7 +269,12 @@ export class Call {
     })();
     this.ctx.host.emitRealtime({
       type: 'rtc:closed',
-      message: { hungup: by === 'self' ? this.selfUser : this.peer.user_id, reason, call: this.id },
+      message: {
+        hungup: by === 'self' ? this.selfUser : this.peer.user_id,
+        reason,
+        call: this.id,
+        ...(opts.error || ABNORMAL.has(reason) ? { error } : {}),
+      },
       sender: this.peer.user_id,
       sender_cid: this.peer.cid,
       sender_rid: null,
