@@ -105,6 +105,11 @@ class MockCall {
       if (description.type === 'offer') {
         await this.pc.setLocalDescription();
         this.send({ kind: 'description', description: this.pc.localDescription!.toJSON() });
+        // The callee waits for the caller's first offer before it negotiates itself (no glare).
+        if (!this.accepted) {
+          this.accepted = true;
+          if (this.pc.signalingState === 'stable') void this.negotiateIfNeeded();
+        }
       }
     } else if (signal.kind === 'candidate') {
       try {
@@ -113,6 +118,11 @@ class MockCall {
         if (!this.ignoreOffer) console.warn('mock candidate', error);
       }
     }
+  }
+
+  private async negotiateIfNeeded(): Promise<void> {
+    // Tracks added before the first offer that found no m-line to ride on.
+    if (this.pc.getTransceivers().some((t) => !t.mid && t.sender.track)) await this.negotiate();
   }
 
   hangup(reason: RtcEndReason): void {
@@ -287,7 +297,6 @@ export class Switchboard {
           const media = params?.media instanceof MediaStream ? params.media : null;
           const c = new MockCall(sb, callId, frame.cid, frame.user_id, cb, media, sb.cid! > frame.cid);
           sb.calls.set(callId, c);
-          c.accepted = true;
           c.send({ kind: 'accept' });
           return c.resolved();
         },

@@ -43,7 +43,8 @@ export function setIcon(button: HTMLElement, name: string): void {
 /** Initials and a stable hue for an avatar. */
 export function fillAvatar(el: HTMLElement, name: string, key: string): void {
   const words = name.trim().split(/\s+/).filter(Boolean);
-  const initials = words.length === 0 ? '?' : words.length === 1 ? [...words[0]!].slice(0, 2).join('') : [...words[0]!][0]! + [...words[words.length - 1]!][0]!;
+  const first = (word: string): string => [...word][0] ?? '';
+  const initials = words.length === 0 ? '?' : words.length === 1 ? first(words[0]!) : first(words[0]!) + first(words[words.length - 1]!);
   el.textContent = initials.toUpperCase();
   let hash = 0;
   for (const ch of key) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;

@@ -50,6 +50,7 @@ export class CallSession {
   private screenSender: RTCRtpSender | null = null;
   private readonly remote = new Map<string, MediaStream>();
   private looseStream: MediaStream | null = null;
+  private readonly views = new Map<string, MediaStream>();
   private peerState: PeerState | null = null;
   private eventPcState = 'new';
   private eventIceState = 'new';
@@ -236,17 +237,31 @@ export class CallSession {
     this.relayout();
   }
 
+  /** A one-track stream per remote video track, so a <video> never picks a dead sibling track. */
+  private view(track: MediaStreamTrack | undefined): MediaStream | null {
+    if (!track) return null;
+    let stream = this.views.get(track.id);
+    if (!stream) {
+      stream = new MediaStream([track]);
+      this.views.set(track.id, stream);
+    }
+    return stream;
+  }
+
   private relayout(): void {
     if (this.ended) return;
-    const liveVideo = (s: MediaStream | undefined): MediaStreamTrack | undefined => s?.getVideoTracks().find((t) => t.readyState === 'live');
+    // The live video track of a stream, preferring one that is receiving (not muted).
+    const liveVideo = (s: MediaStream | null | undefined): MediaStreamTrack | undefined => {
+      const live = s?.getVideoTracks().filter((t) => t.readyState === 'live') ?? [];
+      return live.find((t) => !t.muted) ?? live[0];
+    };
     const screenId = this.peerState?.screen ?? null;
     let screen = screenId ? this.remote.get(screenId) : undefined;
     if (screen && !liveVideo(screen)) screen = undefined;
     const camera = [...this.remote.values()].find((s) => s.id !== screenId && s.getTracks().some((t) => t.readyState === 'live')) ?? null;
     const audio = [...this.remote.values()].flatMap((s) => s.getAudioTracks()).filter((t) => t.readyState === 'live');
     const camOff = this.peerState ? !this.peerState.hasVideo || !this.peerState.cam : false;
-    const main = screen ?? camera;
-    const mainTrack = liveVideo(main ?? undefined);
+    const mainTrack = liveVideo(screen ?? camera);
     const showVideo = !!mainTrack && !mainTrack.muted && (!!screen || !camOff);
     const name = this.peer.name;
     let placeholder = '';
@@ -257,8 +272,8 @@ export class CallSession {
       else placeholder = 'Waiting for video…';
     }
     this.stage.setRemote({
-      main,
-      side: screen && camera && liveVideo(camera) && !camOff ? camera : null,
+      main: this.view(mainTrack),
+      side: screen && !camOff ? this.view(liveVideo(camera)) : null,
       audio,
       showVideo,
       placeholder,

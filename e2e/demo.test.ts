@@ -1,0 +1,486 @@
+/**
+ * The demo app (apps/demo) in real Chromium, driven by its controls (roles and labels) the way
+ * a person would: two (or three) people join a room, see each other, call, accept, talk
+ * (video frames decoded), chat both ways, mute, share the screen and stop, hang up; declined,
+ * cancelled, unanswered and busy calls are explained in plain words; the page also works over
+ * HTTPS with the server's self-signed certificate (wss). Screenshots of the lobby, an incoming
+ * call and a call in progress, at desktop (1280×800) and phone (390×844) size, are written to
+ * test-results/screenshots/.
+ *
+ * Chromium runs inside a loopback-only network namespace (testing-webrtc.md); the server runs
+ * in this process and is forwarded into the namespace.
+ *
+ * DEMO_TARGET=mock runs the same flows against `vite build --mode mock` (BroadcastChannel
+ * signaling, no server), for working on the UI alone.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import {
+  createNetns, describeWith, forwardIntoNetns, launchChromium, type Forward, type Netns,
+} from './support/index.js';
+
+const MOCK = process.env['DEMO_TARGET'] === 'mock';
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DEMO_SRC = join(ROOT, 'apps/demo');
+const DEMO_OUT = MOCK ? join(DEMO_SRC, 'dist-mock') : join(ROOT, 'packages/cli/dist/demo');
+const SHOTS = join(ROOT, 'test-results/screenshots');
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+const UI_TIMEOUT = 20_000;
+
+/** Builds the demo exactly as `npm run build -w @switchboard/demo` does (or the mock build). */
+function buildDemo(): void {
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', ...(MOCK ? ['--mode', 'mock'] : [])], {
+    cwd: DEMO_SRC, stdio: 'pipe', timeout: 120_000,
+  });
+}
+
+// ------------------------------------------------------------------ where the pages come from
+
+interface Target {
+  origin: string;
+  /** A browser context for one person (the mock needs one shared context: BroadcastChannel). */
+  context(options?: { https?: boolean }): Promise<BrowserContext>;
+  close(): Promise<void>;
+}
+
+type StartedServer = { listen(port?: number, host?: string): Promise<{ port: number }>; close(): Promise<void> };
+
+async function startServer(tls: 'off' | 'self-signed'): Promise<{ server: StartedServer; port: number; dataDir: string }> {
+  const { createServer } = (await import('@switchboard/server')) as unknown as {
+    createServer(config: Record<string, unknown>): StartedServer;
+  };
+  const dataDir = mkdtempSync(join(tmpdir(), 'sb-demo-e2e-'));
+  const server = createServer({
+    host: '127.0.0.1', port: 0, tls: { mode: tls }, dataDir, staticDir: DEMO_OUT, guests: true, logLevel: 'warn',
+  });
+  const address = await server.listen(0, '127.0.0.1');
+  return { server, port: address.port, dataDir };
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json', '.svg': 'image/svg+xml',
+};
+
+async function mockTarget(browser: Browser): Promise<Target> {
+  const origin = 'http://127.0.0.1:8123';
+  let shared: BrowserContext | null = null;
+  return {
+    origin,
+    async context() {
+      if (shared) return shared;
+      shared = await browser.newContext({ viewport: DESKTOP });
+      await shared.route(`${origin}/**`, async (route) => {
+        const url = new URL(route.request().url());
+        if (url.pathname === '/v1/info') return route.fulfill({ status: 404, body: '' });
+        const file = normalize(join(DEMO_OUT, url.pathname === '/' ? 'index.html' : url.pathname));
+        try {
+          const body = readFileSync(file);
+          await route.fulfill({ status: 200, body, contentType: CONTENT_TYPES[extname(file)] ?? 'application/octet-stream' });
+        } catch {
+          await route.fulfill({ status: 404, body: 'not found' });
+        }
+      });
+      return shared;
+    },
+    async close() {
+      await shared?.close();
+    },
+  };
+}
+
+async function serverTarget(browser: Browser, ns: Netns, tls: 'off' | 'self-signed'): Promise<Target & { sockets: string[] }> {
+  const { server, port, dataDir } = await startServer(tls);
+  let forward: Forward;
+  try {
+    forward = await forwardIntoNetns(ns, port);
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  const contexts: BrowserContext[] = [];
+  const sockets: string[] = [];
+  return {
+    origin: tls === 'off' ? forward.origin : forward.origin.replace(/^http:/, 'https:'),
+    sockets,
+    async context() {
+      const context = await browser.newContext({ viewport: DESKTOP, ignoreHTTPSErrors: tls !== 'off' });
+      context.on('page', (page) => page.on('websocket', (ws) => sockets.push(ws.url())));
+      contexts.push(context);
+      return context;
+    },
+    async close() {
+      await Promise.all(contexts.map((c) => c.close().catch(() => undefined)));
+      await forward.close();
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+// ------------------------------------------------------------------ one person using the app
+
+class Person {
+  readonly problems: string[] = [];
+
+  private constructor(readonly page: Page, readonly name: string) {
+    page.on('console', (message) => {
+      if (message.type() !== 'error') return;
+      // Until the server has GET /v1/info the demo falls back to location.href; Chromium logs the 404.
+      if (message.location().url.endsWith('/v1/info')) return;
+      this.problems.push(`console.error: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => this.problems.push(`page error: ${error.message}`));
+  }
+
+  static async open(target: Target, name: string, query: string, viewport = DESKTOP, https = false): Promise<Person> {
+    const context = await target.context({ https });
+    const page = await context.newPage();
+    await page.setViewportSize(viewport);
+    const person = new Person(page, name);
+    await page.goto(`${target.origin}/${query}`);
+    return person;
+  }
+
+  async join(): Promise<void> {
+    await this.page.getByLabel('Your name').fill(this.name);
+    await this.page.getByRole('button', { name: 'Join room' }).click();
+    await this.page.getByRole('heading', { name: 'In this room' }).waitFor({ timeout: UI_TIMEOUT });
+  }
+
+  /** The row for someone in "In this room". */
+  row(name: string) {
+    return this.page.getByRole('list', { name: 'In this room' }).getByRole('listitem').filter({ hasText: name });
+  }
+
+  async sees(name: string): Promise<void> {
+    await this.row(name).waitFor({ timeout: UI_TIMEOUT });
+  }
+
+  async call(name: string, ringing = true): Promise<void> {
+    await this.page.getByRole('button', { name: `Call ${name}` }).click();
+    if (ringing) await this.page.getByRole('dialog', { name: `Calling ${name}…` }).waitFor({ timeout: UI_TIMEOUT });
+  }
+
+  incoming(from: string) {
+    return this.page.getByRole('dialog', { name: from });
+  }
+
+  async toast(text: string | RegExp): Promise<void> {
+    await this.page.locator('#toasts').getByText(text).first().waitFor({ timeout: UI_TIMEOUT });
+  }
+
+  async inCall(): Promise<void> {
+    await this.page.getByRole('toolbar', { name: 'Call controls' }).waitFor({ timeout: UI_TIMEOUT });
+    await this.page.locator('#call-state').getByText('Connected', { exact: true }).waitFor({ timeout: UI_TIMEOUT });
+  }
+
+  async callEnded(): Promise<void> {
+    await this.page.getByRole('toolbar', { name: 'Call controls' }).waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+  }
+
+  button(name: string | RegExp) {
+    return this.page.getByRole('button', { name, exact: typeof name === 'string' });
+  }
+
+  /** Video frames decoded per inbound video stream of the call's RTCPeerConnection (`window.__demo.pc`). */
+  async videoFrames(): Promise<number[]> {
+    return this.page.evaluate(async () => {
+      const pc = (window as unknown as { __demo: { pc: RTCPeerConnection | null } }).__demo.pc;
+      const frames: number[] = [];
+      (await pc?.getStats())?.forEach((s: { type: string; kind?: string; framesDecoded?: number }) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'video' && (s.framesDecoded ?? 0) > 0) frames.push(s.framesDecoded!);
+      });
+      return frames;
+    });
+  }
+
+  /** Waits until at least `streams` inbound video streams have each decoded `minimum` frames. */
+  async framesDecoded(minimum: number, streams = 1): Promise<number[]> {
+    const deadline = Date.now() + UI_TIMEOUT;
+    for (;;) {
+      const frames = await this.videoFrames();
+      if (frames.length >= streams && frames.filter((n) => n >= minimum).length >= streams) return frames;
+      if (Date.now() > deadline) throw new Error(`${this.name}: video frames decoded ${JSON.stringify(frames)}, wanted ${streams} stream(s) with ≥ ${minimum}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /** The big video on the call screen is playing real frames. */
+  async seesVideo(): Promise<void> {
+    await this.page.waitForFunction(() => {
+      const video = document.querySelector<HTMLVideoElement>('video[aria-label="Remote video"]');
+      return !!video && !video.paused && video.videoWidth > 0 && video.readyState >= 2 && getComputedStyle(video).visibility === 'visible';
+    }, undefined, { timeout: UI_TIMEOUT, polling: 100 });
+  }
+
+  async shot(name: string): Promise<void> {
+    mkdirSync(SHOTS, { recursive: true });
+    await this.page.evaluate(() => document.fonts.ready);
+    await this.page.screenshot({ path: join(SHOTS, `${name}.png`), animations: 'disabled' });
+  }
+
+  async close(): Promise<void> {
+    await this.page.close().catch(() => undefined);
+  }
+}
+
+let roomCounter = 0;
+const newRoom = (): string => `e2e-${Date.now().toString(36)}-${roomCounter++}`;
+
+// ------------------------------------------------------------------ the suites
+
+describeWith(['chromium', 'netns'], 'demo app (apps/demo) in Chromium', () => {
+  let ns: Netns;
+  let browser: Browser;
+  let target: Target;
+  const people: Person[] = [];
+
+  const open = async (name: string, query: string, viewport = DESKTOP): Promise<Person> => {
+    const person = await Person.open(target, name, query, viewport);
+    people.push(person);
+    return person;
+  };
+
+  beforeAll(async () => {
+    buildDemo();
+    ns = createNetns('demo');
+    browser = await launchChromium({ netns: ns });
+    target = MOCK ? await mockTarget(browser) : await serverTarget(browser, ns, 'off');
+  });
+
+  afterEach(async (context) => {
+    if (context.task.result?.state === 'fail') {
+      for (const person of people) await person.shot(`failed-${person.name}`).catch(() => undefined);
+    }
+    const problems = people.flatMap((p) => p.problems.map((problem) => `${p.name}: ${problem}`));
+    await Promise.all(people.splice(0).map((p) => p.close()));
+    expect(problems, 'no console errors or uncaught exceptions').toEqual([]);
+  });
+
+  afterAll(async () => {
+    await target?.close();
+    await browser?.close();
+    ns?.delete();
+  });
+
+  it('two people join a room, call, see video, chat, mute, share the screen and hang up', async () => {
+    const room = newRoom();
+    const ada = await open('Ada', `?room=${room}`);
+    await ada.page.getByLabel('Your name').fill('Ada');
+    expect(await ada.page.getByRole('textbox', { name: 'Room' }).inputValue()).toBe(room);
+    await ada.shot('lobby-desktop');
+    await ada.join();
+    expect(new URL(ada.page.url()).searchParams.get('room')).toBe(room);
+
+    const grace = await open('Grace', `#${room}`); // the hash form of a room link works too
+    await grace.join();
+    await ada.sees('Grace');
+    await grace.sees('Ada');
+    await ada.row('Grace').getByText('Available').waitFor();
+
+    await ada.call('Grace');
+    const ringing = grace.incoming('Ada');
+    await ringing.waitFor({ timeout: UI_TIMEOUT });
+    await ringing.getByText(/video call/).waitFor();
+    await grace.shot('incoming-desktop');
+    await ringing.getByRole('button', { name: 'Accept' }).click();
+
+    await Promise.all([ada.inCall(), grace.inCall()]);
+    expect((await ada.framesDecoded(5))[0]).toBeGreaterThan(0);
+    expect((await grace.framesDecoded(5))[0]).toBeGreaterThan(0);
+    await Promise.all([ada.seesVideo(), grace.seesVideo()]);
+    // The quality readout fills in from getStats.
+    await grace.page.locator('#quality').getByText(/ms$/).first().waitFor({ timeout: UI_TIMEOUT });
+
+    // Chat both ways over the data channel.
+    await ada.page.getByRole('textbox', { name: 'Message' }).fill('Hi Grace! Can you see me?');
+    await ada.page.getByRole('textbox', { name: 'Message' }).press('Enter');
+    await grace.page.getByRole('log', { name: 'Chat messages' }).getByText('Hi Grace! Can you see me?').waitFor({ timeout: UI_TIMEOUT });
+    await grace.page.getByRole('textbox', { name: 'Message' }).fill('Loud and clear!');
+    await grace.button('Send').click();
+    await ada.page.getByRole('log', { name: 'Chat messages' }).getByText('Loud and clear!').waitFor({ timeout: UI_TIMEOUT });
+    await ada.shot('in-call-desktop');
+
+    // Mute: the track is disabled, the button says so, and Grace sees it.
+    await ada.button('Mute').click();
+    await ada.button('Unmute').waitFor();
+    expect(await ada.page.evaluate(() => {
+      const pc = (window as unknown as { __demo: { pc: RTCPeerConnection } }).__demo.pc;
+      return pc.getSenders().find((s) => s.track?.kind === 'audio')?.track?.enabled;
+    })).toBe(false);
+    await grace.page.locator('#remote-muted').getByText('Muted').waitFor({ timeout: UI_TIMEOUT });
+    await ada.button('Unmute').click();
+    await grace.page.locator('#remote-muted').waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+
+    // Camera off and on.
+    await ada.button('Stop video').click();
+    await grace.page.getByText('Ada turned their camera off').waitFor({ timeout: UI_TIMEOUT });
+    await ada.button('Start video').click();
+    await grace.page.getByText('Ada turned their camera off').waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+
+    // Screen share: a second video track (renegotiated by the SDK), shown large on Grace's side.
+    const transceiversBefore = await grace.page.evaluate(() => (window as unknown as { __demo: { pc: RTCPeerConnection } }).__demo.pc.getTransceivers().length);
+    await ada.button('Share screen').click();
+    await ada.button('Stop sharing').waitFor({ timeout: UI_TIMEOUT });
+    await grace.page.locator('#remote-sharing').getByText('Sharing screen').waitFor({ timeout: UI_TIMEOUT });
+    await grace.framesDecoded(3, 2);
+    expect(await grace.page.evaluate(() => (window as unknown as { __demo: { pc: RTCPeerConnection } }).__demo.pc.getTransceivers().length)).toBeGreaterThan(transceiversBefore);
+    await grace.shot('screen-share-desktop');
+    await ada.button('Stop sharing').click();
+    await ada.button('Share screen').waitFor();
+    await grace.page.locator('#remote-sharing').waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+
+    // Hang up: both sides leave the call screen and say why.
+    await ada.button('Hang up').click();
+    await Promise.all([ada.callEnded(), grace.callEnded()]);
+    await ada.toast(/^Call ended/);
+    await grace.toast(/^Ada hung up/);
+    await grace.row('Ada').getByText('Available').waitFor({ timeout: UI_TIMEOUT });
+  }, 120_000);
+
+  it('says in plain words when a call is declined, cancelled, unanswered or the other person is busy', async () => {
+    const room = newRoom();
+    const query = `?room=${room}&ringTimeout=2000`;
+    const ada = await open('Ada', query);
+    const grace = await open('Grace', query);
+    await ada.join();
+    await grace.join();
+    await ada.sees('Grace');
+
+    // Declined (Escape in the incoming-call dialog declines).
+    await ada.call('Grace');
+    await grace.incoming('Ada').waitFor({ timeout: UI_TIMEOUT });
+    await grace.page.keyboard.press('Escape');
+    await ada.toast('Grace declined the call.');
+    await grace.incoming('Ada').waitFor({ state: 'hidden' });
+
+    // Cancelled by the caller (Escape in "Calling…").
+    await ada.call('Grace');
+    await grace.incoming('Ada').waitFor({ timeout: UI_TIMEOUT });
+    await ada.page.keyboard.press('Escape');
+    await ada.toast('Call cancelled.');
+    await grace.toast('Ada cancelled the call.');
+    await grace.incoming('Ada').waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+
+    // Nobody answers within the ring timeout (2 s here).
+    await ada.call('Grace');
+    await grace.incoming('Ada').waitFor({ timeout: UI_TIMEOUT });
+    await ada.toast("Grace didn't answer.");
+    await grace.toast('Missed call from Ada.');
+    await grace.incoming('Ada').waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+
+    // Busy: Linus calls Ada while Ada and Grace talk (Enter accepts: Accept has the focus).
+    const linus = await open('Linus', query);
+    await linus.join();
+    await ada.call('Grace');
+    await grace.incoming('Ada').waitFor({ timeout: UI_TIMEOUT });
+    await grace.page.keyboard.press('Enter');
+    await Promise.all([ada.inCall(), grace.inCall()]);
+    await linus.row('Ada').getByText('In a call').waitFor({ timeout: UI_TIMEOUT });
+    await linus.call('Ada', false); // "busy" may come back before "Calling…" is seen
+    await linus.toast('Ada is busy in another call. Try again later.');
+    await ada.toast('Linus tried to call you. They were told you are busy.');
+    await grace.button('Hang up').click();
+    await Promise.all([ada.callEnded(), grace.callEnded()]);
+    await ada.toast(/^Grace hung up/);
+
+    // Gone: Grace leaves the room and disappears from the list.
+    await grace.page.getByRole('button', { name: 'Leave room' }).click();
+    await grace.page.getByRole('button', { name: 'Join room' }).waitFor();
+    await ada.row('Grace').waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+  }, 120_000);
+
+  it('works on a phone-sized screen', async () => {
+    const room = newRoom();
+    const ada = await open('Ada', `?room=${room}`, PHONE);
+    const grace = await open('Grace', `?room=${room}`, PHONE);
+    await ada.page.getByLabel('Your name').fill('Ada');
+    await ada.shot('lobby-phone');
+    await ada.join();
+    await grace.join();
+    await ada.sees('Grace');
+    await ada.shot('room-phone');
+
+    await ada.call('Grace');
+    await grace.incoming('Ada').waitFor({ timeout: UI_TIMEOUT });
+    await grace.shot('incoming-phone');
+    await grace.incoming('Ada').getByRole('button', { name: 'Accept' }).click();
+    await Promise.all([ada.inCall(), grace.inCall()]);
+    await ada.framesDecoded(5);
+    await grace.framesDecoded(5);
+    await Promise.all([ada.seesVideo(), grace.seesVideo()]);
+    await ada.shot('in-call-phone');
+
+    // The chat is a sheet on phones: open it, talk, close it with Escape.
+    await grace.button(/^Chat/).click();
+    await grace.page.getByRole('textbox', { name: 'Message' }).fill('Hello from my phone');
+    await grace.page.getByRole('textbox', { name: 'Message' }).press('Enter');
+    await ada.button('Chat, 1 unread').waitFor({ timeout: UI_TIMEOUT });
+    await ada.button(/^Chat/).click();
+    await ada.page.getByRole('log', { name: 'Chat messages' }).getByText('Hello from my phone').waitFor();
+    await ada.shot('chat-phone');
+    await ada.page.keyboard.press('Escape');
+    await ada.page.getByRole('log', { name: 'Chat messages' }).waitFor({ state: 'hidden' });
+
+    // Every control fits on the screen.
+    for (const name of ['Mute', 'Stop video', 'Share screen', 'Hang up']) {
+      const box = await ada.button(name).boundingBox();
+      expect(box, name).not.toBeNull();
+      expect(box!.x).toBeGreaterThanOrEqual(0);
+      expect(box!.x + box!.width).toBeLessThanOrEqual(PHONE.width);
+      expect(box!.y + box!.height).toBeLessThanOrEqual(PHONE.height);
+    }
+    await ada.button('Hang up').click();
+    await Promise.all([ada.callEnded(), grace.callEnded()]);
+  }, 120_000);
+});
+
+describeWith(['chromium', 'netns'], 'demo app over HTTPS (self-signed certificate, wss)', () => {
+  let ns: Netns;
+  let browser: Browser;
+  let target: Target & { sockets: string[] };
+  const people: Person[] = [];
+
+  beforeAll(async () => {
+    if (MOCK) return;
+    if (!statSync(join(DEMO_OUT, 'index.html'), { throwIfNoEntry: false })) buildDemo();
+    ns = createNetns('demotls');
+    browser = await launchChromium({ netns: ns });
+    target = await serverTarget(browser, ns, 'self-signed');
+  });
+
+  afterAll(async () => {
+    await Promise.all(people.map((p) => p.close()));
+    await target?.close();
+    await browser?.close();
+    ns?.delete();
+  });
+
+  it.skipIf(MOCK)('loads the page over https, connects over wss and calls', async () => {
+    expect(target.origin).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const room = newRoom();
+    const ada = await Person.open(target, 'Ada', `?room=${room}`, DESKTOP, true);
+    const grace = await Person.open(target, 'Grace', `?room=${room}`, DESKTOP, true);
+    people.push(ada, grace);
+    expect(await ada.page.evaluate(() => [location.protocol, isSecureContext])).toEqual(['https:', true]);
+    await ada.join();
+    await grace.join();
+    await ada.sees('Grace');
+    expect(target.sockets.length).toBeGreaterThan(0);
+    for (const url of target.sockets) expect(url).toMatch(/^wss:\/\/127\.0\.0\.1:\d+\/v1\/realtime/);
+
+    await ada.call('Grace');
+    await grace.incoming('Ada').getByRole('button', { name: 'Accept' }).click();
+    await Promise.all([ada.inCall(), grace.inCall()]);
+    await grace.framesDecoded(3);
+    await ada.button('Hang up').click();
+    await Promise.all([ada.callEnded(), grace.callEnded()]);
+    expect([...ada.problems, ...grace.problems]).toEqual([]);
+  }, 90_000);
+});
