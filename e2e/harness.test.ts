@@ -120,9 +120,16 @@ describeWith(['chromium', 'netns', 'coturn'], 'chromium in a loopback namespace'
       times.push(await page.evaluate<number>(`loopbackCall({})`));
       if (run < 2) await page.evaluate('hangupAll()');
     }
+    const connectedAt = Date.now();
     const frames = await waitForFramesDecoded(page, 'window.pcB', 20);
+    const firstFramesMs = Date.now() - connectedAt;
+    const rateStart = Date.now();
+    const later = await waitForFramesDecoded(page, 'window.pcB', frames + 40);
+    const fps = ((later - frames) * 1000) / (Date.now() - rateStart);
     const pair = await selectedCandidatePair(page, 'window.pcB');
-    console.log(`[harness] loopback call connect ms: ${times.map(Math.round).join(', ')} (median ${Math.round(median(times))}); frames decoded: ${frames}; pair ${pair?.local.candidateType}/${pair?.remote.candidateType} ${pair?.local.address}`);
+    console.log(`[harness] loopback call connect ms: ${times.map(Math.round).join(', ')} (median ${Math.round(median(times))}); ` +
+      `${frames} frames decoded ${firstFramesMs} ms after connect, then ${fps.toFixed(1)} frames/s; ` +
+      `pair ${pair?.local.candidateType}/${pair?.remote.candidateType} ${pair?.local.address}`);
     expect(frames).toBeGreaterThanOrEqual(20);
     expect(pair).toMatchObject({ local: { candidateType: 'host', address: '127.0.0.1' }, remote: { candidateType: 'host' } });
     await page.evaluate('hangupAll()');
