@@ -217,3 +217,6 @@ export async function waitForPort(
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+// The service helpers live in services.ts; re-exported so `./support/processes.js` has them too.
+export { redisCommand, startCoturn, startRedis, turnCredentials } from './services.js';
