@@ -254,8 +254,10 @@ export class Calls {
       this.setPhase({ kind: 'idle' });
       const name = phase.peer.name;
       toast(reason === 'timeout' ? `Missed call from ${name}.` : reason === 'cancelled' ? `${name} cancelled the call.` : `Missed call from ${name}.`);
-    } else if (phase.kind === 'active' && phase.session.callId === call) {
-      phase.session.end(phase.session.endedText(closedText(reason, phase.session.peer.name)));
+    } else if (phase.kind === 'active' && phase.session.callId === call && !phase.session.hangingUp) {
+      const detail = (event.message as { error?: { message?: unknown } }).error?.message;
+      const text = closedText(reason, phase.session.peer.name);
+      phase.session.end(reason === 'error' && typeof detail === 'string' ? `${text}: ${detail}.` : phase.session.endedText(text));
     }
     // Outgoing calls settle through the rejected `connection` promise instead.
   }

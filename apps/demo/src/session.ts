@@ -123,8 +123,12 @@ export class CallSession {
     this.relayout();
   }
 
+  /** True while we are hanging up ourselves (the SDK reports our own hang-up as `rtc:closed` too). */
+  hangingUp = false;
+
   hangup(): void {
     if (this.ended) return;
+    this.hangingUp = true;
     try {
       this.rtc?.hangup();
     } catch {
