@@ -98,9 +98,19 @@ describe('calls: happy path', () => {
     expect(b.of('rtc:closed')).toHaveLength(0);
   });
 
+  it('the app closing target itself ends the call on both sides', async () => {
+    const { a, b, ra, ea } = await connectedPair();
+    ra.target.close();
+    await until(() => a.of('rtc:closed').length === 1 && b.of('rtc:closed').length === 1);
+    expect(a.of('rtc:closed')[0]!.message).toMatchObject({ hungup: 'user-a', reason: 'hangup' });
+    expect(b.of('rtc:closed')[0]!.message).toMatchObject({ hungup: 'user-a', reason: 'hangup' });
+    expect(a.opened[0]!.tracks.every((t) => t.readyState === 'ended')).toBe(true);
+    await until(() => ea.some((e) => e.type === 'connectionstatechange' && e.state === 'closed'));
+  });
+
   it('the peer connection closing without a hang-up ends the call as peer_gone', async () => {
     const { a, b, rb } = await connectedPair();
-    (rb.target as unknown as FakePC).close();
+    FakePC.prototype.close.call(rb.target as unknown as FakePC); // the peer crashes: its connection goes, nothing is said
     await until(() => a.of('rtc:closed').length === 1, 3000);
     expect(a.of('rtc:closed')[0]!.message).toMatchObject({ reason: 'peer_gone', hungup: 'user-b' });
     void b;

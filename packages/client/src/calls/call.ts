@@ -11,16 +11,16 @@
  * settled, the tracks the SDK opened for this call stopped, the peer told (over the
  * control channel when it is open, and over the realtime connection).
  */
-import { isErrorCode, SwitchboardError, type ErrorCode, type RtcSignal, type ServerMessageOf } from '@switchboard/protocol';
+import { SwitchboardError, type RtcSignal, type ServerMessageOf } from '@switchboard/protocol';
 import { PeerSession, type ControlMessage, type PeerSignal } from '../rtc/index.js';
 import type { CallHost, RTCCallback, RTCConnector, RTCEvent, RTCReceiverParams, RTCResolved, RtcEndReason } from '../types.js';
 import { openMedia, releaseMedia, type LocalMedia } from './media.js';
+import { ABNORMAL, asError, endError, hangupReason } from './reasons.js';
 import { checkCallback, checkParamsObject, planCall, type CallPlan } from './validate.js';
 
 export type CallState = 'ringing' | 'accepted' | 'connected' | 'reconnecting' | 'ended';
 export type CallDirection = 'outgoing' | 'incoming';
 type RtcFrame = ServerMessageOf<'rtc'>;
-type HangupReason = NonNullable<Extract<RtcSignal, { kind: 'hangup' }>['reason']>;
 
 /** What a call needs from its manager. */
 export interface CallContext {
@@ -29,20 +29,6 @@ export interface CallContext {
   ended(call: Call): void;
 }
 
-const END_ERRORS: Record<RtcEndReason, [ErrorCode, string]> = {
-  rejected: ['RTC_REJECTED', 'The callee declined the call.'],
-  busy: ['RTC_BUSY', 'The callee is busy.'],
-  cancelled: ['RTC_CANCELLED', 'The call was cancelled: it was hung up while ringing.'],
-  timeout: ['RTC_TIMEOUT', 'Nobody answered the call within the ring timeout.'],
-  peer_gone: ['RTC_PEER_GONE', "The other side's connection went away."],
-  ice_failed: ['RTC_ICE_FAILED', 'No network path between the peers (ICE failed); a TURN server is probably missing or unreachable.'],
-  hangup: ['RTC_REJECTED', 'The callee hung up.'],
-  error: ['RTC_PEER_GONE', 'The call ended with an error.'],
-  closed: ['RTC_CANCELLED', 'The call was closed.'],
-};
-
-const ABNORMAL = new Set<RtcEndReason>(['peer_gone', 'ice_failed', 'error']);
-const HANGUP_REASONS = new Set<string>(['hangup', 'cancelled', 'timeout', 'peer_gone', 'ice_failed', 'error']);
 /** How long the peer may take to answer a control-channel ping before "peer_gone" is believed. */
 export const PEER_PING_MS = 1500;
 /** Extra time the callee rings past its own ring timeout before giving up by itself. */
@@ -247,8 +233,7 @@ export class Call {
     const was = this.state;
     this.state = 'ended';
     clearTimeout(this.ringTimer);
-    const [code, message] = END_ERRORS[was === 'ringing' && reason === 'hangup' ? 'rejected' : reason];
-    const error = opts.error ?? new SwitchboardError(code, message);
+    const error = opts.error ?? endError(reason, was === 'ringing');
     if (this.settle && !this.resolved) this.settle.reject(error);
     this.settle = null;
     const sends: Promise<unknown>[] = [];
@@ -318,8 +303,7 @@ export class Call {
       // The server saw the peer's realtime connection go; the call itself may be fine.
       if (await this.session.ping(PEER_PING_MS)) return;
     }
-    const why = (HANGUP_REASONS.has(reason) ? reason : 'hangup') as HangupReason;
-    void this.end(why, 'peer');
+    void this.end(hangupReason(reason), 'peer');
   }
 
   private sendAccept(): void {
@@ -357,6 +341,7 @@ export class Call {
         if (this.state !== 'ended') void this.end('peer_gone', 'peer');
       }, 250);
     });
+    session.on('localclose', () => void this.end('hangup', 'self', { notify: { kind: 'hangup', reason: 'hangup' } }));
     session.on('health', (health) => {
       if (this.state !== 'ended') this.state = health === 'connected' ? 'connected' : 'reconnecting';
     });
@@ -385,8 +370,7 @@ export class Call {
 
   private onControl(message: ControlMessage): void {
     if (message.t === 'hangup') {
-      const why = (HANGUP_REASONS.has(message.reason) ? message.reason : 'hangup') as HangupReason;
-      void this.end(why, 'peer');
+      void this.end(hangupReason(message.reason), 'peer');
     } else if (message.t === 'cid') {
       this.peer.cid = message.cid;
     }
@@ -413,10 +397,4 @@ export class Call {
     };
     return this.resolved;
   }
-}
-
-function asError(error: unknown): SwitchboardError {
-  if (error instanceof SwitchboardError) return error;
-  const code = (error as { code?: unknown } | null)?.code;
-  return new SwitchboardError(isErrorCode(code) ? code : 'INTERNAL', error instanceof Error ? error.message : String(error));
 }

@@ -20,7 +20,8 @@
  */
 import { Emitter, SwitchboardError } from '@switchboard/protocol';
 import type { RTCEvent } from '../types.js';
-import { CONTROL_LABEL, type ChannelSpec } from './channels.js';
+import { AppChannels, interceptPeer } from './app-channels.js';
+import type { ChannelSpec } from './channels.js';
 import { createControlChannel, drain, parseControl, type ControlMessage, type PeerSignal } from './control.js';
 import * as ev from './events.js';
 import { IceRestartPolicy, type Health } from './ice-restart.js';
@@ -47,6 +48,8 @@ export interface PeerSessionEvents extends Record<string, unknown> {
   controlopen: undefined;
   /** The control channel closed while the session was live: the other side's connection is gone. */
   controlclose: undefined;
+  /** The app closed the peer connection itself (`target.close()`). */
+  localclose: undefined;
   health: 'connected' | 'reconnecting';
   /** ICE failed after the allowed restarts. */
   failed: SwitchboardError;
@@ -57,13 +60,16 @@ export interface PeerSessionEvents extends Record<string, unknown> {
 export class PeerSession extends Emitter<PeerSessionEvents> {
   readonly pc: RTCPeerConnection;
   readonly polite: boolean;
-  readonly channels: Record<string, RTCDataChannel> = {};
+  readonly channels: Record<string, RTCDataChannel>;
+  private readonly appChannels: AppChannels;
   private readonly control: RTCDataChannel;
   private readonly policy: IceRestartPolicy;
   private makingOffer = false;
   private ignoreOffer = false;
   private isSettingRemoteAnswerPending = false;
   private remoteDescriptionSeen = false;
+  private localOfferSent = false;
+  private sawNegotiationNeeded = false;
   private pendingCandidates: (RTCIceCandidateInit | null)[] = [];
   private inbound: Promise<void> = Promise.resolve();
   private everConnected = false;
@@ -73,6 +79,8 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
   constructor(private readonly options: PeerSessionOptions) {
     super();
     this.polite = options.polite;
+    this.appChannels = new AppChannels(() => !this.closed, (event) => this.emit('event', event));
+    this.channels = this.appChannels.record;
     const pc = new options.RTCPeerConnection(options.config);
     this.pc = pc;
     this.policy = new IceRestartPolicy(
@@ -82,9 +90,25 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
     this.attachPeerHandlers();
     this.control = createControlChannel(pc);
     this.attachControl();
-    this.patchCreateDataChannel();
+    interceptPeer(pc, {
+      channel: (channel) => this.appChannels.register(channel),
+      closed: () => {
+        if (!this.closed) this.emit('localclose', undefined);
+      },
+    });
     if (options.stream) for (const track of options.stream.getTracks()) pc.addTrack(track, options.stream);
     for (const spec of options.channels) pc.createDataChannel(spec.label, spec.init);
+    if (options.initialOfferer) setTimeout(() => this.kickOffer(), 0);
+  }
+
+  /**
+   * Browsers fire `negotiationneeded` for the first offer (a task queued before this one).
+   * Stacks that never fire it (node-datachannel) still get their first offer sent.
+   */
+  private kickOffer(): void {
+    if (this.closed || this.sawNegotiationNeeded || this.makingOffer || this.localOfferSent || this.remoteDescriptionSeen) return;
+    if (this.pc.signalingState === 'have-local-offer' && this.pc.localDescription?.sdp) this.sendDescription();
+    else if (this.pc.signalingState === 'stable') void this.onNegotiationNeeded();
   }
 
   get isClosed(): boolean {
@@ -171,9 +195,12 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
 
   private async onNegotiationNeeded(): Promise<void> {
     if (!this.options.initialOfferer && !this.remoteDescriptionSeen) return; // the caller offers first
+    if (this.makingOffer) return; // an offer is being made already (see kickOffer)
     try {
       this.makingOffer = true;
       await this.pc.setLocalDescription();
+      // Stacks whose setLocalDescription() without a description does nothing (node-datachannel).
+      if (!this.pc.localDescription?.sdp) await this.pc.setLocalDescription({ type: 'offer' });
       this.sendDescription();
     } catch (error) {
       this.warn('could not make an offer', error);
@@ -194,7 +221,11 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
       return;
     }
     const description = signal.description as RTCSessionDescriptionInit;
-    const readyForOffer = !this.makingOffer && (pc.signalingState === 'stable' || this.isSettingRemoteAnswerPending);
+    // `!this.localOfferSent`: a local offer the other side never saw is no collision. Browsers never
+    // get here that way (makingOffer covers the moment before we send); stacks that make offers by
+    // themselves (node-datachannel's auto-negotiation) do, and roll back like a polite peer would.
+    const readyForOffer =
+      !this.makingOffer && (pc.signalingState === 'stable' || this.isSettingRemoteAnswerPending || !this.localOfferSent);
     const offerCollision = description.type === 'offer' && !readyForOffer;
     this.ignoreOffer = !this.polite && offerCollision;
     if (this.ignoreOffer) return;
@@ -237,15 +268,20 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
 
   private sendDescription(): void {
     const local = this.pc.localDescription;
-    if (!local || this.closed) return;
+    if (!local?.sdp || this.closed) return;
+    this.localOfferSent = local.type === 'offer';
     this.emit('signal', { kind: 'description', description: { type: local.type, sdp: local.sdp } });
   }
 
   private restartIce(): void {
     if (this.closed) return;
     if (typeof this.pc.restartIce === 'function') {
-      this.pc.restartIce();
-      return;
+      try {
+        this.pc.restartIce();
+        return;
+      } catch (error) {
+        this.warn('restartIce() is not supported here; trying an ICE-restart offer', error);
+      }
     }
     // Older stacks: an explicit ICE-restart offer through the same perfect-negotiation path.
     void (async () => {
@@ -297,16 +333,19 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
       if (!this.closed) fn(e);
     };
     pc.addEventListener('negotiationneeded', live(() => {
+      this.sawNegotiationNeeded = true;
       this.emit('event', ev.stateEvent(pc, 'negotiationneeded'));
       void this.onNegotiationNeeded();
     }));
     pc.addEventListener('icecandidate', live((e: RTCPeerConnectionIceEvent) => {
       if (e.candidate && e.candidate.candidate) {
-        this.emit('event', ev.candidateEvent(pc, e.candidate));
         const c = e.candidate;
+        // node-datachannel prefixes candidates with "a=" (an SDP attribute line); browsers reject that.
+        const line = c.candidate.startsWith('a=') ? c.candidate.slice(2) : c.candidate;
+        this.emit('event', { ...ev.candidateEvent(pc, c), candidate: line });
         this.emit('signal', {
           kind: 'candidate',
-          candidate: { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex, usernameFragment: c.usernameFragment },
+          candidate: { candidate: line, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex ?? null, usernameFragment: c.usernameFragment ?? null },
         });
       } else if (!e.candidate) {
         this.emit('event', ev.candidateEndEvent(pc));
@@ -328,34 +367,8 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
     }));
     pc.addEventListener('track', live((e: RTCTrackEvent) => this.emit('event', ev.trackEvent(pc, e))));
     pc.addEventListener('datachannel', live((e: RTCDataChannelEvent) => {
-      if (e.channel.label !== CONTROL_LABEL) this.registerChannel(e.channel);
+      this.appChannels.register(e.channel);
     }));
-  }
-
-  /** Channels the app opens mid-call with `target.createDataChannel()` get the same events as the others. */
-  private patchCreateDataChannel(): void {
-    const pc = this.pc;
-    const original = pc.createDataChannel.bind(pc);
-    Object.defineProperty(pc, 'createDataChannel', {
-      configurable: true,
-      writable: true,
-      value: (label: string, init?: RTCDataChannelInit): RTCDataChannel => {
-        const channel = original(label, init);
-        if (label !== CONTROL_LABEL) this.registerChannel(channel);
-        return channel;
-      },
-    });
-  }
-
-  private registerChannel(channel: RTCDataChannel): void {
-    if (!(channel.label in this.channels)) this.channels[channel.label] = channel;
-    const forward = (e: Event): void => {
-      if (this.closed) return;
-      if (e.type === 'open' && !(channel.label in this.channels)) this.channels[channel.label] = channel;
-      if (e.type === 'close' && this.channels[channel.label] === channel) delete this.channels[channel.label];
-      this.emit('event', ev.channelEvent(channel, e));
-    };
-    for (const type of ['open', 'message', 'close', 'bufferedamountlow', 'error']) channel.addEventListener(type, forward);
   }
 
   private attachControl(): void {
