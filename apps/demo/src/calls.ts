@@ -90,9 +90,25 @@ export class Calls {
   }
 
   private setPhase(phase: Phase): void {
+    const before = this.phase;
     const wasBusy = this.busy;
     this.phase = phase;
     if (wasBusy !== this.busy) this.onBusyChange(this.busy);
+    if (phase.kind === 'idle' && before.kind !== 'idle') {
+      const peer = before.kind === 'active' ? before.session.peer : before.peer;
+      this.restoreFocus(peer.cid);
+    }
+  }
+
+  /** Keyboard users land back on the person they were talking to (or the list), not on <body>. */
+  private restoreFocus(cid: string): void {
+    requestAnimationFrame(() => {
+      const active = document.activeElement as HTMLElement | null;
+      if (active && active !== document.body && active.checkVisibility?.() !== false) return;
+      if (document.querySelector('dialog[open]')) return;
+      const button = document.querySelector<HTMLElement>(`#people [data-cid="${CSS.escape(cid)}"] button`);
+      (button ?? document.getElementById('people-title'))?.focus({ preventScroll: true });
+    });
   }
 
   private peerOf(person: Pick<Person, 'cid' | 'user_id' | 'name'>): Peer {
