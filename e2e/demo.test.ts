@@ -49,10 +49,16 @@ interface Target {
   /** Cuts every connection to the server and refuses new ones until restore() (server targets only). */
   interrupt?(): Promise<void>;
   restore?(): Promise<void>;
+  /** A JWT signed by the server (server targets only). */
+  issueToken?(claims: { user_id: string; name?: string }): Promise<string>;
   close(): Promise<void>;
 }
 
-type StartedServer = { listen(port?: number, host?: string): Promise<{ port: number }>; close(): Promise<void> };
+type StartedServer = {
+  listen(port?: number, host?: string): Promise<{ port: number }>;
+  close(): Promise<void>;
+  issueToken(claims: { user_id: string; name?: string | null }): Promise<string>;
+};
 
 async function startServer(tls: 'off' | 'self-signed'): Promise<{ server: StartedServer; port: number; dataDir: string }> {
   const { createServer } = (await import('@switchboard/server')) as unknown as {
@@ -111,6 +117,7 @@ async function serverTarget(browser: Browser, ns: Netns, tls: 'off' | 'self-sign
   const sockets: string[] = [];
   return {
     origin: tls === 'off' ? forward.origin : forward.origin.replace(/^http:/, 'https:'),
+    issueToken: (claims) => server.issueToken(claims),
     async interrupt() {
       await forward?.close();
       forward = null;
@@ -519,6 +526,26 @@ describeWith(['chromium', 'netns'], 'demo app (apps/demo) in Chromium', () => {
     await mia.button('Hang up').click();
     await Promise.all([grace.callEnded(), mia.callEnded()]);
   }, 120_000);
+
+  it.skipIf(MOCK)('signs in with an access token instead of a guest name, and explains a bad token', async () => {
+    const room = newRoom();
+    const token = await target.issueToken!({ user_id: 'user-ada', name: 'Ada Lovelace' });
+    const ada = await open('Ada', `?room=${room}`);
+    await ada.page.getByText('Sign in with an access token instead').click();
+    await ada.page.getByRole('textbox', { name: 'Access token (JWT)' }).fill('not-a-jwt');
+    // Chromium itself logs the refused upgrade and the 401; the app explains it.
+    ada.allowed = [/WebSocket connection to .* failed: HTTP Authentication failed/, /status of 401 \(Unauthorized\)/];
+    await ada.page.getByRole('button', { name: 'Join room' }).click();
+    await ada.page.getByRole('alert').getByText('The server did not accept that token').waitFor({ timeout: UI_TIMEOUT });
+    ada.allowed = [];
+    await ada.page.getByRole('textbox', { name: 'Access token (JWT)' }).fill(token);
+    await ada.page.getByRole('button', { name: 'Join room' }).click();
+    await ada.page.getByRole('heading', { name: 'In this room' }).waitFor({ timeout: UI_TIMEOUT });
+    await ada.sees('Ada Lovelace');
+    const grace = await open('Grace', `?room=${room}`);
+    await grace.join();
+    await grace.sees('Ada Lovelace');
+  }, 60_000);
 
   it.skipIf(MOCK)('shows a banner while the server is unreachable and reconnects by itself', async () => {
     const room = newRoom();
