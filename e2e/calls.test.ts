@@ -69,8 +69,10 @@ describeWith(['chromium', 'netns'], 'calls through the real server', () => {
       sender: a.user_id, sender_cid: a.cid, sender_rid: null, code: null, call, sender_name: 'alice',
       media: { audio: true, video: true }, hasConnectRTC: true, hasHangup: true,
     });
+    const framesFrom = Date.now();
     await a.waitFor(`window.t.frames().then((n) => n >= 20)`);
     await b.waitFor(`window.t.frames().then((n) => n >= 20)`);
+    const framesMs = Date.now() - framesFrom;
     const frames = [await a.eval<number>('window.t.frames()'), await b.eval<number>('window.t.frames()')];
     await b.waitFor(`window.t.labels().includes('default')`);
     expect(await a.eval('window.t.send("default", "hello")')).toBe(true);
@@ -78,7 +80,7 @@ describeWith(['chromium', 'netns'], 'calls through the real server', () => {
     expect(await a.eval('window.t.rtc.filter((e) => e.type === "track").length')).toBe(2);
     expect(await b.eval('window.t.rtc.filter((e) => e.type === "track").length')).toBe(2);
     const pair = await a.eval<{ local: { address: string } } | null>('window.t.pair()');
-    console.info(`[calls] guide flow: accept→connected caller ${Math.round(callerMs)} ms, callee ${Math.round(calleeMs)} ms; frames decoded a=${frames[0]} b=${frames[1]}; pair ${pair?.local.address}`);
+    console.info(`[calls] guide flow: accept→connected caller ${Math.round(callerMs)} ms, callee ${Math.round(calleeMs)} ms; frames decoded a=${frames[0]} b=${frames[1]} ${framesMs} ms after connected; pair ${pair?.local.address}`);
 
     await a.eval('window.t.hangup()');
     await b.waitFor(`window.t.of('rtc:closed').length === 1`);
