@@ -238,8 +238,8 @@ describe('calls: realtime drops', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(a.of('rtc:closed')).toHaveLength(0);
     b.reconnect('cid:bbb2');
-    await until(() => server.frames.length >= 0);
-    await new Promise((r) => setTimeout(r, 20));
+    // b announces its new cid over the control channel; a signals there from now on.
+    await until(() => (a.layer as unknown as { active: { peer: { cid: string } }[] }).active[0]?.peer.cid === 'cid:bbb2');
     // a now signals b's new cid: hang-up over both paths; b ends once.
     ra.hangup();
     await until(() => b.of('rtc:closed').length === 1);
