@@ -256,6 +256,16 @@ class Person {
     }, undefined, { timeout: UI_TIMEOUT, polling: 100 });
   }
 
+  /** The other person's audio plays (a live audio track in a playing <audio>, no "Turn on sound" needed). */
+  async hearsAudio(): Promise<void> {
+    await this.page.waitForFunction(() => {
+      const audio = document.querySelector('audio');
+      const stream = audio?.srcObject as MediaStream | null | undefined;
+      return !!audio && !audio.paused && !!stream?.getAudioTracks().some((t) => t.readyState === 'live');
+    }, undefined, { timeout: UI_TIMEOUT, polling: 100 });
+    expect(await this.page.getByRole('button', { name: 'Turn on sound' }).isVisible()).toBe(false);
+  }
+
   async shot(name: string): Promise<void> {
     mkdirSync(SHOTS, { recursive: true });
     await this.page.evaluate(() => document.fonts.ready);
@@ -331,7 +341,7 @@ describeWith(['chromium', 'netns'], 'demo app (apps/demo) in Chromium', () => {
     await Promise.all([ada.inCall(), grace.inCall()]);
     expect((await ada.framesDecoded(5))[0]).toBeGreaterThan(0);
     expect((await grace.framesDecoded(5))[0]).toBeGreaterThan(0);
-    await Promise.all([ada.seesVideo(), grace.seesVideo()]);
+    await Promise.all([ada.seesVideo(), grace.seesVideo(), ada.hearsAudio(), grace.hearsAudio()]);
     // The quality readout fills in from getStats.
     await grace.page.locator('#quality').getByText(/ms$/).first().waitFor({ timeout: UI_TIMEOUT });
 
@@ -396,6 +406,11 @@ describeWith(['chromium', 'netns'], 'demo app (apps/demo) in Chromium', () => {
     await grace.page.keyboard.press('Escape');
     await ada.toast('Grace declined the call.');
     await grace.incoming('Ada').waitFor({ state: 'hidden' });
+    // Keyboard users land back on the person they called, with a visible focus ring.
+    await ada.page.waitForFunction(() => document.activeElement?.getAttribute('aria-label') === 'Call Grace', undefined, { timeout: UI_TIMEOUT });
+    await ada.page.keyboard.press('Shift+Tab');
+    await ada.page.keyboard.press('Tab');
+    await ada.shot('keyboard-focus-desktop');
 
     // Cancelled by the caller (Escape in "Calling…").
     await ada.call('Grace');

@@ -30,10 +30,14 @@ export interface RemoteView {
   sharing: boolean;
 }
 
-function setSource(video: HTMLMediaElement, stream: MediaStream | null): void {
-  if (video.srcObject === stream) return;
-  video.srcObject = stream;
-  if (stream) video.play().catch(() => undefined); // autoplay may wait for a gesture; the element retries on its own
+function setSource(media: HTMLMediaElement, stream: MediaStream | null, onBlocked?: () => void): void {
+  if (media.srcObject === stream) return;
+  media.srcObject = stream;
+  if (!stream) return;
+  media.play().catch((error: unknown) => {
+    // Autoplay with sound needs a user gesture; the video elements are muted, so only audio lands here.
+    if (error instanceof DOMException && error.name === 'NotAllowedError') onBlocked?.();
+  });
 }
 
 export class Stage {
@@ -46,6 +50,10 @@ export class Stage {
   private audioKey = '';
 
   constructor() {
+    $('enable-sound').addEventListener('click', () => {
+      $('enable-sound').hidden = true;
+      this.remoteAudio.play().catch(() => ($('enable-sound').hidden = false));
+    });
     $('btn-mic').addEventListener('click', () => this.handlers?.mic());
     $('btn-cam').addEventListener('click', () => this.handlers?.cam());
     $('btn-screen').addEventListener('click', () => this.handlers?.screen());
@@ -83,6 +91,7 @@ export class Stage {
     this.root.hidden = true;
     for (const video of [this.remoteVideo, this.sideVideo, this.localVideo, this.remoteAudio]) video.srcObject = null;
     this.audioKey = '';
+    $('enable-sound').hidden = true;
     const main = document.getElementById('main');
     if (main) main.inert = false;
     const top = document.querySelector<HTMLElement>('.topbar');
@@ -147,7 +156,8 @@ export class Stage {
     const key = r.audio.map((t) => t.id).join(',');
     if (key !== this.audioKey) {
       this.audioKey = key;
-      setSource(this.remoteAudio, r.audio.length ? new MediaStream(r.audio) : null);
+      $('enable-sound').hidden = true;
+      setSource(this.remoteAudio, r.audio.length ? new MediaStream(r.audio) : null, () => ($('enable-sound').hidden = false));
     }
     $('remote-placeholder').hidden = r.showVideo;
     $('remote-placeholder-text').textContent = r.placeholder;
