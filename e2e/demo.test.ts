@@ -324,6 +324,8 @@ describeWith(['chromium', 'netns'], 'demo app (apps/demo) in Chromium', () => {
     await ada.shot('lobby-desktop');
     await ada.join();
     expect(new URL(ada.page.url()).searchParams.get('room')).toBe(room);
+    await ada.page.getByText('Nobody else is here yet.').waitFor();
+    await ada.shot('room-empty-desktop');
 
     const grace = await open('Grace', `#${room}`); // the hash form of a room link works too
     await grace.join();
