@@ -1,7 +1,7 @@
+import { fileURLToPath } from 'node:url';
 /** `switchboard serve`: run the server until SIGINT/SIGTERM, then shut down gracefully. */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   createServer, lanAddresses, type ListenAddress, type SwitchboardConfig, type SwitchboardConfigInput,
@@ -23,15 +23,10 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** The built demo app, when it is installed next to the CLI. */
+/** The built demo app: apps/demo builds into this package's dist/demo/ (see apps/demo/vite.config.ts). */
 function demoDir(): string | null {
-  try {
-    const pkg = createRequire(import.meta.url).resolve('@switchboard/demo/package.json');
-    const dist = join(dirname(pkg), 'dist');
-    return existsSync(join(dist, 'index.html')) ? dist : null;
-  } catch {
-    return null;
-  }
+  const dist = fileURLToPath(new URL('./demo/', import.meta.url));
+  return existsSync(join(dist, 'index.html')) ? dist : null;
 }
 
 export function serveConfig(args: string[], env: NodeJS.ProcessEnv = process.env): SwitchboardConfig | null {
