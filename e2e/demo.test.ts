@@ -14,7 +14,7 @@
  * signaling, no server), for working on the UI alone.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -295,6 +295,10 @@ describeWith(['chromium', 'netns'], 'demo app (apps/demo) in Chromium', () => {
   };
 
   beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    for (const file of readdirSync(SHOTS, { withFileTypes: true }).filter((f) => f.name.startsWith('failed-'))) {
+      rmSync(join(SHOTS, file.name));
+    }
     buildDemo();
     ns = createNetns('demo');
     browser = await launchChromium({ netns: ns });
