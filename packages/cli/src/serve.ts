@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  createServer, lanAddresses, type ListenAddress, type SwitchboardConfig, type SwitchboardConfigInput,
+  ClusterStartError, createServer, lanAddresses, redactUrl, type ListenAddress, type SwitchboardConfig, type SwitchboardConfigInput,
 } from '@switchboard/server';
 import { parseArgsError, UsageError } from './errors.js';
 import { CONFIG_OPTIONS, numberish, readConfig } from './options.js';
@@ -20,8 +20,20 @@ const OPTIONS = {
   'no-guests': { type: 'boolean' },
   static: { type: 'string' },
   'log-level': { type: 'string' },
+  redis: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** Exit code when Redis cannot be reached at start (usage/config errors are 2, others 1). */
+export const EXIT_REDIS_UNREACHABLE = 3;
+
+export const SERVE_CLUSTER_USAGE = `
+Cluster (several nodes behind any load balancer, no sticky sessions; see docs/cluster.md):
+  --redis URL         Join the cluster on this Redis (redis:// or rediss://; also SWITCHBOARD_REDIS).
+                      Every node needs the same --secret. cluster.heartbeatMs (default 2000) and
+                      cluster.nodeTimeoutMs (default 10000): a node silent that long is dropped.
+                      Exit code 3 when Redis cannot be reached at start.
+`;
 
 /** The built demo app: apps/demo builds into this package's dist/demo/ (see apps/demo/vite.config.ts). */
 function demoDir(): string | null {
@@ -47,6 +59,7 @@ export function serveConfig(args: string[], env: NodeJS.ProcessEnv = process.env
   if (values['no-guests']) flags.guests = false;
   if (values.static !== undefined) flags.staticDir = resolve(values.static);
   if (values['log-level'] !== undefined) flags.logLevel = values['log-level'] as SwitchboardConfig['logLevel'];
+  if (values.redis !== undefined) flags.redis = values.redis;
   const config = readConfig(values, flags, env);
   if (config.staticDir === null) {
     const demo = demoDir();
@@ -72,6 +85,10 @@ export function banner(config: SwitchboardConfig, address: ListenAddress, node: 
     lines.push('             Browsers will ask you to accept it once (or use --cert/--key, or --http on localhost).');
   }
   lines.push(`  Guests:    ${config.guests ? 'allowed (POST /v1/guest)' : 'disabled'}`);
+  if (config.redis !== null) {
+    const { heartbeatMs, nodeTimeoutMs } = config.cluster;
+    lines.push(`  Cluster:   Redis ${redactUrl(config.redis)} (heartbeat ${heartbeatMs} ms, a silent node is dropped after ${nodeTimeoutMs} ms)`);
+  }
   lines.push(`  App:       ${config.staticDir ? `serving ${config.staticDir}` : 'no static directory (use --static DIR)'}`);
   lines.push('Press Ctrl+C to stop.');
   return `${lines.join('\n')}\n`;
@@ -80,11 +97,18 @@ export function banner(config: SwitchboardConfig, address: ListenAddress, node: 
 export async function serve(args: string[]): Promise<void> {
   const config = serveConfig(args);
   if (!config) {
-    process.stdout.write(SERVE_USAGE);
+    process.stdout.write(SERVE_USAGE + SERVE_CLUSTER_USAGE);
     return;
   }
   const server = createServer(config);
-  const address = await server.listen();
+  let address: ListenAddress;
+  try {
+    address = await server.listen();
+  } catch (err) {
+    if (!(err instanceof ClusterStartError)) throw err;
+    process.stderr.write(`switchboard serve: ${err.message}\n`);
+    process.exit(EXIT_REDIS_UNREACHABLE);
+  }
   process.stdout.write(banner(config, address, server.node));
 
   let stopping = false;

@@ -6,6 +6,7 @@
  */
 import * as v from 'valibot';
 import { DEFAULT_LIMITS } from '@switchboard/protocol';
+import { redactUrl } from './redact.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -85,8 +86,27 @@ export const configSchema = obj({
   }),
   staticDir: optionalText,
   logLevel: v.picklist(LOG_LEVELS, `expected one of ${LOG_LEVELS.join(', ')}`),
-  /** Node id reported in `welcome`; random when null. */
+  /** Node id reported in `welcome`; random when null. Unique per node in a cluster. */
   nodeId: optionalText,
+  /** Redis URL (redis:// or rediss://): run as one node of a cluster. null: single node, state in memory. */
+  redis: v.nullable(
+    v.pipe(
+      v.string('expected a URL starting with "redis:" or "rediss:"'),
+      v.check((s) => /^rediss?:\/\/[^\s]*$/.test(s), 'expected a URL starting with "redis:" or "rediss:"'),
+    ),
+  ),
+  cluster: obj({
+    /** How often a node writes its heartbeat to Redis (and looks for dead nodes). */
+    heartbeatMs: num(50),
+    /** A node whose heartbeat is older than this is dead: a survivor disconnects its connections. */
+    nodeTimeoutMs: num(200),
+    /** Prefix of every Redis key and channel (several clusters can share one Redis). */
+    prefix: v.pipe(v.string('expected a string'), v.maxLength(64, 'expected at most 64 characters')),
+    /** How long `listen()` waits for Redis before failing. */
+    connectTimeoutMs: num(100),
+    /** A Redis command without a reply after this fails (requests answer SERVER_UNAVAILABLE). */
+    commandTimeoutMs: num(50),
+  }),
 });
 
 export type SwitchboardConfig = v.InferOutput<typeof configSchema>;
@@ -113,6 +133,8 @@ export function defaultConfig(): SwitchboardConfig {
     staticDir: null,
     logLevel: 'info',
     nodeId: null,
+    redis: null,
+    cluster: { heartbeatMs: 2_000, nodeTimeoutMs: 10_000, prefix: 'sb:', connectTimeoutMs: 5_000, commandTimeoutMs: 2_000 },
   };
 }
 
@@ -165,7 +187,9 @@ export function validateConfig(merged: unknown, sources: ReadonlyMap<string, str
       const unknownKey = issue.kind === 'schema' && issue.type === 'strict_object' && issue.path !== undefined;
       const shown = /secret/i.test(path) && typeof issue.input === 'string'
         ? `a string of ${issue.input.length} characters`
-        : describe(issue.input);
+        : path === 'redis' && typeof issue.input === 'string'
+          ? describe(redactUrl(issue.input))
+          : describe(issue.input);
       const message = unknownKey ? 'unknown setting' : `${issue.message}, got ${shown}`;
       const source = sources.get(path) ?? sources.get(path.replace(/\.\d+$/, ''));
       issues.push({ path, message: source ? `${message} (from ${source})` : message });
@@ -179,6 +203,15 @@ export function validateConfig(merged: unknown, sources: ReadonlyMap<string, str
   }
   if (config.ice.turn.length > 0 && config.ice.turnSecrets.length === 0) {
     issues.push({ path: 'ice.turnSecrets', message: 'required when ice.turn is set (coturn static-auth-secret)' });
+  }
+  if (config.redis !== null && config.auth.secrets.length === 0) {
+    issues.push({
+      path: 'auth.secrets',
+      message: 'required when redis is set: every node must verify the tokens the others sign (--secret or SWITCHBOARD_AUTH_SECRETS)',
+    });
+  }
+  if (config.cluster.nodeTimeoutMs < 2 * config.cluster.heartbeatMs) {
+    issues.push({ path: 'cluster.nodeTimeoutMs', message: `expected at least twice cluster.heartbeatMs (${2 * config.cluster.heartbeatMs})` });
   }
   if (issues.length > 0) throw new ConfigError(issues);
   return config;

@@ -19,6 +19,8 @@ export interface ServerContext {
   ice: IceProvider;
   metrics: Metrics;
   log: Logger;
+  /** The Redis cluster this node belongs to, or null on a single node. */
+  cluster: { readonly url: string; up(): boolean } | null;
 }
 
 /** The connection a frame came from, as handlers see it. */

@@ -17,6 +17,9 @@ export { createLogger } from './logger.js';
 export type { Logger } from './logger.js';
 export { lanAddresses } from './net.js';
 export { createMemoryStore } from './state/memory-store.js';
+export { ClusterStartError, createRedisCluster } from './cluster/index.js';
+export type { MembershipHooks, RedisCluster, RedisClusterOptions } from './cluster/index.js';
+export { redactUrl } from './redact.js';
 export { createLocalDelivery, buildFrame } from './state/delivery.js';
 export type { Delivery, FrameSink, OutboundFrame } from './state/delivery.js';
 export type {

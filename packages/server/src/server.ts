@@ -21,6 +21,8 @@ import { createUpgradeHandler } from './http/upgrade.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createCallRegistry } from './rtc/call-registry.js';
+import { createRedisCluster, type RedisCluster } from './cluster/index.js';
+import { handleDisconnect } from './handlers/index.js';
 import { createLocalDelivery, type Delivery } from './state/delivery.js';
 import { createMemoryStore } from './state/memory-store.js';
 import type { Store } from './state/store.js';
@@ -65,6 +67,12 @@ export interface SwitchboardServer {
   issueToken(claims: { user_id: string; name?: string | null; ttlSeconds?: number }): Promise<string>;
   /** Open connections on this node. */
   connectionCount(): number;
+  /**
+   * Resolves once the node can serve: immediately on a single node; with `redis`, once it is
+   * connected and registered (rejects with ClusterStartError, naming the URL without its
+   * password). `listen()` waits for it; after `attach()`, await it before taking traffic.
+   */
+  ready(): Promise<void>;
 }
 
 export function createServer(input: SwitchboardConfigInput = {}, runtime: ServerRuntime = {}): SwitchboardServer {
@@ -73,8 +81,14 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
   const auth: TokenAuthority = createTokenAuthority(secrets);
   const log = runtime.logger ?? createLogger(config.logLevel);
   const node = config.nodeId ?? `node-${randomBytes(4).toString('hex')}`;
-  const store = runtime.store ?? createMemoryStore();
-  const delivery = runtime.delivery ?? createLocalDelivery();
+  const metrics = createMetrics(async () => (await store.counts()).groups);
+  const custom = runtime.store !== undefined || runtime.delivery !== undefined;
+  if (config.redis !== null && custom) log.warn('redis is set but a store/delivery was passed in: using those');
+  const cluster: RedisCluster | null = config.redis !== null && !custom
+    ? createRedisCluster({ url: config.redis, node, ...config.cluster, log, registry: metrics.registry })
+    : null;
+  const store = runtime.store ?? cluster?.store ?? createMemoryStore();
+  const delivery = runtime.delivery ?? cluster?.delivery ?? createLocalDelivery();
   const { maxBufferedBytes: _b, maxRingingCalls: _r, ...wire } = config.limits;
   const wireLimits: Limits = { ...wire, heartbeatMs: config.heartbeatMs };
   const ctx: ServerContext = {
@@ -85,8 +99,9 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
     delivery,
     calls: createCallRegistry(store, { maxRingingCalls: config.limits.maxRingingCalls }),
     ice: createIceProvider(config.ice),
-    metrics: createMetrics(async () => (await store.counts()).groups),
+    metrics,
     log,
+    cluster,
   };
 
   const connections = new Set<Connection>();
@@ -96,6 +111,15 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
   let closing: Promise<void> | null = null;
   let owned: HttpServer | null = null;
   const attached: { server: HttpServer; request?: (req: IncomingMessage, res: ServerResponse) => void; upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void }[] = [];
+
+  cluster?.bind({
+    reap: (cid, fallback) => handleDisconnect(ctx, cid, fallback),
+    nodeLost: () => {
+      for (const connection of connections) connection.closeWith('NODE_LOST', 'This node lost its place in the cluster; reconnect.');
+    },
+  });
+  let starting: Promise<void> | null = null;
+  const ready = (): Promise<void> => (starting ??= cluster ? cluster.start() : Promise.resolve());
 
   const wss = new WebSocketServer({
     noServer: true,
@@ -142,10 +166,13 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
       server.on('request', entry.request);
     }
     attached.push(entry);
+    // Until the cluster is up, upgrades answer 503 SERVER_UNAVAILABLE (the store cannot count connections).
+    ready().catch((err: unknown) => log.error({ err: (err as Error).message }, 'cluster start failed'));
   }
 
   async function listen(port = config.port, host = config.host): Promise<ListenAddress> {
     if (owned) throw new Error('listen() was already called');
+    await ready();
     const tls: TlsMaterial | null = await loadTls(config);
     const server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }) : createHttpServer();
     owned = server;
@@ -191,6 +218,7 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
     wss.close();
     await delivery.close();
     await store.close();
+    await cluster?.close(true);
     log.info({ node }, 'closed');
   }
 
@@ -203,5 +231,6 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
     close: () => (closing ??= shutdown()),
     issueToken: (claims) => auth.sign({ ttlSeconds: 3600, ...claims }).then((r) => r.token),
     connectionCount: () => connections.size,
+    ready,
   };
 }

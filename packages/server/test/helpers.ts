@@ -37,13 +37,28 @@ export function tempDir(): string {
 }
 
 export interface TestServer {
+  /** The server (in cluster mode: the first node). */
   server: SwitchboardServer;
+  /** Every node (one unless cluster mode is on). */
+  nodes: { server: SwitchboardServer; address: ListenAddress; connect: TestServer['connect'] }[];
   address: ListenAddress;
   url: string;
   wsUrl: string;
   token(user_id: string, options?: { name?: string; ttlSeconds?: number }): Promise<string>;
   /** Connects as `user_id` and waits for the welcome. */
   connect(user_id: string, options?: { name?: string; ttlSeconds?: number } & ClientOptions): Promise<TestClient>;
+}
+
+/**
+ * Cluster mode: every startServer() starts `nodes` servers sharing one Redis (a fresh key
+ * prefix each time) and `connect()` goes round-robin over them, so consecutive clients sit
+ * on different nodes. The realtime suites re-run this way in test/cluster/cross-node.test.ts.
+ */
+let clusterMode: { redisUrl: string; nodes: number; cluster?: SwitchboardConfigInput['cluster'] } | null = null;
+let clusterCount = 0;
+
+export function setClusterMode(mode: typeof clusterMode): void {
+  clusterMode = mode;
 }
 
 export async function startServer(overrides: SwitchboardConfigInput = {}, runtime?: ServerRuntime): Promise<TestServer> {
@@ -54,23 +69,36 @@ export async function startServer(overrides: SwitchboardConfigInput = {}, runtim
     logLevel: LOG_LEVEL,
     dataDir: tempDir(),
   };
-  const server = createServer(mergeConfig(base, overrides) as SwitchboardConfigInput, runtime);
-  const address = await server.listen(0, '127.0.0.1');
-  cleanups.push(() => server.close());
+  const count = clusterMode && !runtime ? clusterMode.nodes : 1;
+  const prefix = `t${process.pid}-${++clusterCount}:`;
+  const nodes: TestServer['nodes'] = [];
+  for (let i = 0; i < count; i++) {
+    const clustered: SwitchboardConfigInput = clusterMode && !runtime
+      ? { redis: clusterMode.redisUrl, nodeId: `${prefix}n${i + 1}`, cluster: { ...clusterMode.cluster, prefix } }
+      : {};
+    const server = createServer(mergeConfig(mergeConfig(base, clustered), overrides) as SwitchboardConfigInput, runtime);
+    const address = await server.listen(0, '127.0.0.1');
+    cleanups.push(() => server.close());
+    nodes.push({ server, address, connect: (user_id, options = {}) => connectTo(address, user_id, options) });
+  }
+  const { server, address } = nodes[0]!;
   const secrets = server.config.auth.secrets;
   const token = (user_id: string, options: { name?: string; ttlSeconds?: number } = {}) =>
     signToken(secrets, { user_id, ...options });
+  async function connectTo(at: ListenAddress, user_id: string, options: { name?: string; ttlSeconds?: number } & ClientOptions) {
+    const client = await TestClient.open(at.realtimeUrl, { token: await token(user_id, options), ...options });
+    await client.welcome;
+    return client;
+  }
+  let next = 0;
   return {
     server,
+    nodes,
     address,
     url: address.url,
     wsUrl: address.realtimeUrl,
     token,
-    async connect(user_id, options = {}) {
-      const client = await TestClient.open(address.realtimeUrl, { token: await token(user_id, options), ...options });
-      await client.welcome;
-      return client;
-    },
+    connect: (user_id, options = {}) => nodes[next++ % nodes.length]!.connect(user_id, options),
   };
 }
 

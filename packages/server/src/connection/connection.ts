@@ -61,7 +61,14 @@ export class Connection implements Session, FrameSink {
 
   private async start(tokenExpiresAt: number): Promise<void> {
     const { ctx } = this;
-    await ctx.store.addConnection({ cid: this.cid, user: this.user, node: ctx.node, connectedAt: Date.now(), group: null });
+    try {
+      await ctx.store.addConnection({ cid: this.cid, user: this.user, node: ctx.node, connectedAt: Date.now(), group: null });
+    } catch (err) {
+      // Only a shared store fails here (Redis unreachable): the client reconnects with backoff.
+      ctx.log.warn({ cid: this.cid, err: (err as Error).message }, 'could not register the connection');
+      this.closeWith('NODE_LOST', 'The cluster store is unreachable; reconnect.');
+      return;
+    }
     if (this.closed) return;
     ctx.delivery.register(this);
     ctx.metrics.connections.inc();

@@ -1,13 +1,17 @@
 import type { ServerContext } from '../context.js';
 import { buildFrame } from '../state/delivery.js';
+import type { ConnectionRecord } from '../state/store.js';
 import { notifyGroup } from './notices.js';
 
 /**
  * A connection is gone: forget it, tell its group (USER_DISCONNECTED) and hang
  * up its calls (peer_gone to the other side, or cancelled to a ringing callee).
+ * In a cluster this also runs on a surviving node for the connections of a dead
+ * one; `fallback` is what the node remembers of a connection that closed while
+ * the store was unreachable (used when the store no longer has it).
  */
-export async function handleDisconnect(ctx: ServerContext, cid: string): Promise<void> {
-  const record = await ctx.store.removeConnection(cid);
+export async function handleDisconnect(ctx: ServerContext, cid: string, fallback?: ConnectionRecord): Promise<void> {
+  const record = (await ctx.store.removeConnection(cid)) ?? fallback ?? null;
   if (!record) return;
   if (record.group !== null) await notifyGroup(ctx, record, 'USER_DISCONNECTED', record.group);
   for (const notice of await ctx.calls.onDisconnect(record)) {

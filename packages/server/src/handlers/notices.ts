@@ -2,6 +2,7 @@
 import type { NoticeCode, UserInfo } from '@switchboard/protocol';
 import type { ServerContext } from '../context.js';
 import { buildFrame } from '../state/delivery.js';
+import { sendToGroup } from '../state/group-send.js';
 
 const TEXT: Record<NoticeCode, string> = {
   USER_JOINED: 'has joined the message group.',
@@ -21,8 +22,6 @@ export async function notifyGroup(
   group: string,
   extra: readonly string[] = [],
 ): Promise<number> {
-  const members = new Set(await ctx.store.groupMembers(group));
-  for (const cid of extra) members.add(cid);
   const frame = buildFrame({
     type: 'notice',
     code,
@@ -31,5 +30,5 @@ export async function notifyGroup(
     sender_cid: subject.cid,
     sender_rid: group,
   });
-  return ctx.delivery.send([...members], frame);
+  return sendToGroup(ctx, group, frame, extra);
 }

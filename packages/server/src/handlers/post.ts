@@ -1,6 +1,7 @@
 import { isCid } from '@switchboard/protocol';
 import { RequestError } from '../request-error.js';
 import { buildFrame } from '../state/delivery.js';
+import { sendToGroup } from '../state/group-send.js';
 import type { Handler } from './types.js';
 
 /**
@@ -19,9 +20,8 @@ export const post: Handler<'post'> = async (ctx, session, msg) => {
   const sender = { sender: session.user.user_id, sender_cid: session.cid };
 
   if (group !== null && msg.to === group) {
-    const members = await ctx.store.groupMembers(group);
     const frame = buildFrame({ type: 'message', message: msg.message, ...sender, sender_rid: group });
-    return { delivered: await ctx.delivery.send(members, frame) };
+    return { delivered: await sendToGroup(ctx, group, frame) };
   }
 
   const privateFrame = () => buildFrame({ type: 'private', message: msg.message, ...sender, sender_rid: null });

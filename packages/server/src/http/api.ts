@@ -8,6 +8,8 @@ import type { TokenAuthority, VerifiedToken } from '../auth/tokens.js';
 import { guestUserId } from '../auth/tokens.js';
 import type { ServerContext } from '../context.js';
 import { safePath } from '../logger.js';
+import { lanAddresses } from '../net.js';
+import { RequestError } from '../request-error.js';
 import { applyCors } from './cors.js';
 import { BodyError, bearerToken, parseTarget, readJsonBody, sendError, sendJson } from './respond.js';
 import { serveStatic } from './static.js';
@@ -15,6 +17,8 @@ import { serveStatic } from './static.js';
 export const SESSION_PATH = '/v1/session';
 export const HEALTH_PATH = '/healthz';
 export const METRICS_PATH = '/metrics';
+/** Where to reach this server from other devices (the demo shows these as share links). */
+export const INFO_PATH = '/v1/info';
 
 export interface HttpDeps {
   ctx: ServerContext;
@@ -23,7 +27,7 @@ export interface HttpDeps {
   connectionCount(): number;
 }
 
-const API_PATHS = new Set([GUEST_PATH, SESSION_PATH, ICE_PATH, HEALTH_PATH, METRICS_PATH, REALTIME_PATH]);
+const API_PATHS = new Set([GUEST_PATH, SESSION_PATH, ICE_PATH, HEALTH_PATH, METRICS_PATH, INFO_PATH, REALTIME_PATH]);
 
 export function createRequestHandler(deps: HttpDeps) {
   const { ctx } = deps;
@@ -54,6 +58,10 @@ export function createRequestHandler(deps: HttpDeps) {
       }
       sendError(res, 404, 'INVALID_REQUEST', `Not found: ${pathname.slice(0, 200)}`);
     } catch (err) {
+      if (err instanceof RequestError && err.code === 'SERVER_UNAVAILABLE' && !res.headersSent) {
+        sendError(res, 503, 'SERVER_UNAVAILABLE', err.message);
+        return;
+      }
       ctx.log.error({ path: safePath(req.url), err }, 'request failed');
       if (!res.headersSent) sendError(res, 500, 'INTERNAL', 'Internal server error.');
       else res.destroy();
@@ -93,7 +101,11 @@ async function route(deps: HttpDeps, req: IncomingMessage, res: ServerResponse, 
         node: ctx.node,
         uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
         connections: deps.connectionCount(),
+        ...(ctx.cluster ? { redis: ctx.cluster.up() ? 'up' : 'down' } : {}),
       });
+      return;
+    case INFO_PATH:
+      if (allow('GET')) sendJson(res, 200, { node: ctx.node, urls: shareUrls(ctx, req) });
       return;
     case METRICS_PATH: {
       if (!allow('GET')) return;
@@ -163,4 +175,17 @@ async function guest(deps: HttpDeps, req: IncomingMessage, res: ServerResponse):
   });
   ctx.log.info({ user: user.user_id }, 'guest token issued');
   sendJson(res, 200, { token, user, expiresAt });
+}
+
+/**
+ * The URLs other devices can open: the one this request used, then every LAN address when
+ * the server listens on all interfaces (a phone on the same network joins through these).
+ */
+function shareUrls(ctx: ServerContext, req: IncomingMessage): string[] {
+  const scheme = 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http';
+  const port = req.socket.localPort;
+  const urls = req.headers.host ? [`${scheme}://${req.headers.host}/`] : [];
+  const wildcard = ctx.config.host === '0.0.0.0' || ctx.config.host === '::';
+  if (wildcard && port !== undefined) for (const ip of lanAddresses()) urls.push(`${scheme}://${ip}:${port}/`);
+  return [...new Set(urls)];
 }

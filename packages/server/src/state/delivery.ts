@@ -26,6 +26,12 @@ export interface Delivery {
   unregister(cid: string): void;
   /** Sends `frame` to each listed connection; resolves with how many accepted it. */
   send(cids: readonly string[], frame: OutboundFrame): Promise<number>;
+  /**
+   * Optional: sends `frame` to every member of `group` plus the `extra` connections, once each.
+   * A cluster delivery routes it once per node holding members. Without it the server sends to
+   * `store.groupMembers(group)` (see sendToGroup in group-send.ts).
+   */
+  sendToGroup?(group: string, frame: OutboundFrame, extra?: readonly string[]): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -1,0 +1,164 @@
+/**
+ * Frame routing between nodes over Redis pub/sub: each node subscribes to its own channel
+ * (`<prefix>n:<node>`). A group frame is published once per node that holds members of the
+ * group (from `gx:<group>`), and that node delivers it to its local members; a direct frame
+ * is published only to the node holding the target. A message on the channel is a one-line
+ * JSON header, a newline, then the frame exactly as it goes on the WebSocket (serialized once
+ * by the sender, never parsed again by the receiving node).
+ */
+import type { Redis } from 'ioredis';
+import type { Counter } from 'prom-client';
+import { RequestError } from '../request-error.js';
+import type { Delivery, FrameSink, OutboundFrame } from '../state/delivery.js';
+import type { ServerMessageType } from '@switchboard/protocol';
+import type { ClusterKeys } from './keys.js';
+import type { LocalIndex } from './local-index.js';
+import { UNAVAILABLE_MESSAGE } from './redis-store.js';
+
+type Header =
+  | { k: 'c'; t: ServerMessageType; c: string[] }
+  | { k: 'g'; t: ServerMessageType; g: string };
+
+export interface BusDeps {
+  redis: Redis;
+  keys: ClusterKeys;
+  node: string;
+  local: LocalIndex;
+  /** cid → node for connections on other nodes (immutable facts, so a plain bounded cache). */
+  nodeOf: Map<string, string>;
+  published: Counter<'kind'>;
+  received: Counter<'kind'>;
+  onFailure(err: unknown): void;
+}
+
+export interface Bus extends Delivery {
+  /** Handles a message from this node's channel. */
+  receive(message: Buffer): void;
+}
+
+const NODE_CACHE_MAX = 100_000;
+
+export function rememberNode(cache: Map<string, string>, cid: string, node: string): void {
+  if (cache.size >= NODE_CACHE_MAX) cache.delete(cache.keys().next().value!);
+  cache.set(cid, node);
+}
+
+export function createBus(deps: BusDeps): Bus {
+  const { redis, keys, node, local } = deps;
+  const sinks = new Map<string, FrameSink>();
+
+  const deliverLocal = (cids: Iterable<string>, frame: OutboundFrame): number => {
+    let delivered = 0;
+    for (const cid of cids) {
+      const sink = sinks.get(cid);
+      if (sink && sink.deliver(frame)) delivered += 1;
+    }
+    return delivered;
+  };
+
+  const encodeMessage = (header: Header, frame: OutboundFrame): Buffer =>
+    Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), frame.data]);
+
+  /** Publishes; resolves with whether a node received it (0 subscribers: the node is gone). */
+  const publish = async (to: string, header: Header, frame: OutboundFrame): Promise<boolean> => {
+    deps.published.inc({ kind: header.k === 'g' ? 'group' : 'direct' });
+    return (await redis.publish(keys.channel(to), encodeMessage(header, frame))) > 0;
+  };
+
+  async function unavailable<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      deps.onFailure(err);
+      throw new RequestError('SERVER_UNAVAILABLE', UNAVAILABLE_MESSAGE);
+    }
+  }
+
+  async function send(cids: readonly string[], frame: OutboundFrame): Promise<number> {
+    const mine: string[] = [];
+    const remote = new Map<string, string[]>();
+    const unknown: string[] = [];
+    const route = (cid: string, where: string) => {
+      let list = remote.get(where);
+      if (!list) remote.set(where, (list = []));
+      list.push(cid);
+    };
+    for (const cid of cids) {
+      if (sinks.has(cid) || local.has(cid)) mine.push(cid);
+      else {
+        const where = deps.nodeOf.get(cid);
+        if (where === undefined) unknown.push(cid);
+        else if (where === node) mine.push(cid);
+        else route(cid, where);
+      }
+    }
+    if (unknown.length > 0) {
+      const nodes = await unavailable(() => redis.hmget(keys.connNode, ...unknown));
+      unknown.forEach((cid, i) => {
+        const where = nodes[i];
+        if (where === null || where === undefined) return;
+        rememberNode(deps.nodeOf, cid, where);
+        if (where === node) mine.push(cid);
+        else route(cid, where);
+      });
+    }
+    let delivered = deliverLocal(mine, frame);
+    if (remote.size > 0) {
+      const results = await unavailable(() =>
+        Promise.all([...remote].map(async ([to, list]) => ((await publish(to, { k: 'c', t: frame.type, c: list }, frame)) ? list.length : 0))),
+      );
+      for (const n of results) delivered += n;
+    }
+    return delivered;
+  }
+
+  return {
+    register(sink) {
+      sinks.set(sink.cid, sink);
+    },
+    unregister(cid) {
+      sinks.delete(cid);
+    },
+    send,
+
+    async sendToGroup(group, frame, extra = []) {
+      // Route first: if Redis cannot be asked, nothing is delivered and the sender is told.
+      const routes = await unavailable(() => redis.hgetall(keys.groupNodes(group)));
+      const mine = new Set(local.members(group));
+      const others: string[] = [];
+      for (const cid of extra) {
+        if (sinks.has(cid) || local.has(cid)) mine.add(cid);
+        else others.push(cid);
+      }
+      let delivered = deliverLocal(mine, frame);
+      const targets = Object.entries(routes).filter(([to, count]) => to !== node && Number(count) > 0);
+      if (targets.length > 0) {
+        const results = await unavailable(() =>
+          Promise.all(targets.map(async ([to, count]) => ((await publish(to, { k: 'g', t: frame.type, g: group }, frame)) ? Number(count) : 0))),
+        );
+        for (const n of results) delivered += n;
+      }
+      if (others.length > 0) delivered += await send(others, frame);
+      return delivered;
+    },
+
+    receive(message) {
+      const newline = message.indexOf(0x0a);
+      if (newline < 0) return;
+      let header: Header;
+      try {
+        header = JSON.parse(message.toString('utf8', 0, newline)) as Header;
+      } catch {
+        return;
+      }
+      const frame: OutboundFrame = { type: header.t, data: message.subarray(newline + 1) };
+      deps.received.inc({ kind: header.k === 'g' ? 'group' : 'direct' });
+      if (header.k === 'c') deliverLocal(header.c, frame);
+      else deliverLocal([...local.members(header.g)], frame);
+    },
+
+    async close() {
+      sinks.clear();
+    },
+  };
+}

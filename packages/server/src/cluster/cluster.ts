@@ -1,0 +1,183 @@
+/**
+ * createRedisCluster: the Redis adapter of a node. Two ioredis connections (commands, and
+ * the subscriber of this node's channel), the Store (redis-store.ts), the Delivery (bus.ts)
+ * and node membership (membership.ts), sharing one LocalIndex of this node's connections.
+ *
+ * Failure policy: commands never queue while Redis is away (enableOfflineQueue: false) and
+ * time out after `commandTimeoutMs`, so requests answer SERVER_UNAVAILABLE at once; ioredis
+ * reconnects forever (backoff up to 2 s) and each reconnect triggers a resync.
+ */
+import { Redis } from 'ioredis';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Logger } from '../logger.js';
+import { redactUrl } from '../redact.js';
+import type { Delivery } from '../state/delivery.js';
+import { createBus, rememberNode } from './bus.js';
+import { clusterKeys } from './keys.js';
+import { LocalIndex } from './local-index.js';
+import { Membership, type MembershipHooks } from './membership.js';
+import { createRedisStore, type RedisStore } from './redis-store.js';
+import { defineScripts } from './scripts.js';
+
+export interface RedisClusterOptions {
+  url: string;
+  node: string;
+  prefix: string;
+  heartbeatMs: number;
+  nodeTimeoutMs: number;
+  connectTimeoutMs: number;
+  commandTimeoutMs: number;
+  log: Logger;
+  registry: Registry;
+}
+
+/** Redis could not be reached when the node started. `message` names the URL, password hidden. */
+export class ClusterStartError extends Error {
+  readonly code = 'REDIS_UNREACHABLE';
+  constructor(readonly url: string, cause: string) {
+    super(`Cannot reach Redis at ${url}: ${cause}`);
+    this.name = 'ClusterStartError';
+  }
+}
+
+export interface RedisCluster {
+  readonly store: RedisStore;
+  readonly delivery: Delivery;
+  /** The URL with its password hidden (for logs and errors). */
+  readonly url: string;
+  bind(hooks: MembershipHooks): void;
+  /** Connects, subscribes and registers the node; rejects with ClusterStartError. Idempotent. */
+  start(): Promise<void>;
+  /** Whether the command connection is up. */
+  up(): boolean;
+  /** Stops heartbeating; with `leave`, removes the node from Redis (after its connections closed). */
+  close(leave?: boolean): Promise<void>;
+}
+
+function connection(url: string, o: RedisClusterOptions, name: string): Redis {
+  return new Redis(url, {
+    connectionName: name,
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: o.commandTimeoutMs,
+    connectTimeout: Math.min(o.connectTimeoutMs, 10_000),
+    retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2_000),
+  });
+}
+
+export function createRedisCluster(o: RedisClusterOptions): RedisCluster {
+  const url = redactUrl(o.url);
+  const keys = clusterKeys(o.prefix);
+  const local = new LocalIndex();
+  const nodeOf = new Map<string, string>();
+  const redis = defineScripts(connection(o.url, o, `switchboard:${o.node}`));
+  const sub = connection(o.url, o, `switchboard:${o.node}:sub`);
+  const up = new Gauge({ name: 'switchboard_redis_up', help: '1 while this node is connected to Redis.', registers: [o.registry] });
+  const published = new Counter({
+    name: 'switchboard_cluster_published_total',
+    help: 'Frames published to other nodes (one per node, not per recipient), by kind (group, direct).',
+    labelNames: ['kind'] as const,
+    registers: [o.registry],
+  });
+  const received = new Counter({
+    name: 'switchboard_cluster_received_total',
+    help: 'Frames received from other nodes, by kind (group, direct).',
+    labelNames: ['kind'] as const,
+    registers: [o.registry],
+  });
+  const reaped = new Counter({
+    name: 'switchboard_cluster_reaped_connections_total',
+    help: 'Connections of dead nodes this node disconnected.',
+    registers: [o.registry],
+  });
+
+  let lastFailureLog = 0;
+  const onFailure = (err: unknown) => {
+    if (Date.now() - lastFailureLog < 5_000) return;
+    lastFailureLog = Date.now();
+    o.log.warn({ redis: url, err: (err as Error)?.message }, 'cluster: Redis command failed');
+  };
+  const store = createRedisStore({
+    redis,
+    keys,
+    node: o.node,
+    local,
+    rememberNode: (cid, node) => rememberNode(nodeOf, cid, node),
+    forgetNode: (cid) => nodeOf.delete(cid),
+    onFailure,
+  });
+  const bus = createBus({ redis, keys, node: o.node, local, nodeOf, published, received, onFailure });
+  const membership = new Membership({
+    redis, keys, node: o.node, local, store, heartbeatMs: o.heartbeatMs, nodeTimeoutMs: o.nodeTimeoutMs, log: o.log,
+    onReaped: (_node, n) => reaped.inc(n),
+  });
+
+  let started: Promise<void> | null = null;
+  let ready = false;
+  let closed = false;
+  let lastError = 'no answer';
+
+  redis.on('error', (err: Error) => {
+    lastError = err.message;
+    if (ready) onFailure(err);
+  });
+  sub.on('error', (err: Error) => {
+    lastError = err.message;
+  });
+  redis.on('close', () => {
+    up.set(0);
+    if (ready && !closed) o.log.warn({ redis: url }, 'cluster: lost the connection to Redis; retrying');
+  });
+  redis.on('ready', () => {
+    up.set(1);
+    if (!ready || closed) return;
+    o.log.warn({ redis: url }, 'cluster: reconnected to Redis; re-registering this node');
+    membership.onReconnected();
+  });
+  sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => bus.receive(message));
+
+  async function start(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ClusterStartError(url, lastError)), o.connectTimeoutMs);
+    });
+    try {
+      // connect() rejects on the first refusal, but ioredis keeps retrying: wait for 'ready' (or the deadline).
+      const readyOf = (c: Redis) => (c.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => c.once('ready', () => resolve())));
+      const both = Promise.all([readyOf(redis), readyOf(sub)]);
+      redis.connect().catch(() => undefined);
+      sub.connect().catch(() => undefined);
+      await Promise.race([both, deadline]);
+      await Promise.race([sub.subscribe(keys.channel(o.node)), deadline]);
+      await Promise.race([membership.start(), deadline]);
+    } catch (err) {
+      redis.disconnect();
+      sub.disconnect();
+      throw err instanceof ClusterStartError ? err : new ClusterStartError(url, (err as Error).message ?? String(err));
+    } finally {
+      clearTimeout(timer);
+    }
+    ready = true;
+    o.log.info({ redis: url, node: o.node }, 'cluster: node registered');
+  }
+
+  return {
+    store,
+    delivery: bus,
+    url,
+    bind: (hooks) => membership.bind(hooks),
+    start: () => (started ??= start()),
+    up: () => redis.status === 'ready',
+    async close(leave = true) {
+      if (closed) return;
+      closed = true;
+      await membership.stop(leave && ready && redis.status === 'ready').catch((err: unknown) => {
+        o.log.warn({ err: (err as Error).message }, 'cluster: could not leave cleanly');
+      });
+      redis.disconnect();
+      sub.disconnect();
+      up.set(0);
+    },
+  };
+}

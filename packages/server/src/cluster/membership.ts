@@ -1,0 +1,182 @@
+/**
+ * Node membership: every `cluster.heartbeatMs` a node writes its heartbeat (Redis clock) to
+ * the `nodes` sorted set, then looks for nodes whose heartbeat is older than
+ * `cluster.nodeTimeoutMs`. One survivor claims each dead node (a lock that expires, so a
+ * survivor dying mid-way is replaced), disconnects its connections as if their sockets had
+ * closed (USER_DISCONNECTED to their groups, peer_gone/cancelled to their calls), then forgets
+ * the node and leaves a tombstone.
+ *
+ * Recovery: after a reconnect to Redis, or when its heartbeat entry is missing (Redis restarted
+ * empty), a node re-registers its live connections and memberships from its LocalIndex, drops
+ * entries of its own that are no longer live, and announces connections that closed while Redis
+ * was away. A node that finds its tombstone was declared dead while it was cut off: its users
+ * were announced as gone, so it closes every connection with NODE_LOST (4003) and the clients
+ * reconnect and rejoin. A node does not reap others during its first `nodeTimeoutMs` after
+ * (re)connecting, so nodes coming back together from an outage do not reap one another.
+ */
+import type { Logger } from '../logger.js';
+import type { ConnectionRecord } from '../state/store.js';
+import type { ClusterKeys } from './keys.js';
+import type { LocalIndex } from './local-index.js';
+import type { RedisStore } from './redis-store.js';
+import type { ScriptedRedis } from './scripts.js';
+
+export interface MembershipHooks {
+  /** A connection is gone (its node died, or it closed while Redis was away): disconnect it cluster-wide. */
+  reap(cid: string, fallback?: ConnectionRecord): Promise<void>;
+  /** This node was declared dead while cut off from Redis: close every connection (NODE_LOST). */
+  nodeLost(): void;
+}
+
+export interface MembershipOptions {
+  redis: ScriptedRedis;
+  keys: ClusterKeys;
+  node: string;
+  local: LocalIndex;
+  store: RedisStore;
+  heartbeatMs: number;
+  nodeTimeoutMs: number;
+  log: Logger;
+  onReaped(node: string, connections: number): void;
+}
+
+const BATCH = 200;
+const REAP_PARALLEL = 32;
+
+export class Membership {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private resyncNeeded = false;
+  private reapAfter = 0;
+  private hooks: MembershipHooks | null = null;
+  private stopped = false;
+
+  constructor(private readonly o: MembershipOptions) {}
+
+  bind(hooks: MembershipHooks): void {
+    this.hooks = hooks;
+  }
+
+  /** First registration: clears a tombstone of an earlier life and reaps leftovers of a previous process with this id. */
+  async start(): Promise<void> {
+    const { redis, keys, node } = this.o;
+    await redis.del(`${keys.prefix}reaped:${node}`);
+    await redis.sbHeartbeat(keys.prefix, node);
+    this.reapAfter = Date.now() + this.o.nodeTimeoutMs;
+    const leftovers = (await redis.smembers(keys.nodeConns(node))).filter((cid) => !this.o.local.has(cid));
+    if (leftovers.length > 0) {
+      this.o.log.warn({ node, connections: leftovers.length }, 'cluster: clearing connections left by an earlier process with this node id');
+      await this.reapAll(leftovers);
+    }
+    this.timer = setInterval(() => void this.tick(), this.o.heartbeatMs);
+    this.timer.unref();
+  }
+
+  /** Redis came back (the client reconnected): re-register, and give the others time before reaping. */
+  onReconnected(): void {
+    this.resyncNeeded = true;
+    this.reapAfter = Date.now() + this.o.nodeTimeoutMs;
+    void this.tick();
+  }
+
+  /** Runs one heartbeat round now (or waits for the one in progress). */
+  tick(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return (this.running ??= this.round().finally(() => (this.running = null)));
+  }
+
+  private async round(): Promise<void> {
+    const { redis, keys, node, log } = this.o;
+    try {
+      const [added, tombstone] = await redis.sbHeartbeat(keys.prefix, node);
+      if (tombstone === 1) {
+        log.error({ node }, 'cluster: this node was declared dead while cut off from Redis; closing its connections (NODE_LOST)');
+        this.o.store.orphans.clear();
+        this.o.store.dirty.clear();
+        await redis.del(`${keys.prefix}reaped:${node}`);
+        this.hooks?.nodeLost();
+        return;
+      }
+      if (added === 1) this.resyncNeeded = true;
+      if (this.resyncNeeded) {
+        this.resyncNeeded = false;
+        await this.resync().catch((err: unknown) => {
+          this.resyncNeeded = true;
+          throw err;
+        });
+      } else if (this.o.store.dirty.size > 0) {
+        const cids = [...this.o.store.dirty];
+        this.o.store.dirty.clear();
+        await this.putAll(cids.flatMap((cid) => this.o.local.get(cid) ?? []));
+      }
+      if (Date.now() >= this.reapAfter) await this.reapDead();
+    } catch (err) {
+      log.debug({ err: (err as Error).message }, 'cluster: heartbeat round failed');
+    }
+  }
+
+  private async putAll(records: ConnectionRecord[]): Promise<void> {
+    for (let i = 0; i < records.length; i += BATCH) {
+      await Promise.all(records.slice(i, i + BATCH).map((r) => this.o.store.putLocal(r)));
+    }
+  }
+
+  /** Makes Redis agree with this node's live connections. */
+  private async resync(): Promise<void> {
+    const { redis, keys, node, local, store, log } = this.o;
+    const started = Date.now();
+    store.dirty.clear();
+    await this.putAll(local.all());
+    // Connections that closed while Redis was away: disconnect them now (their groups hear of it).
+    const orphans = [...store.orphans.values()];
+    store.orphans.clear();
+    const byCid = new Map(orphans.map((r) => [r.cid, r]));
+    for (const cid of await this.reapAll([...byCid.keys()], byCid)) store.orphans.set(cid, byCid.get(cid)!);
+    // Entries of this node that are not live any more (Redis kept data we could not remove).
+    const stale = (await redis.smembers(keys.nodeConns(node))).filter((cid) => !local.has(cid));
+    await this.reapAll(stale);
+    log.warn({ node, connections: local.size, closedMeanwhile: orphans.length, stale: stale.length, ms: Date.now() - started }, 'cluster: state re-registered in Redis');
+  }
+
+  /** Disconnects each cid cluster-wide; resolves with the ones that failed (retried later). */
+  private async reapAll(cids: string[], fallbacks?: Map<string, ConnectionRecord>): Promise<string[]> {
+    const hooks = this.hooks;
+    if (!hooks) return cids;
+    const failed: string[] = [];
+    for (let i = 0; i < cids.length; i += REAP_PARALLEL) {
+      const chunk = cids.slice(i, i + REAP_PARALLEL);
+      const results = await Promise.allSettled(chunk.map((cid) => hooks.reap(cid, fallbacks?.get(cid))));
+      results.forEach((r, j) => {
+        if (r.status === 'rejected') failed.push(chunk[j]!);
+      });
+    }
+    return failed;
+  }
+
+  private async reapDead(): Promise<void> {
+    const { redis, keys, node, nodeTimeoutMs, log } = this.o;
+    const lockMs = Math.max(nodeTimeoutMs, 30_000);
+    const dead = await redis.sbReapClaim(keys.prefix, node, String(nodeTimeoutMs), String(lockMs));
+    for (const gone of dead) {
+      const cids = await redis.smembers(keys.nodeConns(gone));
+      log.warn({ node: gone, connections: cids.length }, 'cluster: node stopped heartbeating; disconnecting its connections');
+      const failed = await this.reapAll(cids);
+      await redis.sbReapDone(keys.prefix, gone, String(nodeTimeoutMs));
+      if (failed.length > 0) log.warn({ node: gone, failed: failed.length }, 'cluster: some connections of a dead node could not be cleared yet; retrying');
+      this.o.onReaped(gone, cids.length - failed.length);
+    }
+  }
+
+  /** Stops heartbeating and leaves the cluster (graceful shutdown, after every connection closed). */
+  async stop(leave: boolean): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running?.catch(() => undefined);
+    if (!leave) return;
+    const { redis, keys, node } = this.o;
+    // Entries left behind (a cleanup failed): mark the node dead at once so a survivor reaps them.
+    if ((await redis.scard(keys.nodeConns(node))) > 0) await redis.zadd(keys.nodes, 0, node);
+    else await redis.zrem(keys.nodes, node);
+  }
+}

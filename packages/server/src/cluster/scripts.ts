@@ -1,0 +1,171 @@
+/**
+ * Lua scripts: every change that touches more than one key runs atomically in Redis.
+ * ARGV[1] is always the key prefix (see keys.ts for the layout). Standalone Redis (or
+ * Sentinel) only: the scripts derive key names from the prefix, which Redis Cluster forbids.
+ */
+import type { Redis } from 'ioredis';
+
+const PRELUDE = `
+local P = ARGV[1]
+local function pad(n) return string.format('%010d', n) end
+local function join_group(uid, cid, g, node)
+  local gk = P .. 'g:' .. g
+  local before = redis.call('ZCARD', gk)
+  if redis.call('ZADD', gk, 0, uid .. '\\0' .. cid) == 1 then
+    redis.call('HINCRBY', P .. 'gx:' .. g, node, 1)
+    if before > 0 then redis.call('ZREM', P .. 'gn', pad(before) .. '\\0' .. g) end
+    redis.call('ZADD', P .. 'gn', 0, pad(before + 1) .. '\\0' .. g)
+    redis.call('ZADD', P .. 'gl', 0, g)
+    redis.call('HSET', P .. 'gc', g, before + 1)
+  end
+end
+local function leave_group(uid, cid, g, node)
+  local gk = P .. 'g:' .. g
+  local before = redis.call('ZCARD', gk)
+  if redis.call('ZREM', gk, uid .. '\\0' .. cid) == 1 then
+    if redis.call('HINCRBY', P .. 'gx:' .. g, node, -1) <= 0 then redis.call('HDEL', P .. 'gx:' .. g, node) end
+    redis.call('ZREM', P .. 'gn', pad(before) .. '\\0' .. g)
+    if before > 1 then
+      redis.call('ZADD', P .. 'gn', 0, pad(before - 1) .. '\\0' .. g)
+      redis.call('HSET', P .. 'gc', g, before - 1)
+    else
+      redis.call('ZREM', P .. 'gl', g)
+      redis.call('HDEL', P .. 'gc', g)
+    end
+  end
+end
+local function unindex(cid)
+  local ck = P .. 'c:' .. cid
+  local old = redis.call('HMGET', ck, 'u', 'nd', 'g')
+  if not old[1] then return false end
+  if old[3] then leave_group(old[1], cid, old[3], old[2]) end
+  redis.call('SREM', P .. 'u:' .. old[1], cid)
+  redis.call('SREM', P .. 'nc:' .. old[2], cid)
+  redis.call('HDEL', P .. 'cn', cid)
+  return true
+end
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`;
+
+/** ARGV: prefix, cid, user_id, name ('' when hasName is '0'), hasName, node, connectedAt, group ('' = none). Upsert. */
+const PUT = `${PRELUDE}
+local cid, uid, name, hasName, node, t, g = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local ck = P .. 'c:' .. cid
+unindex(cid)
+redis.call('DEL', ck)
+redis.call('HSET', ck, 'u', uid, 'nd', node, 't', t)
+if hasName == '1' then redis.call('HSET', ck, 'nm', name) end
+if g ~= '' then redis.call('HSET', ck, 'g', g) end
+redis.call('HSET', P .. 'cn', cid, node)
+redis.call('SADD', P .. 'u:' .. uid, cid)
+redis.call('SADD', P .. 'nc:' .. node, cid)
+if g ~= '' then join_group(uid, cid, g, node) end
+return 1
+`;
+
+/** ARGV: prefix, cid. Removes the connection and its indexes; returns its hash (flat) or nil. */
+const DEL = `${PRELUDE}
+local cid = ARGV[2]
+local ck = P .. 'c:' .. cid
+local rec = redis.call('HGETALL', ck)
+if #rec == 0 then return false end
+unindex(cid)
+redis.call('DEL', ck)
+return rec
+`;
+
+/** ARGV: prefix, cid, group ('' = leave). Returns {found, previous ('' = none)}. */
+const SET_GROUP = `${PRELUDE}
+local cid, g = ARGV[2], ARGV[3]
+local ck = P .. 'c:' .. cid
+local h = redis.call('HMGET', ck, 'u', 'nd', 'g')
+if not h[1] then return {0, ''} end
+local prev = h[3] or ''
+if prev == g then return {1, prev} end
+if prev ~= '' then leave_group(h[1], cid, prev, h[2]) end
+if g == '' then
+  redis.call('HDEL', ck, 'g')
+else
+  redis.call('HSET', ck, 'g', g)
+  join_group(h[1], cid, g, h[2])
+end
+return {1, prev}
+`;
+
+/** ARGV: prefix, node. Returns {added (1: the entry was missing), tombstone (1: declared dead), now}. */
+const HEARTBEAT = `${PRELUDE}
+local node = ARGV[2]
+local now = now_ms()
+local added = redis.call('ZADD', P .. 'nodes', now, node)
+local dead = redis.call('EXISTS', P .. 'reaped:' .. node)
+return {added, dead, now}
+`;
+
+/** ARGV: prefix, self, timeoutMs, lockMs. Claims dead nodes to clean up; returns their ids. */
+const REAP_CLAIM = `${PRELUDE}
+local self, timeout, lock = ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local dead = redis.call('ZRANGEBYSCORE', P .. 'nodes', '-inf', '(' .. (now_ms() - timeout))
+local claimed = {}
+for _, node in ipairs(dead) do
+  if node ~= self and redis.call('SET', P .. 'reaping:' .. node, self, 'NX', 'PX', lock) then
+    redis.call('SET', P .. 'reaped:' .. node, '1', 'EX', 3600)
+    table.insert(claimed, node)
+  end
+end
+return claimed
+`;
+
+/** ARGV: prefix, node, timeoutMs. Ends a clean-up: forgets the node unless it came back meanwhile. */
+const REAP_DONE = `${PRELUDE}
+local node, timeout = ARGV[2], tonumber(ARGV[3])
+local score = redis.call('ZSCORE', P .. 'nodes', node)
+if score and tonumber(score) < now_ms() - timeout and redis.call('SCARD', P .. 'nc:' .. node) == 0 then
+  redis.call('ZREM', P .. 'nodes', node)
+end
+redis.call('DEL', P .. 'reaping:' .. node)
+return 1
+`;
+
+/** ARGV: prefix, key. Deletes a call and its per-connection index entries. */
+const CALL_DEL = `
+local P, key = ARGV[1], ARGV[2]
+local ck = P .. 'call:' .. key
+local h = redis.call('HMGET', ck, 'caller', 'callee')
+if not h[1] then return 0 end
+redis.call('SREM', P .. 'cc:' .. h[1], key)
+redis.call('SREM', P .. 'cc:' .. h[2], key)
+redis.call('DEL', ck)
+return 1
+`;
+
+export type ScriptResult = unknown;
+
+/** The scripts as ioredis commands (EVALSHA, falling back to EVAL after a Redis restart). */
+export interface ClusterScripts {
+  sbPut(...args: string[]): Promise<number>;
+  sbDel(...args: string[]): Promise<string[] | null>;
+  sbSetGroup(...args: string[]): Promise<[number, string]>;
+  sbHeartbeat(...args: string[]): Promise<[number, number, number]>;
+  sbReapClaim(...args: string[]): Promise<string[]>;
+  sbReapDone(...args: string[]): Promise<number>;
+  sbCallDel(...args: string[]): Promise<number>;
+}
+
+export type ScriptedRedis = Redis & ClusterScripts;
+
+export function defineScripts(redis: Redis): ScriptedRedis {
+  const scripts: Record<keyof ClusterScripts, string> = {
+    sbPut: PUT,
+    sbDel: DEL,
+    sbSetGroup: SET_GROUP,
+    sbHeartbeat: HEARTBEAT,
+    sbReapClaim: REAP_CLAIM,
+    sbReapDone: REAP_DONE,
+    sbCallDel: CALL_DEL,
+  };
+  for (const [name, lua] of Object.entries(scripts)) redis.defineCommand(name, { numberOfKeys: 0, lua });
+  return redis as ScriptedRedis;
+}

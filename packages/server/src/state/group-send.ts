@@ -1,0 +1,19 @@
+import type { ServerContext } from '../context.js';
+import type { OutboundFrame } from './delivery.js';
+
+/**
+ * Sends `frame` to every member of `group` (and the `extra` connections), once each; resolves
+ * with how many accepted it. A cluster delivery routes the frame once per node that holds
+ * members; the single-node path asks the store for the members and sends to each.
+ */
+export async function sendToGroup(
+  ctx: Pick<ServerContext, 'store' | 'delivery'>,
+  group: string,
+  frame: OutboundFrame,
+  extra: readonly string[] = [],
+): Promise<number> {
+  if (ctx.delivery.sendToGroup) return ctx.delivery.sendToGroup(group, frame, extra);
+  const members = new Set(await ctx.store.groupMembers(group));
+  for (const cid of extra) members.add(cid);
+  return ctx.delivery.send([...members], frame);
+}

@@ -1,0 +1,14 @@
+/**
+ * A real redis-server for the cluster suites (e2e/support's startRedis), and the
+ * require-or-skip rule: locally a missing redis-server skips; under CI=true it fails.
+ */
+import { describe } from 'vitest';
+import { requireOrSkip, startRedis, type RedisHandle } from '../../../../e2e/support/index.js';
+
+export { startRedis, type RedisHandle };
+
+export const redisMissing: string | null = requireOrSkip('redis');
+
+/** describe(), or describe.skip with the reason when redis-server is missing (throws under CI=true). */
+export const describeRedis = (title: string, body: () => void): void =>
+  redisMissing === null ? describe(title, body) : describe.skip(`${title} [skipped: ${redisMissing}]`, body);
