@@ -15,6 +15,16 @@ describe('HTTP API', () => {
     expect(res.body).toMatchObject({ status: 'ok', node: t.server.node, connections: 0 });
   });
 
+  it('GET /v1/info lists the URL the request used, plus LAN addresses when listening on every interface', async () => {
+    const t = await startServer();
+    const res = await getJson(`${t.url}/v1/info`);
+    expect(res.status).toBe(200);
+    const body = res.body as { node: string; urls: string[] };
+    expect(body.node).toBe(t.server.node);
+    expect(body.urls[0]).toBe(`${t.url}/`);
+    expect(new Set(body.urls).size).toBe(body.urls.length);
+  });
+
   it('GET /metrics exposes connections, groups, messages in/out by type and errors by code', async () => {
     const t = await startServer();
     const a = await t.connect('alice');
