@@ -58,6 +58,8 @@ describe('reconnect', () => {
     expect((await a.sb.postRealtime('after', 'team')).delivered).toBe(2);
     await b.events.waitFor((e) => e.type === 'message' && e.message === 'after');
     expect(a.events.of('success')).toHaveLength(2);
+    // connectRealtime() again is still idempotent, and answers with the live cid, not the first one.
+    expect((await a.sb.connectRealtime(() => {})).cid).toBe(a.sb.cid);
   });
 
   it('queues requests while reconnecting and sends them after the re-join', async () => {

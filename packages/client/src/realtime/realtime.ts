@@ -70,7 +70,11 @@ export class Realtime {
   connectRealtime(cb: RealtimeCallback): Promise<Connected> {
     if (typeof cb !== 'function') return Promise.reject(SwitchboardError.invalidRequest(TEXT.callbackNotFunction));
     this.callback = cb; // The latest callback wins (re-mounted components pass a fresh one).
-    if (this.connecting) return this.connecting;
+    if (this.connecting) {
+      // After a reconnect the cid has changed: answer with the live one, not the first.
+      const live = this.session.state === 'open' ? this.session.welcome : null;
+      return live ? this.connecting.then(() => ({ cid: live.cid, user: live.user })) : this.connecting;
+    }
     const pending = (async (): Promise<Connected> => {
       if (this.closing) await this.closing;
       const welcome = await this.session.start();
