@@ -42,7 +42,7 @@ export function isErrorCode(value: unknown): value is ErrorCode {
  */
 export const CLOSE_CODES = {
   SERVER_SHUTDOWN: { code: 4000, reconnect: true, description: 'The server is shutting down gracefully; reconnect (to another node).' },
-  HEARTBEAT_TIMEOUT: { code: 4001, reconnect: true, description: 'No heartbeat within two intervals; the connection was presumed dead.' },
+  HEARTBEAT_TIMEOUT: { code: 4001, reconnect: true, description: 'Sent by the SDK when the server was silent for two heartbeat intervals (the server itself terminates silent clients without a close frame: 1006).' },
   SLOW_CONSUMER: { code: 4002, reconnect: true, description: 'The client did not read fast enough and its send buffer overflowed.' },
   NODE_LOST: { code: 4003, reconnect: true, description: 'The node lost its backing store; reconnect to rebuild state.' },
   TOKEN_EXPIRED: { code: 4004, reconnect: true, description: 'The token expired while connected; reconnect with a fresh token (the SDK asks its token provider again).' },
