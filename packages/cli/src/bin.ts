@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { ConfigError } from '@switchboard/server';
+import { doctorCommand } from './commands/doctor.js';
+import { turnConfigCommand } from './commands/turn-config.js';
 import { exitCodeFor, UsageError } from './errors.js';
 import { serve } from './serve.js';
 import { tokenCommand } from './token.js';
@@ -8,6 +10,8 @@ import { MAIN_USAGE } from './usage.js';
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   serve,
   token: tokenCommand,
+  doctor: doctorCommand,
+  'turn-config': turnConfigCommand,
 };
 
 async function main(argv: string[]): Promise<void> {

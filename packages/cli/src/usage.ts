@@ -1,8 +1,10 @@
 export const MAIN_USAGE = `Usage: switchboard <command> [options]
 
 Commands:
-  serve    Run the realtime server (HTTPS on :8443 with a self-signed certificate by default)
-  token    Print a JWT for a user, signed with the configured (or persisted) secret
+  serve        Run the realtime server (HTTPS on :8443 with a self-signed certificate by default)
+  token        Print a JWT for a user, signed with the configured (or persisted) secret
+  doctor       Check a server from here: WebSocket, auth, STUN, TURN allocation and relay (exit 1 on failure)
+  turn-config  Print a coturn configuration (turnserver.conf) matching the server's ice settings
 
 Run "switchboard <command> --help" for the options of a command.
 `;

@@ -1,0 +1,232 @@
+/**
+ * `switchboard doctor` against the real server and a real coturn (loopback, started here):
+ * the happy path (STUN, TURN over UDP and TCP, node-datachannel relay gathering, data through
+ * the relay), a wrong secret, an expired credential (a Switchboard host whose clock is behind),
+ * an unreachable TURN server, no TURN at all, auth problems, a server that is down, and usage.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type SwitchboardConfigInput } from '@switchboard/server';
+import { doctorArgs, formatReport, runDoctor, type Check, type DoctorReport } from '../src/commands/doctor.js';
+import { UsageError } from '../src/errors.js';
+import { describeWith, freePort, startCoturn, stopAllProcesses, type CoturnHandle } from '../../../e2e/support/index.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const bin = join(root, 'packages/cli/dist/bin.js');
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});
+afterAll(async () => {
+  await stopAllProcesses();
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sb-doctor-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function switchboard(config: SwitchboardConfigInput = {}): Promise<string> {
+  const server = createServer({ host: '127.0.0.1', tls: { mode: 'off' }, logLevel: 'silent', dataDir: tempDir(), ...config });
+  const { url } = await server.listen(0, '127.0.0.1');
+  cleanups.push(() => server.close());
+  return url;
+}
+
+const byId = (report: DoctorReport, id: string): Check[] => report.checks.filter((c) => c.id === id);
+const statuses = (report: DoctorReport) => report.checks.map((c) => `${c.id}:${c.status}`);
+
+function doctor(url: string, extra: Partial<Parameters<typeof runDoctor>[0]> = {}): Promise<DoctorReport> {
+  return runDoctor({ url, timeoutMs: 2000, bindAddress: '127.0.0.1', ...extra });
+}
+
+/** Rebuilds the CLI when its dist is older than the sources (child-process tests run dist/bin.js). */
+function ensureBuilt(): void {
+  const newest = (dir: string): number => readdirSync(dir, { withFileTypes: true })
+    .reduce((m, e) => Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs), 0);
+  const stale = ['protocol', 'server', 'cli'].some((p) => {
+    try {
+      return statSync(join(root, 'packages', p, 'tsconfig.tsbuildinfo')).mtimeMs < newest(join(root, 'packages', p, 'src'));
+    } catch {
+      return true;
+    }
+  });
+  if (stale) execFileSync(join(root, 'node_modules/.bin/tsc'), ['-b', 'packages/cli'], { cwd: root, stdio: 'inherit' });
+}
+
+function runCli(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []) {
+  const child = spawn(process.execPath, [...nodeArgs, bin, ...args], {
+    cwd: tempDir(),
+    env: { ...process.env, SWITCHBOARD_CONFIG: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  cleanups.push(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return {
+    child, exited, stdout: () => out, stderr: () => err,
+    async line(pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const m = out.match(pattern);
+        if (m) return m;
+        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`no ${pattern} in: ${out} ${err}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+  };
+}
+
+describeWith(['coturn'], 'switchboard doctor against coturn', () => {
+  let turn: CoturnHandle;
+  let ice: SwitchboardConfigInput['ice'];
+
+  beforeAll(async () => {
+    ensureBuilt();
+    turn = await startCoturn({ verbose: false });
+    ice = {
+      stun: [`stun:127.0.0.1:${turn.port}`],
+      turn: turn.urls('127.0.0.1', ['udp', 'tcp']),
+      turnSecrets: [turn.secret],
+      turnTtlSeconds: 600,
+    };
+  });
+  afterAll(async () => {
+    await turn?.stop();
+  });
+
+  it('a working deployment: every check passes, TURN over UDP and TCP allocates, data flows through the relay', async () => {
+    const url = await switchboard({ ice });
+    const report = await doctor(url);
+    expect(statuses(report)).toEqual([
+      'http:ok', 'auth:ok', 'websocket:ok', 'ice-endpoint:ok',
+      'ice:warn', // no turns: (TLS) URL
+      'credentials:ok', 'stun:ok', 'turn:ok', 'turn:ok', 'turn-native:ok', 'relay:ok',
+    ]);
+    expect(report.ok).toBe(true);
+    expect(byId(report, 'ice')[0]!.fix).toMatch(/turns:HOST:443\?transport=tcp/);
+    expect(byId(report, 'turn').map((c) => c.detail)).toEqual([
+      expect.stringMatching(/allocation over UDP: relay address 127\.0\.0\.1:\d+/),
+      expect.stringMatching(/allocation over TCP: relay address 127\.0\.0\.1:\d+/),
+    ]);
+    expect(byId(report, 'turn-native')[0]!.detail).toMatch(/typ relay/);
+    expect(byId(report, 'relay')[0]!.detail).toMatch(/relay\) and echoed/);
+    console.info(`[doctor] all checks in ${report.checks.map((c) => (c.ms === undefined ? '' : `${c.id} ${Math.round(c.ms)} ms`)).filter(Boolean).join(', ')}`);
+  });
+
+  it('a wrong secret: TURN refuses the credentials and the report names the secret mismatch', async () => {
+    const url = await switchboard({ ice: { ...ice, turnSecrets: ['not-the-coturn-secret'] } });
+    const report = await doctor(url);
+    expect(report.ok).toBe(false);
+    const turnChecks = byId(report, 'turn');
+    expect(turnChecks).toHaveLength(2);
+    for (const c of turnChecks) {
+      expect(c).toMatchObject({ status: 'fail', cause: 'credentials-rejected' });
+      expect(c.detail).toMatch(/401 Unauthorized.*the shared secret differs/);
+    }
+    expect(byId(report, 'credentials')[0]!.status).toBe('ok'); // they are not expired
+    expect(byId(report, 'turn-native')[0]).toMatchObject({ status: 'skip' });
+    expect(formatReport(report)).toMatch(/Wrong TURN secret: coturn's static-auth-secret must be one of Switchboard's ice.turnSecrets/);
+  });
+
+  it('an expired credential (the Switchboard host clock is 2 h behind): exit 1 and the report says "expired"', async () => {
+    // The server runs as `switchboard serve` with Date shifted back by two hours; coturn keeps the real time.
+    const skew = `const R = Date; const s = -2 * 3600 * 1000;
+      class D extends R { constructor(...a) { if (a.length === 0) super(R.now() + s); else super(...a); } static now() { return R.now() + s; } }
+      globalThis.Date = D;`;
+    const server = runCli(['serve', '--http', '--port', '0', '--host', '127.0.0.1', '--data-dir', tempDir(), '--log-level', 'silent'], {
+      SWITCHBOARD_ICE_TURN: ice!.turn!.join(','),
+      SWITCHBOARD_ICE_TURN_SECRETS: turn.secret,
+      SWITCHBOARD_ICE_TURN_TTL_SECONDS: '3600',
+    }, ['--import', `data:text/javascript,${encodeURIComponent(skew)}`]);
+    const [, base] = await server.line(/Local:\s+(http:\/\/\S+?)\/?\n/);
+    const run = runCli(['doctor', base!, '--timeout', '2000']);
+    expect(await run.exited).toBe(1);
+    const out = run.stdout();
+    expect(out).toMatch(/FAIL {2}TURN credentials: the server mints credentials that are already expired: ".*" expired (59|60|61) min ago/);
+    expect(out).toMatch(/FAIL {2}TURN turn:127\.0\.0\.1:\d+\?transport=udp: credentials refused \(401 Unauthorized\): the credential expired/);
+    expect(out).toMatch(/Expired TURN credential: synchronise the clocks/);
+    expect(out).toMatch(/FAILED: .* 3 failed/);
+    server.child.kill('SIGTERM');
+    await server.exited;
+  });
+
+  it('an unreachable TURN server (UDP and TCP): "unreachable" with what to open', async () => {
+    const dead = await freePort();
+    const url = await switchboard({ ice: { turn: [`turn:127.0.0.1:${dead}?transport=udp`, `turn:127.0.0.1:${dead}?transport=tcp`], turnSecrets: [turn.secret] } });
+    const report = await doctor(url);
+    expect(report.ok).toBe(false);
+    expect(byId(report, 'turn').map((c) => [c.status, c.cause])).toEqual([['fail', 'unreachable'], ['fail', 'unreachable']]);
+    expect(byId(report, 'turn')[1]!.detail).toMatch(/connection refused/);
+    expect(byId(report, 'turn')[0]!.fix).toMatch(new RegExp(`is coturn running with listening-port ${dead}, and is UDP ${dead} open`));
+  });
+
+  it('the CLI prints the plain report and exits 0 when everything works (--json too)', async () => {
+    const url = await switchboard({ ice });
+    const text = runCli(['doctor', url, '--timeout', '3000']);
+    expect(await text.exited).toBe(0);
+    expect(text.stdout()).toMatch(/^Switchboard doctor: http:\/\/127\.0\.0\.1:\d+\/\n {2}ok {4}Server: /);
+    expect(text.stdout()).toMatch(/ok {4}Data through the relay: two relay-only peers connected/);
+    expect(text.stdout()).toMatch(/OK: 10 passed, 0 failed, 1 warning\.\n$/);
+    const json = runCli(['doctor', url, '--json']);
+    expect(await json.exited).toBe(0);
+    expect(JSON.parse(json.stdout())).toMatchObject({ ok: true, failures: 0, warnings: 1 });
+  });
+});
+
+describe('switchboard doctor without TURN', () => {
+  it('no TURN configured is a failure naming RTC_ICE_FAILED (a warning with --allow-no-turn)', async () => {
+    const url = await switchboard({ ice: { stun: [] } });
+    const report = await doctor(url);
+    expect(report.ok).toBe(false);
+    expect(byId(report, 'ice')[0]).toMatchObject({ status: 'fail', cause: 'no-turn' });
+    expect(byId(report, 'ice')[0]!.detail).toMatch(/RTC_ICE_FAILED/);
+    expect(byId(report, 'ice')[0]!.fix).toMatch(/switchboard turn-config/);
+    const lenient = await doctor(url, { allowNoTurn: true });
+    expect(lenient.ok).toBe(true);
+    expect(byId(lenient, 'ice')[0]!.status).toBe('warn');
+  });
+
+  it('auth: guests off without --token fails with GUESTS_DISABLED; a bad token is named; a good one passes', async () => {
+    const secret = 'doctor-test-secret-0123456789';
+    const server = createServer({ host: '127.0.0.1', tls: { mode: 'off' }, logLevel: 'silent', dataDir: tempDir(), guests: false, auth: { secrets: [secret] } });
+    const { url } = await server.listen(0, '127.0.0.1');
+    cleanups.push(() => server.close());
+    const noToken = await doctor(url, { allowNoTurn: true });
+    expect(byId(noToken, 'auth')[0]).toMatchObject({ status: 'fail', cause: 'GUESTS_DISABLED' });
+    expect(byId(noToken, 'auth')[0]!.fix).toMatch(/--token/);
+    const bad = await doctor(url, { token: 'x.y.z', allowNoTurn: true });
+    expect(byId(bad, 'auth')[0]).toMatchObject({ status: 'fail' });
+    expect(bad.checks).toHaveLength(2); // stops there
+    const good = await doctor(url, { token: await server.issueToken({ user_id: 'ops' }), allowNoTurn: true });
+    expect(statuses(good)).toEqual(['http:ok', 'auth:ok', 'websocket:ok', 'ice-endpoint:ok', 'ice:warn']);
+    expect(good.ok).toBe(true);
+  });
+
+  it('a server that is not there: one failed check, "connection refused"', async () => {
+    const report = await doctor(`http://127.0.0.1:${await freePort()}`);
+    expect(report.checks).toHaveLength(1);
+    expect(report.checks[0]).toMatchObject({ id: 'http', status: 'fail', cause: 'unreachable' });
+    expect(report.checks[0]!.detail).toMatch(/connection refused/);
+  });
+
+  it('usage: a URL is required, --timeout is checked, ws:// and paths are accepted', () => {
+    expect(() => doctorArgs([])).toThrow(UsageError);
+    expect(() => doctorArgs(['a', 'b'])).toThrow('give one server URL');
+    expect(() => doctorArgs(['http://x', '--timeout', 'soon'])).toThrow('--timeout');
+    expect(() => doctorArgs(['ftp://x'])).toThrow('expected an http(s):// or ws(s):// URL');
+    expect(doctorArgs(['--help'])).toBeNull();
+    expect(doctorArgs(['wss://sb.example.com/v1/realtime', '--token', 't', '--insecure'])!.options).toMatchObject({ url: 'wss://sb.example.com/v1/realtime', token: 't', insecure: true, timeoutMs: 5000 });
+  });
+});
