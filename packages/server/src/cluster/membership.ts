@@ -11,8 +11,12 @@
  * entries of its own that are no longer live, and announces connections that closed while Redis
  * was away. A node that finds its tombstone was declared dead while it was cut off: its users
  * were announced as gone, so it closes every connection with NODE_LOST (4003) and the clients
- * reconnect and rejoin. A node does not reap others during its first `nodeTimeoutMs` after
- * (re)connecting, so nodes coming back together from an outage do not reap one another.
+ * reconnect and rejoin.
+ *
+ * A node only reaps others after its own heartbeats have succeeded without a gap for
+ * `nodeTimeoutMs`: after a Redis outage or stall (restart, failover, SIGSTOP, a slow disk)
+ * every node's heartbeat is stale at once, and the first one back must give the others that
+ * long to write theirs before it judges them.
  */
 import type { Logger } from '../logger.js';
 import type { ConnectionRecord } from '../state/store.js';
@@ -47,7 +51,9 @@ export class Membership {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private resyncNeeded = false;
-  private reapAfter = 0;
+  /** Since when this node's heartbeats have succeeded without a gap (null: the last one failed). */
+  private healthySince: number | null = null;
+  private lastBeat = 0;
   private hooks: MembershipHooks | null = null;
   private stopped = false;
 
@@ -62,7 +68,7 @@ export class Membership {
     const { redis, keys, node } = this.o;
     await redis.del(`${keys.prefix}reaped:${node}`);
     await redis.sbHeartbeat(keys.prefix, node);
-    this.reapAfter = Date.now() + this.o.nodeTimeoutMs;
+    this.healthySince = this.lastBeat = Date.now();
     const leftovers = (await redis.smembers(keys.nodeConns(node))).filter((cid) => !this.o.local.has(cid));
     if (leftovers.length > 0) {
       this.o.log.warn({ node, connections: leftovers.length }, 'cluster: clearing connections left by an earlier process with this node id');
@@ -75,7 +81,7 @@ export class Membership {
   /** Redis came back (the client reconnected): re-register, and give the others time before reaping. */
   onReconnected(): void {
     this.resyncNeeded = true;
-    this.reapAfter = Date.now() + this.o.nodeTimeoutMs;
+    this.healthySince = null;
     void this.tick();
   }
 
@@ -88,7 +94,13 @@ export class Membership {
   private async round(): Promise<void> {
     const { redis, keys, node, log } = this.o;
     try {
-      const [added, tombstone] = await redis.sbHeartbeat(keys.prefix, node);
+      const [added, tombstone] = await redis.sbHeartbeat(keys.prefix, node).catch((err: unknown) => {
+        this.healthySince = null;
+        throw err;
+      });
+      const now = Date.now();
+      if (this.healthySince === null || now - this.lastBeat > this.o.nodeTimeoutMs / 2) this.healthySince = now;
+      this.lastBeat = now;
       if (tombstone === 1) {
         log.error({ node }, 'cluster: this node was declared dead while cut off from Redis; closing its connections (NODE_LOST)');
         this.o.store.orphans.clear();
@@ -109,7 +121,7 @@ export class Membership {
         this.o.store.dirty.clear();
         await this.putAll(cids.flatMap((cid) => this.o.local.get(cid) ?? []));
       }
-      if (Date.now() >= this.reapAfter) await this.reapDead();
+      if (Date.now() - this.healthySince >= this.o.nodeTimeoutMs) await this.reapDead();
     } catch (err) {
       log.debug({ err: (err as Error).message }, 'cluster: heartbeat round failed');
     }
