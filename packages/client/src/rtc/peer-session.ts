@@ -24,6 +24,7 @@ import { AppChannels, interceptPeer } from './app-channels.js';
 import type { ChannelSpec } from './channels.js';
 import { createControlChannel, drain, parseControl, type ControlMessage, type PeerSignal } from './control.js';
 import * as ev from './events.js';
+import { IceDiagnosis } from './ice-diagnosis.js';
 import { IceRestartPolicy, type Health } from './ice-restart.js';
 
 export interface PeerSessionOptions {
@@ -73,6 +74,8 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
   private pendingCandidates: (RTCIceCandidateInit | null)[] = [];
   private inbound: Promise<void> = Promise.resolve();
   private everConnected = false;
+  /** What ICE saw (TURN configured, relay candidates, TURN errors), for the RTC_ICE_FAILED hint. */
+  private readonly diagnosis: IceDiagnosis;
   private closed = false;
   private pings = 0;
 
@@ -82,6 +85,7 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
     this.appChannels = new AppChannels(() => !this.closed, (event) => this.emit('event', event));
     this.channels = this.appChannels.record;
     const pc = new options.RTCPeerConnection(options.config);
+    this.diagnosis = new IceDiagnosis(options.config);
     this.pc = pc;
     this.policy = new IceRestartPolicy(
       { graceMs: options.iceDisconnectGraceMs, maxRestarts: options.maxIceRestarts, attemptTimeoutMs: options.iceRestartTimeoutMs },
@@ -257,6 +261,7 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
   }
 
   private async addCandidate(candidate: RTCIceCandidateInit | null): Promise<void> {
+    this.diagnosis.remote(candidate?.candidate);
     try {
       if (candidate === null) await this.pc.addIceCandidate();
       else await this.pc.addIceCandidate(candidate);
@@ -301,8 +306,7 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
     if (this.closed) return;
     this.emit('failed', new SwitchboardError(
       'RTC_ICE_FAILED',
-      `No network path between the peers (ICE failed after ${restarts} restart${restarts === 1 ? '' : 's'}). ` +
-        'A TURN server is probably missing or unreachable: configure TURN on the server, or pass "ice" with a turn: URL and credentials.',
+      `No network path between the peers (ICE failed after ${restarts} restart${restarts === 1 ? '' : 's'}). ${this.diagnosis.hint()}`,
     ));
   }
 
@@ -342,6 +346,7 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
         const c = e.candidate;
         // node-datachannel prefixes candidates with "a=" (an SDP attribute line); browsers reject that.
         const line = c.candidate.startsWith('a=') ? c.candidate.slice(2) : c.candidate;
+        this.diagnosis.local(line);
         this.emit('event', { ...ev.candidateEvent(pc, c), candidate: line });
         this.emit('signal', {
           kind: 'candidate',
@@ -353,6 +358,7 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
       }
     }));
     pc.addEventListener('icecandidateerror', live((e: Event) => {
+      this.diagnosis.error(e as RTCPeerConnectionIceErrorEvent);
       this.emit('event', ev.candidateErrorEvent(pc, e as RTCPeerConnectionIceErrorEvent));
     }));
     for (const type of ['iceconnectionstatechange', 'icegatheringstatechange', 'signalingstatechange'] as const) {
