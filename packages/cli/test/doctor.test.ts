@@ -22,6 +22,7 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
+beforeAll(() => ensureBuilt(), 120_000);
 afterAll(async () => {
   await stopAllProcesses();
 });
@@ -93,7 +94,6 @@ describeWith(['coturn'], 'switchboard doctor against coturn', () => {
   let ice: SwitchboardConfigInput['ice'];
 
   beforeAll(async () => {
-    ensureBuilt();
     turn = await startCoturn({ verbose: false });
     ice = {
       stun: [`stun:127.0.0.1:${turn.port}`],
@@ -219,6 +219,21 @@ describe('switchboard doctor without TURN', () => {
     expect(report.checks).toHaveLength(1);
     expect(report.checks[0]).toMatchObject({ id: 'http', status: 'fail', cause: 'unreachable' });
     expect(report.checks[0]!.detail).toMatch(/connection refused/);
+  });
+
+  it('the CLI: doctor --help, a missing URL exits 2; turn-config without TURN settings exits 2 naming ice.turn', async () => {
+    const help = runCli(['doctor', '--help']);
+    expect(await help.exited).toBe(0);
+    expect(help.stdout()).toMatch(/^Usage: switchboard doctor <url> \[options\]/);
+    const missing = runCli(['doctor']);
+    expect(await missing.exited).toBe(2);
+    expect(missing.stderr()).toContain('switchboard doctor: the server URL is required.');
+    const noTurn = runCli(['turn-config']);
+    expect(await noTurn.exited).toBe(2);
+    expect(noTurn.stderr()).toMatch(/ice\.turn: no TURN URLs configured/);
+    const turnHelp = runCli(['turn-config', '--help']);
+    expect(await turnHelp.exited).toBe(0);
+    expect(turnHelp.stdout()).toMatch(/^Usage: switchboard turn-config/);
   });
 
   it('usage: a URL is required, --timeout is checked, ws:// and paths are accepted', () => {
