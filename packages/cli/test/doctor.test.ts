@@ -214,6 +214,18 @@ describe('switchboard doctor without TURN', () => {
     expect(good.ok).toBe(true);
   });
 
+  it('HTTPS with the self-signed certificate: named as a TLS problem; --insecure checks the rest (wss:// too)', async () => {
+    const server = createServer({ host: '127.0.0.1', tls: { mode: 'self-signed' }, logLevel: 'silent', dataDir: tempDir() });
+    const { url } = await server.listen(0, '127.0.0.1');
+    cleanups.push(() => server.close());
+    expect(url).toMatch(/^https:/);
+    const strict = await doctor(url, { allowNoTurn: true });
+    expect(strict.checks).toEqual([expect.objectContaining({ id: 'http', status: 'fail', cause: 'tls' })]);
+    expect(strict.checks[0]!.fix).toMatch(/--insecure/);
+    const insecure = await doctor(url, { allowNoTurn: true, insecure: true });
+    expect(statuses(insecure)).toEqual(['http:ok', 'auth:ok', 'websocket:ok', 'ice-endpoint:ok', 'ice:warn']);
+  });
+
   it('a server that is not there: one failed check, "connection refused"', async () => {
     const report = await doctor(`http://127.0.0.1:${await freePort()}`);
     expect(report.checks).toHaveLength(1);
