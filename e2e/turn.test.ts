@@ -8,11 +8,14 @@
  * 10.77.0.1, which A and B cannot reach, so a call can only connect relay ↔ relay. coturn
  * runs from the configuration `switchboard turn-config` prints for the same settings.
  * Chromium runs in A and in B (fake camera). Each scenario gets its own server config:
- * TURN over UDP, TURN over TCP only (UDP dropped on A's and B's links), no TURN
- * (RTC_ICE_FAILED with a TURN hint), a short credential TTL (a call after the first
- * credentials expired), and `switchboard doctor` from inside A (working and wrong secret).
+ * TURN over UDP, `iceTransportPolicy: 'relay'` where a direct path exists, TURN over TCP only
+ * and TURN over TLS on 443 only (UDP dropped on A's and B's links), no TURN (RTC_ICE_FAILED
+ * saying so; the app's own `ice` still works), a wrong secret (RTC_ICE_FAILED naming the 401),
+ * a short credential TTL (a call after the first credentials expired), and
+ * `switchboard doctor` from inside A (working and wrong secret).
  */
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, X509Certificate } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,11 +34,12 @@ const CLI = join(ROOT, 'packages/cli/dist/bin.js');
 const T_IP = '10.77.0.2';
 const TURN_PORT = 3478;
 const SECRET = 'turn-e2e-shared-secret-0123456789';
-const PORTS = { udp: 8081, tcp: 8082, none: 8083, ttl: 8084, wrong: 8085 } as const;
+const PORTS = { udp: 8081, tcp: 8082, none: 8083, ttl: 8084, wrong: 8085, tls: 8086 } as const;
 /** Short ICE timings so a call without a path fails fast: first attempt 3 s, one restart of 3 s. */
 const CALL_OPTIONS = { iceDisconnectGraceMs: 500, maxIceRestarts: 1, iceRestartTimeoutMs: 3000 };
 const TURN_UDP = `turn:${T_IP}:${TURN_PORT}?transport=udp`;
 const TURN_TCP = `turn:${T_IP}:${TURN_PORT}?transport=tcp`;
+const TURN_TLS = `turns:${T_IP}:443?transport=tcp`;
 const STUN = `stun:${T_IP}:${TURN_PORT}`;
 
 const PAGE_SCRIPT = String.raw`
@@ -136,9 +140,18 @@ describeWith(['chromium', 'netns', 'coturn'], 'NAT traversal across A–T–B (n
     expect(topo.a.hasRoute(topo.tRelayIp)).toBe(false);
 
     // coturn configured by `switchboard turn-config` for the same settings the servers use.
-    const conf = spawnSync(process.execPath, [CLI, 'turn-config', '--listening-ip', T_IP, '--relay-ip', topo.tRelayIp, '--min-port', '49152', '--max-port', '49400'], {
+    // A self-signed certificate for T's address (TURN over TLS on 443).
+    const cert = join(work, 'turn-cert.pem');
+    const key = join(work, 'turn-key.pem');
+    const openssl = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+      '-subj', `/CN=${T_IP}`, '-addext', `subjectAltName=IP:${T_IP}`, '-keyout', key, '-out', cert], { encoding: 'utf8' });
+    expect(openssl.status, openssl.stderr).toBe(0);
+    // Chromium checks TURN TLS certificates (self-signed: error 701): trust exactly this one.
+    const spki = createHash('sha256').update(new X509Certificate(readFileSync(cert)).publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
+    const conf = spawnSync(process.execPath, [CLI, 'turn-config', '--listening-ip', T_IP, '--relay-ip', topo.tRelayIp, '--min-port', '49152', '--max-port', '49400',
+      '--cert', cert, '--pkey', key], {
       encoding: 'utf8',
-      env: { ...process.env, SWITCHBOARD_CONFIG: '', SWITCHBOARD_ICE_TURN: `${TURN_UDP},${TURN_TCP}`, SWITCHBOARD_ICE_TURN_SECRETS: SECRET },
+      env: { ...process.env, SWITCHBOARD_CONFIG: '', SWITCHBOARD_ICE_TURN: `${TURN_UDP},${TURN_TCP},${TURN_TLS}`, SWITCHBOARD_ICE_TURN_SECRETS: SECRET },
     });
     expect(conf.status, conf.stderr).toBe(0);
     expect(conf.stdout).toContain(`allowed-peer-ip=${topo.tRelayIp}`);
@@ -148,9 +161,10 @@ describeWith(['chromium', 'netns', 'coturn'], 'NAT traversal across A–T–B (n
     });
     await waitForPort(TURN_PORT, { netns: topo.t, protocol: 'udp', whileAlive: coturn });
     await waitForPort(TURN_PORT, { netns: topo.t, protocol: 'tcp', whileAlive: coturn });
+    await waitForPort(443, { netns: topo.t, protocol: 'tcp', whileAlive: coturn });
 
     const origins = Object.values(PORTS).map((p) => `http://${T_IP}:${p}`).join(',');
-    const args = [`--unsafely-treat-insecure-origin-as-secure=${origins}`, '--autoplay-policy=no-user-gesture-required'];
+    const args = [`--unsafely-treat-insecure-origin-as-secure=${origins}`, '--autoplay-policy=no-user-gesture-required', `--ignore-certificate-errors-spki-list=${spki}`];
     [browsers.a, browsers.b] = await Promise.all([launchChromium({ netns: topo.a, args }), launchChromium({ netns: topo.b, args })]);
   });
 
@@ -240,7 +254,7 @@ describeWith(['chromium', 'netns', 'coturn'], 'NAT traversal across A–T–B (n
     return messages;
   }
 
-  async function expectRelayRelay(p: Phone, protocol: 'udp' | 'tcp'): Promise<void> {
+  async function expectRelayRelay(p: Phone, protocol: 'udp' | 'tcp' | 'tls'): Promise<void> {
     const selected = await p.eval<{ local: { candidateType: string; relayProtocol: string | null; address: string }; remote: { candidateType: string; address: string } }>('window.t.pair()');
     expect(selected).toMatchObject({ local: { candidateType: 'relay', relayProtocol: protocol, address: topo.tRelayIp }, remote: { candidateType: 'relay', address: topo.tRelayIp } });
   }
@@ -316,6 +330,31 @@ describeWith(['chromium', 'netns', 'coturn'], 'NAT traversal across A–T–B (n
       await server.stop();
     }
   }, 90_000);
+
+  it('TURN over TLS on 443 only (turns:, UDP dropped on both links): relay/relay, relayProtocol tls', async () => {
+    const server = await serve(PORTS.tls, { turn: [TURN_TLS] });
+    const links = [[topo.a, topo.linkA.devices[0]], [topo.b, topo.linkB.devices[0]]] as const;
+    try {
+      const [a, b] = await pair(PORTS.tls);
+      for (const [ns, dev] of links) blockUdp(ns, dev);
+      const { acceptMs } = await connect(a, b);
+      await b.waitFor('window.t.frames().then((n) => n > 0)', 15_000);
+      await expectRelayRelay(a, 'tls');
+      await expectRelayRelay(b, 'tls');
+      await hangup(a, b);
+      console.info(`[turn] TLS-only (turns: on 443, UDP dropped): relay/relay, accept→connected ${Math.round(acceptMs)} ms`);
+    } finally {
+      for (const [ns, dev] of links) {
+        try {
+          unblockUdp(ns, dev);
+        } catch {
+          // not blocked
+        }
+      }
+      await closePhones();
+      await server.stop();
+    }
+  }, 60_000);
 
   it('TURN removed from the config: RTC_ICE_FAILED saying no TURN is configured within 10 s (3 s attempt + 1 restart of 3 s); the app\'s own `ice` still connects', async () => {
     const server = await serve(PORTS.none, { turn: [], turnSecrets: [] });

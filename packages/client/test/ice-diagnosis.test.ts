@@ -37,7 +37,8 @@ describe('IceDiagnosis', () => {
     expect(silent.hint()).toMatch(/^The TURN server could not be reached from here \(no relay candidate from turn:turn\.example\.com:3478\?transport=udp\): a firewall/);
     const d = new IceDiagnosis({ iceServers: [{ urls: 'turns:turn.example.com:443?transport=tcp', username: 'u', credential: 'c' }] });
     d.error({ errorCode: 701, url: 'turns:turn.example.com:443?transport=tcp', errorText: 'TURN host lookup received error.' });
-    expect(d.hint()).toMatch(/could not be reached from here \(no relay candidate from turns:turn\.example\.com:443\?transport=tcp, error 701\)/);
+    expect(d.hint()).toMatch(/could not be reached from here \(no relay candidate from turns:turn\.example\.com:443\?transport=tcp, error 701\): a firewall may block its ports, its TLS certificate is not valid for that host \(browsers check it\), or it is down/);
+    expect(silent.hint()).toMatch(/a firewall may block its ports or it is down/);
   });
 
   it('relay gathered here: blames the other side, or the relay ports when both sides relayed', () => {

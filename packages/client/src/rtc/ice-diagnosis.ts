@@ -59,7 +59,8 @@ export class IceDiagnosis {
         );
       }
       const where = this.turnErrors[0]?.url ?? this.turnUrls[0]!;
-      return `The TURN server could not be reached from here (no relay candidate from ${where}${this.turnErrors.length > 0 ? `, error ${this.turnErrors[0]!.code}` : ''}): a firewall may block its ports, or it is down. ${doctor}`;
+      const tls = /^turns:/i.test(where) ? ', its TLS certificate is not valid for that host (browsers check it),' : '';
+      return `The TURN server could not be reached from here (no relay candidate from ${where}${this.turnErrors.length > 0 ? `, error ${this.turnErrors[0]!.code}` : ''}): a firewall may block its ports${tls} or it is down. ${doctor}`;
     }
     if (!this.remoteRelay) {
       return 'This side relayed through TURN, but the other side offered no relay candidate: it has no TURN server, or cannot reach it from its network.';
