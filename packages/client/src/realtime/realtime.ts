@@ -25,6 +25,8 @@ export interface Connected {
 export class Realtime {
   private callback: RealtimeCallback | null = null;
   private connecting: Promise<Connected> | null = null;
+  /** The cid the `connecting` promise resolved with. */
+  private firstCid: string | null = null;
   private closing: Promise<void> | null = null;
   /** The group the server confirmed for the current connection. */
   private joined: string | null = null;
@@ -71,13 +73,15 @@ export class Realtime {
     if (typeof cb !== 'function') return Promise.reject(SwitchboardError.invalidRequest(TEXT.callbackNotFunction));
     this.callback = cb; // The latest callback wins (re-mounted components pass a fresh one).
     if (this.connecting) {
-      // After a reconnect the cid has changed: answer with the live one, not the first.
+      // Same promise while the first connection lives; after a reconnect, the live cid instead.
       const live = this.session.state === 'open' ? this.session.welcome : null;
-      return live ? this.connecting.then(() => ({ cid: live.cid, user: live.user })) : this.connecting;
+      if (!live || live.cid === this.firstCid) return this.connecting;
+      return Promise.resolve({ cid: live.cid, user: live.user });
     }
     const pending = (async (): Promise<Connected> => {
       if (this.closing) await this.closing;
       const welcome = await this.session.start();
+      this.firstCid = welcome.cid;
       return { cid: welcome.cid, user: welcome.user };
     })();
     this.connecting = pending;
