@@ -74,6 +74,7 @@ export class Membership {
       this.o.log.warn({ node, connections: leftovers.length }, 'cluster: clearing connections left by an earlier process with this node id');
       await this.reapAll(leftovers);
     }
+    if (this.stopped) return;
     this.timer = setInterval(() => void this.tick(), this.o.heartbeatMs);
     this.timer.unref();
   }
