@@ -1,15 +1,26 @@
-/** @switchboard/client/node: the SDK in Node (`ws` for the socket, global fetch). */
+/**
+ * @switchboard/client/node: the SDK in Node. The same API as the browser build, with `ws` for
+ * the socket and node-datachannel for calls (data channels; media is NOT_SUPPORTED).
+ */
 import { Switchboard as BaseSwitchboard } from '../switchboard.js';
 import type { Platform, SwitchboardOptions } from '../types.js';
-import { nodePlatform } from './platform.js';
+import { nodePlatform, type NodePlatformOptions } from './platform.js';
+
+export interface NodeSwitchboardOptions extends SwitchboardOptions {
+  /** Node-only WebRTC settings, e.g. `{ bindAddress: '127.0.0.1' }` (ignored when a platform is passed). */
+  node?: NodePlatformOptions;
+}
 
 export class Switchboard extends BaseSwitchboard {
-  constructor(options: SwitchboardOptions, platform: Platform = nodePlatform()) {
-    super(options, platform);
+  constructor(options: NodeSwitchboardOptions, platform?: Platform) {
+    super(options, platform ?? nodePlatform(options?.node));
   }
 }
 
 export { nodePlatform };
+export type { NodePlatformOptions };
+export { nodePeerConnectionClass, type NodeRtcOptions } from './peer-connection.js';
+export { livePeerConnections, releaseNodeWebRTC } from './lifecycle.js';
 export type { Connected, DatabaseResponse, FetchOptions, GroupQuery, Notification, SessionState } from '../switchboard.js';
 export { SwitchboardError, ERROR_CODES, CLOSE_CODES } from '@switchboard/protocol';
 export type { ErrorCode, IceServer, NoticeCode, UserInfo } from '@switchboard/protocol';

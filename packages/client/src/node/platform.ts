@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import type { Platform } from '../types.js';
+import { nodePeerConnectionClass, type NodeRtcOptions } from './peer-connection.js';
 
 const MAX_BODY = 64 * 1024;
 const failures = new WeakMap<object, { status: number; body: string }>();
@@ -30,12 +31,18 @@ class NodeWebSocket extends WebSocket {
   }
 }
 
-export function nodePlatform(): Platform {
+/** Node settings: where ICE binds, port range, and the cleanup policy (see peer-connection.ts). */
+export type NodePlatformOptions = NodeRtcOptions;
+
+/**
+ * The Node platform: `ws` for the socket, global fetch, node-datachannel for WebRTC (data
+ * channels only: no getUserMedia, so asking for media fails with NOT_SUPPORTED).
+ */
+export function nodePlatform(options: NodePlatformOptions = {}): Platform {
   return {
     WebSocket: NodeWebSocket as unknown as Platform['WebSocket'],
     fetch: (input, init) => globalThis.fetch(input, init),
-    // node-datachannel is wired here by the Node peer work; until then calls need a browser.
-    RTCPeerConnection: undefined,
+    RTCPeerConnection: nodePeerConnectionClass(options),
     getUserMedia: undefined,
     isSecureContext: () => true,
     kind: 'node',
