@@ -185,12 +185,12 @@ async function runSetup(setup, redisUrl, run) {
         if (m === 0) senders[g] = { ws, pending, inFlight: 0, release: null };
       }
     }
-    const sendLoop = async (g, until, window = WINDOW) => {
+    const sendLoop = async (g, until, window = WINDOW, max = Infinity) => {
       const s = senders[g];
       let q = 0;
       let wake = null;
       s.release = () => { s.inFlight -= 1; wake?.(); };
-      while (performance.now() < until()) {
+      while (performance.now() < until() && q < max) {
         while (s.inFlight >= window) {
           if (performance.now() - progress > 10_000) throw new Error('stalled: deliveries stopped arriving');
           await new Promise((r) => { wake = r; setTimeout(r, 100); });
@@ -220,7 +220,7 @@ async function runSetup(setup, redisUrl, run) {
     await Promise.all(senders.map(async (_, g) => {
       while (performance.now() < lightEnd) {
         const next = performance.now() + 20;
-        await sendLoop(g, () => Math.min(lightEnd, performance.now() + 0.001), 1);
+        await sendLoop(g, () => lightEnd, 1, 1);
         await sleep(Math.max(0, next - performance.now()));
       }
     }));
