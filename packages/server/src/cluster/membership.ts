@@ -49,7 +49,8 @@ const REAP_PARALLEL = 32;
 
 export class Membership {
   private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private beating: Promise<boolean> | null = null;
+  private working: Promise<void> | null = null;
   private resyncNeeded = false;
   /** Since when this node's heartbeats have succeeded without a gap (null: the last one failed). */
   private healthySince: number | null = null;
@@ -86,46 +87,64 @@ export class Membership {
     void this.tick();
   }
 
-  /** Runs one heartbeat round now (or waits for the one in progress). */
-  tick(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    return (this.running ??= this.round().finally(() => (this.running = null)));
+  /**
+   * One round: the heartbeat, then (without holding up later heartbeats) the upkeep: resync,
+   * dirty entries, dead nodes. A long upkeep (re-registering or reaping thousands of
+   * connections) must never make this node's own heartbeat go stale.
+   */
+  async tick(): Promise<void> {
+    if (this.stopped) return;
+    const beat = (this.beating ??= this.beat().finally(() => (this.beating = null)));
+    if (!(await beat) || this.stopped) return;
+    this.working ??= this.upkeep()
+      .catch((err: unknown) => this.o.log.debug({ err: (err as Error).message }, 'cluster: upkeep failed'))
+      .finally(() => (this.working = null));
   }
 
-  private async round(): Promise<void> {
+  /** Writes the heartbeat; resolves false when Redis did not take it or the node must drop everything. */
+  private async beat(): Promise<boolean> {
     const { redis, keys, node, log } = this.o;
+    let added: number;
+    let tombstone: number;
     try {
-      const [added, tombstone] = await redis.sbHeartbeat(keys.prefix, node).catch((err: unknown) => {
-        this.healthySince = null;
+      [added, tombstone] = await redis.sbHeartbeat(keys.prefix, node);
+    } catch (err) {
+      this.healthySince = null;
+      log.debug({ err: (err as Error).message }, 'cluster: heartbeat failed');
+      return false;
+    }
+    const now = Date.now();
+    if (this.healthySince === null || now - this.lastBeat > this.o.nodeTimeoutMs / 2) this.healthySince = now;
+    this.lastBeat = now;
+    if (tombstone === 1) {
+      log.error({ node }, 'cluster: this node was declared dead while cut off from Redis; closing its connections (NODE_LOST)');
+      this.o.store.orphans.clear();
+      this.o.store.dirty.clear();
+      await redis.del(`${keys.prefix}reaped:${node}`).catch(() => undefined);
+      this.hooks?.nodeLost();
+      return false;
+    }
+    if (added === 1) this.resyncNeeded = true;
+    return true;
+  }
+
+  private async upkeep(): Promise<void> {
+    const { store, local } = this.o;
+    if (this.resyncNeeded) {
+      this.resyncNeeded = false;
+      await this.resync().catch((err: unknown) => {
+        this.resyncNeeded = true;
         throw err;
       });
-      const now = Date.now();
-      if (this.healthySince === null || now - this.lastBeat > this.o.nodeTimeoutMs / 2) this.healthySince = now;
-      this.lastBeat = now;
-      if (tombstone === 1) {
-        log.error({ node }, 'cluster: this node was declared dead while cut off from Redis; closing its connections (NODE_LOST)');
-        this.o.store.orphans.clear();
-        this.o.store.dirty.clear();
-        await redis.del(`${keys.prefix}reaped:${node}`);
-        this.hooks?.nodeLost();
-        return;
-      }
-      if (added === 1) this.resyncNeeded = true;
-      if (this.resyncNeeded) {
-        this.resyncNeeded = false;
-        await this.resync().catch((err: unknown) => {
-          this.resyncNeeded = true;
-          throw err;
-        });
-      } else if (this.o.store.dirty.size > 0) {
-        const cids = [...this.o.store.dirty];
-        this.o.store.dirty.clear();
-        await this.putAll(cids.flatMap((cid) => this.o.local.get(cid) ?? []));
-      }
-      if (Date.now() - this.healthySince >= this.o.nodeTimeoutMs) await this.reapDead();
-    } catch (err) {
-      log.debug({ err: (err as Error).message }, 'cluster: heartbeat round failed');
+    } else if (store.dirty.size > 0) {
+      const cids = [...store.dirty];
+      store.dirty.clear();
+      await this.putAll(cids.flatMap((cid) => local.get(cid) ?? [])).catch((err: unknown) => {
+        for (const cid of cids) if (local.has(cid)) store.dirty.add(cid);
+        throw err;
+      });
     }
+    if (this.healthySince !== null && Date.now() - this.healthySince >= this.o.nodeTimeoutMs) await this.reapDead();
   }
 
   private async putAll(records: ConnectionRecord[]): Promise<void> {
@@ -185,7 +204,8 @@ export class Membership {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.running?.catch(() => undefined);
+    await this.beating?.catch(() => undefined);
+    await this.working?.catch(() => undefined);
     if (!leave) return;
     const { redis, keys, node } = this.o;
     // Entries left behind (a cleanup failed): mark the node dead at once so a survivor reaps them.
