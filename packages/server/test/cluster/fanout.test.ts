@@ -4,7 +4,7 @@
  * published for members on the sender's own node. Counted with the nodes' /metrics.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { getJson, join, setClusterMode, startServer, useCleanup, type TestClient, type TestServer } from '../helpers.js';
+import { getJson, join, setClusterMode, startServer, TestClient, useCleanup, type TestServer } from '../helpers.js';
 import { describeRedis, startRedis, type RedisHandle } from './redis.js';
 
 useCleanup();
@@ -101,5 +101,13 @@ describeRedis('cluster routing', () => {
     await t.nodes[0]!.connect('dup');
     await t.nodes[1]!.connect('dup');
     await expect(t.nodes[2]!.connect('dup')).rejects.toThrow(/429/);
+  });
+
+  it('a guest token minted by one node opens a connection on another (one secret for the cluster)', async () => {
+    const t = await startServer();
+    const { status, body } = await getJson(`${t.nodes[0]!.address.url}/v1/guest`, { method: 'POST', body: JSON.stringify({ name: 'Gail' }) });
+    expect(status).toBe(200);
+    const client = await TestClient.open(t.nodes[2]!.address.realtimeUrl, { token: body.token });
+    expect(await client.welcome).toMatchObject({ user: { user_id: body.user.user_id, name: 'Gail' }, node: t.nodes[2]!.server.node });
   });
 });
