@@ -10,5 +10,7 @@ export { startRedis, type RedisHandle };
 export const redisMissing: string | null = requireOrSkip('redis');
 
 /** describe(), or describe.skip with the reason when redis-server is missing (throws under CI=true). */
-export const describeRedis = (title: string, body: () => void): void =>
-  redisMissing === null ? describe(title, body) : describe.skip(`${title} [skipped: ${redisMissing}]`, body);
+export function describeRedis(title: string, body: () => void): void {
+  if (redisMissing === null) describe(title, body);
+  else describe.skip(`${title} [skipped: ${redisMissing}]`, body);
+}
