@@ -60,8 +60,8 @@ describe('Node ↔ Node calls', () => {
     callee.hangup();
     const closedA = await a.rt.waitFor((e) => e.type === 'rtc:closed', aFrom);
     const closedB = await b.rt.waitFor((e) => e.type === 'rtc:closed', bFrom);
-    expect(closedA.message).toMatchObject({ hungup: b.user_id, reason: 'hangup', call: caller.call });
-    expect(closedB.message).toMatchObject({ hungup: b.user_id, reason: 'hangup', call: caller.call });
+    expect((closedA as { message: unknown }).message).toMatchObject({ hungup: b.user_id, reason: 'hangup', call: caller.call });
+    expect((closedB as { message: unknown }).message).toMatchObject({ hungup: b.user_id, reason: 'hangup', call: caller.call });
     await aLog.waitFor((e) => e.type === 'connectionstatechange' && e.state === 'closed');
     await until(() => livePeerConnections() === 0, 5_000, 'peer connections closed');
     expect(a.rt.count((e) => e.type === 'rtc:closed', aFrom)).toBe(1);
@@ -141,7 +141,7 @@ describe('Node ↔ Node calls', () => {
     const from = b.rt.mark();
     await a.sb.closeRealtime();
     const closed = await b.rt.waitFor((e) => e.type === 'rtc:closed', from);
-    expect(closed.message).toMatchObject({ reason: 'hangup', hungup: a.user_id });
+    expect((closed as { message: unknown }).message).toMatchObject({ reason: 'hangup', hungup: a.user_id });
     await until(() => livePeerConnections() === 0, 5_000, 'peer connections closed');
   });
 });

@@ -95,6 +95,6 @@ it('a peer whose process dies mid-call: the other side gets rtc:closed (peer_gon
   const from = me.rt.mark();
   child.process.kill('SIGKILL');
   const closed = await me.rt.waitFor((e) => e.type === 'rtc:closed', from, 15_000, 'rtc:closed after the peer process died');
-  expect((closed.message as { reason: string }).reason).toBe('peer_gone');
+  expect(((closed as { message: unknown }).message as { reason: string }).reason).toBe('peer_gone');
   await until(() => livePeerConnections() === 0, 5_000, 'peer connection closed');
 });
