@@ -125,12 +125,15 @@ export function createRedisCluster(o: RedisClusterOptions): RedisCluster {
   sub.on('error', (err: Error) => {
     lastError = err.message;
   });
+  let connected = false;
   redis.on('close', () => {
     up.set(0);
-    if (ready && !closed) o.log.warn({ redis: url }, 'cluster: lost the connection to Redis; retrying');
+    if (connected && ready && !closed) o.log.warn({ redis: url }, 'cluster: lost the connection to Redis; retrying');
+    connected = false;
   });
   redis.on('ready', () => {
     up.set(1);
+    connected = true;
     if (!ready || closed) return;
     o.log.warn({ redis: url }, 'cluster: reconnected to Redis; re-registering this node');
     membership.onReconnected();
