@@ -166,6 +166,8 @@ describeWith(['redis', 'chromium', 'netns'], 'cluster: three nodes, real process
     for (const c of codes) expect(Object.keys(c)).toEqual(['SERVER_UNAVAILABLE']);
     // Connections stayed up; memberships were re-registered from the nodes' memory.
     for (const p of phones) expect(await p.currentCid()).toBe(p.cid);
+    // (Each node re-registers right after it reconnects; the two may be a moment apart.)
+    await alice.waitFor(`window.t.sb.getRealtimeUsers({ group: 'room' }).then((r) => r.list.length === 6)`, 10_000);
     const listed = await alice.eval<string[]>(`window.t.sb.getRealtimeUsers({ group: 'room' }).then((r) => r.list.map((u) => u.cid))`);
     expect(listed.sort()).toEqual(phones.map((p) => p.cid).sort());
     await bob.eval(`window.t.sb.postRealtime('after redis', 'room')`);

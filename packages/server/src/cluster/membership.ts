@@ -7,9 +7,10 @@
  * the node and leaves a tombstone.
  *
  * Recovery: after a reconnect to Redis, or when its heartbeat entry is missing (Redis restarted
- * empty), a node re-registers its live connections and memberships from its LocalIndex, drops
- * entries of its own that are no longer live, and announces connections that closed while Redis
- * was away. A node that finds its tombstone was declared dead while it was cut off: its users
+ * empty), a node re-registers its live connections and memberships from its LocalIndex at once;
+ * `nodeTimeoutMs` later (when every live node has re-registered its members too) it announces
+ * the connections that closed while Redis was away and drops entries of its own that are no
+ * longer live. A node that finds its tombstone was declared dead while it was cut off: its users
  * were announced as gone, so it closes every connection with NODE_LOST (4003) and the clients
  * reconnect and rejoin.
  *
@@ -52,6 +53,8 @@ export class Membership {
   private beating: Promise<boolean> | null = null;
   private working: Promise<void> | null = null;
   private resyncNeeded = false;
+  /** A resync happened: orphans and stale entries are to be announced once everyone re-registered. */
+  private settlePending = false;
   /** Since when this node's heartbeats have succeeded without a gap (null: the last one failed). */
   private healthySince: number | null = null;
   private lastBeat = 0;
@@ -144,7 +147,9 @@ export class Membership {
         throw err;
       });
     }
-    if (this.healthySince !== null && Date.now() - this.healthySince >= this.o.nodeTimeoutMs) await this.reapDead();
+    if (this.healthySince === null || Date.now() - this.healthySince < this.o.nodeTimeoutMs) return;
+    if (this.settlePending || this.o.store.orphans.size > 0) await this.settle();
+    await this.reapDead();
   }
 
   private async putAll(records: ConnectionRecord[]): Promise<void> {
@@ -155,19 +160,27 @@ export class Membership {
 
   /** Makes Redis agree with this node's live connections. */
   private async resync(): Promise<void> {
-    const { redis, keys, node, local, store, log } = this.o;
+    const { local, store, log, node } = this.o;
     const started = Date.now();
     store.dirty.clear();
     await this.putAll(local.all());
-    // Connections that closed while Redis was away: disconnect them now (their groups hear of it).
-    const orphans = [...store.orphans.values()];
+    this.settlePending = true;
+    log.warn({ node, connections: local.size, closedMeanwhile: store.orphans.size, ms: Date.now() - started }, 'cluster: state re-registered in Redis');
+  }
+
+  /**
+   * After a resync, once the other nodes have had `nodeTimeoutMs` to re-register too (so their
+   * members hear it): announce the connections that closed while Redis was away, and clear
+   * entries of this node that are not live any more (Redis kept data we could not remove).
+   */
+  private async settle(): Promise<void> {
+    const { redis, keys, node, local, store } = this.o;
+    this.settlePending = false;
+    const orphans = new Map(store.orphans);
     store.orphans.clear();
-    const byCid = new Map(orphans.map((r) => [r.cid, r]));
-    for (const cid of await this.reapAll([...byCid.keys()], byCid)) store.orphans.set(cid, byCid.get(cid)!);
-    // Entries of this node that are not live any more (Redis kept data we could not remove).
-    const stale = (await redis.smembers(keys.nodeConns(node))).filter((cid) => !local.has(cid));
+    for (const cid of await this.reapAll([...orphans.keys()], orphans)) store.orphans.set(cid, orphans.get(cid)!);
+    const stale = (await redis.smembers(keys.nodeConns(node))).filter((cid) => !local.has(cid) && !orphans.has(cid));
     await this.reapAll(stale);
-    log.warn({ node, connections: local.size, closedMeanwhile: orphans.length, stale: stale.length, ms: Date.now() - started }, 'cluster: state re-registered in Redis');
   }
 
   /** Disconnects each cid cluster-wide; resolves with the ones that failed (retried later). */
