@@ -10,11 +10,13 @@ export const AGENT_PATH = fileURLToPath(new URL('./node-agent.mjs', import.meta.
 export class NodeAgent {
   /**
    * @param {{ url: string, name?: string, token?: string, group?: string, bind?: string,
-   *           wrap?: (file: string, args: string[]) => [string, string[]], log?: boolean }} options
+   *           options?: Record<string, unknown>, wrap?: (file: string, args: string[]) => [string, string[]], log?: boolean }} options
+   *   `options`: extra Switchboard options for the agent (e.g. ICE restart timings).
    */
   static async start(options) {
     const args = [AGENT_PATH, '--url', options.url];
     for (const key of ['name', 'token', 'group', 'bind']) if (options[key]) args.push(`--${key}`, options[key]);
+    if (options.options) args.push('--options', JSON.stringify(options.options));
     const [file, argv] = options.wrap ? options.wrap(process.execPath, args) : [process.execPath, args];
     const child = spawn(file, argv, { stdio: ['pipe', 'pipe', 'inherit'] });
     const agent = new NodeAgent(child, options.log ?? false);

@@ -3,16 +3,17 @@
 // ({ event, ... }) out. Used by e2e/node-*.test.ts (inside the Chromium's network namespace) and
 // bench/transfer.mjs. See node-agent-control.mjs for the driving side.
 //
-//   node e2e/node-agent.mjs --url http://127.0.0.1:PORT [--name N | --token T] [--group G] [--bind 127.0.0.1]
+//   node e2e/node-agent.mjs --url http://127.0.0.1:PORT [--name N | --token T] [--group G] [--bind 127.0.0.1] [--options JSON]
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { Switchboard, receiveFiles, sendFile, livePeerConnections } from '../packages/client/dist/node/index.js';
 
 const { values: args } = parseArgs({
-  options: { url: { type: 'string' }, name: { type: 'string' }, token: { type: 'string' }, group: { type: 'string' }, bind: { type: 'string' } },
+  options: { url: { type: 'string' }, name: { type: 'string' }, token: { type: 'string' }, group: { type: 'string' }, bind: { type: 'string' }, options: { type: 'string' } },
 });
 const out = (message) => process.stdout.write(`${JSON.stringify(message)}\n`);
-const sb = new Switchboard({ url: args.url, name: args.name, token: args.token, node: args.bind ? { bindAddress: args.bind } : {} });
+const extra = args.options ? JSON.parse(args.options) : {}; // e.g. {"iceDisconnectGraceMs":1000}
+const sb = new Switchboard({ url: args.url, name: args.name, token: args.token, node: args.bind ? { bindAddress: args.bind } : {}, ...extra });
 
 let current = null; // { resolved, opened: Set<label> }
 let autoAccept = null;
@@ -41,8 +42,8 @@ function callback(event) {
   } else if (event.type === 'message' && typeof event.data === 'string' && !event.data.startsWith('{"sbft"')) {
     (texts[event.label] ??= []).push(event.data);
     out({ event: 'message', label: event.label, data: event.data });
-  } else if (event.type === 'connectionstatechange') {
-    out({ event: 'connectionstatechange', state: event.state });
+  } else if (event.type === 'connectionstatechange' || event.type === 'iceconnectionstatechange') {
+    out({ event: event.type, state: event.state, at: Date.now() });
   }
 }
 
