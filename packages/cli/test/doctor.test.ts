@@ -121,7 +121,7 @@ describeWith(['coturn'], 'switchboard doctor against coturn', () => {
       expect.stringMatching(/allocation over TCP: relay address 127\.0\.0\.1:\d+/),
     ]);
     expect(byId(report, 'turn-native')[0]!.detail).toMatch(/typ relay/);
-    expect(byId(report, 'relay')[0]!.detail).toMatch(/relay\) and echoed/);
+    expect(byId(report, 'relay')[0]!.detail).toMatch(/\((relay\/\w+|\w+\/relay)\) and echoed/);
     console.info(`[doctor] all checks in ${report.checks.map((c) => (c.ms === undefined ? '' : `${c.id} ${Math.round(c.ms)} ms`)).filter(Boolean).join(', ')}`);
   });
 

@@ -35,6 +35,15 @@ function peer(ndc: NativeStack, name: string, url: IceUrl, creds: Credentials, b
   });
 }
 
+function selectedPair(pc: Ndc.PeerConnection): string | null {
+  try {
+    const selected = pc.getSelectedCandidatePair();
+    return selected ? `${selected.local.type}/${selected.remote.type}` : null;
+  } catch {
+    return null;
+  }
+}
+
 const stripA = (c: string) => (c.startsWith('a=') ? c.slice(2) : c);
 
 export interface GatherResult {
@@ -83,7 +92,7 @@ export interface LoopResult {
   ok: boolean;
   /** Until the echo came back. */
   ms: number;
-  /** Candidate types of the selected pair at the offering peer, e.g. "relay/relay". */
+  /** Candidate types of a selected pair that shows the relay in use, e.g. "relay/relay". */
   pair: string | null;
   detail: string;
 }
@@ -131,13 +140,10 @@ export async function relayLoop(
       });
     });
     const ms = performance.now() - started;
-    let pair: string | null = null;
-    try {
-      const selected = a.getSelectedCandidatePair();
-      if (selected) pair = `${selected.local.type}/${selected.remote.type}`;
-    } catch {
-      // no pair
-    }
+    // On one machine a peer's host socket can reach the other's relay port directly, so one end
+    // may see host/prflx while the other sends through its relay: report the end that shows the relay.
+    const pairs = [a, b].map(selectedPair).filter((p): p is string => p !== null);
+    const pair = pairs.find((p) => p.includes('relay')) ?? pairs[0] ?? null;
     if (result === 'echo') return { ok: true, ms, pair, detail: 'data channel echo through the relay' };
     return {
       ok: false,
