@@ -136,8 +136,8 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
     auth,
     wss,
     isShuttingDown: () => shuttingDown,
-    onConnection(ws, cid, session) {
-      const connection = new Connection(ws, { cid, user: session.user, tokenExpiresAt: session.expiresAt }, ctx);
+    onConnection(ws, socket, cid, session) {
+      const connection = new Connection(ws, socket, { cid, user: session.user, tokenExpiresAt: session.expiresAt }, ctx);
       connections.add(connection);
       heartbeat.add(connection);
       void connection.done.then(() => {

@@ -1,11 +1,12 @@
 import { Writable } from 'node:stream';
-import { SignJWT } from 'jose';
+import { jwtVerify, SignJWT } from 'jose';
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
-import { signToken } from '../src/index.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createTokenAuthority, signToken } from '../src/index.js';
 import { expectRejected, SECRET, startServer, TestClient, useCleanup } from './helpers.js';
 
 useCleanup();
+afterEach(() => vi.restoreAllMocks());
 
 const OTHER = 'second-secret-abcdefghijklmnop';
 
@@ -105,5 +106,40 @@ describe('upgrade authentication (before the socket exists)', () => {
     expect(logs).toContain('upgrade rejected');
     for (const secret of [token, expired, token.split('.')[2]!, expired.split('.')[2]!]) expect(logs).not.toContain(secret);
     expect(logs).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}/);
+  });
+});
+
+describe('createTokenAuthority', () => {
+  it('imports each secret once as a CryptoKey, not on every verify or sign', async () => {
+    const rotated = await signToken([OTHER], { user_id: 'bob' });
+    const expired = await expiredToken(OTHER);
+    const importKey = vi.spyOn(crypto.subtle, 'importKey');
+    const authority = createTokenAuthority([SECRET, OTHER]);
+    const { token } = await authority.sign({ user_id: 'alice', ttlSeconds: 60 });
+    expect(importKey).toHaveBeenCalledTimes(2);
+    importKey.mockClear();
+    for (let i = 0; i < 5; i++) {
+      expect(await authority.verify(token)).toMatchObject({ ok: true, value: { user: { user_id: 'alice' } } });
+      expect(await authority.verify(rotated)).toMatchObject({ ok: true, value: { user: { user_id: 'bob' } } });
+      expect(await authority.verify(expired)).toMatchObject({ ok: false, error: { code: 'TOKEN_EXPIRED' } });
+      expect(await authority.verify('not.a.jwt')).toMatchObject({ ok: false, error: { code: 'UNAUTHORIZED' } });
+      await authority.sign({ user_id: 'carol', ttlSeconds: 60 });
+    }
+    expect(importKey).not.toHaveBeenCalled();
+  });
+
+  it('signs tokens any HS256 verifier accepts with the raw secret', async () => {
+    const { token, expiresAt } = await createTokenAuthority([SECRET]).sign({ user_id: 'alice', name: 'A', ttlSeconds: 60 });
+    const { payload, protectedHeader } = await jwtVerify(token, new TextEncoder().encode(SECRET));
+    expect(protectedHeader).toMatchObject({ alg: 'HS256', typ: 'JWT' });
+    expect(payload).toMatchObject({ sub: 'alice', name: 'A', exp: expiresAt / 1000 });
+  });
+
+  it('an unusable (empty) secret among several never verifies and does not break the others', async () => {
+    const authority = createTokenAuthority(['', SECRET]);
+    const token = await signToken([SECRET], { user_id: 'alice' });
+    expect(await authority.verify(token)).toMatchObject({ ok: true, value: { user: { user_id: 'alice' } } });
+    expect(await authority.verify(await expiredToken())).toMatchObject({ ok: false, error: { code: 'TOKEN_EXPIRED' } });
+    await expect(createTokenAuthority(['']).sign({ user_id: 'alice', ttlSeconds: 60 })).rejects.toThrow();
   });
 });

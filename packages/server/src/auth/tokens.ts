@@ -1,9 +1,11 @@
 /**
  * HS256 JWTs (jose). `sub` is the user_id, `name` the optional display name,
  * `exp` is required. Several secrets may verify (rotation); the first signs.
+ * Each secret is imported once as an HMAC CryptoKey: given raw bytes, jose would
+ * re-import the key on every call (most of the cost of a verify).
  */
 import { randomBytes } from 'node:crypto';
-import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { SignJWT, jwtVerify, errors as joseErrors, type CryptoKey } from 'jose';
 import { CID_PREFIX, DISPLAY_NAME_MAX, USER_ID_MAX, type UserInfo } from '@switchboard/protocol';
 
 export interface VerifiedToken {
@@ -28,15 +30,27 @@ export function userIdProblem(userId: string): string | null {
   return null;
 }
 
+/**
+ * An HS256 key for jose, imported once. Never rejects: a secret WebCrypto refuses (an empty
+ * one) stays raw bytes, so jose reports it per call as it did before (that key never verifies).
+ */
+function importHs256Key(secret: string): Promise<CryptoKey | Uint8Array> {
+  const bytes = encoder.encode(secret);
+  return crypto.subtle
+    .importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify'])
+    .catch(() => bytes);
+}
+
 export function createTokenAuthority(secrets: readonly string[]): TokenAuthority {
   if (secrets.length === 0) throw new Error('createTokenAuthority: at least one secret is required');
-  const keys = secrets.map((s) => encoder.encode(s));
+  const keys = secrets.map(importHs256Key);
 
   return {
     async verify(token) {
       let expired = false;
-      for (const key of keys) {
+      for (const pending of keys) {
         try {
+          const key = await pending;
           const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
           const sub = payload.sub ?? '';
           const problem = userIdProblem(sub);
@@ -64,7 +78,7 @@ export function createTokenAuthority(secrets: readonly string[]): TokenAuthority
         .setSubject(user_id)
         .setIssuedAt()
         .setExpirationTime(exp)
-        .sign(keys[0]!);
+        .sign(await keys[0]!);
       return { token, expiresAt: exp * 1000 };
     },
   };

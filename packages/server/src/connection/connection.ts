@@ -3,8 +3,16 @@
  * rate-limit → dispatch (serially, so a join's ack and notices precede the
  * next frame's effects). Outbound: prebuilt frames; when the socket's unsent
  * bytes exceed `limits.maxBufferedBytes` the client is closed as a slow consumer.
+ *
+ * Write batching: the first frame a socket gets in an event-loop tick corks the
+ * raw socket and a `process.nextTick` uncorks it, so all the frames it gets in
+ * that tick (several broadcasts, a post's copy and its ack) leave in one write
+ * instead of one system call each. Frames keep their order (they queue in the
+ * socket's own buffer, as do ws's close and ping frames) and `bufferedAmount`
+ * counts the corked bytes, so the slow-consumer check sees them.
  */
 import { CLOSE_CODES, decodeClientMessage, type CloseCodeName, type ErrorCode, type UserInfo } from '@switchboard/protocol';
+import type { Duplex } from 'node:stream';
 import { WebSocket, type RawData } from 'ws';
 import type { ServerContext, Session } from '../context.js';
 import { dispatch, handleDisconnect, NO_REPLY } from '../handlers/index.js';
@@ -15,6 +23,9 @@ import { TokenBucket, ViolationWindow } from './rate-limit.js';
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** After a close frame was queued, how long the peer gets to complete the close handshake. */
 const CLOSE_GRACE_MS = 5_000;
+
+/** nextTick callback (no closure per tick): sends what the connection queued during the tick. */
+const flushWrites = (connection: Connection): void => connection.flushWrites();
 
 export interface ConnectionInit {
   cid: string;
@@ -31,6 +42,8 @@ export class Connection implements Session, FrameSink {
   private closing = false;
   private closed = false;
   private counted = false;
+  /** The socket is corked until the end of the current tick (see the module comment). */
+  private corked = false;
   private queue: Promise<unknown>;
   private readonly bucket: TokenBucket;
   private readonly violations: ViolationWindow;
@@ -41,6 +54,8 @@ export class Connection implements Session, FrameSink {
 
   constructor(
     private readonly ws: WebSocket,
+    /** The TCP or TLS socket under `ws` (from the upgrade), corked to batch writes. */
+    private readonly socket: Duplex,
     init: ConnectionInit,
     private readonly ctx: ServerContext,
   ) {
@@ -163,6 +178,11 @@ export class Connection implements Session, FrameSink {
 
   send(frame: OutboundFrame): boolean {
     if (this.closing || this.ws.readyState !== WebSocket.OPEN) return false;
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(flushWrites, this);
+    }
     this.ws.send(frame.data, { binary: false });
     this.ctx.metrics.messagesOut.inc({ type: frame.type });
     if (this.ws.bufferedAmount > this.ctx.config.limits.maxBufferedBytes) {
@@ -170,6 +190,17 @@ export class Connection implements Session, FrameSink {
       this.closeWith('SLOW_CONSUMER', 'Slow consumer: send buffer overflowed.');
     }
     return true;
+  }
+
+  /**
+   * Uncorks the socket: everything queued since the first send of this tick goes out in one
+   * write. Corks nest (ws corks around each frame it writes), so this only undoes our own.
+   * Harmless once the socket ended (`end()` uncorks fully) or was destroyed.
+   */
+  flushWrites(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.socket.uncork();
   }
 
   /**
@@ -211,6 +242,7 @@ export class Connection implements Session, FrameSink {
     this.ctx.log.info({ cid: this.cid, why }, 'terminating connection');
     this.closing = true;
     this.ctx.delivery.unregister(this.cid);
+    this.flushWrites(); // what was queued this tick goes out first, as it did before batching
     this.ws.terminate();
   }
 

@@ -27,7 +27,8 @@ export interface UpgradeDeps {
   auth: TokenAuthority;
   wss: WebSocketServer;
   isShuttingDown(): boolean;
-  onConnection(ws: WebSocket, cid: string, session: VerifiedToken): void;
+  /** `socket`: the upgraded TCP/TLS socket under `ws` (the Connection corks it to batch its writes). */
+  onConnection(ws: WebSocket, socket: Duplex, cid: string, session: VerifiedToken): void;
 }
 
 export function parseProtocols(header: string | undefined): string[] {
@@ -101,7 +102,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       try {
-        deps.onConnection(ws, newCid(), verified.value);
+        deps.onConnection(ws, socket, newCid(), verified.value);
       } finally {
         release();
       }
