@@ -94,7 +94,9 @@ describeWith(['coturn'], 'switchboard doctor against coturn', () => {
   let ice: SwitchboardConfigInput['ice'];
 
   beforeAll(async () => {
-    turn = await startCoturn({ verbose: false });
+    // Relay from 127.0.0.2: the peers' host sockets (127.0.0.1) get no permission there, so the only
+    // path between them is relay to relay (with 127.0.0.1 libjuice may settle on host/prflx).
+    turn = await startCoturn({ verbose: false, relayIp: '127.0.0.2' });
     ice = {
       stun: [`stun:127.0.0.1:${turn.port}`],
       turn: turn.urls('127.0.0.1', ['udp', 'tcp']),
@@ -117,8 +119,8 @@ describeWith(['coturn'], 'switchboard doctor against coturn', () => {
     expect(report.ok).toBe(true);
     expect(byId(report, 'ice')[0]!.fix).toMatch(/turns:HOST:443\?transport=tcp/);
     expect(byId(report, 'turn').map((c) => c.detail)).toEqual([
-      expect.stringMatching(/allocation over UDP: relay address 127\.0\.0\.1:\d+/),
-      expect.stringMatching(/allocation over TCP: relay address 127\.0\.0\.1:\d+/),
+      expect.stringMatching(/allocation over UDP: relay address 127\.0\.0\.2:\d+/),
+      expect.stringMatching(/allocation over TCP: relay address 127\.0\.0\.2:\d+/),
     ]);
     expect(byId(report, 'turn-native')[0]!.detail).toMatch(/typ relay/);
     expect(byId(report, 'relay')[0]!.detail).toMatch(/\((relay\/\w+|\w+\/relay)\) and echoed/);

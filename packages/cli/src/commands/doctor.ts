@@ -507,8 +507,12 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       }
       const entry = udp[0]!;
       const loop = await relayLoop(ndc, entry.url, [entry.creds!, entry.creds!], timeoutMs, options.bindAddress);
+      const viaRelay = loop.pair?.includes('relay') ?? false;
       add(loop.ok
-        ? { id: 'relay', name: 'Data through the relay', status: 'ok', detail: `two relay-only peers connected (${loop.pair ?? 'pair ?'}) and echoed over a data channel in ${fmtMs(loop.ms)}`, ms: loop.ms }
+        ? {
+            id: 'relay', name: 'Data through the relay', status: viaRelay ? 'ok' : 'warn', ms: loop.ms,
+            detail: `two relay-only peers connected (${loop.pair ?? 'pair ?'}) and echoed over a data channel in ${fmtMs(loop.ms)}${viaRelay ? '' : ', but not through the relay: this host reaches the relay address directly, so relayed data was not proven'}`,
+          }
         : {
             id: 'relay', name: 'Data through the relay', status: 'fail', detail: loop.detail, cause: 'relay-blocked',
             fix: 'Allocations work but relayed data does not flow: open coturn\'s relay port range (min-port..max-port, UDP) in the firewall, set external-ip when coturn is behind NAT, and do not deny the relay address in denied-peer-ip.',
