@@ -103,6 +103,9 @@ describe('Node ↔ Node calls', () => {
     expect(error).toBeInstanceOf(SwitchboardError);
     expect(error).toMatchObject({ code: 'NOT_SUPPORTED' });
     expect((error as Error).message).toMatch(/data channels work/);
+    // A MediaStream (here a stand-in: Node has none) is refused the same way, before anything is sent.
+    const stream = { getTracks: () => [{ kind: 'audio', stop: () => undefined }] } as unknown as MediaStream;
+    await expect(a.sb.connectRTC({ cid: b.cid, media: stream }, () => undefined)).rejects.toMatchObject({ code: 'NOT_SUPPORTED' });
     expect(b.rt.count((e) => e.type === 'rtc:incoming')).toBe(0); // nothing was sent
 
     const from = b.rt.mark();

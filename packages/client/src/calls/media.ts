@@ -25,7 +25,11 @@ function isStream(value: unknown): value is MediaStream {
 /** Validates `media` synchronously (before anything is sent or opened). */
 export function planMedia(param: MediaParam | undefined | null, platform: Platform): MediaPlan {
   if (param === undefined || param === null) return { kind: 'none', kinds: null };
-  if (isStream(param)) return { kind: 'stream', stream: param };
+  if (isStream(param)) {
+    // The Node platform (node-datachannel) carries data channels only: refuse tracks now, not when the peer connection is made.
+    if (platform.kind === 'node' && !platform.getUserMedia && param.getTracks().length > 0) throw nodeMediaError();
+    return { kind: 'stream', stream: param };
+  }
   if (typeof param !== 'object' || Array.isArray(param)) {
     throw SwitchboardError.invalidParameter('"media" should be a MediaStream or MediaStreamConstraints ({ audio, video }).');
   }
@@ -34,6 +38,7 @@ export function planMedia(param: MediaParam | undefined | null, platform: Platfo
   if (!platform.isSecureContext()) {
     throw SwitchboardError.invalidRequest('Media stream is only supported on either localhost or https.');
   }
+  if (platform.kind === 'node' && !platform.getUserMedia) throw nodeMediaError();
   if (!platform.getUserMedia) {
     throw new SwitchboardError(
       'NOT_SUPPORTED',
@@ -42,6 +47,13 @@ export function planMedia(param: MediaParam | undefined | null, platform: Platfo
     );
   }
   return { kind: 'capture', constraints: { audio: constraints.audio ?? false, video: constraints.video ?? false } };
+}
+
+function nodeMediaError(): SwitchboardError {
+  return new SwitchboardError(
+    'NOT_SUPPORTED',
+    'Media (audio and video) is not supported in Node: node-datachannel carries data channels only. Omit "media" for a data-only call (data channels work).',
+  );
 }
 
 export async function openMedia(plan: MediaPlan, platform: Platform): Promise<LocalMedia> {
