@@ -78,8 +78,8 @@ describe('Node ↔ Node calls', () => {
         label: 'bulk',
       });
       setup.push(call.setupMs);
+      await openChannel(call.callee, call.bLog, 'text-chat'); // channels open one by one
       expect(Object.keys(call.callee.channels).sort()).toEqual(['bulk', 'text-chat']);
-      await openChannel(call.callee, call.bLog, 'text-chat');
       call.callee.channels['text-chat']!.send(`pong from ${callee.user_id}`);
       expect(await nextMessage(call.aLog, 'text-chat')).toBe(`pong from ${callee.user_id}`);
 
