@@ -1084,6 +1084,7 @@ function readings(combined, opts) {
     const d = pct(m(k, system, 'serverCpuUsPerDelivery'), m(k, 'ws', 'serverCpuUsPerDelivery'));
     return d === null ? '?' : `${d - 100 >= 0 ? '+' : ''}${d - 100} %`;
   }).join(' / ');
+  const sbBelowFloor = fanoutKeys.every(([, k]) => m(k, 'switchboard', 'serverCpuUsPerDelivery') < m(k, 'ws', 'serverCpuUsPerDelivery'));
   const sdkRate = fanoutKeys.map(([, k]) => pct(m(k, 'sdk', 'rate'), m(k, 'switchboard', 'rate')));
   const busy = fanoutKeys.flatMap(([, k]) => ['ws', 'switchboard', 'sdk', 'socketio'].map((x) => m(k, x, 'serverBusy'))).filter((x) => x !== undefined);
   const busyMin = Math.min(...busy);
@@ -1096,9 +1097,12 @@ function readings(combined, opts) {
     `${busyMax < 0.85
       ? `No server was saturated (busy ${Math.round(busyMin * 100)}–${Math.round(busyMax * 100)} % of the wall time, medians): the rates were bounded by the client process, which hosts all N receivers and parses every delivery, and by the shared cores, more than by the servers. `
       : ''}` +
-    `Broadcast cost is dominated by the kernel, not by Switchboard's code: in a CPU profile of the Switchboard server about 60 % of the samples are in \`writev\`, one syscall per recipient per message (ws writes every frame on its own), which every system here pays alike ` +
-    `(an experiment that corked each socket until the end of the tick, so that the frames one socket gets in a tick leave in one \`writev\`, cut server CPU to ~3–4 µs per delivery and raised the delivery rate 2–4× for Switchboard and the floor alike; it is not applied here). ` +
-    `Switchboard's per-message work (JSON parse and valibot validation of the \`post\`, a store lookup of the sender's group, one JSON.stringify shared by all recipients, the ack to the sender) is paid once per message and spread over N deliveries, and its own per-recipient code (delivery lookup, a metrics counter, the slow-consumer check) is ~5 % of the samples; that is the difference to the floor. ` +
+    `Broadcast cost is dominated by the kernel's \`writev\`: ws writes every frame on its own, so the floor and Socket.IO make one system call per recipient per message (before Switchboard batched its writes, about 60 % of its server's CPU samples were in \`writev\`). ` +
+    `Switchboard corks each socket from the first frame it gets in an event-loop tick to the end of that tick (\`Connection.send\`), so everything one socket gets in a tick (with ${opts.window} messages in flight often several broadcasts; for the sender, its own copy and the ack) leaves in one \`writev\`; ` +
+    `${sbBelowFloor
+      ? `that is why it spends less CPU per delivery than the floor here, which is a floor for unbatched writes only (an experiment that corked the floor's sockets the same way brought it to a similar ~3–4 µs per delivery; the floor and Socket.IO are measured as they ship). `
+      : `that saving is set against its own per-message work (below), which the floor does not do. `}` +
+    `Switchboard's per-message work (JSON parse and valibot validation of the \`post\`, a store lookup of the sender's group, one JSON.stringify shared by all recipients, the ack to the sender) is paid once per message and spread over N deliveries, and its own per-recipient code (delivery lookup, a metrics counter, the cork, the slow-consumer check) is a few per cent of the samples. ` +
     `With the Node SDK as the client the server does the same work (${cpu('sdk')} µs per delivery); ` +
     `${worstSpread <= 1.5 && sdkRate.some((r) => r !== null && r < 85)
       ? `its delivery rate was ${sdkRate.map((r) => `${r ?? '?'} %`).join(' / ')} of the wire client's where the SDK was the bottleneck: it decodes and validates every incoming frame against the protocol schemas, and here one process hosts all N receivers (in an app each receiver has its own).`
