@@ -250,7 +250,10 @@ export class Call {
     const session = this.session;
     this.closing = (async () => {
       await session?.close(viaControl ? 300 : 0);
-      await Promise.race([Promise.all(sends), new Promise((r) => setTimeout(r, 1000))]);
+      // Bounded wait for the hang-up acks; the timer is cleared so it never holds a Node process open.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const limit = new Promise((r) => (timer = setTimeout(r, 1000)));
+      await Promise.race([Promise.all(sends), limit]).finally(() => clearTimeout(timer));
     })();
     this.ctx.host.emitRealtime({
       type: 'rtc:closed',
