@@ -17,6 +17,7 @@ import type { CallHost, RTCCallback, RTCConnector, RTCEvent, RTCReceiverParams, 
 import { openMedia, releaseMedia, type LocalMedia } from './media.js';
 import { ABNORMAL, asError, endError, hangupReason } from './reasons.js';
 import { checkCallback, checkParamsObject, planCall, type CallPlan } from './validate.js';
+import { settledWithin } from './settled-within.js';
 
 export type CallState = 'ringing' | 'accepted' | 'connected' | 'reconnecting' | 'ended';
 export type CallDirection = 'outgoing' | 'incoming';
@@ -250,10 +251,7 @@ export class Call {
     const session = this.session;
     this.closing = (async () => {
       await session?.close(viaControl ? 300 : 0);
-      // Bounded wait for the hang-up acks; the timer is cleared so it never holds a Node process open.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const limit = new Promise((r) => (timer = setTimeout(r, 1000)));
-      await Promise.race([Promise.all(sends), limit]).finally(() => clearTimeout(timer));
+      await settledWithin(Promise.all(sends), 1000);
     })();
     this.ctx.host.emitRealtime({
       type: 'rtc:closed',
