@@ -106,10 +106,11 @@ describeWith(['coturn'], 'coturn started from the generated configuration', () =
     };
     const conf = join(dir, 'turnserver.conf');
     writeFileSync(conf, turnConfig([
-      '--listening-ip', '127.0.0.1', '--relay-ip', '127.0.0.1', '--min-port', String(minPort), '--max-port', String(minPort + 199),
+      '--listening-ip', '127.0.0.1', '--relay-ip', '127.0.0.2', '--min-port', String(minPort), '--max-port', String(minPort + 199),
       '--cert', join(dir, 'tls', 'cert.pem'), '--pkey', join(dir, 'tls', 'key.pem'),
     ], env)!);
-    // Test-only additions: loopback relays, and files of this run.
+    // Relaying from 127.0.0.2 leaves relay to relay as the only path between the doctor's two
+    // peers on 127.0.0.1 (else libjuice may settle on host/prflx). Test-only additions: loopback relays, files of this run.
     const proc: ManagedProcess = await startProcess('turnserver', [
       '-c', conf, '--pidfile', join(dir, 'turnserver.pid'), '--userdb', join(dir, 'turndb'),
       ...(options.allowLoopbackPeers ? ['--allow-loopback-peers'] : []),
