@@ -303,10 +303,9 @@ describeWith(['chromium', 'netns', 'coturn'], 'NAT traversal across A–T–B (n
 
   it('TURN over TCP only (?transport=tcp, UDP dropped on both links): relay/relay over TCP, video decoded', async () => {
     const server = await serve(PORTS.tcp, { turn: [TURN_TCP] });
-    const links = [[topo.a, topo.linkA.devices[0]], [topo.b, topo.linkB.devices[0]]] as const;
     try {
       const [a, b] = await pair(PORTS.tcp);
-      for (const [ns, dev] of links) blockUdp(ns, dev);
+      dropUdpBetweenPeersAndT(topo);
       const times = [await connect(a, b)];
       await a.waitFor('window.t.frames().then((n) => n > 10)', 15_000);
       await b.waitFor('window.t.frames().then((n) => n > 10)', 15_000);
@@ -319,13 +318,7 @@ describeWith(['chromium', 'netns', 'coturn'], 'NAT traversal across A–T–B (n
       }
       console.info(`[turn] TCP-only relay/relay (UDP dropped): call→connected median ${Math.round(median(times.map((x) => x.callMs)))} ms (${times.map((x) => Math.round(x.callMs)).join(', ')}), accept→connected median ${Math.round(median(times.map((x) => x.acceptMs)))} ms`);
     } finally {
-      for (const [ns, dev] of links) {
-        try {
-          unblockUdp(ns, dev);
-        } catch {
-          // not blocked
-        }
-      }
+      restoreUdpBetweenPeersAndT(topo);
       await closePhones();
       await server.stop();
     }
@@ -333,10 +326,9 @@ describeWith(['chromium', 'netns', 'coturn'], 'NAT traversal across A–T–B (n
 
   it('TURN over TLS on 443 only (turns:, UDP dropped on both links): relay/relay, relayProtocol tls', async () => {
     const server = await serve(PORTS.tls, { turn: [TURN_TLS] });
-    const links = [[topo.a, topo.linkA.devices[0]], [topo.b, topo.linkB.devices[0]]] as const;
     try {
       const [a, b] = await pair(PORTS.tls);
-      for (const [ns, dev] of links) blockUdp(ns, dev);
+      dropUdpBetweenPeersAndT(topo);
       const { acceptMs } = await connect(a, b);
       await b.waitFor('window.t.frames().then((n) => n > 0)', 15_000);
       await expectRelayRelay(a, 'tls');
@@ -344,13 +336,7 @@ describeWith(['chromium', 'netns', 'coturn'], 'NAT traversal across A–T–B (n
       await hangup(a, b);
       console.info(`[turn] TLS-only (turns: on 443, UDP dropped): relay/relay, accept→connected ${Math.round(acceptMs)} ms`);
     } finally {
-      for (const [ns, dev] of links) {
-        try {
-          unblockUdp(ns, dev);
-        } catch {
-          // not blocked
-        }
-      }
+      restoreUdpBetweenPeersAndT(topo);
       await closePhones();
       await server.stop();
     }
@@ -459,3 +445,21 @@ describeWith(['chromium', 'netns', 'coturn'], 'NAT traversal across A–T–B (n
     }
   }, 60_000);
 });
+
+/** Drops UDP on A's and B's links to T (TCP still passes), so only TURN over TCP or TLS can work. */
+function dropUdpBetweenPeersAndT(topo: RelayTopology): void {
+  for (const [ns, dev] of peerLinks(topo)) blockUdp(ns, dev);
+}
+
+function restoreUdpBetweenPeersAndT(topo: RelayTopology): void {
+  for (const [ns, dev] of peerLinks(topo)) {
+    try {
+      unblockUdp(ns, dev);
+    } catch {
+      // not blocked (the test failed before blocking)
+    }
+  }
+}
+
+const peerLinks = (topo: RelayTopology) =>
+  [[topo.a, topo.linkA.devices[0]], [topo.b, topo.linkB.devices[0]]] as const;
