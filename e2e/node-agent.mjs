@@ -68,7 +68,7 @@ const ops = {
     const started = Date.now();
     const connector = await sb.connectRTC({ cid, ...params }, callback);
     const resolved = await connector.connection;
-    current = { resolved, opened: new Set() };
+    current = { resolved, opened: new Set(), firstTarget: resolved.target };
     await waitOpen(labels ?? labelsOf(params));
     return { call: resolved.call, setupMs: Date.now() - started };
   },
@@ -130,7 +130,13 @@ const ops = {
     return {};
   },
   state() {
-    return { connectionState: current?.resolved.target.connectionState ?? null, livePeerConnections: livePeerConnections() };
+    return {
+      connectionState: current?.resolved.target.connectionState ?? null,
+      livePeerConnections: livePeerConnections(),
+      call: current?.resolved.call ?? null,
+      // A renewal (the ICE restart of libdatachannel calls) replaces the peer connection inside the call.
+      renewed: current ? current.resolved.target !== current.firstTarget : false,
+    };
   },
   async close() {
     await sb.closeRealtime();
@@ -145,7 +151,7 @@ await sb.connectRealtime(async (event) => {
     const started = Date.now();
     const resolved = await event.connectRTC(autoAccept.params, callback);
     if (!resolved) return;
-    current = { resolved, opened: new Set() };
+    current = { resolved, opened: new Set(), firstTarget: resolved.target };
     const labels = autoAccept.labels ?? ['default'];
     waitOpen(labels).then(
       () => out({ event: 'accepted', call: resolved.call, setupMs: Date.now() - started }),

@@ -44,6 +44,10 @@ export interface Platform {
    * Browsers cannot, so the SDK asks `GET /v1/session` instead.
    */
   upgradeFailure?: (socket: WebSocket) => { status: number; body: string } | undefined;
+  /** false where the WebRTC stack cannot restart ICE in place (libdatachannel): calls renew the peer connection instead. */
+  canRestartIce?: boolean;
+  /** false where the stack never reports `disconnected` (libdatachannel): calls watch a control-channel heartbeat instead. */
+  reportsIceDisconnect?: boolean;
 }
 
 // ---------------------------------------------------------------- realtime events

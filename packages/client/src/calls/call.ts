@@ -12,11 +12,12 @@
  * control channel when it is open, and over the realtime connection).
  */
 import { SwitchboardError, type RtcSignal, type ServerMessageOf } from '@switchboard/protocol';
-import { PeerSession, type ControlMessage, type PeerSignal } from '../rtc/index.js';
+import { CallChannels, NODE_LIVENESS, PeerSession, type ChannelSpec, type ControlMessage, type PeerSignal } from '../rtc/index.js';
 import type { CallHost, RTCCallback, RTCConnector, RTCEvent, RTCReceiverParams, RTCResolved, RtcEndReason } from '../types.js';
 import { openMedia, releaseMedia, type LocalMedia } from './media.js';
 import { ABNORMAL, asError, endError, hangupReason } from './reasons.js';
 import { checkCallback, checkParamsObject, planCall, type CallPlan } from './validate.js';
+import { Renewal } from './renewal.js';
 import { settledWithin } from './settled-within.js';
 
 export type CallState = 'ringing' | 'accepted' | 'connected' | 'reconnecting' | 'ended';
@@ -50,6 +51,11 @@ export class Call {
   private settle: { resolve: (r: RTCResolved) => void; reject: (e: SwitchboardError) => void } | null = null;
   private ringTimer: ReturnType<typeof setTimeout> | undefined;
   private closing: Promise<void> | null = null;
+  /** The call's data channels, kept across renewals of its peer connection. */
+  private readonly callChannels = new CallChannels();
+  private readonly renewal = new Renewal((generation, restarts) => this.renew(generation, true, restarts));
+  /** Fixed for the call when its first peer connection is made, so a renewal keeps both sides' roles. */
+  private polite: boolean | null = null;
 
   constructor(
     private readonly ctx: CallContext,
@@ -203,9 +209,12 @@ export class Call {
         void this.onPeerHangup(signal.reason ?? 'hangup');
         return;
       case 'description':
-      case 'candidate':
-        this.session?.handleSignal(signal);
+      case 'candidate': {
+        const route = this.renewal.route(signal);
+        if (route === 'newer') this.renew(signal.pc ?? 0, false, this.session?.restartCount ?? 0);
+        if (route !== 'stale') this.session?.handleSignal(signal);
         return;
+      }
       default:
         return;
     }
@@ -234,6 +243,7 @@ export class Call {
     const was = this.state;
     this.state = 'ended';
     clearTimeout(this.ringTimer);
+    this.renewal.dispose();
     const error = opts.error ?? endError(reason, was === 'ringing');
     if (this.settle && !this.resolved) this.settle.reject(error);
     this.settle = null;
@@ -315,46 +325,69 @@ export class Call {
     });
   }
 
-  private startSession(initialOfferer: boolean): void {
+  /** The call's current peer connection is replaced by one of `generation` (see renewal.ts). */
+  private renew(generation: number, initiator: boolean, restarts: number): void {
+    const old = this.session;
+    if (this.state === 'ended' || !old || generation <= this.renewal.generation) return;
+    this.renewal.advanced(generation);
+    this.startSession(initiator, { generation, restarts, channels: this.callChannels.own(), peerCanRestartIce: old.peerCanRestartIce });
+    void old.close(0, { quiet: true });
+  }
+
+  private startSession(
+    initialOfferer: boolean,
+    renewal?: { generation: number; restarts: number; channels: ChannelSpec[]; peerCanRestartIce: boolean | undefined },
+  ): void {
     const host = this.ctx.host;
     const plan = this.plan!;
+    // Polite rule: the side with the lexicographically smaller cid (when the first peer
+    // connection is made) is polite. Both sides compute it from the same two cids.
+    this.polite ??= this.selfCid < this.peer.cid;
     const session = new PeerSession({
       RTCPeerConnection: host.platform.RTCPeerConnection!,
       config: plan.config,
-      // Polite rule: the side with the lexicographically smaller cid (at the time the
-      // peer connection is made) is polite. Both sides compute it from the same two cids.
-      polite: this.selfCid < this.peer.cid,
+      polite: this.polite,
       initialOfferer,
-      channels: plan.channels,
+      channels: renewal?.channels ?? plan.channels,
       stream: this.media?.stream ?? null,
       iceDisconnectGraceMs: host.options.iceDisconnectGraceMs,
       maxIceRestarts: host.options.maxIceRestarts,
       iceRestartTimeoutMs: host.options.iceRestartTimeoutMs ?? 10_000,
+      generation: renewal?.generation ?? 0,
+      callChannels: this.callChannels,
+      canRestartIce: host.platform.canRestartIce !== false,
+      peerCanRestartIce: renewal?.peerCanRestartIce,
+      restartsSoFar: renewal?.restarts ?? 0,
+      liveness: host.platform.reportsIceDisconnect === false ? NODE_LIVENESS : null,
     });
     this.session = session;
-    session.on('event', (e) => this.deliver(e));
-    session.on('signal', (s) => this.sendPeerSignal(s));
-    session.on('control', (m) => this.onControl(m));
-    session.on('controlclose', () => {
+    // A renewed-away peer connection is closed quietly; anything it still says is ignored.
+    const current = <T>(fn: (value: T) => void) => (value: T): void => {
+      if (this.session === session) fn(value);
+    };
+    session.on('event', current((e) => this.deliver(e)));
+    session.on('signal', current((s) => this.sendPeerSignal(session, s)));
+    session.on('control', current((m) => this.onControl(m)));
+    session.on('controlclose', current(() => {
       // The peer's connection closed without a hang-up (tab closed, crash): give a
-      // realtime hang-up sent just before a moment to arrive, then end.
+      // realtime hang-up sent just before a moment to arrive, then end, unless the path is
+      // being restarted or renewed (the restart policy decides then).
       setTimeout(() => {
-        if (this.state !== 'ended') void this.end('peer_gone', 'peer');
+        if (this.state !== 'ended' && this.session === session && this.state !== 'reconnecting') void this.end('peer_gone', 'peer');
       }, 250);
-    });
-    session.on('localclose', () => void this.end('hangup', 'self', { notify: { kind: 'hangup', reason: 'hangup' } }));
-    session.on('health', (health) => {
+    }));
+    session.on('localclose', current(() => void this.end('hangup', 'self', { notify: { kind: 'hangup', reason: 'hangup' } })));
+    session.on('health', current((health) => {
       if (this.state !== 'ended') this.state = health === 'connected' ? 'connected' : 'reconnecting';
-    });
-    session.on('failed', (error) => void this.end('ice_failed', 'self', { notify: { kind: 'hangup', reason: 'ice_failed' }, error }));
+    }));
+    session.on('renew', current(({ restarts }) => this.renewal.request(this.polite === true, restarts)));
+    session.on('failed', current((error) => void this.end('ice_failed', 'self', { notify: { kind: 'hangup', reason: 'ice_failed' }, error })));
     session.on('warning', (w) => {
       if (this.warnings.length < 50) this.warnings.push(`${w.message}: ${String(w.error)}`);
     });
   }
 
-  private sendPeerSignal(signal: PeerSignal): void {
-    const session = this.session;
-    if (!session) return;
+  private sendPeerSignal(session: PeerSession, signal: PeerSignal): void {
     if (!this.ctx.realtimeOpen() && session.controlOpen) {
       session.sendControl({ t: 'signal', signal });
       return;
@@ -388,10 +421,13 @@ export class Call {
   }
 
   private result(): RTCResolved {
-    const session = this.session!;
+    const call = this;
     this.resolved ??= {
-      target: session.pc,
-      channels: session.channels,
+      // A getter: a renewal replaces the peer connection within the call.
+      get target(): RTCPeerConnection {
+        return call.session!.pc;
+      },
+      channels: this.callChannels.record,
       hangup: () => this.hangup(),
       media: this.media?.stream ?? null,
       call: this.id,

@@ -47,5 +47,7 @@ export function nodePlatform(options: NodePlatformOptions = {}): Platform {
     isSecureContext: () => true,
     kind: 'node',
     upgradeFailure: (socket) => failures.get(socket),
+    canRestartIce: false,
+    reportsIceDisconnect: false,
   };
 }

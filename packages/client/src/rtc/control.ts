@@ -8,7 +8,9 @@
  * - `ping`/`pong`: "are you still there?" when the server says the peer is gone
  *   (its realtime connection dropped, but the call may be alive);
  * - `cid`: our new connection id after a realtime reconnect, so the peer signals us there;
- * - `signal`: description/candidate signals while the realtime connection is down.
+ * - `signal`: description/candidate signals while the realtime connection is down;
+ * - `caps`: what this side's WebRTC stack can do (`iceRestart: false` on libdatachannel, so
+ *   the peer renews the peer connection instead of restarting ICE; see calls/renewal.ts).
  *
  * Messages are small JSON objects, validated on receipt (unknown ones are ignored).
  */
@@ -22,7 +24,8 @@ export type ControlMessage =
   | { t: 'ping'; n: number }
   | { t: 'pong'; n: number }
   | { t: 'cid'; cid: string }
-  | { t: 'signal'; signal: PeerSignal };
+  | { t: 'signal'; signal: PeerSignal }
+  | { t: 'caps'; iceRestart: boolean };
 
 export function createControlChannel(pc: RTCPeerConnection): RTCDataChannel {
   return pc.createDataChannel(CONTROL_LABEL, { negotiated: true, id: CONTROL_ID, ordered: true });
@@ -62,6 +65,8 @@ export function parseControl(data: unknown): ControlMessage | null {
       return typeof value.n === 'number' ? { t: value.t, n: value.n } : null;
     case 'cid':
       return typeof value.cid === 'string' && value.cid.startsWith('cid:') ? { t: 'cid', cid: value.cid } : null;
+    case 'caps':
+      return typeof value.iceRestart === 'boolean' ? { t: 'caps', iceRestart: value.iceRestart } : null;
     case 'signal':
       return isPeerSignal(value.signal) ? { t: 'signal', signal: value.signal } : null;
     default:

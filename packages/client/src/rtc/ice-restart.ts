@@ -26,7 +26,9 @@ export class IceRestartPolicy {
   constructor(
     private readonly options: IceRestartOptions,
     private readonly actions: { restart: (attempt: number) => void; fail: (restarts: number) => void },
+    restartsSoFar = 0,
   ) {
+    this.restarts = restartsSoFar;
     this.armAttempt();
   }
 

@@ -4,3 +4,5 @@ export { IceRestartPolicy, type IceRestartOptions, type Health } from './ice-res
 export { normalizeChannels, CHANNEL_PRESETS, DEFAULT_CHANNEL, CONTROL_LABEL, CONTROL_ID, type ChannelSpec } from './channels.js';
 export { normalizeIce, normalizeTransportPolicy, rtcConfiguration } from './ice.js';
 export { parseControl, type ControlMessage, type PeerSignal } from './control.js';
+export { CallChannels } from './app-channels.js';
+export { NODE_LIVENESS, type LivenessOptions } from './liveness.js';

@@ -20,12 +20,13 @@
  */
 import { Emitter, SwitchboardError } from '@switchboard/protocol';
 import type { RTCEvent } from '../types.js';
-import { AppChannels, interceptPeer } from './app-channels.js';
+import { AppChannels, CallChannels, interceptPeer } from './app-channels.js';
 import type { ChannelSpec } from './channels.js';
 import { createControlChannel, drain, parseControl, type ControlMessage, type PeerSignal } from './control.js';
 import * as ev from './events.js';
 import { IceDiagnosis } from './ice-diagnosis.js';
 import { IceRestartPolicy, type Health } from './ice-restart.js';
+import { ControlLiveness, type LivenessOptions } from './liveness.js';
 
 export interface PeerSessionOptions {
   RTCPeerConnection: new (config?: RTCConfiguration) => RTCPeerConnection;
@@ -37,6 +38,18 @@ export interface PeerSessionOptions {
   iceDisconnectGraceMs: number;
   maxIceRestarts: number;
   iceRestartTimeoutMs: number;
+  /** Which peer connection of the call this is (0 first; see renewal in calls/renewal.ts). */
+  generation?: number;
+  /** The call's channel state, shared by its successive peer connections. */
+  callChannels?: CallChannels;
+  /** false where the stack cannot restart ICE in place: a restart asks for a renewal instead. */
+  canRestartIce?: boolean;
+  /** What the peer said (or an earlier peer connection of this call learned) about its stack. */
+  peerCanRestartIce?: boolean;
+  /** Restarts already spent by earlier peer connections of this call. */
+  restartsSoFar?: number;
+  /** A control-channel heartbeat, for stacks that never report `disconnected`. */
+  liveness?: LivenessOptions | null;
 }
 
 export interface PeerSessionEvents extends Record<string, unknown> {
@@ -52,6 +65,8 @@ export interface PeerSessionEvents extends Record<string, unknown> {
   /** The app closed the peer connection itself (`target.close()`). */
   localclose: undefined;
   health: 'connected' | 'reconnecting';
+  /** The path needs a restart that one of the two stacks cannot do in place: replace the peer connection. */
+  renew: { restarts: number };
   /** ICE failed after the allowed restarts. */
   failed: SwitchboardError;
   /** Something went wrong that the algorithm tolerates (logged by the owner if it wants). */
@@ -78,24 +93,33 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
   private readonly diagnosis: IceDiagnosis;
   private closed = false;
   private pings = 0;
+  readonly generation: number;
+  private peerIceRestart: boolean | undefined;
+  private readonly liveness: ControlLiveness | null;
 
   constructor(private readonly options: PeerSessionOptions) {
     super();
     this.polite = options.polite;
-    this.appChannels = new AppChannels(() => !this.closed, (event) => this.emit('event', event));
+    this.generation = options.generation ?? 0;
+    this.peerIceRestart = options.peerCanRestartIce;
+    this.appChannels = new AppChannels(options.callChannels ?? new CallChannels(), () => !this.closed, (event) => this.emit('event', event));
     this.channels = this.appChannels.record;
+    this.liveness = options.liveness
+      ? new ControlLiveness(options.liveness, { ping: () => this.sendControl({ t: 'ping', n: ++this.pings }), change: () => this.onHealth() })
+      : null;
     const pc = new options.RTCPeerConnection(options.config);
     this.diagnosis = new IceDiagnosis(options.config);
     this.pc = pc;
     this.policy = new IceRestartPolicy(
       { graceMs: options.iceDisconnectGraceMs, maxRestarts: options.maxIceRestarts, attemptTimeoutMs: options.iceRestartTimeoutMs },
-      { restart: () => this.restartIce(), fail: (n) => this.iceFailed(n) },
+      { restart: (n) => this.restartIce(n), fail: (n) => this.iceFailed(n) },
+      options.restartsSoFar ?? 0,
     );
     this.attachPeerHandlers();
     this.control = createControlChannel(pc);
     this.attachControl();
     interceptPeer(pc, {
-      channel: (channel) => this.appChannels.register(channel),
+      channel: (channel, init) => this.appChannels.register(channel, init),
       closed: () => {
         if (!this.closed) this.emit('localclose', undefined);
       },
@@ -117,6 +141,15 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /** Whether the peer's stack can restart ICE in place (undefined until its control channel said). */
+  get peerCanRestartIce(): boolean | undefined {
+    return this.peerIceRestart;
+  }
+
+  get restartCount(): number {
+    return this.policy.restartCount;
   }
 
   get controlOpen(): boolean {
@@ -171,7 +204,7 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
    * for the control channel to deliver what was just sent (a hang-up) first.
    * Emits the synthetic `connectionstatechange` with state `closed`.
    */
-  async close(flushMs = 0): Promise<void> {
+  async close(flushMs = 0, { quiet = false } = {}): Promise<void> {
     if (this.closed) return;
     if (flushMs > 0 && this.control.readyState === 'open') {
       const started = Date.now();
@@ -187,12 +220,14 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
     if (this.closed) return;
     this.closed = true;
     this.policy.dispose();
+    this.liveness?.stop();
     try {
       this.pc.close();
     } catch (error) {
       this.warn('close failed', error);
     }
-    this.emit('event', ev.connectionStateEvent(this.pc, 'closed'));
+    // Quiet: a renewal replaced this peer connection; the call (and the app's view of it) goes on.
+    if (!quiet) this.emit('event', ev.connectionStateEvent(this.pc, 'closed'));
   }
 
   // ------------------------------------------------------------ negotiation
@@ -275,11 +310,20 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
     const local = this.pc.localDescription;
     if (!local?.sdp || this.closed) return;
     this.localOfferSent = local.type === 'offer';
-    this.emit('signal', { kind: 'description', description: { type: local.type, sdp: local.sdp } });
+    this.emit('signal', this.tagged({ kind: 'description', description: { type: local.type, sdp: local.sdp } }));
   }
 
-  private restartIce(): void {
+  /** Signals of a renewed peer connection name their generation; the first one's stay as they were. */
+  private tagged(signal: PeerSignal): PeerSignal {
+    return this.generation > 0 ? { ...signal, pc: this.generation } : signal;
+  }
+
+  private restartIce(attempt: number): void {
     if (this.closed) return;
+    if (this.options.canRestartIce === false || this.peerIceRestart === false) {
+      this.emit('renew', { restarts: attempt });
+      return;
+    }
     if (typeof this.pc.restartIce === 'function') {
       try {
         this.pc.restartIce();
@@ -314,7 +358,7 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
 
   private health(): Health {
     const state: string = this.pc.connectionState ?? this.pc.iceConnectionState;
-    if (state === 'completed' || state === 'connected') return 'connected';
+    if (state === 'completed' || state === 'connected') return this.liveness?.silent ? 'disconnected' : 'connected';
     if (state === 'checking') return 'connecting';
     return state as Health;
   }
@@ -348,13 +392,13 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
         const line = c.candidate.startsWith('a=') ? c.candidate.slice(2) : c.candidate;
         this.diagnosis.local(line);
         this.emit('event', { ...ev.candidateEvent(pc, c), candidate: line });
-        this.emit('signal', {
+        this.emit('signal', this.tagged({
           kind: 'candidate',
           candidate: { candidate: line, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex ?? null, usernameFragment: c.usernameFragment ?? null },
-        });
+        }));
       } else if (!e.candidate) {
         this.emit('event', ev.candidateEndEvent(pc));
-        this.emit('signal', { kind: 'candidate', candidate: null });
+        this.emit('signal', this.tagged({ kind: 'candidate', candidate: null }));
       }
     }));
     pc.addEventListener('icecandidateerror', live((e: Event) => {
@@ -380,16 +424,21 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
   private attachControl(): void {
     const control = this.control;
     control.addEventListener('open', () => {
-      if (!this.closed) this.emit('controlopen', undefined);
+      if (this.closed) return;
+      this.sendControl({ t: 'caps', iceRestart: this.options.canRestartIce !== false });
+      this.liveness?.start();
+      this.emit('controlopen', undefined);
     });
     control.addEventListener('close', () => {
       if (!this.closed) this.emit('controlclose', undefined);
     });
     control.addEventListener('message', (e: MessageEvent) => {
       if (this.closed) return;
+      this.liveness?.heard();
       const message = parseControl(e.data);
       if (!message) return;
       if (message.t === 'ping') this.sendControl({ t: 'pong', n: message.n });
+      if (message.t === 'caps') this.peerIceRestart = message.iceRestart;
       if (message.t === 'signal') this.handleSignal(message.signal);
       this.emit('control', message);
     });

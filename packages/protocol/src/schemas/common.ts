@@ -41,6 +41,13 @@ export const iceCandidate = v.object({
 export const mediaKinds = v.object({ audio: v.boolean(), video: v.boolean() });
 
 /**
+ * Which peer connection of a call a description or candidate belongs to: 0 (or absent)
+ * for the first, then +1 each time the call replaces its peer connection (a "renewal":
+ * the ICE restart of stacks that cannot restart ICE in place, such as libdatachannel).
+ */
+const peerGeneration = v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535)));
+
+/**
  * Call signals. The server relays them between two connections without reading
  * SDP; it only tracks `invite`/`accept`/`reject`/`hangup` to know which calls ring.
  * `candidate: null` is end-of-candidates.
@@ -57,8 +64,8 @@ export const rtcSignal = v.variant('kind', [
     kind: v.literal('hangup'),
     reason: v.optional(v.picklist(['hangup', 'cancelled', 'timeout', 'peer_gone', 'ice_failed', 'error'])),
   }),
-  v.object({ kind: v.literal('description'), description: sessionDescription }),
-  v.object({ kind: v.literal('candidate'), candidate: v.nullable(iceCandidate) }),
+  v.object({ kind: v.literal('description'), description: sessionDescription, pc: peerGeneration }),
+  v.object({ kind: v.literal('candidate'), candidate: v.nullable(iceCandidate), pc: peerGeneration }),
 ]);
 
 export const noticeCode = v.picklist(['USER_JOINED', 'USER_LEFT', 'USER_DISCONNECTED']);
