@@ -306,6 +306,8 @@ export interface ClientOptions {
   ringTimeoutMs?: number;
   secure?: boolean;
   getUserMedia?: boolean;
+  /** How long getUserMedia takes (a camera opening). */
+  mediaDelayMs?: number;
 }
 
 export class FakeClient implements CallHost {
@@ -326,6 +328,7 @@ export class FakeClient implements CallHost {
       fetch: undefined as never,
       RTCPeerConnection: FakePC as never,
       getUserMedia: opts.getUserMedia === false ? undefined : async (c) => {
+        if (opts.mediaDelayMs) await new Promise((resolve) => setTimeout(resolve, opts.mediaDelayMs));
         const tracks: FakeTrack[] = [];
         if (c.audio) tracks.push(new FakeTrack('audio'));
         if (c.video) tracks.push(new FakeTrack('video'));

@@ -192,6 +192,30 @@ describe('calls: glare and repeated calls', () => {
     expect((b.layer as unknown as { active: unknown[] }).active).toHaveLength(1);
   });
 
+  for (const slow of ['a', 'b'] as const) {
+    it(`an invite that arrives while ${slow === 'a' ? 'the winning' : 'the losing'} side's camera is still opening is glare too`, async () => {
+      const server = new FakeServer();
+      const a = new FakeClient(server, 'cid:a', 'u-a', slow === 'a' ? { mediaDelayMs: 80 } : {});
+      const b = new FakeClient(server, 'cid:b', 'u-b', slow === 'b' ? { mediaDelayMs: 80 } : {});
+      const [first, second] = slow === 'a' ? [a, b] : [b, a];
+      const pendingSlow = first.layer.connectRTC({ cid: second.cid, media: { video: true, audio: false } }, () => undefined);
+      await new Promise((r) => setTimeout(r, 10)); // the slow side is opening its camera
+      const fast = await second.layer.connectRTC({ cid: first.cid }, () => undefined);
+      await new Promise((r) => setTimeout(r, 20)); // its invite has reached the slow side
+      const slowConnector = await pendingSlow;
+      const [rSlow, rFast] = await Promise.all([slowConnector.connection, fast.connection]);
+      expect(rSlow.call).toBe(rFast.call);
+      expect(rFast.call).toBe(slow === 'a' ? slowConnector.call : fast.call); // a (smaller cid) wins
+      expect(a.of('rtc:incoming')).toHaveLength(0);
+      expect(b.of('rtc:incoming')).toHaveLength(0);
+      await until(() => (rSlow.target as unknown as FakePC).connectionState === 'connected');
+      expect(a.of('rtc:closed')).toHaveLength(0);
+      expect(b.of('rtc:closed')).toHaveLength(0);
+      expect((a.layer as unknown as { active: unknown[] }).active).toHaveLength(1);
+      expect((b.layer as unknown as { active: unknown[] }).active).toHaveLength(1);
+    });
+  }
+
   it('calling someone whose call to us is ringing accepts that call', async () => {
     const { a, b } = pair();
     const ca = await a.layer.connectRTC({ cid: b.cid }, () => undefined);

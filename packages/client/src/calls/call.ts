@@ -51,11 +51,17 @@ export class Call {
   private settle: { resolve: (r: RTCResolved) => void; reject: (e: SwitchboardError) => void } | null = null;
   private ringTimer: ReturnType<typeof setTimeout> | undefined;
   private closing: Promise<void> | null = null;
+  /** The invite went out (an outgoing call waits for its media first). */
+  private invited = false;
+  /** Glare settled while our media was still opening: accept the peer's call once it is. */
+  private adoptWhenReady = false;
   /** The call's data channels, kept across renewals of its peer connection. */
   private readonly callChannels = new CallChannels();
   private readonly renewal = new Renewal((generation, restarts) => this.renew(generation, true, restarts));
   /** Fixed for the call when its first peer connection is made, so a renewal keeps both sides' roles. */
   private polite: boolean | null = null;
+  /** The peer connection this side renewed away from, open until the new one connects. */
+  private retiring: PeerSession | null = null;
 
   constructor(
     private readonly ctx: CallContext,
@@ -83,9 +89,18 @@ export class Call {
 
   /** Caller: media is open; send the invite and start ringing. */
   startOutgoing(plan: CallPlan, media: LocalMedia, cb: RTCCallback): void {
+    if (this.state === 'ended') {
+      releaseMedia(media);
+      return;
+    }
     this.plan = plan;
     this.media = media;
     this.cb = cb;
+    if (this.adoptWhenReady) {
+      this.finishAdoption();
+      return;
+    }
+    this.invited = true;
     const invite: RtcSignal = { kind: 'invite', channels: plan.channels.map((c) => c.label) };
     if (media.kinds) invite.media = media.kinds;
     this.ctx.host.sendSignal(this.peer.cid, this.id, invite).catch((error: unknown) => {
@@ -105,10 +120,19 @@ export class Call {
     }, ms);
   }
 
+  /** connectRTC could not open the media: the call never started (no invite, no rtc:closed). */
+  abandon(): void {
+    if (this.state === 'ended') return;
+    this.state = 'ended';
+    clearTimeout(this.ringTimer);
+    this.settle = null;
+    this.ctx.ended(this);
+  }
+
   /** Glare: our outgoing call loses to the peer's invite; we become the callee of theirs (see manager.ts). */
   adoptInvite(frame: RtcFrame): void {
     const oldId = this.id;
-    this.ctx.host.sendSignal(this.peer.cid, oldId, { kind: 'hangup', reason: 'cancelled' }).catch(() => undefined);
+    if (this.invited) this.ctx.host.sendSignal(this.peer.cid, oldId, { kind: 'hangup', reason: 'cancelled' }).catch(() => undefined);
     clearTimeout(this.ringTimer);
     this.id = frame.call;
     this.direction = 'incoming';
@@ -117,6 +141,11 @@ export class Call {
       this.remoteLabels = frame.signal.channels ?? [];
       this.remoteMedia = frame.signal.media ?? null;
     }
+    if (this.plan) this.finishAdoption();
+    else this.adoptWhenReady = true; // startOutgoing finishes it
+  }
+
+  private finishAdoption(): void {
     this.plan!.channels = this.plan!.channels.filter((c) => !this.remoteLabels.includes(c.label));
     this.state = 'accepted';
     this.startSession(false);
@@ -244,6 +273,7 @@ export class Call {
     this.state = 'ended';
     clearTimeout(this.ringTimer);
     this.renewal.dispose();
+    this.closeRetiring();
     const error = opts.error ?? endError(reason, was === 'ringing');
     if (this.settle && !this.resolved) this.settle.reject(error);
     this.settle = null;
@@ -330,8 +360,18 @@ export class Call {
     const old = this.session;
     if (this.state === 'ended' || !old || generation <= this.renewal.generation) return;
     this.renewal.advanced(generation);
+    old.supersede();
+    this.closeRetiring();
+    // The side that offers keeps its old peer connection until the new one connects; the side
+    // that got the offer knows the peer has moved on and closes its old one at once.
+    if (initiator) this.retiring = old;
+    else void old.close(0, { quiet: true });
     this.startSession(initiator, { generation, restarts, channels: this.callChannels.own(), peerCanRestartIce: old.peerCanRestartIce });
-    void old.close(0, { quiet: true });
+  }
+
+  private closeRetiring(): void {
+    void this.retiring?.close(0, { quiet: true });
+    this.retiring = null;
   }
 
   private startSession(
@@ -379,6 +419,7 @@ export class Call {
     session.on('localclose', current(() => void this.end('hangup', 'self', { notify: { kind: 'hangup', reason: 'hangup' } })));
     session.on('health', current((health) => {
       if (this.state !== 'ended') this.state = health === 'connected' ? 'connected' : 'reconnecting';
+      if (health === 'connected') this.closeRetiring();
     }));
     session.on('renew', current(({ restarts }) => this.renewal.request(this.polite === true, restarts)));
     session.on('failed', current((error) => void this.end('ice_failed', 'self', { notify: { kind: 'hangup', reason: 'ice_failed' }, error })));

@@ -14,6 +14,9 @@
  *   resolves with the winning call, and its connector's `call` now reads that call id.
  * Calling someone whose invite to us is ringing (we saw `rtc:incoming`, they are not
  * ringing us) is not glare: connectRTC accepts their call instead of placing a new one.
+ * An outgoing call exists (ringing, not yet invited) from the moment connectRTC is called,
+ * so an invite that arrives while our camera is still opening is glare too, not an
+ * `rtc:incoming` next to our own ringing call.
  */
 import { SwitchboardError, type ServerMessageOf } from '@switchboard/protocol';
 import type { CallHost, CallLayer, RTCCallback, RTCConnector, RTCConnectorParams, RtcIncomingEvent } from '../types.js';
@@ -88,11 +91,17 @@ export class CallManager implements CallLayer {
     const self = checkRealtime(this.host);
     if (cid === self.cid) throw SwitchboardError.invalidParameter('"cid" is your own connection; call another connection.');
     const existing = this.find((c) => c.peer.cid === cid);
-    if (existing?.direction === 'incoming' && existing.state === 'ringing') return this.acceptInstead(existing, params, cb);
+    if (existing?.direction === 'incoming' && existing.state === 'ringing' && !existing.connector) return this.acceptInstead(existing, params, cb);
     if (existing) return existing.existingConnector();
-    const media = await openMedia(plan.media, this.host.platform);
     const call = new Call(this.ctx, newCallId(), 'outgoing', { cid, user_id: null, name: null }, self.cid, self.user_id);
     this.calls.set(call.id, call);
+    let media: Awaited<ReturnType<typeof openMedia>>;
+    try {
+      media = await openMedia(plan.media, this.host.platform);
+    } catch (error) {
+      call.abandon();
+      throw error;
+    }
     call.startOutgoing(plan, media, cb);
     return call.connector!;
   }

@@ -22,8 +22,8 @@
  *   peer's DTLS transport existed); with it, setup is about 10–100 ms on loopback.
  * - `restartIce()`: libdatachannel cannot restart ICE (it rejects new ICE credentials), so it
  *   renegotiates with the same credentials; an incoming restart offer is refused with a clear
- *   error. The SDK's restart policy still runs, and ends the call with RTC_ICE_FAILED when the
- *   path does not come back.
+ *   error. The platform says so (`canRestartIce: false`), and calls replace the peer connection
+ *   instead (a renewal, src/calls/renewal.ts), so the SDK never relies on this.
  * - Lifetime: every instance counts as live until closed; when the last one closes, the
  *   native thread pool is released (`cleanup()`), so a process exits once its calls ended and
  *   its realtime connection closed.

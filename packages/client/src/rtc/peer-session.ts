@@ -92,6 +92,7 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
   /** What ICE saw (TURN configured, relay candidates, TURN errors), for the RTC_ICE_FAILED hint. */
   private readonly diagnosis: IceDiagnosis;
   private closed = false;
+  private superseded = false;
   private pings = 0;
   readonly generation: number;
   private peerIceRestart: boolean | undefined;
@@ -102,7 +103,7 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
     this.polite = options.polite;
     this.generation = options.generation ?? 0;
     this.peerIceRestart = options.peerCanRestartIce;
-    this.appChannels = new AppChannels(options.callChannels ?? new CallChannels(), () => !this.closed, (event) => this.emit('event', event));
+    this.appChannels = new AppChannels(options.callChannels ?? new CallChannels(), () => !this.closed && !this.superseded, (event) => this.emit('event', event));
     this.channels = this.appChannels.record;
     this.liveness = options.liveness
       ? new ControlLiveness(options.liveness, { ping: () => this.sendControl({ t: 'ping', n: ++this.pings }), change: () => this.onHealth() })
@@ -197,6 +198,17 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
         }
       });
     });
+  }
+
+  /**
+   * A renewal replaced this peer connection: it stops restarting, pinging and touching the
+   * call's channels, but stays open until closed, so that the peer's old one is not torn
+   * down (and seen closing) before the new offer has reached it.
+   */
+  supersede(): void {
+    this.superseded = true;
+    this.policy.dispose();
+    this.liveness?.stop();
   }
 
   /**
