@@ -102,7 +102,7 @@ export class CallSession {
     });
     this.channel.attach(rtc.channels);
     this.ensureReceiving(pc);
-    const meter = new QualityMeter(pc);
+    const meter = new QualityMeter(() => rtc.target);
     this.statsTimer = window.setInterval(() => {
       meter.sample().then((q) => {
         if (this.ended) return;

@@ -22,11 +22,16 @@ const num = (value: unknown): number | null => (typeof value === 'number' && Num
 
 export class QualityMeter {
   private last: Totals | null = null;
+  private sampled: RTCPeerConnection | null = null;
 
-  constructor(private readonly pc: RTCPeerConnection) {}
+  /** `pc` is read at each sample: a call with a Node peer may replace its peer connection (a renewal). */
+  constructor(private readonly pc: () => RTCPeerConnection) {}
 
   async sample(): Promise<Quality> {
-    const report = await this.pc.getStats();
+    const pc = this.pc();
+    if (pc !== this.sampled) this.last = null; // totals of another peer connection are no baseline
+    this.sampled = pc;
+    const report = await pc.getStats();
     const stats: Stat[] = [];
     report.forEach((value: Stat) => stats.push(value));
     const byId = new Map(stats.map((s) => [s.id, s]));
