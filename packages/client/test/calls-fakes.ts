@@ -308,6 +308,8 @@ export interface ClientOptions {
   getUserMedia?: boolean;
   /** How long getUserMedia takes (a camera opening). */
   mediaDelayMs?: number;
+  /** false: a stack like libdatachannel's (restarts become renewals). */
+  canRestartIce?: boolean;
 }
 
 export class FakeClient implements CallHost {
@@ -318,6 +320,8 @@ export class FakeClient implements CallHost {
   readonly opened: FakeStream[] = [];
   connected = true;
   user: UserInfo;
+  /** What the server currently hands out as ICE servers (TURN credentials rotate). */
+  turn: IceServer[] = [];
 
   constructor(readonly server: FakeServer, public cid: string, userId: string, opts: ClientOptions = {}) {
     this.user = { user_id: userId, name: `name-${userId}` };
@@ -338,6 +342,7 @@ export class FakeClient implements CallHost {
       },
       isSecureContext: () => opts.secure ?? true,
       kind: 'browser',
+      ...(opts.canRestartIce === false ? { canRestartIce: false } : {}),
     };
     this.layer = createCallLayer(this);
   }
@@ -352,7 +357,7 @@ export class FakeClient implements CallHost {
     return this.connected ? { cid: this.cid, user: this.user } : null;
   }
   iceServers(): IceServer[] {
-    return [];
+    return this.turn;
   }
 
   of<T extends RealtimeEvent['type']>(type: T): Extract<RealtimeEvent, { type: T }>[] {

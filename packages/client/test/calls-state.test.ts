@@ -276,6 +276,38 @@ describe('calls: realtime drops', () => {
   });
 });
 
+describe('calls: renewal', () => {
+  it('a side that cannot restart ICE replaces the peer connection: same call and channels, media again, current TURN credentials', async () => {
+    const server = new FakeServer();
+    const a = new FakeClient(server, 'cid:aaa', 'user-a', { canRestartIce: false });
+    const b = new FakeClient(server, 'cid:bbb', 'user-b');
+    a.turn = [{ urls: 'turn:127.0.0.1:3478', username: '100:user-a', credential: 'old' }];
+    const ca = recorder();
+    const connector = await a.layer.connectRTC({ cid: b.cid, media: { audio: true, video: false } }, ca.cb);
+    const rb = (await (await incoming(b)).connectRTC({}, () => undefined))!;
+    const ra = await connector.connection;
+    await until(() => ra.channels.default?.readyState === 'open' && rb.channels.default?.readyState === 'open');
+    const [firstA, firstB, record] = [ra.target as unknown as FakePC, rb.target as unknown as FakePC, ra.channels];
+    expect(firstA.config?.iceServers).toEqual(a.turn);
+
+    a.turn = [{ urls: 'turn:127.0.0.1:3478', username: '200:user-a', credential: 'new' }];
+    firstA.connectionState = 'failed';
+    firstA.dispatch('connectionstatechange'); // failed: restart at once, which a can only do as a renewal
+    await until(() => ra.target !== (firstA as unknown as RTCPeerConnection) && rb.target !== (firstB as unknown as RTCPeerConnection));
+    await until(() => ra.channels.default?.readyState === 'open' && rb.channels.default?.readyState === 'open');
+    const [nextA, nextB] = [ra.target as unknown as FakePC, rb.target as unknown as FakePC];
+    expect(nextA.config?.iceServers).toEqual(a.turn);
+    expect(nextA.senders.map((s) => s.track.kind)).toEqual(['audio']);
+    expect(ra.channels).toBe(record);
+    expect(ra.call).toBe(rb.call);
+    expect(firstB.closed).toBe(true); // the side that got the offer closed its old one at once
+    await until(() => nextA.connectionState === 'connected' && firstA.closed); // the offering side once the new one connected
+    expect(nextB.connectionState).toBe('connected');
+    expect([...a.events, ...b.events].filter((e) => e.type === 'rtc:closed' || (e.type === 'rtc:incoming' && e.call !== ra.call))).toEqual([]);
+    expect(ca.events.filter((e) => e.type === 'connectionstatechange' && e.state === 'closed')).toEqual([]);
+  });
+});
+
 describe('calls: parameters (Skapi messages)', () => {
   it('validates connectRTC', async () => {
     const { a, b } = pair();

@@ -385,7 +385,7 @@ export class Call {
     this.polite ??= this.selfCid < this.peer.cid;
     const session = new PeerSession({
       RTCPeerConnection: host.platform.RTCPeerConnection!,
-      config: plan.config,
+      config: renewal ? plan.freshConfig() : plan.config,
       polite: this.polite,
       initialOfferer,
       channels: renewal?.channels ?? plan.channels,

@@ -6,6 +6,8 @@ import { planMedia, type MediaPlan } from './media.js';
 
 export interface CallPlan {
   config: RTCConfiguration;
+  /** The same configuration with the server's current TURN credentials (a renewal may come hours later). */
+  freshConfig(): RTCConfiguration;
   channels: ChannelSpec[];
   media: MediaPlan;
 }
@@ -42,7 +44,8 @@ export function checkRealtime(host: CallHost): { cid: string; user_id: string } 
 /** Everything but the cid: ice, iceTransportPolicy, channels, media (sync; opens nothing). */
 export function planCall(params: RTCReceiverParams, host: CallHost, defaultChannels?: ChannelSpec[]): CallPlan {
   const channels = normalizeChannels(params.channels, defaultChannels);
-  const config = rtcConfiguration(params.ice, params.iceTransportPolicy, host.iceServers() as RTCIceServer[]);
+  const { ice, iceTransportPolicy } = params;
+  const freshConfig = (): RTCConfiguration => rtcConfiguration(ice, iceTransportPolicy, host.iceServers() as RTCIceServer[]);
   const media = planMedia(params.media, host.platform);
-  return { config, channels, media };
+  return { config: freshConfig(), freshConfig, channels, media };
 }
