@@ -12,12 +12,12 @@
  * control channel when it is open, and over the realtime connection).
  */
 import { SwitchboardError, type RtcSignal, type ServerMessageOf } from '@switchboard/protocol';
-import { CallChannels, NODE_LIVENESS, PeerSession, type ChannelSpec, type ControlMessage, type PeerSignal } from '../rtc/index.js';
+import type { ControlMessage, PeerSession } from '../rtc/index.js';
 import type { CallHost, RTCCallback, RTCConnector, RTCEvent, RTCReceiverParams, RTCResolved, RtcEndReason } from '../types.js';
 import { openMedia, releaseMedia, type LocalMedia } from './media.js';
-import { ABNORMAL, asError, endError, hangupReason } from './reasons.js';
+import { ABNORMAL, asError, closedEvent, endError, hangupReason } from './reasons.js';
 import { checkCallback, checkParamsObject, planCall, type CallPlan } from './validate.js';
-import { Renewal } from './renewal.js';
+import { CallConnection } from './call-connection.js';
 import { settledWithin } from './settled-within.js';
 
 export type CallState = 'ringing' | 'accepted' | 'connected' | 'reconnecting' | 'ended';
@@ -38,7 +38,6 @@ export const CALLEE_RING_SLACK_MS = 5000;
 
 export class Call {
   state: CallState = 'ringing';
-  session: PeerSession | null = null;
   media: LocalMedia | null = null;
   readonly warnings: string[] = [];
   /** Labels the caller announced in its invite (the callee does not open them twice). */
@@ -55,13 +54,7 @@ export class Call {
   private invited = false;
   /** Glare settled while our media was still opening: accept the peer's call once it is. */
   private adoptWhenReady = false;
-  /** The call's data channels, kept across renewals of its peer connection. */
-  private readonly callChannels = new CallChannels();
-  private readonly renewal = new Renewal((generation, restarts) => this.renew(generation, true, restarts));
-  /** Fixed for the call when its first peer connection is made, so a renewal keeps both sides' roles. */
-  private polite: boolean | null = null;
-  /** The peer connection this side renewed away from, open until the new one connects. */
-  private retiring: PeerSession | null = null;
+  private readonly connection: CallConnection;
 
   constructor(
     private readonly ctx: CallContext,
@@ -71,6 +64,7 @@ export class Call {
     public selfCid: string,
     readonly selfUser: string,
   ) {
+    this.connection = this.connect();
     if (direction === 'outgoing') {
       const connection = new Promise<RTCResolved>((resolve, reject) => (this.settle = { resolve, reject }));
       connection.catch(() => undefined); // rejection is for whoever awaits it; never an unhandled rejection
@@ -83,6 +77,11 @@ export class Call {
 
   get live(): boolean {
     return this.state !== 'ended';
+  }
+
+  /** The call's current peer connection (a renewal replaces it). */
+  get session(): PeerSession | null {
+    return this.connection.session;
   }
 
   // ------------------------------------------------------------ outgoing
@@ -238,12 +237,9 @@ export class Call {
         void this.onPeerHangup(signal.reason ?? 'hangup');
         return;
       case 'description':
-      case 'candidate': {
-        const route = this.renewal.route(signal);
-        if (route === 'newer') this.renew(signal.pc ?? 0, false, this.session?.restartCount ?? 0);
-        if (route !== 'stale') this.session?.handleSignal(signal);
+      case 'candidate':
+        this.connection.handleSignal(signal);
         return;
-      }
       default:
         return;
     }
@@ -272,8 +268,6 @@ export class Call {
     const was = this.state;
     this.state = 'ended';
     clearTimeout(this.ringTimer);
-    this.renewal.dispose();
-    this.closeRetiring();
     const error = opts.error ?? endError(reason, was === 'ringing');
     if (this.settle && !this.resolved) this.settle.reject(error);
     this.settle = null;
@@ -288,24 +282,12 @@ export class Call {
     }
     releaseMedia(this.media);
     this.ctx.ended(this);
-    const session = this.session;
     this.closing = (async () => {
-      await session?.close(viaControl ? 300 : 0);
+      await this.connection.close(viaControl ? 300 : 0);
       await settledWithin(Promise.all(sends), 1000);
     })();
-    this.ctx.host.emitRealtime({
-      type: 'rtc:closed',
-      message: {
-        hungup: by === 'self' ? this.selfUser : this.peer.user_id,
-        reason,
-        call: this.id,
-        ...(opts.error || ABNORMAL.has(reason) ? { error } : {}),
-      },
-      sender: this.peer.user_id,
-      sender_cid: this.peer.cid,
-      sender_rid: null,
-      code: null,
-    });
+    const hungup = by === 'self' ? this.selfUser : this.peer.user_id;
+    this.ctx.host.emitRealtime(closedEvent(this.id, this.peer, hungup, reason, opts.error || ABNORMAL.has(reason) ? error : null));
     return this.closing;
   }
 
@@ -355,92 +337,36 @@ export class Call {
     });
   }
 
-  /** The call's current peer connection is replaced by one of `generation` (see renewal.ts). */
-  private renew(generation: number, initiator: boolean, restarts: number): void {
-    const old = this.session;
-    if (this.state === 'ended' || !old || generation <= this.renewal.generation) return;
-    this.renewal.advanced(generation);
-    old.supersede();
-    this.closeRetiring();
-    // The side that offers keeps its old peer connection until the new one connects; the side
-    // that got the offer knows the peer has moved on and closes its old one at once.
-    if (initiator) this.retiring = old;
-    else void old.close(0, { quiet: true });
-    this.startSession(initiator, { generation, restarts, channels: this.callChannels.own(), peerCanRestartIce: old.peerCanRestartIce });
+  /** What the call makes of its peer connection's events. */
+  private connect(): CallConnection {
+    return new CallConnection({
+      host: this.ctx.host,
+      realtimeOpen: () => this.ctx.realtimeOpen(),
+      address: () => ({ cid: this.peer.cid, call: this.id }),
+      ended: () => this.state === 'ended',
+      deliver: (event) => this.deliver(event),
+      control: (message) => this.onControl(message),
+      // The peer's connection closed without a hang-up (tab closed, crash); while the path is
+      // being restarted or renewed, the restart policy decides instead.
+      controlClosed: () => {
+        if (this.state !== 'ended' && this.state !== 'reconnecting') void this.end('peer_gone', 'peer');
+      },
+      localClose: () => void this.end('hangup', 'self', { notify: { kind: 'hangup', reason: 'hangup' } }),
+      health: (health) => {
+        if (this.state !== 'ended') this.state = health === 'connected' ? 'connected' : 'reconnecting';
+      },
+      failed: (error) => void this.end('ice_failed', 'self', { notify: { kind: 'hangup', reason: 'ice_failed' }, error }),
+      peerGone: () => void this.end('peer_gone', 'peer'),
+      warn: (text) => {
+        if (this.warnings.length < 50) this.warnings.push(text);
+      },
+    });
   }
 
-  private closeRetiring(): void {
-    void this.retiring?.close(0, { quiet: true });
-    this.retiring = null;
-  }
-
-  private startSession(
-    initialOfferer: boolean,
-    renewal?: { generation: number; restarts: number; channels: ChannelSpec[]; peerCanRestartIce: boolean | undefined },
-  ): void {
-    const host = this.ctx.host;
-    const plan = this.plan!;
+  private startSession(initialOfferer: boolean): void {
     // Polite rule: the side with the lexicographically smaller cid (when the first peer
     // connection is made) is polite. Both sides compute it from the same two cids.
-    this.polite ??= this.selfCid < this.peer.cid;
-    const session = new PeerSession({
-      RTCPeerConnection: host.platform.RTCPeerConnection!,
-      config: renewal ? plan.freshConfig() : plan.config,
-      polite: this.polite,
-      initialOfferer,
-      channels: renewal?.channels ?? plan.channels,
-      stream: this.media?.stream ?? null,
-      iceDisconnectGraceMs: host.options.iceDisconnectGraceMs,
-      maxIceRestarts: host.options.maxIceRestarts,
-      iceRestartTimeoutMs: host.options.iceRestartTimeoutMs ?? 10_000,
-      generation: renewal?.generation ?? 0,
-      callChannels: this.callChannels,
-      canRestartIce: host.platform.canRestartIce !== false,
-      peerCanRestartIce: renewal?.peerCanRestartIce,
-      restartsSoFar: renewal?.restarts ?? 0,
-      liveness: host.platform.reportsIceDisconnect === false ? NODE_LIVENESS : null,
-    });
-    this.session = session;
-    // A renewed-away peer connection is closed quietly; anything it still says is ignored.
-    const current = <T>(fn: (value: T) => void) => (value: T): void => {
-      if (this.session === session) fn(value);
-    };
-    session.on('event', current((e) => this.deliver(e)));
-    session.on('signal', current((s) => this.sendPeerSignal(session, s)));
-    session.on('control', current((m) => this.onControl(m)));
-    session.on('controlclose', current(() => {
-      // The peer's connection closed without a hang-up (tab closed, crash): give a
-      // realtime hang-up sent just before a moment to arrive, then end, unless the path is
-      // being restarted or renewed (the restart policy decides then).
-      setTimeout(() => {
-        if (this.state !== 'ended' && this.session === session && this.state !== 'reconnecting') void this.end('peer_gone', 'peer');
-      }, 250);
-    }));
-    session.on('localclose', current(() => void this.end('hangup', 'self', { notify: { kind: 'hangup', reason: 'hangup' } })));
-    session.on('health', current((health) => {
-      if (this.state !== 'ended') this.state = health === 'connected' ? 'connected' : 'reconnecting';
-      if (health === 'connected') this.closeRetiring();
-    }));
-    session.on('renew', current(({ restarts }) => this.renewal.request(this.polite === true, restarts)));
-    session.on('failed', current((error) => void this.end('ice_failed', 'self', { notify: { kind: 'hangup', reason: 'ice_failed' }, error })));
-    session.on('warning', (w) => {
-      if (this.warnings.length < 50) this.warnings.push(`${w.message}: ${String(w.error)}`);
-    });
-  }
-
-  private sendPeerSignal(session: PeerSession, signal: PeerSignal): void {
-    if (!this.ctx.realtimeOpen() && session.controlOpen) {
-      session.sendControl({ t: 'signal', signal });
-      return;
-    }
-    this.ctx.host.sendSignal(this.peer.cid, this.id, signal).catch((error: unknown) => {
-      if (this.state === 'ended') return;
-      if (session.controlOpen) {
-        session.sendControl({ t: 'signal', signal });
-      } else if (asError(error).code === 'RECIPIENT_NOT_FOUND') {
-        void this.end('peer_gone', 'peer');
-      }
-    });
+    this.connection.start(this.plan!, this.media?.stream ?? null, { polite: this.selfCid < this.peer.cid, initialOfferer });
   }
 
   private onControl(message: ControlMessage): void {
@@ -468,7 +394,7 @@ export class Call {
       get target(): RTCPeerConnection {
         return call.session!.pc;
       },
-      channels: this.callChannels.record,
+      channels: this.connection.channels.record,
       hangup: () => this.hangup(),
       media: this.media?.stream ?? null,
       call: this.id,

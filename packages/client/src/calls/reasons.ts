@@ -1,6 +1,6 @@
 /** Why calls end: reasons, the errors they map to, and what a peer may say. */
 import { isErrorCode, SwitchboardError, type ErrorCode, type RtcSignal } from '@switchboard/protocol';
-import type { RtcEndReason } from '../types.js';
+import type { RealtimeEvent, RtcEndReason } from '../types.js';
 
 export type HangupReason = NonNullable<Extract<RtcSignal, { kind: 'hangup' }>['reason']>;
 
@@ -33,4 +33,22 @@ export function asError(error: unknown): SwitchboardError {
   if (error instanceof SwitchboardError) return error;
   const code = (error as { code?: unknown } | null)?.code;
   return new SwitchboardError(isErrorCode(code) ? code : 'INTERNAL', error instanceof Error ? error.message : String(error));
+}
+
+/** The `rtc:closed` realtime event (once per call, whoever ended it). */
+export function closedEvent(
+  call: string,
+  peer: { cid: string; user_id: string | null },
+  hungup: string | null,
+  reason: RtcEndReason,
+  error: SwitchboardError | null,
+): RealtimeEvent {
+  return {
+    type: 'rtc:closed',
+    message: { hungup, reason, call, ...(error ? { error } : {}) },
+    sender: peer.user_id,
+    sender_cid: peer.cid,
+    sender_rid: null,
+    code: null,
+  };
 }

@@ -1,22 +1,9 @@
 /**
  * One peer connection, knowing nothing of the WebSocket: it emits `signal`s
- * (descriptions and candidates) and takes them in `handleSignal`.
- *
- * Negotiation is the W3C webrtc-pc "Perfect Negotiation Example": each side
- * renegotiates on `negotiationneeded` (tracks or channels added or removed, ICE
- * restart); an offer collision is settled by the roles: the impolite side ignores
- * the incoming offer, the polite side rolls its own back by applying the remote one
- * (implicit rollback, with an explicit rollback for stacks that lack it).
- *
- * Two deliberate additions:
- * - inbound signals are applied one at a time, in arrival order, and candidates that
- *   arrive before any remote description are buffered and applied right after it, so
- *   none is lost while `setRemoteDescription` is pending;
- * - the side that is not the `initialOfferer` (the callee) lets the caller make the
- *   first offer: it skips `negotiationneeded` until the first remote description, so
- *   a call does not start with an offer collision. Its tracks, added before that
- *   offer is applied, ride in the answer; anything else fires `negotiationneeded`
- *   again once signaling is stable.
+ * (descriptions and candidates) and takes them in `handleSignal`; negotiation is
+ * perfect negotiation (negotiation.ts). Around it: the app's data channels, the
+ * control channel, ICE health and the restart policy (a restart, or a renewal where
+ * a stack cannot restart in place: calls/renewal.ts).
  */
 import { Emitter, SwitchboardError } from '@switchboard/protocol';
 import type { RTCEvent } from '../types.js';
@@ -27,6 +14,7 @@ import * as ev from './events.js';
 import { IceDiagnosis } from './ice-diagnosis.js';
 import { IceRestartPolicy, type Health } from './ice-restart.js';
 import { ControlLiveness, type LivenessOptions } from './liveness.js';
+import { PerfectNegotiation } from './negotiation.js';
 
 export interface PeerSessionOptions {
   RTCPeerConnection: new (config?: RTCConfiguration) => RTCPeerConnection;
@@ -80,14 +68,7 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
   private readonly appChannels: AppChannels;
   private readonly control: RTCDataChannel;
   private readonly policy: IceRestartPolicy;
-  private makingOffer = false;
-  private ignoreOffer = false;
-  private isSettingRemoteAnswerPending = false;
-  private remoteDescriptionSeen = false;
-  private localOfferSent = false;
-  private sawNegotiationNeeded = false;
-  private pendingCandidates: (RTCIceCandidateInit | null)[] = [];
-  private inbound: Promise<void> = Promise.resolve();
+  private readonly negotiation: PerfectNegotiation;
   private everConnected = false;
   /** What ICE saw (TURN configured, relay candidates, TURN errors), for the RTC_ICE_FAILED hint. */
   private readonly diagnosis: IceDiagnosis;
@@ -111,6 +92,12 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
     const pc = new options.RTCPeerConnection(options.config);
     this.diagnosis = new IceDiagnosis(options.config);
     this.pc = pc;
+    this.negotiation = new PerfectNegotiation(pc, { polite: options.polite, initialOfferer: options.initialOfferer }, {
+      live: () => !this.closed,
+      description: (description) => this.emit('signal', this.tagged({ kind: 'description', description })),
+      remoteCandidate: (line) => this.diagnosis.remote(line),
+      warn: (message, error) => this.warn(message, error),
+    });
     this.policy = new IceRestartPolicy(
       { graceMs: options.iceDisconnectGraceMs, maxRestarts: options.maxIceRestarts, attemptTimeoutMs: options.iceRestartTimeoutMs },
       { restart: (n) => this.restartIce(n), fail: (n) => this.iceFailed(n) },
@@ -127,17 +114,7 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
     });
     if (options.stream) for (const track of options.stream.getTracks()) pc.addTrack(track, options.stream);
     for (const spec of options.channels) pc.createDataChannel(spec.label, spec.init);
-    if (options.initialOfferer) setTimeout(() => this.kickOffer(), 0);
-  }
-
-  /**
-   * Browsers fire `negotiationneeded` for the first offer (a task queued before this one).
-   * Stacks that never fire it (node-datachannel) still get their first offer sent.
-   */
-  private kickOffer(): void {
-    if (this.closed || this.sawNegotiationNeeded || this.makingOffer || this.localOfferSent || this.remoteDescriptionSeen) return;
-    if (this.pc.signalingState === 'have-local-offer' && this.pc.localDescription?.sdp) this.sendDescription();
-    else if (this.pc.signalingState === 'stable') void this.onNegotiationNeeded();
+    if (options.initialOfferer) setTimeout(() => this.negotiation.kickOffer(), 0);
   }
 
   get isClosed(): boolean {
@@ -163,10 +140,7 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
   }
 
   handleSignal(signal: PeerSignal): void {
-    if (this.closed) return;
-    this.inbound = this.inbound.then(() => this.applySignal(signal)).catch((error: unknown) => {
-      this.warn(`could not apply a remote ${signal.kind}`, error);
-    });
+    if (!this.closed) this.negotiation.handleSignal(signal);
   }
 
   /** Sends a control message; false when the control channel is not open. */
@@ -242,88 +216,7 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
     if (!quiet) this.emit('event', ev.connectionStateEvent(this.pc, 'closed'));
   }
 
-  // ------------------------------------------------------------ negotiation
-
-  private async onNegotiationNeeded(): Promise<void> {
-    if (!this.options.initialOfferer && !this.remoteDescriptionSeen) return; // the caller offers first
-    if (this.makingOffer) return; // an offer is being made already (see kickOffer)
-    try {
-      this.makingOffer = true;
-      await this.pc.setLocalDescription();
-      // Stacks whose setLocalDescription() without a description does nothing (node-datachannel).
-      if (!this.pc.localDescription?.sdp) await this.pc.setLocalDescription({ type: 'offer' });
-      this.sendDescription();
-    } catch (error) {
-      this.warn('could not make an offer', error);
-    } finally {
-      this.makingOffer = false;
-    }
-  }
-
-  private async applySignal(signal: PeerSignal): Promise<void> {
-    if (this.closed) return;
-    const pc = this.pc;
-    if (signal.kind === 'candidate') {
-      if (!pc.remoteDescription) {
-        this.pendingCandidates.push(signal.candidate);
-        return;
-      }
-      await this.addCandidate(signal.candidate);
-      return;
-    }
-    const description = signal.description as RTCSessionDescriptionInit;
-    // `!this.localOfferSent`: a local offer the other side never saw is no collision. Browsers never
-    // get here that way (makingOffer covers the moment before we send); stacks that make offers by
-    // themselves (node-datachannel's auto-negotiation) do, and roll back like a polite peer would.
-    const readyForOffer =
-      !this.makingOffer && (pc.signalingState === 'stable' || this.isSettingRemoteAnswerPending || !this.localOfferSent);
-    const offerCollision = description.type === 'offer' && !readyForOffer;
-    this.ignoreOffer = !this.polite && offerCollision;
-    if (this.ignoreOffer) return;
-    this.isSettingRemoteAnswerPending = description.type === 'answer';
-    try {
-      await this.setRemote(description);
-    } finally {
-      this.isSettingRemoteAnswerPending = false;
-    }
-    this.remoteDescriptionSeen = true;
-    const buffered = this.pendingCandidates;
-    this.pendingCandidates = [];
-    for (const candidate of buffered) await this.addCandidate(candidate);
-    if (description.type === 'offer' && !this.closed) {
-      await pc.setLocalDescription();
-      this.sendDescription();
-    }
-  }
-
-  private async setRemote(description: RTCSessionDescriptionInit): Promise<void> {
-    try {
-      await this.pc.setRemoteDescription(description);
-    } catch (error) {
-      // Stacks without implicit rollback: roll back explicitly, then apply the offer.
-      if (description.type !== 'offer' || this.pc.signalingState !== 'have-local-offer') throw error;
-      await this.pc.setLocalDescription({ type: 'rollback' });
-      await this.pc.setRemoteDescription(description);
-    }
-  }
-
-  private async addCandidate(candidate: RTCIceCandidateInit | null): Promise<void> {
-    this.diagnosis.remote(candidate?.candidate);
-    try {
-      if (candidate === null) await this.pc.addIceCandidate();
-      else await this.pc.addIceCandidate(candidate);
-    } catch (error) {
-      // Candidates of an offer we ignored (glare) fail by design; others are only logged, as in the W3C example.
-      if (!this.ignoreOffer) this.warn('could not add a remote candidate', error);
-    }
-  }
-
-  private sendDescription(): void {
-    const local = this.pc.localDescription;
-    if (!local?.sdp || this.closed) return;
-    this.localOfferSent = local.type === 'offer';
-    this.emit('signal', this.tagged({ kind: 'description', description: { type: local.type, sdp: local.sdp } }));
-  }
+  // ------------------------------------------------------------ ICE
 
   /** Signals of a renewed peer connection name their generation; the first one's stay as they were. */
   private tagged(signal: PeerSignal): PeerSignal {
@@ -345,17 +238,7 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
       }
     }
     // Older stacks: an explicit ICE-restart offer through the same perfect-negotiation path.
-    void (async () => {
-      try {
-        this.makingOffer = true;
-        await this.pc.setLocalDescription(await this.pc.createOffer({ iceRestart: true }));
-        this.sendDescription();
-      } catch (error) {
-        this.warn('ICE restart offer failed', error);
-      } finally {
-        this.makingOffer = false;
-      }
-    })();
+    void this.negotiation.restartOffer();
   }
 
   private iceFailed(restarts: number): void {
@@ -393,9 +276,8 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
       if (!this.closed) fn(e);
     };
     pc.addEventListener('negotiationneeded', live(() => {
-      this.sawNegotiationNeeded = true;
       this.emit('event', ev.stateEvent(pc, 'negotiationneeded'));
-      void this.onNegotiationNeeded();
+      this.negotiation.negotiationNeeded();
     }));
     pc.addEventListener('icecandidate', live((e: RTCPeerConnectionIceEvent) => {
       if (e.candidate && e.candidate.candidate) {
