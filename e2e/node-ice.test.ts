@@ -6,7 +6,8 @@
  * Proof, for Node ↔ Node and Chromium ↔ Node: a 6 s outage is recovered in the same call (same
  * call id, no second rtc:incoming, a new `target`, the same `channels.default` label carrying
  * messages both ways); an outage that lasts ends the call with ice_failed on both sides once the
- * restart budget is spent.
+ * restart budget is spent. And where only TURN connects the peers (A–T–B, relay only), the
+ * renewed peer connections connect relay to relay again through new allocations.
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
@@ -14,8 +15,8 @@ import { Phone } from './calls-support/call-app.js';
 import { startSwitchboard, type Stack } from './calls-support/stack.js';
 import { NodeAgent } from './node-agent-control.mjs';
 import {
-  blockUdp, closeAllBrowsers, createNetns, deleteAllNetns, describeWith, forwardIntoNetns, launchChromium, stopAllProcesses, unblockUdp,
-  type Forward, type Netns,
+  blockUdp, closeAllBrowsers, createNetns, createRelayTopology, deleteAllNetns, describeWith, forwardIntoNetns, launchChromium,
+  startCoturn, stopAllProcesses, unblockUdp, type Forward, type Netns,
 } from './support/index.js';
 
 const FAST = { iceDisconnectGraceMs: 1_000, iceRestartTimeoutMs: 4_000, maxIceRestarts: 3 };
@@ -167,4 +168,73 @@ describeWith(['chromium', 'netns'], 'Node calls when the path breaks', () => {
     expect(closed).toMatchObject({ reason: 'ice_failed', code: 'RTC_ICE_FAILED' });
     expect(Date.now() - cut).toBeLessThan(45_000);
   }, 150_000);
+});
+
+describeWith(['netns', 'coturn'], 'Node calls through coturn when the path breaks (A–T–B, relay only)', () => {
+  afterAll(async () => {
+    await stopAllProcesses();
+    deleteAllNetns();
+  });
+
+  it('Node in A ↔ Node in B: a 6 s UDP outage between A and T renews the call through new TURN allocations, relay to relay', async () => {
+    const topo = createRelayTopology();
+    const agents: NodeAgent[] = [];
+    const forwards: Forward[] = [];
+    const turn = await startCoturn({ netns: topo.t, listeningIps: [topo.tIpA, topo.tIpB], relayIp: topo.tRelayIp });
+    const stack = await startSwitchboard({
+      ice: { turn: [`turn:${topo.tIpA}:${turn.port}?transport=udp`, `turn:${topo.tIpB}:${turn.port}?transport=udp`], turnSecrets: [turn.secret] },
+    });
+    try {
+      const start = async (ns: Netns, name: string): Promise<NodeAgent> => {
+        const forward = await forwardIntoNetns(ns, stack.port, { listenPort: listenPort++ });
+        forwards.push(forward);
+        const node = await NodeAgent.start({ url: forward.origin, name, group: 'ice-atb', options: FAST, wrap: (file, args) => ns.wrap(file, args) });
+        agents.push(node);
+        return node;
+      };
+      const [a, b] = [await start(topo.a, 'node-in-a'), await start(topo.b, 'node-in-b')];
+      const relay = { iceTransportPolicy: 'relay' };
+      await b.request('autoAccept', { params: relay });
+      const { call } = await a.request<{ call: string }>('call', { cid: b.cid, params: relay });
+      await b.waitEvent((e) => e.event === 'accepted');
+      type Pair = { local: { type: string; port: number }; remote: { type: string; port: number } };
+      const before = (await a.request<{ pair: Pair }>('pair', {})).pair;
+      expect(before).toMatchObject({ local: { type: 'relay' }, remote: { type: 'relay' } });
+
+      blockUdp(topo.a, topo.linkA.devices[0]); // TURN runs over UDP: A loses its relay; signaling (TCP) stays
+      await sleep(OUTAGE_MS);
+      unblockUdp(topo.a, topo.linkA.devices[0]);
+      const restored = Date.now();
+      const mark = b.mark();
+      await until(async () => {
+        try {
+          await a.request('send', { data: 'after the outage, via TURN' });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 30_000, 'sending on the renewed channel');
+      await b.waitEvent((e) => e.event === 'message' && e.data === 'after the outage, via TURN', 20_000, mark);
+      const after = (await a.request<{ pair: Pair }>('pair', {})).pair;
+      console.info(`[node-ice] A–T–B relay ${OUTAGE_MS / 1000} s outage: a→b delivered ${Date.now() - restored} ms after UDP returned; relay ports ${before.local.port}→${after.local.port}`);
+      expect(after).toMatchObject({ local: { type: 'relay' }, remote: { type: 'relay' } });
+      expect(after.local.port).not.toBe(before.local.port); // a new allocation
+      expect(await a.request('state', {})).toMatchObject({ call, renewed: true, connectionState: 'connected' });
+      expect(b.events.filter((e) => e.event === 'incoming')).toHaveLength(1);
+      expect([...a.events, ...b.events].filter((e) => e.event === 'closed')).toEqual([]);
+      await a.request('hangup');
+      await b.waitEvent((e) => e.event === 'closed', 10_000, mark);
+    } finally {
+      try {
+        unblockUdp(topo.a, topo.linkA.devices[0]);
+      } catch {
+        // not blocked (the test failed before blocking)
+      }
+      await Promise.all(agents.map((agent) => agent.stop()));
+      await Promise.all(forwards.map((forward) => forward.close()));
+      await stack.close();
+      await turn.stop();
+      topo.delete();
+    }
+  }, 120_000);
 });
