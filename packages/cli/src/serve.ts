@@ -21,6 +21,7 @@ const OPTIONS = {
   static: { type: 'string' },
   'log-level': { type: 'string' },
   redis: { type: 'string' },
+  jwks: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -60,6 +61,7 @@ export function serveConfig(args: string[], env: NodeJS.ProcessEnv = process.env
   if (values.static !== undefined) flags.staticDir = resolve(values.static);
   if (values['log-level'] !== undefined) flags.logLevel = values['log-level'] as SwitchboardConfig['logLevel'];
   if (values.redis !== undefined) flags.redis = values.redis;
+  if (values.jwks !== undefined) flags.auth = { jwks: values.jwks };
   const config = readConfig(values, flags, env);
   if (config.staticDir === null) {
     const demo = demoDir();

@@ -20,6 +20,8 @@ Options:
   --data-dir D        Where the secret and the self-signed certificate are kept (default ./.switchboard)
   --no-guests         Turn off guest tokens (POST /v1/guest)
   --secret S          HS256 secret for JWTs; repeat to accept several (the first signs)
+  --jwks URL          Also accept RS/PS/ES/EdDSA JWTs from your identity provider's JWKS
+                      (auth.issuer / auth.audience, when set, must match iss / aud)
   --static DIR        Directory served at / (default: the demo app, when built)
   --log-level L       fatal, error, warn, info, debug, trace or silent (default info)
   -h, --help          Show this help

@@ -202,6 +202,9 @@ describe('switchboard serve', () => {
     expect(() => serveConfig(['--log-level', 'loud', '--http'], {})).toThrow('logLevel: expected one of');
     expect(serveConfig(['--http'], { SWITCHBOARD_PORT: '9999' })!.port).toBe(9999);
     expect(serveConfig(['--http', '--port', '1234'], { SWITCHBOARD_PORT: '9999' })!.port).toBe(1234);
+    const jwks = serveConfig(['--http', '--jwks', 'https://idp.example/.well-known/jwks.json', '--secret', 'a'.repeat(16)], { SWITCHBOARD_AUTH_AUDIENCE: 'calls' })!;
+    expect(jwks.auth).toMatchObject({ jwks: 'https://idp.example/.well-known/jwks.json', audience: 'calls', issuer: null, secrets: ['a'.repeat(16)] });
+    expect(() => serveConfig(['--jwks', 'not a url'], {})).toThrow('auth.jwks: expected an http(s) URL');
   });
 
   it('lists serve, token, doctor and turn-config in --help; unknown commands exit 2', async () => {

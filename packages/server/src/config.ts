@@ -65,6 +65,12 @@ export const configSchema = obj({
       'expected a list of secrets',
     ),
     guestTtlSeconds: num(60),
+    /** URL of a JWKS document (your identity provider's public keys): RS/PS/ES/EdDSA tokens verify against it. */
+    jwks: v.nullable(v.pipe(v.string('expected a URL'), v.url('expected an http(s) URL'), v.regex(/^https?:\/\//i, 'expected an http(s) URL'))),
+    /** Required `iss` of JWKS-verified tokens (null: not checked). */
+    issuer: v.nullable(v.pipe(v.string('expected a string'), v.minLength(1, 'expected a non-empty string'))),
+    /** Required `aud` of JWKS-verified tokens (null: not checked). */
+    audience: v.nullable(v.pipe(v.string('expected a string'), v.minLength(1, 'expected a non-empty string'))),
   }),
   limits: limitsSchema,
   heartbeatMs: num(10),
@@ -124,7 +130,7 @@ export function defaultConfig(): SwitchboardConfig {
     tls: { mode: 'self-signed', cert: null, key: null },
     dataDir: './.switchboard',
     guests: true,
-    auth: { secrets: [], guestTtlSeconds: 24 * 60 * 60 },
+    auth: { secrets: [], guestTtlSeconds: 24 * 60 * 60, jwks: null, issuer: null, audience: null },
     limits: { ...wireLimits, maxBufferedBytes: 4 * 1024 * 1024, maxRingingCalls: 8 },
     heartbeatMs,
     rtc: { allowAnyPair: false },

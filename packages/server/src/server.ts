@@ -78,7 +78,8 @@ export interface SwitchboardServer {
 export function createServer(input: SwitchboardConfigInput = {}, runtime: ServerRuntime = {}): SwitchboardServer {
   const config = resolveConfig(input);
   const secrets = resolveSecrets(config);
-  const auth: TokenAuthority = createTokenAuthority(secrets);
+  const { jwks, issuer, audience } = config.auth;
+  const auth: TokenAuthority = createTokenAuthority(secrets, jwks ? { url: jwks, issuer, audience } : null);
   const log = runtime.logger ?? createLogger(config.logLevel);
   const node = config.nodeId ?? `node-${randomBytes(4).toString('hex')}`;
   const metrics = createMetrics(async () => (await store.counts()).groups);

@@ -1,12 +1,14 @@
 /**
- * HS256 JWTs (jose). `sub` is the user_id, `name` the optional display name,
- * `exp` is required. Several secrets may verify (rotation); the first signs.
- * Each secret is imported once as an HMAC CryptoKey: given raw bytes, jose would
- * re-import the key on every call (most of the cost of a verify).
+ * JWTs (jose). `sub` is the user_id, `name` the optional display name, `exp` is
+ * required. HS256: several secrets may verify (rotation); the first signs (guest and
+ * `switchboard token` tokens). Each secret is imported once as an HMAC CryptoKey: given
+ * raw bytes, jose would re-import the key on every call (most of the cost of a verify).
+ * With a JWKS configured, asymmetric tokens (RS/PS/ES/EdDSA) verify against it (jwks.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { SignJWT, jwtVerify, errors as joseErrors, type CryptoKey } from 'jose';
+import { SignJWT, decodeProtectedHeader, jwtVerify, errors as joseErrors, type CryptoKey, type JWTPayload } from 'jose';
 import { CID_PREFIX, DISPLAY_NAME_MAX, USER_ID_MAX, type UserInfo } from '@switchboard/protocol';
+import { createJwksVerifier, type JwksOptions, type JwksVerifier } from './jwks.js';
 
 export interface VerifiedToken {
   user: UserInfo;
@@ -14,7 +16,8 @@ export interface VerifiedToken {
   expiresAt: number;
 }
 
-export type VerifyFailure = { code: 'UNAUTHORIZED' | 'TOKEN_EXPIRED'; message: string };
+/** SERVER_UNAVAILABLE: the identity provider's keys could not be fetched (retry later). */
+export type VerifyFailure = { code: 'UNAUTHORIZED' | 'TOKEN_EXPIRED' | 'SERVER_UNAVAILABLE'; message: string };
 export type VerifyResult = { ok: true; value: VerifiedToken } | { ok: false; error: VerifyFailure };
 
 const encoder = new TextEncoder();
@@ -41,23 +44,44 @@ function importHs256Key(secret: string): Promise<CryptoKey | Uint8Array> {
     .catch(() => bytes);
 }
 
-export function createTokenAuthority(secrets: readonly string[]): TokenAuthority {
+function verified(payload: JWTPayload): VerifyResult {
+  const sub = payload.sub ?? '';
+  const problem = userIdProblem(sub);
+  if (problem) return { ok: false, error: { code: 'UNAUTHORIZED', message: `Invalid token subject: ${problem}` } };
+  const rawName = payload['name'];
+  const name = typeof rawName === 'string' && rawName.length > 0 ? rawName.slice(0, DISPLAY_NAME_MAX) : null;
+  return { ok: true, value: { user: { user_id: sub, name }, expiresAt: (payload.exp ?? 0) * 1000 } };
+}
+
+function algorithmOf(token: string): string | null {
+  try {
+    return decodeProtectedHeader(token).alg ?? null;
+  } catch {
+    return null;
+  }
+}
+
+export function createTokenAuthority(secrets: readonly string[], jwks: JwksOptions | null = null): TokenAuthority {
   if (secrets.length === 0) throw new Error('createTokenAuthority: at least one secret is required');
   const keys = secrets.map(importHs256Key);
+  const provider: JwksVerifier | null = jwks ? createJwksVerifier(jwks) : null;
 
   return {
     async verify(token) {
+      const alg = algorithmOf(token);
+      if (alg !== null && alg !== 'HS256') {
+        if (!provider) {
+          return { ok: false, error: { code: 'UNAUTHORIZED', message: `The token is signed with ${alg.slice(0, 16)}; this server verifies HS256 only (set auth.jwks to your identity provider's JWKS URL).` } };
+        }
+        const result = await provider(token);
+        return result.ok ? verified(result.payload) : result;
+      }
       let expired = false;
       for (const pending of keys) {
         try {
           const key = await pending;
           const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
-          const sub = payload.sub ?? '';
-          const problem = userIdProblem(sub);
-          if (problem) return { ok: false, error: { code: 'UNAUTHORIZED', message: `Invalid token subject: ${problem}` } };
-          const rawName = payload['name'];
-          const name = typeof rawName === 'string' && rawName.length > 0 ? rawName.slice(0, DISPLAY_NAME_MAX) : null;
-          return { ok: true, value: { user: { user_id: sub, name }, expiresAt: (payload.exp ?? 0) * 1000 } };
+          return verified(payload);
         } catch (err) {
           // A JWTExpired error means the signature matched this key: the token is genuine but stale.
           if (err instanceof joseErrors.JWTExpired) expired = true;

@@ -79,7 +79,7 @@ async function authenticate(deps: HttpDeps, req: IncomingMessage, res: ServerRes
   const verified = await deps.auth.verify(token);
   if (!verified.ok) {
     deps.ctx.metrics.errors.inc({ code: verified.error.code });
-    sendError(res, 401, verified.error.code, verified.error.message);
+    sendError(res, verified.error.code === 'SERVER_UNAVAILABLE' ? 503 : 401, verified.error.code, verified.error.message);
     return null;
   }
   return verified.value;

@@ -68,7 +68,9 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       return reject(socket, req, 401, 'UNAUTHORIZED', `A token is required: subprotocol "${TOKEN_SUBPROTOCOL_PREFIX}<jwt>", ?token= or Authorization: Bearer.`);
     }
     const verified = await auth.verify(token);
-    if (!verified.ok) return reject(socket, req, 401, verified.error.code, verified.error.message);
+    if (!verified.ok) {
+      return reject(socket, req, verified.error.code === 'SERVER_UNAVAILABLE' ? 503 : 401, verified.error.code, verified.error.message);
+    }
 
     const userId = verified.value.user.user_id;
     const inFlight = pending.get(userId) ?? 0;
