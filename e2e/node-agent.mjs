@@ -136,6 +136,7 @@ const ops = {
       call: current?.resolved.call ?? null,
       // A renewal (the ICE restart of libdatachannel calls) replaces the peer connection inside the call.
       renewed: current ? current.resolved.target !== current.firstTarget : false,
+      bytesReceived: current?.resolved.target.bytesReceived?.() ?? null,
     };
   },
   async close() {

@@ -16,7 +16,7 @@ import { startSwitchboard, type Stack } from './calls-support/stack.js';
 import { NodeAgent } from './node-agent-control.mjs';
 import {
   blockUdp, closeAllBrowsers, createNetns, createRelayTopology, deleteAllNetns, describeWith, forwardIntoNetns, launchChromium,
-  startCoturn, stopAllProcesses, unblockUdp, type Forward, type Netns,
+  startCoturn, stopAllProcesses, throttleUdp, unblockUdp, type Forward, type Netns,
 } from './support/index.js';
 
 const FAST = { iceDisconnectGraceMs: 1_000, iceRestartTimeoutMs: 4_000, maxIceRestarts: 3 };
@@ -122,6 +122,26 @@ describeWith(['chromium', 'netns'], 'Node calls when the path breaks', () => {
     expect(Date.now() - cut).toBeLessThan(45_000);
   }, 150_000);
 
+  it('a slow path (UDP at 2 Mbit/s) under a 3 MB sendFile is not taken for a dead one: no renewal, the file arrives whole', async () => {
+    const g = `ice-${++group}`;
+    const a = await agent('sender', g);
+    const b = await agent('receiver', g);
+    const channels = [{ label: 'default' }, { label: 'file-transfer', protocol: 'file-transfer', ordered: true }];
+    await b.request('autoAccept', { labels: ['default', 'file-transfer'] });
+    await a.request('call', { cid: b.cid, params: { channels }, labels: ['default', 'file-transfer'] });
+    await b.waitEvent((e) => e.event === 'accepted');
+    await b.request('receive', {});
+    throttleUdp(ns, '2mbit');
+    const size = 3 * 1024 * 1024;
+    const mark = b.mark();
+    const sent = await a.request<{ sha256: string; ms: number }>('sendFile', { size, name: 'slow.bin' }, 60_000);
+    const file = await b.waitEvent((e) => e.event === 'file', 60_000, mark); // afterEach lifts the limit
+    console.info(`[node-ice] 3 MB over a 2 Mbit/s path: ${sent.ms} ms (${((size * 8) / sent.ms / 1000).toFixed(2)} Mbit/s)`);
+    expect(file).toMatchObject({ bytes: size, sha256: sent.sha256 });
+    expect(await a.request('state', {})).toMatchObject({ renewed: false, connectionState: 'connected' });
+    expect(await b.request('state', {})).toMatchObject({ renewed: false, connectionState: 'connected' });
+  }, 90_000);
+
   it('Chromium ↔ Node: a 6 s outage renews the peer connection inside the call; a lasting one ends it with ice_failed', async () => {
     const g = `ice-${++group}`;
     const bot = await agent('node', g);
@@ -201,9 +221,12 @@ describeWith(['netns', 'coturn'], 'Node calls through coturn when the path break
       const before = (await a.request<{ pair: Pair }>('pair', {})).pair;
       expect(before).toMatchObject({ local: { type: 'relay' }, remote: { type: 'relay' } });
 
-      blockUdp(topo.a, topo.linkA.devices[0]); // TURN runs over UDP: A loses its relay; signaling (TCP) stays
+      // TURN runs over UDP: A loses its relay both ways (tc shapes egress: A's side and T's side of
+      // the link); signaling (TCP) stays.
+      const link = [[topo.a, topo.linkA.devices[0]], [topo.t, topo.linkA.devices[1]]] as const;
+      for (const [ns, device] of link) blockUdp(ns, device);
       await sleep(OUTAGE_MS);
-      unblockUdp(topo.a, topo.linkA.devices[0]);
+      for (const [ns, device] of link) unblockUdp(ns, device);
       const restored = Date.now();
       const mark = b.mark();
       await until(async () => {
@@ -225,10 +248,12 @@ describeWith(['netns', 'coturn'], 'Node calls through coturn when the path break
       await a.request('hangup');
       await b.waitEvent((e) => e.event === 'closed', 10_000, mark);
     } finally {
-      try {
-        unblockUdp(topo.a, topo.linkA.devices[0]);
-      } catch {
-        // not blocked (the test failed before blocking)
+      for (const [ns, device] of [[topo.a, topo.linkA.devices[0]], [topo.t, topo.linkA.devices[1]]] as const) {
+        try {
+          unblockUdp(ns, device);
+        } catch {
+          // not blocked (the test failed before blocking, or already lifted)
+        }
       }
       await Promise.all(agents.map((agent) => agent.stop()));
       await Promise.all(forwards.map((forward) => forward.close()));

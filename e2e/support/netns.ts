@@ -285,6 +285,15 @@ export function blockUdp(ns: Netns, device = 'lo'): void {
     'match', 'ip', 'protocol', '17', '0xff', 'flowid', '1:10']);
 }
 
+/** Limits UDP on `device` to `rate` (tc units, e.g. '2mbit'): a slow path, TCP untouched. Undo with unblockUdp. */
+export function throttleUdp(ns: Netns, rate: string, device = 'lo'): void {
+  ns.exec('tc', ['qdisc', 'add', 'dev', device, 'root', 'handle', '1:', 'htb', 'default', '20']);
+  ns.exec('tc', ['class', 'add', 'dev', device, 'parent', '1:', 'classid', '1:10', 'htb', 'rate', rate, 'ceil', rate]);
+  ns.exec('tc', ['class', 'add', 'dev', device, 'parent', '1:', 'classid', '1:20', 'htb', 'rate', '10gbit']);
+  ns.exec('tc', ['filter', 'add', 'dev', device, 'parent', '1:', 'protocol', 'ip', 'prio', '1', 'u32',
+    'match', 'ip', 'protocol', '17', '0xff', 'flowid', '1:10']);
+}
+
 export function unblockUdp(ns: Netns, device = 'lo'): void {
   ns.exec('tc', ['qdisc', 'del', 'dev', device, 'root']);
 }

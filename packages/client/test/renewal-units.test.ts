@@ -82,6 +82,29 @@ describe('control-channel heartbeat', () => {
     expect(pings).toBe(10);
     expect(changes).toEqual([true, false]);
   });
+
+  it('counts bytes arriving on the transport as life (a ping stuck behind a file on a slow path)', () => {
+    vi.useFakeTimers();
+    const changes: boolean[] = [];
+    let received = 0;
+    const liveness = new ControlLiveness({ intervalMs: 1_000, silenceMs: 2_500 }, {
+      ping: () => undefined,
+      change: (silent) => changes.push(silent),
+      activity: () => received,
+    });
+    liveness.start();
+    for (let second = 0; second < 10; second += 1) {
+      received += 30_000; // acknowledgements of the data we send keep coming; no control message does
+      vi.advanceTimersByTime(1_000);
+    }
+    expect(changes).toEqual([]);
+    vi.advanceTimersByTime(3_000); // now nothing arrives at all
+    expect(changes).toEqual([true]);
+    received += 100;
+    vi.advanceTimersByTime(1_000);
+    expect(changes).toEqual([true, false]);
+    liveness.stop();
+  });
 });
 
 describe('caps control message', () => {

@@ -220,6 +220,14 @@ export function nodePeerConnectionClass(options: NodeRtcOptions = {}): new (conf
       return { type: local.type, sdp: local.sdp };
     }
 
+    /**
+     * Bytes received on the transport (not W3C; what the SDK's liveness check reads): data,
+     * acknowledgements and pings all count, so a full send buffer on a slow path still shows life.
+     */
+    bytesReceived(): number {
+      return this.#closed ? 0 : this.#native.bytesReceived();
+    }
+
     override restartIce(): void {
       if (this.#closed) return;
       this.#needsNegotiation = true;

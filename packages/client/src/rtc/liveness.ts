@@ -4,6 +4,10 @@
  * Every `intervalMs` it sends a ping; when nothing at all has been heard from the peer
  * for `silenceMs`, the path counts as down until the next message arrives. The peer
  * answers pings whatever its platform, so one side running this is enough.
+ *
+ * "Heard" also counts any growth of `activity()` (bytes received on the transport, where the
+ * stack tells): on a slow path a ping may wait behind megabytes of a file in the send buffer,
+ * while the peer's acknowledgements keep arriving.
  */
 export interface LivenessOptions {
   intervalMs: number;
@@ -16,10 +20,11 @@ export class ControlLiveness {
   private lastHeard = Date.now();
   private timer: ReturnType<typeof setInterval> | undefined;
   private silentNow = false;
+  private lastActivity = 0;
 
   constructor(
     private readonly options: LivenessOptions,
-    private readonly actions: { ping(): void; change(silent: boolean): void },
+    private readonly actions: { ping(): void; change(silent: boolean): void; activity?: () => number },
   ) {}
 
   get silent(): boolean {
@@ -48,6 +53,11 @@ export class ControlLiveness {
   }
 
   private tick(): void {
+    const activity = this.actions.activity?.() ?? 0;
+    if (activity !== this.lastActivity) {
+      this.lastActivity = activity;
+      this.heard();
+    }
     if (!this.silentNow && Date.now() - this.lastHeard >= this.options.silenceMs) {
       this.silentNow = true;
       this.actions.change(true);

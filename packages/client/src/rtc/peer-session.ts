@@ -87,7 +87,11 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
     this.appChannels = new AppChannels(options.callChannels ?? new CallChannels(), () => !this.closed && !this.superseded, (event) => this.emit('event', event));
     this.channels = this.appChannels.record;
     this.liveness = options.liveness
-      ? new ControlLiveness(options.liveness, { ping: () => this.sendControl({ t: 'ping', n: ++this.pings }), change: () => this.onHealth() })
+      ? new ControlLiveness(options.liveness, {
+        ping: () => this.sendControl({ t: 'ping', n: ++this.pings }),
+        change: () => this.onHealth(),
+        activity: () => (this.pc as RTCPeerConnection & { bytesReceived?: () => number }).bytesReceived?.() ?? 0,
+      })
       : null;
     const pc = new options.RTCPeerConnection(options.config);
     this.diagnosis = new IceDiagnosis(options.config);
