@@ -52,7 +52,7 @@ describeWith(['redis', 'chromium', 'netns'], 'cluster: three nodes, real process
     }
     const [alice, bob] = sides as [(typeof sides)[0], (typeof sides)[0]];
     try {
-      expect([nodeOf(nodes, alice.cid), nodeOf(nodes, bob.cid)]).toEqual([0, 1]);
+      expect([await nodeOf(nodes, alice.cid), await nodeOf(nodes, bob.cid)]).toEqual([0, 1]);
       // Bob's USER_JOINED crossed to node-1; Alice's invite crosses back to node-2.
       await pollPage(bob.page, `document.getElementById('call_dialog').open && document.body.innerHTML.includes('Incoming call')`, 15_000);
       await pollPage(alice.page, `document.getElementById('call_dialog').open && document.body.innerHTML.includes('Outgoing call')`);
@@ -76,7 +76,7 @@ describeWith(['redis', 'chromium', 'netns'], 'cluster: three nodes, real process
     const names = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'];
     for (const name of names) phones.push(await ClusterPhone.open(browser, nodes[0]!.origin, lb.origin, name, 'room'));
     const [alice, bob, carol, dave, erin, frank] = phones as [ClusterPhone, ClusterPhone, ClusterPhone, ClusterPhone, ClusterPhone, ClusterPhone];
-    expect(phones.map((p) => nodeOf(nodes, p.cid))).toEqual([0, 1, 2, 0, 1, 2]);
+    expect(await Promise.all(phones.map((p) => nodeOf(nodes, p.cid)))).toEqual([0, 1, 2, 0, 1, 2]);
     const victims = [carol, frank];
     const survivors = [alice, bob, dave, erin];
     const oldCids = victims.map((p) => p.cid);
@@ -122,7 +122,7 @@ describeWith(['redis', 'chromium', 'netns'], 'cluster: three nodes, real process
     for (const v of victims) {
       const cid = await v.currentCid();
       newCids.push(cid);
-      expect([0, 1]).toContain(nodeOf(nodes, cid));
+      expect([0, 1]).toContain(await nodeOf(nodes, cid));
       await alice.waitFor(`window.t.rt.some((e) => e.type === 'notice' && e.code === 'USER_JOINED' && e.sender_cid === ${JSON.stringify(cid)})`, 10_000);
     }
     const listed = await alice.eval<string[]>(`window.t.sb.getRealtimeUsers({ group: 'room' }).then((r) => r.list.map((u) => u.cid))`);

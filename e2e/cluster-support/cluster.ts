@@ -60,8 +60,19 @@ export async function startLoadBalancer(netns: Netns, ports: number[]): Promise<
 }
 
 /** Which node logged "connected" for this cid (index into `nodes`), or -1. */
-export function nodeOf(nodes: ClusterNode[], cid: string): number {
-  return nodes.findIndex((n) => n.process.output().split('\n').some((l) => l.includes(`"cid":"${cid}"`) && l.includes('"msg":"connected"')));
+/**
+ * Which node holds `cid`, from the nodes' "connected" log lines. The client has its cid from the
+ * welcome before the node's log line reaches our pipe (pino writes asynchronously), so wait a little.
+ */
+export async function nodeOf(nodes: ClusterNode[], cid: string, timeoutMs = 5_000): Promise<number> {
+  const find = () => nodes.findIndex((n) => n.process.output().split('\n').some((l) => l.includes(`"cid":"${cid}"`) && l.includes('"msg":"connected"')));
+  const deadline = Date.now() + timeoutMs;
+  let index = find();
+  while (index === -1 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    index = find();
+  }
+  return index;
 }
 
 export const tokenFor = (user_id: string, name?: string) => signToken([CLUSTER_SECRET], { user_id, ...(name ? { name } : {}), ttlSeconds: 3600 });
