@@ -38,12 +38,15 @@ describe('rtc relay', () => {
     expect((await callee.waitFor('rtc')).signal.description.sdp).toBe(sdp);
     await signal(caller, calleeCid, 'call-1', { kind: 'candidate', candidate: null });
     expect((await callee.waitFor('rtc')).signal).toEqual({ kind: 'candidate', candidate: null });
+    // A renewed peer connection's generation (`pc`) is relayed as sent.
+    await signal(caller, calleeCid, 'call-1', { kind: 'description', description: { type: 'offer', sdp }, pc: 2 });
+    expect((await callee.waitFor('rtc')).signal).toEqual({ kind: 'description', description: { type: 'offer', sdp }, pc: 2 });
     // Without an id there is no ack.
     caller.send({ type: 'rtc', to: calleeCid, call: 'call-1', signal: { kind: 'candidate', candidate: null } });
     await callee.waitFor('rtc');
     await caller.sync();
     await bystander.sync();
-    expect(caller.all((f) => f.type === 'ack' && 'delivered' in f.result)).toHaveLength(3);
+    expect(caller.all((f) => f.type === 'ack' && 'delivered' in f.result)).toHaveLength(4);
     expect(bystander.all('rtc')).toHaveLength(0);
   });
 
