@@ -311,6 +311,7 @@ describeWith(['chromium', 'netns'], 'calls over a veth link (ICE restart)', () =
       await a.waitFor(`window.t.connectionState() === 'connected'`);
       await a.waitFor('window.t.frames().then((n) => n >= 10)');
       const pairBefore = await a.eval<{ local: { address: string } }>('window.t.pair()');
+      await a.eval('window.__firstTarget = window.t.resolved.target, true');
       pair.link.down();
       const downAt = Date.now();
       await a.waitFor(`['disconnected', 'failed'].includes(window.t.connectionState())`, 30_000);
@@ -323,6 +324,8 @@ describeWith(['chromium', 'netns'], 'calls over a veth link (ICE restart)', () =
       const frames = await a.eval<number>('window.t.frames()');
       await a.waitFor(`window.t.frames().then((n) => n >= ${frames + 10})`, 15_000);
       expect(await a.eval('window.t.of("rtc:closed").length')).toBe(0);
+      // Two browsers restart ICE in place: the same peer connection (no renewal, ADR 0007).
+      expect(await a.eval('window.t.resolved.target === window.__firstTarget')).toBe(true);
       console.info(`[calls] veth: pair ${pairBefore?.local.address}; link down for ${upAt - downAt} ms; reconnected ${Date.now() - upAt} ms after it came back`);
     } finally {
       await Promise.all(phones.splice(0).map((p) => p.close()));
