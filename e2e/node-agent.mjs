@@ -139,6 +139,11 @@ const ops = {
       bytesReceived: current?.resolved.target.bytesReceived?.() ?? null,
     };
   },
+  /** Internals, for diagnosing a failed test: the live calls' state and the warnings they logged. */
+  debug() {
+    const calls = sb.calls?.active ?? [];
+    return { calls: calls.map((c) => ({ id: c.id, state: c.state, warnings: c.warnings.slice(-20), pc: c.session?.pc.connectionState ?? null, generation: c.session?.generation ?? null })) };
+  },
   async close() {
     await sb.closeRealtime();
     return {};

@@ -236,7 +236,11 @@ describeWith(['netns', 'coturn'], 'Node calls through coturn when the path break
         } catch {
           return false;
         }
-      }, 30_000, 'sending on the renewed channel');
+      }, 30_000, 'sending on the renewed channel').catch(async (error: unknown) => {
+        console.info(`[node-ice] A–T–B no recovery: a ${JSON.stringify(await a.request('debug', {}))} b ${JSON.stringify(await b.request('debug', {}))}`);
+        console.info(`[node-ice] A–T–B events: a ${JSON.stringify(a.events.slice(-30))} b ${JSON.stringify(b.events.slice(-30))}`);
+        throw error;
+      });
       await b.waitEvent((e) => e.event === 'message' && e.data === 'after the outage, via TURN', 20_000, mark);
       const after = (await a.request<{ pair: Pair }>('pair', {})).pair;
       console.info(`[node-ice] A–T–B relay ${OUTAGE_MS / 1000} s outage: a→b delivered ${Date.now() - restored} ms after UDP returned; relay ports ${before.local.port}→${after.local.port}`);

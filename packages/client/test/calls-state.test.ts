@@ -308,6 +308,29 @@ describe('calls: renewal', () => {
   });
 });
 
+describe('calls: both sides renew at once', () => {
+  it('the polite side drops its own new peer connection and answers the impolite one; one call, channels back', async () => {
+    const server = new FakeServer();
+    const a = new FakeClient(server, 'cid:aaa', 'user-a', { canRestartIce: false }); // polite (smaller cid)
+    const b = new FakeClient(server, 'cid:bbb', 'user-b', { canRestartIce: false });
+    const connector = await a.layer.connectRTC({ cid: b.cid }, () => undefined);
+    const rb = (await (await incoming(b)).connectRTC({}, () => undefined))!;
+    const ra = await connector.connection;
+    await until(() => ra.channels.default?.readyState === 'open' && rb.channels.default?.readyState === 'open');
+    const before = FakePC.all.length;
+    type Internals = { calls: Map<string, { connection: { renew(generation: number, initiator: boolean, restarts: number): void } }> };
+    for (const client of [a, b]) (client.layer as unknown as Internals).calls.get(ra.call)!.connection.renew(1, true, 1);
+    await until(() => (ra.target as unknown as FakePC).connectionState === 'connected' && (rb.target as unknown as FakePC).connectionState === 'connected');
+    await until(() => ra.channels.default?.readyState === 'open' && rb.channels.default?.readyState === 'open');
+    const made = FakePC.all.slice(before);
+    expect(made).toHaveLength(3); // a's first g1 (dropped), b's g1, a's answering g1
+    expect(made.filter((pc) => !pc.closed)).toEqual([rb.target, ra.target]); // b's g1 and a's answer to it
+    expect(made[0]!.closed).toBe(true);
+    expect((ra.target as unknown as FakePC).peer).toBe(rb.target);
+    expect([...a.events, ...b.events].filter((e) => e.type === 'rtc:closed')).toEqual([]);
+  });
+});
+
 describe('calls: parameters (Skapi messages)', () => {
   it('validates connectRTC', async () => {
     const { a, b } = pair();

@@ -53,7 +53,30 @@ afterEach(async () => {
 });
 afterAll(() => server.close());
 
+/** Both sides start the same renewal at once (each saw the path die): internals, on purpose. */
+function renewBothAtOnce(peers: NodePeer[], call: string): void {
+  type Internals = { calls: { calls: Map<string, { connection: { renew(generation: number, initiator: boolean, restarts: number): void } }> } };
+  for (const peer of peers) (peer.sb as unknown as Internals).calls.calls.get(call)!.connection.renew(1, true, 1);
+}
+
 describe('renewal (Node ↔ Node)', () => {
+  it('both sides renewing at the same moment still end up in one working peer connection each', async () => {
+    const [a, b] = await pair();
+    const { caller, callee, aLog, bLog } = await connectPair(a, b);
+    const before = { caller: caller.target, callee: callee.target, channel: caller.channels.default, calleeChannel: callee.channels.default };
+    const started = performance.now();
+    renewBothAtOnce([a, b], caller.call);
+    await opened(caller, 'default', before.channel);
+    await opened(callee, 'default', before.calleeChannel);
+    console.info(`[node-renewal] both at once: reopened ${(performance.now() - started).toFixed(0)} ms after the requests`);
+    expect(caller.target).not.toBe(before.caller);
+    expect(callee.target).not.toBe(before.callee);
+    await roundTrip(caller, bLog, 'default', 'after a double renewal a→b');
+    await roundTrip(callee, aLog, 'default', 'after a double renewal b→a');
+    await until(() => livePeerConnections() === 2, 5_000, 'the dropped and the old peer connections closed');
+  }, 30_000);
+
+
   for (const side of ['caller', 'callee'] as const) {
     it(`requested by the ${side}: same call and channels record, every open label back with its options, closed ones not`, async () => {
       const [a, b] = await pair();

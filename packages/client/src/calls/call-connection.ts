@@ -49,6 +49,8 @@ export class CallConnection {
   private polite = false;
   /** The peer connection this side renewed away from, open until the new one connects. */
   private retiring: PeerSession | null = null;
+  /** The generation this side offered first (a renewal it started), until the peer answers. */
+  private offered: number | null = null;
 
   constructor(private readonly owner: CallConnectionOwner) {}
 
@@ -64,7 +66,28 @@ export class CallConnection {
   handleSignal(signal: PeerSignal): void {
     const route = this.renewal.route(signal);
     if (route === 'newer') this.renew(signal.pc ?? 0, false, this.session?.restartCount ?? 0);
+    else if (route === 'current' && this.bothRenewed(signal)) this.yieldRenewal();
+    else if (signal.kind === 'description' && signal.description.type === 'answer') this.offered = null;
     if (route !== 'stale') this.session?.handleSignal(signal);
+  }
+
+  /**
+   * Both sides started the same renewal (each saw the path die at about the same time): an
+   * offer for the generation we offered ourselves. The impolite side ignores the polite side's
+   * offer (perfect negotiation); the polite side drops its own new peer connection and answers
+   * with a fresh one, rather than rolling back an offer, which libdatachannel does poorly.
+   */
+  private bothRenewed(signal: PeerSignal): boolean {
+    return this.polite && this.offered !== null && signal.kind === 'description' && signal.description.type === 'offer'
+      && (signal.pc ?? 0) === this.offered;
+  }
+
+  private yieldRenewal(): void {
+    const mine = this.session!;
+    this.offered = null;
+    mine.supersede();
+    void mine.close(0, { quiet: true });
+    this.open(false, { generation: mine.generation, restarts: mine.restartCount, channels: this.channels.own(), peerCanRestartIce: mine.peerCanRestartIce });
   }
 
   /** Ends it all; `flushMs` gives a hang-up just sent on the control channel time to leave. */
@@ -85,6 +108,7 @@ export class CallConnection {
     // that got the offer knows the peer has moved on and closes its old one at once.
     if (initiator) this.retiring = old;
     else void old.close(0, { quiet: true });
+    this.offered = initiator ? generation : null;
     this.open(initiator, { generation, restarts, channels: this.channels.own(), peerCanRestartIce: old.peerCanRestartIce });
   }
 
@@ -135,7 +159,10 @@ export class CallConnection {
     session.on('localclose', current(() => owner.localClose()));
     session.on('health', current((health) => {
       owner.health(health);
-      if (health === 'connected') this.closeRetiring();
+      if (health === 'connected') {
+        this.closeRetiring();
+        this.offered = null;
+      }
     }));
     session.on('renew', current(({ restarts }) => this.renewal.request(this.polite, restarts)));
     session.on('failed', current((error) => owner.failed(error)));
