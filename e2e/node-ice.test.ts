@@ -208,7 +208,7 @@ describeWith(['netns', 'coturn'], 'Node calls through coturn when the path break
       const start = async (ns: Netns, name: string): Promise<NodeAgent> => {
         const forward = await forwardIntoNetns(ns, stack.port, { listenPort: listenPort++ });
         forwards.push(forward);
-        const node = await NodeAgent.start({ url: forward.origin, name, group: 'ice-atb', options: FAST, wrap: (file, args) => ns.wrap(file, args) });
+        const node = await NodeAgent.start({ url: forward.origin, name, group: 'ice-atb', options: FAST, wrap: (file, args) => ns.wrap(file, args), log: Boolean(process.env.AGENT_LOG) });
         agents.push(node);
         return node;
       };
@@ -251,6 +251,10 @@ describeWith(['netns', 'coturn'], 'Node calls through coturn when the path break
       expect([...a.events, ...b.events].filter((e) => e.event === 'closed')).toEqual([]);
       await a.request('hangup');
       await b.waitEvent((e) => e.event === 'closed', 10_000, mark);
+    } catch (error) {
+      // A stuck setup here has been libdatachannel's DTLS/TURN deadlock (see ADR 0007); the coturn log tells a TURN problem apart.
+      if (process.env.AGENT_LOG) console.info(`[node-ice] coturn log:\n${turn.process.output().split('\n').slice(-80).join('\n')}`);
+      throw error;
     } finally {
       for (const [ns, device] of [[topo.a, topo.linkA.devices[0]], [topo.t, topo.linkA.devices[1]]] as const) {
         try {
