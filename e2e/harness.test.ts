@@ -6,8 +6,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import {
   closeAllBrowsers, createLinkedPair, createNetns, createRelayTopology, deleteAllNetns, describeWith, forwardIntoNetns,
-  installWebrtcStats, ipCommand, launchChromium, selectedCandidatePair, startCoturn, startProcess, startRedis,
-  stopAllProcesses, waitForFramesDecoded, type Forward, type Netns,
+  installWebrtcStats, ipCommand, launchChromium, libdatachannelDeadlocked, selectedCandidatePair, showsLibdatachannelDeadlock,
+  startCoturn, startProcess, startRedis, stopAllProcesses, waitForFramesDecoded, type Forward, type Netns,
 } from './support/index.js';
 import { CALL_PAGE_SCRIPT, median } from './support/test-pages.js';
 
@@ -71,6 +71,36 @@ describeWith(['netns'], 'network namespaces', () => {
       topo.delete();
     }
   });
+});
+
+describeWith(['gdb'], 'known upstream bugs', () => {
+  // Frames from a real occurrence (gdb on a stuck node-agent, A–T–B relay call), trimmed.
+  const stuck = `Thread 17 (Thread 0x7fa4dcffa6c0 (LWP 2009) "juice poll"):
+#3  ___pthread_mutex_lock (mutex=0x7fa2440019c8) at ./nptl/pthread_mutex_lock.c:93
+#4  0x00007fa4dfa3b382 in rtc::impl::DtlsTransport::handleTimeout() () from node_datachannel.node
+#6  0x00007fa4df9beb7c in rtc::impl::PeerConnection::initDtlsTransport() () from node_datachannel.node
+Thread 12 (Thread 0x7fa4df7ff6c0 (LWP 2004) "RTC worker"):
+#3  ___pthread_mutex_lock (mutex=0x28084a38) at ./nptl/pthread_mutex_lock.c:128
+#4  0x00007fa4dfc89859 in agent_send () from node_datachannel.node
+#8  0x00007fa4dfa3ea07 in rtc::impl::DtlsTransport::BioMethodWrite(bio_st*, char const*, int) () from node_datachannel.node`;
+  const healthy = `Thread 14 (Thread 0x7fa4de7fd6c0 (LWP 2006) "RTC poll"):
+#1  0x00007fa4df9f798f in rtc::impl::PollService::runLoop() () from node_datachannel.node
+Thread 13 (Thread 0x7fa4deffe6c0 (LWP 2005) "RTC worker"):
+#6  0x00007fa4df9e81e4 in rtc::impl::ThreadPool::dequeue() () from node_datachannel.node`;
+
+  it('libdatachannel\'s DTLS/TURN deadlock is recognised by its stacks, and a healthy process is not', async () => {
+    expect(showsLibdatachannelDeadlock(stuck)).toBe(true);
+    expect(showsLibdatachannelDeadlock(healthy)).toBe(false);
+    const { spawn } = await import('node:child_process');
+    const script = "const n = require('node-datachannel'); const pc = new n.PeerConnection('x', { iceServers: [] }); pc.createDataChannel('a'); setTimeout(() => {}, 30000);";
+    const child = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(libdatachannelDeadlocked(child.pid)).toBe(false);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 60_000);
 });
 
 describeWith(['redis'], 'redis', () => {

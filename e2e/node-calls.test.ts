@@ -12,8 +12,8 @@ import { Phone } from './calls-support/call-app.js';
 import { startSwitchboard, type Stack } from './calls-support/stack.js';
 import { NodeAgent } from './node-agent-control.mjs';
 import {
-  closeAllBrowsers, createNetns, createRelayTopology, deleteAllNetns, describeWith, forwardIntoNetns, launchChromium, startCoturn, stopAllProcesses,
-  type CoturnHandle, type Forward, type Netns,
+  closeAllBrowsers, createNetns, createRelayTopology, deleteAllNetns, describeWith, explainFailure, forwardIntoNetns, launchChromium,
+  retryOnceOnLibdatachannelDeadlock, startCoturn, stopAllProcesses, type CoturnHandle, type Forward, type Netns,
 } from './support/index.js';
 
 const FILE_CHANNELS = [{ label: 'default' }, { label: 'file-transfer', protocol: 'file-transfer', ordered: true }];
@@ -166,7 +166,8 @@ describeWith(['chromium', 'netns', 'coturn'], 'Node SDK ↔ Chromium', () => {
     console.info(`[node-calls] relay: Chromium→Node ${chromeCalls} ms; Node→Chromium ${nodeCalls} ms (setup incl. TURN allocation)`);
   }, 90_000);
 
-  it('no direct path (A–T–B): Chromium or Node in A and Node in B connect relay to relay through coturn in T, each as caller', async () => {
+  /** One run of the A–T–B scenario, with its own topology, coturn, server, browser and agents. */
+  const noDirectPath = async (): Promise<void> => {
     const topo = createRelayTopology();
     const relayTurn = await startCoturn({ netns: topo.t, listeningIps: [topo.tIpA, topo.tIpB], relayIp: topo.tRelayIp });
     const relayStack = await startSwitchboard({
@@ -207,6 +208,8 @@ describeWith(['chromium', 'netns', 'coturn'], 'Node SDK ↔ Chromium', () => {
         await callee.waitEvent((e) => e.event === 'closed', 10_000, mark);
       }
       console.info(`[node-calls] A–T–B Node↔Node relay/relay setup: ${times.join(', ')} ms`);
+    } catch (error) {
+      throw explainFailure(error, agents.map((agent) => agent.child.pid));
     } finally {
       await Promise.all(agents.splice(0).map((a) => a.stop()));
       await Promise.all(phones.splice(0).map((p) => p.close()));
@@ -215,7 +218,11 @@ describeWith(['chromium', 'netns', 'coturn'], 'Node SDK ↔ Chromium', () => {
       await relayTurn.stop();
       topo.delete();
     }
-  }, 120_000);
+  };
+
+  it('no direct path (A–T–B): Chromium or Node in A and Node in B connect relay to relay through coturn in T, each as caller', async () => {
+    await retryOnceOnLibdatachannelDeadlock('A–T–B Node calls', noDirectPath);
+  }, 240_000);
 
   it('50 MB Node → Chromium: sendFile verified by the page (SHA-256 matches); raw 16 KiB sends measured in the same call', async () => {
     const g = `node-file-${++group}`;

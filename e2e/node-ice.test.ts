@@ -16,7 +16,7 @@ import { startSwitchboard, type Stack } from './calls-support/stack.js';
 import { NodeAgent } from './node-agent-control.mjs';
 import {
   blockUdp, closeAllBrowsers, createNetns, createRelayTopology, deleteAllNetns, describeWith, forwardIntoNetns, launchChromium,
-  startCoturn, stopAllProcesses, throttleUdp, unblockUdp, type Forward, type Netns,
+  explainFailure, retryOnceOnLibdatachannelDeadlock, startCoturn, stopAllProcesses, throttleUdp, unblockUdp, type Forward, type Netns,
 } from './support/index.js';
 
 const FAST = { iceDisconnectGraceMs: 1_000, iceRestartTimeoutMs: 4_000, maxIceRestarts: 3 };
@@ -197,77 +197,81 @@ describeWith(['netns', 'coturn'], 'Node calls through coturn when the path break
   });
 
   it('Node in A ↔ Node in B: a 6 s UDP outage between A and T renews the call through new TURN allocations, relay to relay', async () => {
-    const topo = createRelayTopology();
-    const agents: NodeAgent[] = [];
-    const forwards: Forward[] = [];
-    const turn = await startCoturn({ netns: topo.t, listeningIps: [topo.tIpA, topo.tIpB], relayIp: topo.tRelayIp });
-    const stack = await startSwitchboard({
-      ice: { turn: [`turn:${topo.tIpA}:${turn.port}?transport=udp`, `turn:${topo.tIpB}:${turn.port}?transport=udp`], turnSecrets: [turn.secret] },
-    });
-    try {
-      const start = async (ns: Netns, name: string): Promise<NodeAgent> => {
-        const forward = await forwardIntoNetns(ns, stack.port, { listenPort: listenPort++ });
-        forwards.push(forward);
-        const node = await NodeAgent.start({ url: forward.origin, name, group: 'ice-atb', options: FAST, wrap: (file, args) => ns.wrap(file, args), log: Boolean(process.env.AGENT_LOG) });
-        agents.push(node);
-        return node;
-      };
-      const [a, b] = [await start(topo.a, 'node-in-a'), await start(topo.b, 'node-in-b')];
-      const relay = { iceTransportPolicy: 'relay' };
-      await b.request('autoAccept', { params: relay });
-      const { call } = await a.request<{ call: string }>('call', { cid: b.cid, params: relay });
-      await b.waitEvent((e) => e.event === 'accepted');
-      type Pair = { local: { type: string; port: number }; remote: { type: string; port: number } };
-      const before = (await a.request<{ pair: Pair }>('pair', {})).pair;
-      expect(before).toMatchObject({ local: { type: 'relay' }, remote: { type: 'relay' } });
-
-      // TURN runs over UDP: A loses its relay both ways (tc shapes egress: A's side and T's side of
-      // the link); signaling (TCP) stays.
-      const link = [[topo.a, topo.linkA.devices[0]], [topo.t, topo.linkA.devices[1]]] as const;
-      for (const [ns, device] of link) blockUdp(ns, device);
-      await sleep(OUTAGE_MS);
-      for (const [ns, device] of link) unblockUdp(ns, device);
-      const restored = Date.now();
-      const mark = b.mark();
-      await until(async () => {
-        try {
-          await a.request('send', { data: 'after the outage, via TURN' });
-          return true;
-        } catch {
-          return false;
-        }
-      }, 30_000, 'sending on the renewed channel').catch(async (error: unknown) => {
-        console.info(`[node-ice] A–T–B no recovery: a ${JSON.stringify(await a.request('debug', {}))} b ${JSON.stringify(await b.request('debug', {}))}`);
-        console.info(`[node-ice] A–T–B events: a ${JSON.stringify(a.events.slice(-30))} b ${JSON.stringify(b.events.slice(-30))}`);
-        throw error;
-      });
-      await b.waitEvent((e) => e.event === 'message' && e.data === 'after the outage, via TURN', 20_000, mark);
-      const after = (await a.request<{ pair: Pair }>('pair', {})).pair;
-      console.info(`[node-ice] A–T–B relay ${OUTAGE_MS / 1000} s outage: a→b delivered ${Date.now() - restored} ms after UDP returned; relay ports ${before.local.port}→${after.local.port}`);
-      expect(after).toMatchObject({ local: { type: 'relay' }, remote: { type: 'relay' } });
-      expect(after.local.port).not.toBe(before.local.port); // a new allocation
-      expect(await a.request('state', {})).toMatchObject({ call, renewed: true, connectionState: 'connected' });
-      expect(b.events.filter((e) => e.event === 'incoming')).toHaveLength(1);
-      expect([...a.events, ...b.events].filter((e) => e.event === 'closed')).toEqual([]);
-      await a.request('hangup');
-      await b.waitEvent((e) => e.event === 'closed', 10_000, mark);
-    } catch (error) {
-      // A stuck setup here has been libdatachannel's DTLS/TURN deadlock (see ADR 0007); the coturn log tells a TURN problem apart.
-      if (process.env.AGENT_LOG) console.info(`[node-ice] coturn log:\n${turn.process.output().split('\n').slice(-80).join('\n')}`);
-      throw error;
-    } finally {
-      for (const [ns, device] of [[topo.a, topo.linkA.devices[0]], [topo.t, topo.linkA.devices[1]]] as const) {
-        try {
-          unblockUdp(ns, device);
-        } catch {
-          // not blocked (the test failed before blocking, or already lifted)
-        }
-      }
-      await Promise.all(agents.map((agent) => agent.stop()));
-      await Promise.all(forwards.map((forward) => forward.close()));
-      await stack.close();
-      await turn.stop();
-      topo.delete();
-    }
-  }, 120_000);
+    await retryOnceOnLibdatachannelDeadlock('A–T–B renewal', renewalThroughTurn);
+  }, 240_000);
 });
+
+/** One run of the A–T–B renewal scenario, with its own topology, coturn, server and agents. */
+async function renewalThroughTurn(): Promise<void> {
+  const topo = createRelayTopology();
+  const agents: NodeAgent[] = [];
+  const forwards: Forward[] = [];
+  const turn = await startCoturn({ netns: topo.t, listeningIps: [topo.tIpA, topo.tIpB], relayIp: topo.tRelayIp });
+  const stack = await startSwitchboard({
+    ice: { turn: [`turn:${topo.tIpA}:${turn.port}?transport=udp`, `turn:${topo.tIpB}:${turn.port}?transport=udp`], turnSecrets: [turn.secret] },
+  });
+  try {
+    const start = async (ns: Netns, name: string): Promise<NodeAgent> => {
+      const forward = await forwardIntoNetns(ns, stack.port, { listenPort: listenPort++ });
+      forwards.push(forward);
+      const node = await NodeAgent.start({ url: forward.origin, name, group: 'ice-atb', options: FAST, wrap: (file, args) => ns.wrap(file, args), log: Boolean(process.env.AGENT_LOG) });
+      agents.push(node);
+      return node;
+    };
+    const [a, b] = [await start(topo.a, 'node-in-a'), await start(topo.b, 'node-in-b')];
+    const relay = { iceTransportPolicy: 'relay' };
+    await b.request('autoAccept', { params: relay });
+    const { call } = await a.request<{ call: string }>('call', { cid: b.cid, params: relay }, 25_000);
+    await b.waitEvent((e) => e.event === 'accepted');
+    type Pair = { local: { type: string; port: number }; remote: { type: string; port: number } };
+    const before = (await a.request<{ pair: Pair }>('pair', {})).pair;
+    expect(before).toMatchObject({ local: { type: 'relay' }, remote: { type: 'relay' } });
+
+    // TURN runs over UDP: A loses its relay both ways (tc shapes egress: A's side and T's side of
+    // the link); signaling (TCP) stays.
+    const link = [[topo.a, topo.linkA.devices[0]], [topo.t, topo.linkA.devices[1]]] as const;
+    for (const [ns, device] of link) blockUdp(ns, device);
+    await sleep(OUTAGE_MS);
+    for (const [ns, device] of link) unblockUdp(ns, device);
+    const restored = Date.now();
+    const mark = b.mark();
+    await until(async () => {
+      try {
+        await a.request('send', { data: 'after the outage, via TURN' });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 30_000, 'sending on the renewed channel').catch(async (error: unknown) => {
+      console.info(`[node-ice] A–T–B no recovery: a ${JSON.stringify(await a.request('debug', {}))} b ${JSON.stringify(await b.request('debug', {}))}`);
+      console.info(`[node-ice] A–T–B events: a ${JSON.stringify(a.events.slice(-30))} b ${JSON.stringify(b.events.slice(-30))}`);
+      throw error;
+    });
+    await b.waitEvent((e) => e.event === 'message' && e.data === 'after the outage, via TURN', 20_000, mark);
+    const after = (await a.request<{ pair: Pair }>('pair', {})).pair;
+    console.info(`[node-ice] A–T–B relay ${OUTAGE_MS / 1000} s outage: a→b delivered ${Date.now() - restored} ms after UDP returned; relay ports ${before.local.port}→${after.local.port}`);
+    expect(after).toMatchObject({ local: { type: 'relay' }, remote: { type: 'relay' } });
+    expect(after.local.port).not.toBe(before.local.port); // a new allocation
+    expect(await a.request('state', {})).toMatchObject({ call, renewed: true, connectionState: 'connected' });
+    expect(b.events.filter((e) => e.event === 'incoming')).toHaveLength(1);
+    expect([...a.events, ...b.events].filter((e) => e.event === 'closed')).toEqual([]);
+    await a.request('hangup');
+    await b.waitEvent((e) => e.event === 'closed', 10_000, mark);
+  } catch (error) {
+    if (process.env.AGENT_LOG) console.info(`[node-ice] coturn log:\n${turn.process.output().split('\n').slice(-80).join('\n')}`);
+    throw explainFailure(error, agents.map((agent) => agent.child.pid));
+  } finally {
+    for (const [ns, device] of [[topo.a, topo.linkA.devices[0]], [topo.t, topo.linkA.devices[1]]] as const) {
+      try {
+        unblockUdp(ns, device);
+      } catch {
+        // not blocked (the test failed before blocking, or already lifted)
+      }
+    }
+    await Promise.all(agents.map((agent) => agent.stop()));
+    await Promise.all(forwards.map((forward) => forward.close()));
+    await stack.close();
+    await turn.stop();
+    topo.delete();
+  }
+}

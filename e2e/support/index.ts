@@ -8,3 +8,4 @@ export * from './chromium.js';
 export * from './forward.js';
 export * from './webrtc-stats.js';
 export * from './test-pages.js';
+export * from './known-bugs.js';

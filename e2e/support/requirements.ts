@@ -9,7 +9,7 @@ import { describe } from 'vitest';
 
 export const CHROMIUM_PATH = process.env['SWITCHBOARD_CHROMIUM'] ?? '/usr/bin/chromium';
 
-export type Requirement = 'chromium' | 'netns' | 'redis' | 'coturn';
+export type Requirement = 'chromium' | 'netns' | 'redis' | 'coturn' | 'gdb';
 
 function executable(path: string): boolean {
   try {
@@ -39,6 +39,7 @@ const checks: Record<Requirement, () => string | null> = {
   },
   redis: () => (onPath('redis-server') ? null : 'redis-server not found (apt-get install -y redis-server)'),
   coturn: () => (onPath('turnserver') ? null : 'coturn turnserver not found (apt-get install -y coturn)'),
+  gdb: () => (onPath('gdb') ? null : 'gdb not found (apt-get install -y gdb)'),
 };
 
 /** Human-readable problems, one per missing requirement (empty when all are met). */
