@@ -13,12 +13,10 @@
  * DEMO_TARGET=mock runs the same flows against `vite build --mode mock` (BroadcastChannel
  * signaling, no server), for working on the UI alone.
  */
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { blockMedia, newRoom, Person, type OpenOptions } from './demo-support/person.js';
-import { buildDemo, DEMO_OUT, MOCK, mockTarget, PHONE, serverTarget, SHOTS, UI_TIMEOUT, type Target } from './demo-support/targets.js';
+import { buildDemo, buildDemoOnce, clearFailureShots, MOCK, mockTarget, PHONE, serverTarget, UI_TIMEOUT, type Target } from './demo-support/targets.js';
 import { blockUdp, createNetns, describeWith, launchChromium, unblockUdp, type Netns } from './support/index.js';
 
 // ------------------------------------------------------------------ the suites
@@ -35,11 +33,18 @@ describeWith(['chromium', 'netns'], 'demo app (apps/demo) in Chromium', () => {
     return person;
   };
 
+  /** Ada and Grace open the demo in one new room and join it. */
+  const twoInRoom = async (): Promise<[Person, Person]> => {
+    const room = newRoom();
+    const ada = await open('Ada', `?room=${room}`);
+    const grace = await open('Grace', `?room=${room}`);
+    await ada.join();
+    await grace.join();
+    return [ada, grace];
+  };
+
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    for (const file of readdirSync(SHOTS, { withFileTypes: true }).filter((f) => f.name.startsWith('failed-'))) {
-      rmSync(join(SHOTS, file.name));
-    }
+    clearFailureShots();
     buildDemo();
     ns = createNetns('demo');
     browser = await launchChromium({ netns: ns });
@@ -310,11 +315,7 @@ describeWith(['chromium', 'netns'], 'demo app (apps/demo) in Chromium', () => {
   }, 60_000);
 
   it.skipIf(MOCK)('shows a banner while the server is unreachable and reconnects by itself', async () => {
-    const room = newRoom();
-    const ada = await open('Ada', `?room=${room}`);
-    const grace = await open('Grace', `?room=${room}`);
-    await ada.join();
-    await grace.join();
+    const [ada, grace] = await twoInRoom();
     await ada.sees('Grace');
     // Chromium logs each failed reconnect attempt (WebSocket and the guest-token fetch); that is the browser, not the app.
     for (const person of [ada, grace]) person.allowed = [/WebSocket connection to .* failed/, /Failed to load resource: net::ERR_CONNECTION_(REFUSED|RESET|CLOSED)/];
@@ -336,11 +337,7 @@ describeWith(['chromium', 'netns'], 'demo app (apps/demo) in Chromium', () => {
   }, 120_000);
 
   it('shows "Reconnecting…" while the media path is down and "Connected" after the ICE restart', async () => {
-    const room = newRoom();
-    const ada = await open('Ada', `?room=${room}`);
-    const grace = await open('Grace', `?room=${room}`);
-    await ada.join();
-    await grace.join();
+    const [ada, grace] = await twoInRoom();
     await ada.call('Grace');
     await grace.incoming('Ada').getByRole('button', { name: 'Accept' }).click();
     await Promise.all([ada.inCall(), grace.inCall()]);
@@ -368,7 +365,7 @@ describeWith(['chromium', 'netns'], 'demo app over HTTPS (self-signed certificat
 
   beforeAll(async () => {
     if (MOCK) return;
-    if (!statSync(join(DEMO_OUT, 'index.html'), { throwIfNoEntry: false })) buildDemo();
+    buildDemoOnce();
     ns = createNetns('demotls');
     browser = await launchChromium({ netns: ns });
     target = await serverTarget(browser, ns, 'self-signed');

@@ -15,8 +15,8 @@ import { Phone } from './calls-support/call-app.js';
 import { startSwitchboard, type Stack } from './calls-support/stack.js';
 import { NodeAgent } from './node-agent-control.mjs';
 import {
-  blockUdp, closeAllBrowsers, createNetns, createRelayTopology, deleteAllNetns, describeWith, forwardIntoNetns, launchChromium,
-  explainFailure, retryOnceOnLibdatachannelDeadlock, startCoturn, stopAllProcesses, throttleUdp, unblockUdp, type Forward, type Netns,
+  blockUdp, blockUdpOn, closeAllBrowsers, createNetns, createRelayTopology, deleteAllNetns, describeWith, forwardIntoNetns, launchChromium,
+  explainFailure, retryOnceOnLibdatachannelDeadlock, startCoturn, stopAllProcesses, throttleUdp, unblockUdp, unblockUdpOn, type Forward, type Netns,
 } from './support/index.js';
 
 const FAST = { iceDisconnectGraceMs: 1_000, iceRestartTimeoutMs: 4_000, maxIceRestarts: 3 };
@@ -204,6 +204,7 @@ describeWith(['netns', 'coturn'], 'Node calls through coturn when the path break
 /** One run of the A–T–B renewal scenario, with its own topology, coturn, server and agents. */
 async function renewalThroughTurn(): Promise<void> {
   const topo = createRelayTopology();
+  const linkA = [[topo.a, topo.linkA.devices[0]], [topo.t, topo.linkA.devices[1]]] as const;
   const agents: NodeAgent[] = [];
   const forwards: Forward[] = [];
   const turn = await startCoturn({ netns: topo.t, listeningIps: [topo.tIpA, topo.tIpB], relayIp: topo.tRelayIp });
@@ -229,10 +230,9 @@ async function renewalThroughTurn(): Promise<void> {
 
     // TURN runs over UDP: A loses its relay both ways (tc shapes egress: A's side and T's side of
     // the link); signaling (TCP) stays.
-    const link = [[topo.a, topo.linkA.devices[0]], [topo.t, topo.linkA.devices[1]]] as const;
-    for (const [ns, device] of link) blockUdp(ns, device);
+    blockUdpOn(linkA);
     await sleep(OUTAGE_MS);
-    for (const [ns, device] of link) unblockUdp(ns, device);
+    unblockUdpOn(linkA);
     const restored = Date.now();
     const mark = b.mark();
     await until(async () => {
@@ -261,13 +261,7 @@ async function renewalThroughTurn(): Promise<void> {
     if (process.env.AGENT_LOG) console.info(`[node-ice] coturn log:\n${turn.process.output().split('\n').slice(-80).join('\n')}`);
     throw explainFailure(error, agents.map((agent) => agent.child.pid));
   } finally {
-    for (const [ns, device] of [[topo.a, topo.linkA.devices[0]], [topo.t, topo.linkA.devices[1]]] as const) {
-      try {
-        unblockUdp(ns, device);
-      } catch {
-        // not blocked (the test failed before blocking, or already lifted)
-      }
-    }
+    unblockUdpOn(linkA);
     await Promise.all(agents.map((agent) => agent.stop()));
     await Promise.all(forwards.map((forward) => forward.close()));
     await stack.close();

@@ -20,13 +20,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { turnCredential } from '@switchboard/server';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
-  blockUdp, closeAllBrowsers, createRelayTopology, deleteAllNetns, describeWith, installWebrtcStats, launchChromium,
-  median, startProcess, stopAllProcesses, unblockUdp, waitForPort, type ManagedProcess, type RelayTopology,
+  blockUdpOn, closeAllBrowsers, createRelayTopology, deleteAllNetns, describeWith, installWebrtcStats, launchChromium,
+  median, startProcess, stopAllProcesses, unblockUdpOn, waitForPort, type ManagedProcess, type RelayTopology,
 } from './support/index.js';
+import { PAGE_HTML, PAGE_SCRIPT, type Phone } from './turn-support/page.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BUNDLE = join(ROOT, 'packages/client/dist/switchboard.browser.js'); // npm run build -w @switchboard/client
@@ -41,79 +42,6 @@ const TURN_UDP = `turn:${T_IP}:${TURN_PORT}?transport=udp`;
 const TURN_TCP = `turn:${T_IP}:${TURN_PORT}?transport=tcp`;
 const TURN_TLS = `turns:${T_IP}:443?transport=tcp`;
 const STUN = `stun:${T_IP}:${TURN_PORT}`;
-
-const PAGE_SCRIPT = String.raw`
-import { Switchboard } from '/switchboard.browser.js';
-const t = {
-  sb: null, events: [], incoming: null, resolved: null, callError: null, connectedAt: null, startedAt: null, acceptedAt: null,
-  async connect(options) {
-    t.sb = new Switchboard({ url: location.origin, ...options });
-    await t.sb.connectRealtime((e) => t.onEvent(e));
-    await t.sb.joinRealtime({ group: 'turn' });
-    return t.sb.cid;
-  },
-  onEvent(e) {
-    const row = { type: e.type, at: performance.now() };
-    if (e.type === 'rtc:closed') {
-      const m = e.message || {};
-      row.message = { reason: m.reason, call: m.call, error: m.error ? { code: m.error.code, message: m.error.message } : null };
-    }
-    t.events.push(row);
-    if (e.type === 'rtc:incoming') t.incoming = e;
-  },
-  rtcEvent(e) {
-    if (e.type === 'connectionstatechange' && e.state === 'connected' && t.connectedAt === null) t.connectedAt = performance.now();
-  },
-  async call(cid, params) {
-    t.startedAt = performance.now();
-    const c = await t.sb.connectRTC({ cid, ...params }, (e) => t.rtcEvent(e));
-    t.connector = c;
-    c.connection.then((r) => { t.resolved = r; }, (err) => { t.callError = { code: err.code, message: err.message }; });
-    return c.call;
-  },
-  async accept(params) {
-    t.acceptedAt = performance.now();
-    const r = await t.incoming.connectRTC(params, (e) => t.rtcEvent(e));
-    t.resolved = r;
-    return r ? r.call : null;
-  },
-  state() { return t.resolved ? t.resolved.target.connectionState : null; },
-  frames() { return t.resolved ? window.__sbStats.framesDecoded(t.resolved.target) : 0; },
-  pair() { return t.resolved ? window.__sbStats.selectedPair(t.resolved.target) : null; },
-  hangup() { (t.resolved || t.connector).hangup(); },
-  closed() { return t.events.filter((e) => e.type === 'rtc:closed'); },
-  ice() { return t.sb.iceServers(); },
-  /** What a relay-only connection gathers with these ICE servers: the first relay candidate or TURN error (or all of gathering). */
-  async relayCandidates(iceServers) {
-    const pc = new RTCPeerConnection({ iceServers, iceTransportPolicy: 'relay' });
-    pc.createDataChannel('probe');
-    const found = [];
-    const errors = [];
-    const done = new Promise((resolve) => {
-      pc.onicecandidate = (e) => { if (e.candidate && e.candidate.type === 'relay') { found.push(e.candidate.candidate); resolve(); } };
-      pc.onicecandidateerror = (e) => { if (/^turns?:/.test(e.url || '')) { errors.push(e.errorCode); resolve(); } };
-      pc.onicegatheringstatechange = () => { if (pc.iceGatheringState === 'complete') resolve(); };
-      setTimeout(resolve, 10000);
-    });
-    await pc.setLocalDescription();
-    await done;
-    pc.close();
-    return { found, errors };
-  },
-  clear() { t.events.length = 0; t.incoming = null; t.resolved = null; t.connector = null; t.callError = null; t.connectedAt = null; },
-};
-window.t = t;
-window.__ready = true;
-`;
-const PAGE_HTML = '<!doctype html><meta charset="utf-8"><title>turn e2e</title><script type="module" src="/turn-app.js"></script>';
-
-interface Phone {
-  page: Page;
-  context: BrowserContext;
-  cid: string;
-  eval<T>(expression: string): Promise<T>;
-  waitFor(expression: string, timeoutMs?: number): Promise<void>;
-}
 
 describeWith(['chromium', 'netns', 'coturn'], 'NAT traversal across A–T–B (no direct path), TURN from `switchboard turn-config`', () => {
   let topo: RelayTopology;
@@ -214,6 +142,17 @@ describeWith(['chromium', 'netns', 'coturn'], 'NAT traversal across A–T–B (n
     return [await phone(browsers.a!, port, 'alice'), await phone(browsers.b!, port, 'bob')];
   }
 
+  /** A server on `port` handing out `ice` for one test; its phones and the server are gone afterwards. */
+  async function withServer(port: number, ice: Record<string, unknown>, body: () => Promise<void>): Promise<void> {
+    const server = await serve(port, ice);
+    try {
+      await body();
+    } finally {
+      await closePhones();
+      await server.stop();
+    }
+  }
+
   async function closePhones(): Promise<void> {
     await Promise.all(contexts.splice(0).map((c) => c.close().catch(() => undefined)));
   }
@@ -234,6 +173,16 @@ describeWith(['chromium', 'netns', 'coturn'], 'NAT traversal across A–T–B (n
       callMs: await a.eval<number>('window.t.connectedAt - window.t.startedAt'),
       acceptMs: await b.eval<number>('window.t.connectedAt - window.t.acceptedAt'),
     };
+  }
+
+  /** a calls b (fake camera) where no path can work; resolves once both sides got rtc:closed. */
+  async function failedCall(a: Phone, b: Phone): Promise<void> {
+    const media = { audio: false, video: true };
+    await a.eval(`window.t.call(${JSON.stringify(b.cid)}, ${JSON.stringify({ media })})`);
+    await b.waitFor('window.t.incoming !== null');
+    await b.eval(`window.t.accept(${JSON.stringify({ media })})`);
+    await a.waitFor('window.t.closed().length === 1', 20_000);
+    await b.waitFor('window.t.closed().length === 1', 20_000);
   }
 
   async function hangup(a: Phone, b: Phone): Promise<void> {
@@ -260,8 +209,7 @@ describeWith(['chromium', 'netns', 'coturn'], 'NAT traversal across A–T–B (n
   }
 
   it('TURN over UDP (server ice settings, default policy): relay/relay, both sides decode video', async () => {
-    const server = await serve(PORTS.udp, { turn: [TURN_UDP] });
-    try {
+    await withServer(PORTS.udp, { turn: [TURN_UDP] }, async () => {
       const [a, b] = await pair(PORTS.udp);
       const first = await connect(a, b);
       await a.waitFor('window.t.frames().then((n) => n > 10)', 15_000);
@@ -276,15 +224,11 @@ describeWith(['chromium', 'netns', 'coturn'], 'NAT traversal across A–T–B (n
         await hangup(a, b);
       }
       console.info(`[turn] UDP relay/relay: call→connected median ${Math.round(median(times.map((x) => x.callMs)))} ms (${times.map((x) => Math.round(x.callMs)).join(', ')}), accept→connected median ${Math.round(median(times.map((x) => x.acceptMs)))} ms; frames decoded a=${frames[0]} b=${frames[1]}`);
-    } finally {
-      await closePhones();
-      await server.stop();
-    }
+    });
   }, 90_000);
 
   it('iceTransportPolicy "relay" forces TURN even where a direct path exists (two pages in A)', async () => {
-    const server = await serve(PORTS.udp, { turn: [TURN_UDP] });
-    try {
+    await withServer(PORTS.udp, { turn: [TURN_UDP] }, async () => {
       const a = await phone(browsers.a!, PORTS.udp, 'alice');
       const a2 = await phone(browsers.a!, PORTS.udp, 'alice-2');
       await connect(a, a2);
@@ -295,64 +239,53 @@ describeWith(['chromium', 'netns', 'coturn'], 'NAT traversal across A–T–B (n
       await expectRelayRelay(a, 'udp');
       await expectRelayRelay(a2, 'udp');
       await hangup(a, a2);
-    } finally {
-      await closePhones();
-      await server.stop();
-    }
+    });
   }, 60_000);
 
   it('TURN over TCP only (?transport=tcp, UDP dropped on both links): relay/relay over TCP, video decoded', async () => {
-    const server = await serve(PORTS.tcp, { turn: [TURN_TCP] });
-    try {
-      const [a, b] = await pair(PORTS.tcp);
-      dropUdpBetweenPeersAndT(topo);
-      const times = [await connect(a, b)];
-      await a.waitFor('window.t.frames().then((n) => n > 10)', 15_000);
-      await b.waitFor('window.t.frames().then((n) => n > 10)', 15_000);
-      await expectRelayRelay(a, 'tcp');
-      await expectRelayRelay(b, 'tcp');
-      await hangup(a, b);
-      for (let i = 0; i < 2; i++) {
-        times.push(await connect(a, b));
+    await withServer(PORTS.tcp, { turn: [TURN_TCP] }, async () => {
+      try {
+        const [a, b] = await pair(PORTS.tcp);
+        blockUdpOn(peerLinks(topo));
+        const times = [await connect(a, b)];
+        await a.waitFor('window.t.frames().then((n) => n > 10)', 15_000);
+        await b.waitFor('window.t.frames().then((n) => n > 10)', 15_000);
+        await expectRelayRelay(a, 'tcp');
+        await expectRelayRelay(b, 'tcp');
         await hangup(a, b);
+        for (let i = 0; i < 2; i++) {
+          times.push(await connect(a, b));
+          await hangup(a, b);
+        }
+        console.info(`[turn] TCP-only relay/relay (UDP dropped): call→connected median ${Math.round(median(times.map((x) => x.callMs)))} ms (${times.map((x) => Math.round(x.callMs)).join(', ')}), accept→connected median ${Math.round(median(times.map((x) => x.acceptMs)))} ms`);
+      } finally {
+        unblockUdpOn(peerLinks(topo));
       }
-      console.info(`[turn] TCP-only relay/relay (UDP dropped): call→connected median ${Math.round(median(times.map((x) => x.callMs)))} ms (${times.map((x) => Math.round(x.callMs)).join(', ')}), accept→connected median ${Math.round(median(times.map((x) => x.acceptMs)))} ms`);
-    } finally {
-      restoreUdpBetweenPeersAndT(topo);
-      await closePhones();
-      await server.stop();
-    }
+    });
   }, 90_000);
 
   it('TURN over TLS on 443 only (turns:, UDP dropped on both links): relay/relay, relayProtocol tls', async () => {
-    const server = await serve(PORTS.tls, { turn: [TURN_TLS] });
-    try {
-      const [a, b] = await pair(PORTS.tls);
-      dropUdpBetweenPeersAndT(topo);
-      const { acceptMs } = await connect(a, b);
-      await b.waitFor('window.t.frames().then((n) => n > 0)', 15_000);
-      await expectRelayRelay(a, 'tls');
-      await expectRelayRelay(b, 'tls');
-      await hangup(a, b);
-      console.info(`[turn] TLS-only (turns: on 443, UDP dropped): relay/relay, accept→connected ${Math.round(acceptMs)} ms`);
-    } finally {
-      restoreUdpBetweenPeersAndT(topo);
-      await closePhones();
-      await server.stop();
-    }
+    await withServer(PORTS.tls, { turn: [TURN_TLS] }, async () => {
+      try {
+        const [a, b] = await pair(PORTS.tls);
+        blockUdpOn(peerLinks(topo));
+        const { acceptMs } = await connect(a, b);
+        await b.waitFor('window.t.frames().then((n) => n > 0)', 15_000);
+        await expectRelayRelay(a, 'tls');
+        await expectRelayRelay(b, 'tls');
+        await hangup(a, b);
+        console.info(`[turn] TLS-only (turns: on 443, UDP dropped): relay/relay, accept→connected ${Math.round(acceptMs)} ms`);
+      } finally {
+        unblockUdpOn(peerLinks(topo));
+      }
+    });
   }, 60_000);
 
   it('TURN removed from the config: RTC_ICE_FAILED saying no TURN is configured within 10 s (3 s attempt + 1 restart of 3 s); the app\'s own `ice` still connects', async () => {
-    const server = await serve(PORTS.none, { turn: [], turnSecrets: [] });
-    try {
+    await withServer(PORTS.none, { turn: [], turnSecrets: [] }, async () => {
       const [a, b] = await pair(PORTS.none);
       expect(await a.eval('window.t.ice()')).toEqual([{ urls: [STUN] }]);
-      const media = { audio: false, video: true };
-      await a.eval(`window.t.call(${JSON.stringify(b.cid)}, ${JSON.stringify({ media })})`);
-      await b.waitFor('window.t.incoming !== null');
-      await b.eval(`window.t.accept(${JSON.stringify({ media })})`);
-      await a.waitFor('window.t.closed().length === 1', 20_000);
-      await b.waitFor('window.t.closed().length === 1', 20_000);
+      await failedCall(a, b);
       const failMs = await b.eval<number>('window.t.closed()[0].at - window.t.acceptedAt');
       const callerMs = await a.eval<number>('window.t.closed()[0].at - window.t.startedAt');
       const messages = await iceFailures(a, b);
@@ -368,15 +301,11 @@ describeWith(['chromium', 'netns', 'coturn'], 'NAT traversal across A–T–B (n
       await expectRelayRelay(a, 'udp');
       await expectRelayRelay(b, 'udp');
       await hangup(a, b);
-    } finally {
-      await closePhones();
-      await server.stop();
-    }
+    });
   }, 60_000);
 
   it('credential refresh: with a 5 s TTL, a call made after the first credentials expired still connects (the old ones are refused)', async () => {
-    const server = await serve(PORTS.ttl, { turn: [TURN_UDP], turnTtlSeconds: 5 });
-    try {
+    await withServer(PORTS.ttl, { turn: [TURN_UDP], turnTtlSeconds: 5 }, async () => {
       const [a, b] = await pair(PORTS.ttl);
       const firstIce = await a.eval<{ urls: string[]; username?: string; credential?: string }[]>('window.t.ice()');
       const firstUser = firstIce.find((s) => s.username)!.username!;
@@ -397,29 +326,17 @@ describeWith(['chromium', 'netns', 'coturn'], 'NAT traversal across A–T–B (n
       await b.waitFor('window.t.frames().then((n) => n > 0)', 15_000);
       await hangup(a, b);
       console.info(`[turn] refresh: first credentials expired at ${new Date(expiry).toISOString()}; the stale ones draw 401; a new call with refreshed ones connected in ${Math.round(second.callMs)} ms`);
-    } finally {
-      await closePhones();
-      await server.stop();
-    }
+    });
   }, 60_000);
 
   it('a wrong TURN secret: the call fails with RTC_ICE_FAILED saying the TURN server refused the credentials (401)', async () => {
-    const server = await serve(PORTS.wrong, { turn: [TURN_UDP], turnSecrets: ['not-the-coturn-secret'] });
-    try {
+    await withServer(PORTS.wrong, { turn: [TURN_UDP], turnSecrets: ['not-the-coturn-secret'] }, async () => {
       const [a, b] = await pair(PORTS.wrong);
-      const media = { audio: false, video: true };
-      await a.eval(`window.t.call(${JSON.stringify(b.cid)}, ${JSON.stringify({ media })})`);
-      await b.waitFor('window.t.incoming !== null');
-      await b.eval(`window.t.accept(${JSON.stringify({ media })})`);
-      await a.waitFor('window.t.closed().length === 1', 20_000);
-      await b.waitFor('window.t.closed().length === 1', 20_000);
+      await failedCall(a, b);
       const messages = await iceFailures(a, b);
       expect(messages.some((m) => m.includes(`The TURN server refused the credentials (401 Unauthorized from ${TURN_UDP})`))).toBe(true);
       console.info(`[turn] wrong secret: ${JSON.stringify(messages)}`);
-    } finally {
-      await closePhones();
-      await server.stop();
-    }
+    });
   }, 60_000);
 
   it('`switchboard doctor` from inside A: all checks pass through T; with a wrong secret it names the secret', async () => {
@@ -446,20 +363,6 @@ describeWith(['chromium', 'netns', 'coturn'], 'NAT traversal across A–T–B (n
   }, 60_000);
 });
 
-/** Drops UDP on A's and B's links to T (TCP still passes), so only TURN over TCP or TLS can work. */
-function dropUdpBetweenPeersAndT(topo: RelayTopology): void {
-  for (const [ns, dev] of peerLinks(topo)) blockUdp(ns, dev);
-}
-
-function restoreUdpBetweenPeersAndT(topo: RelayTopology): void {
-  for (const [ns, dev] of peerLinks(topo)) {
-    try {
-      unblockUdp(ns, dev);
-    } catch {
-      // not blocked (the test failed before blocking)
-    }
-  }
-}
-
+/** A's and B's links to T: blocking UDP there (TCP still passes) leaves only TURN over TCP or TLS. */
 const peerLinks = (topo: RelayTopology) =>
   [[topo.a, topo.linkA.devices[0]], [topo.b, topo.linkB.devices[0]]] as const;

@@ -4,7 +4,7 @@
  * network namespace (or, with DEMO_TARGET=mock, the UI-only mock build routed by Playwright).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,11 +14,24 @@ import { forwardIntoNetns, type Forward, type Netns } from '../support/index.js'
 export const MOCK = process.env['DEMO_TARGET'] === 'mock';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DEMO_SRC = join(ROOT, 'apps/demo');
-export const DEMO_OUT = MOCK ? join(DEMO_SRC, 'dist-mock') : join(ROOT, 'packages/cli/dist/demo');
+const DEMO_OUT = MOCK ? join(DEMO_SRC, 'dist-mock') : join(ROOT, 'packages/cli/dist/demo');
 export const SHOTS = join(ROOT, 'test-results/screenshots');
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };
 export const UI_TIMEOUT = 20_000;
+
+/** Builds the demo unless a build is there already (the HTTPS suite after the main one). */
+export function buildDemoOnce(): void {
+  if (!statSync(join(DEMO_OUT, 'index.html'), { throwIfNoEntry: false })) buildDemo();
+}
+
+/** Screenshots of failed tests are from the last run only. */
+export function clearFailureShots(): void {
+  mkdirSync(SHOTS, { recursive: true });
+  for (const file of readdirSync(SHOTS, { withFileTypes: true }).filter((f) => f.name.startsWith('failed-'))) {
+    rmSync(join(SHOTS, file.name));
+  }
+}
 
 /** Builds the demo exactly as `npm run build -w @switchboard/demo` does (or the mock build). */
 export function buildDemo(): void {

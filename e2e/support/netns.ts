@@ -285,6 +285,25 @@ export function blockUdp(ns: Netns, device = 'lo'): void {
     'match', 'ip', 'protocol', '17', '0xff', 'flowid', '1:10']);
 }
 
+/** A namespace and one of its devices: tc shapes what leaves through it. */
+export type UdpEgress = readonly [Netns, string];
+
+/** blockUdp on each (namespace, device); both ends of a link make the block two-way. */
+export function blockUdpOn(egresses: readonly UdpEgress[]): void {
+  for (const [ns, device] of egresses) blockUdp(ns, device);
+}
+
+/** Lifts what blockUdpOn set; a device that is not blocked (the test failed before blocking) is skipped. */
+export function unblockUdpOn(egresses: readonly UdpEgress[]): void {
+  for (const [ns, device] of egresses) {
+    try {
+      unblockUdp(ns, device);
+    } catch {
+      // not blocked
+    }
+  }
+}
+
 /** Limits UDP on `device` to `rate` (tc units, e.g. '2mbit'): a slow path, TCP untouched. Undo with unblockUdp. */
 export function throttleUdp(ns: Netns, rate: string, device = 'lo'): void {
   ns.exec('tc', ['qdisc', 'add', 'dev', device, 'root', 'handle', '1:', 'htb', 'default', '20']);

@@ -3,34 +3,17 @@
  * server on 127.0.0.1, host candidates bound to 127.0.0.1. The same call state machine as in
  * the browser: ringing → connected → ended, hang-ups both ways, glare, media refused in Node.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SwitchboardError } from '@switchboard/protocol';
 import { livePeerConnections } from '../src/node/index.js';
 import { connectPair, median, NodePeer, nextMessage, openChannel, RtcLog } from './node-harness.js';
-import { startServer, until, type TestServer } from './server.js';
+import { useNodePairs } from './node-pairs.js';
+import { until } from './server.js';
 
-let server: TestServer;
-const peers: NodePeer[] = [];
-let group = 0;
-
-async function pair(): Promise<[NodePeer, NodePeer]> {
-  const name = `node-calls-${++group}`;
-  const a = new NodePeer({ url: server.url, token: await server.token(`alice-${group}`, 'Alice') });
-  const b = new NodePeer({ url: server.url, token: await server.token(`bob-${group}`, 'Bob') });
-  peers.push(a, b);
-  await a.connect(name);
-  await b.connect(name);
-  return [a, b];
-}
-
-beforeAll(async () => {
-  server = await startServer({ guests: true });
+const pair = useNodePairs('node-calls', async (server, side, n) => {
+  const [user, name] = side === 'a' ? [`alice-${n}`, 'Alice'] : [`bob-${n}`, 'Bob'];
+  return new NodePeer({ url: server.url, token: await server.token(user, name) });
 });
-afterEach(async () => {
-  await Promise.all(peers.splice(0).map((p) => p.close()));
-  await until(() => livePeerConnections() === 0, 5_000, 'every peer connection closed');
-});
-afterAll(() => server.close());
 
 describe('Node ↔ Node calls', () => {
   it('connects caller and callee, messages both ways (text and binary), hang-up ends both once', async () => {

@@ -7,25 +7,15 @@
  * object, every label this call had open (preset, mid-call, negotiated) with its options,
  * and not the channels the app closed.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RTCResolved } from '../src/index.js';
 import { livePeerConnections } from '../src/node/index.js';
 import { connectPair, NodePeer, nextMessage, type RtcLog } from './node-harness.js';
-import { startServer, until, type TestServer } from './server.js';
+import { useNodePairs } from './node-pairs.js';
+import { until } from './server.js';
 
-let server: TestServer;
-const peers: NodePeer[] = [];
-let group = 0;
+const pair = useNodePairs('node-renewal', async (server, side, n) => new NodePeer({ url: server.url, name: `${side}${n}` }));
 
-async function pair(): Promise<[NodePeer, NodePeer]> {
-  const name = `node-renewal-${++group}`;
-  const a = new NodePeer({ url: server.url, name: `a${group}` });
-  const b = new NodePeer({ url: server.url, name: `b${group}` });
-  peers.push(a, b);
-  await a.connect(name);
-  await b.connect(name);
-  return [a, b];
-}
 
 /** What the restart policy does when the path is down and a stack cannot restart ICE (internals, on purpose). */
 function requestRenewal(peer: NodePeer, call: string): void {
@@ -44,14 +34,6 @@ async function roundTrip(from: RTCResolved, toLog: RtcLog, label: string, text: 
   expect(await waiting).toBe(text);
 }
 
-beforeAll(async () => {
-  server = await startServer({ guests: true });
-});
-afterEach(async () => {
-  await Promise.all(peers.splice(0).map((p) => p.close()));
-  await until(() => livePeerConnections() === 0, 5_000, 'every peer connection closed');
-});
-afterAll(() => server.close());
 
 /** Both sides start the same renewal at once (each saw the path die): internals, on purpose. */
 function renewBothAtOnce(peers: NodePeer[], call: string): void {

@@ -18,6 +18,7 @@ import { openMedia, releaseMedia, type LocalMedia } from './media.js';
 import { ABNORMAL, asError, closedEvent, endError, hangupReason } from './reasons.js';
 import { checkCallback, checkParamsObject, planCall, type CallPlan } from './validate.js';
 import { CallConnection } from './call-connection.js';
+import { connectorFor } from './connector.js';
 import { settledWithin } from './settled-within.js';
 
 export type CallState = 'ringing' | 'accepted' | 'connected' | 'reconnecting' | 'ended';
@@ -66,10 +67,7 @@ export class Call {
   ) {
     this.connection = this.connect();
     if (direction === 'outgoing') {
-      const connection = new Promise<RTCResolved>((resolve, reject) => (this.settle = { resolve, reject }));
-      connection.catch(() => undefined); // rejection is for whoever awaits it; never an unhandled rejection
-      const call = this;
-      this.connector = { hangup: () => call.hangup(), connection, get call() { return call.id; } };
+      this.connector = connectorFor(this, new Promise<RTCResolved>((resolve, reject) => (this.settle = { resolve, reject })));
     } else {
       this.connector = null;
     }
@@ -294,10 +292,7 @@ export class Call {
   /** Callee before accepting, or an existing call: what connectRTC for the same cid returns. */
   existingConnector(): RTCConnector {
     if (this.connector) return this.connector;
-    const call = this;
-    const connection = this.resolved ? Promise.resolve(this.resolved) : Promise.reject(new SwitchboardError('RTC_CANCELLED', 'The call is not connected.'));
-    connection.catch(() => undefined);
-    return { hangup: () => call.hangup(), connection, get call() { return call.id; } };
+    return connectorFor(this, this.resolved ? Promise.resolve(this.resolved) : Promise.reject(new SwitchboardError('RTC_CANCELLED', 'The call is not connected.')));
   }
 
   // ------------------------------------------------------------ internals

@@ -21,6 +21,7 @@
 import { SwitchboardError, type ServerMessageOf } from '@switchboard/protocol';
 import type { CallHost, CallLayer, RTCCallback, RTCConnector, RTCConnectorParams, RtcIncomingEvent } from '../types.js';
 import { Call, type CallContext } from './call.js';
+import { connectorFor } from './connector.js';
 import { openMedia } from './media.js';
 import { checkCallback, checkCid, checkParamsObject, checkRealtime, checkSupported, planCall } from './validate.js';
 
@@ -155,8 +156,7 @@ export class CallManager implements CallLayer {
       if (!resolved) throw new SwitchboardError('RTC_CANCELLED', 'The call stopped ringing before it was accepted.');
       return resolved;
     });
-    connection.catch(() => undefined);
-    return { hangup: () => call.hangup(), connection, get call() { return call.id; } };
+    return connectorFor(call, connection);
   }
 
   private find(predicate: (call: Call) => boolean): Call | undefined {
