@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import type { ErrorCode } from './errors.js';
+import { MAX_NESTING_DEPTH } from './limits.js';
 import { clientSchemas, type ClientMessage } from './schemas/client.js';
 import { resultSchemas, serverSchemas, type ServerMessage } from './schemas/server.js';
 
@@ -21,7 +22,48 @@ function issuePath(issue: v.BaseIssue<unknown>): string {
   return keys.length > 0 ? keys.join('.') : '(frame)';
 }
 
+/**
+ * Whether `raw` nests objects/arrays deeper than `max`, and the top-level `id` when one was seen.
+ * Scans the text before JSON.parse, without recursion and in linear time: an attack frame is
+ * refused after `max` brackets, before it costs a parse. Invalid JSON may be misjudged here;
+ * JSON.parse refuses it afterwards anyway.
+ */
+export function nestingTooDeep(raw: string, max: number = MAX_NESTING_DEPTH): { tooDeep: boolean; id: number | null } {
+  let id: number | null = null;
+  if (raw.length <= max) return { tooDeep: false, id };
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c /* \ */) i++;
+      else if (c === 0x22 /* " */) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+      if (depth === 1 && id === null && raw.startsWith('"id"', i)) id = topLevelId(raw, i + 4);
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (++depth > max) return { tooDeep: true, id };
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      depth--;
+    }
+  }
+  return { tooDeep: false, id };
+}
+
+/** The value of `"id": <integer>` right after the key, if it is a usable request id. */
+function topLevelId(raw: string, from: number): number | null {
+  const match = /^\s*:\s*(\d{1,16})\s*[,}]/.exec(raw.slice(from, from + 40));
+  if (!match) return null;
+  const value = Number(match[1]);
+  return Number.isSafeInteger(value) ? value : null;
+}
+
 function decodeWith<T>(schemas: SchemaMap, raw: string): Result<T, DecodeError> {
+  const nesting = nestingTooDeep(raw);
+  if (nesting.tooDeep) {
+    const message = `Frame is nested deeper than ${MAX_NESTING_DEPTH} levels of objects and arrays.`;
+    return { ok: false, error: { code: 'INVALID_PARAMETER', message, id: nesting.id, type: null } };
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);

@@ -19,6 +19,21 @@ export const DEFAULT_LIMITS = {
 
 export type Limits = { -readonly [K in keyof typeof DEFAULT_LIMITS]: number };
 
+/**
+ * Deepest nesting of objects and arrays in one frame, the frame object itself being level 1
+ * (so a post's `message` may nest 63 levels). Deeper frames get INVALID_PARAMETER: without a
+ * bound, a 10 KB frame nested thousands of levels exhausts the stack of any recursive walk
+ * (JSON.stringify when relaying it, schema checks).
+ */
+export const MAX_NESTING_DEPTH = 64;
+
+/**
+ * Rate-limited frames are answered RATE_LIMITED but are not policy violations: an honest client
+ * may overshoot the bucket. Only a flood, more than this many times `messageBurst` rate-limited
+ * frames within `violationWindowMs`, closes the connection (4500).
+ */
+export const RATE_LIMIT_FLOOD_FACTOR = 5;
+
 export const GROUP_NAME_MAX = 64;
 export const USER_ID_MAX = 128;
 export const DISPLAY_NAME_MAX = 64;
