@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   TIMEOUT: { retryable: true, description: 'No acknowledgement arrived in time.' },
   CONNECTION_CLOSED: { retryable: true, description: 'The realtime connection is closed or closed before the request completed.' },
   SERVER_UNAVAILABLE: { retryable: true, description: 'The server is shutting down or a backing service (e.g. Redis) is unreachable.' },
+  CERTIFICATE_UNTRUSTED: { retryable: false, description: "The server's TLS certificate is not trusted by this client (self-signed, unknown CA, expired or for another name); Node: trust it with NODE_EXTRA_CA_CERTS or the `ca` option." },
   INTERNAL: { retryable: true, description: 'An unexpected server error; the request may be retried.' },
   RTC_REJECTED: { retryable: false, description: 'The callee declined the call.' },
   RTC_BUSY: { retryable: true, description: 'The callee declined the call as busy.' },
