@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type SwitchboardConfigInput } from '@switchboard/server';
 import { doctorArgs, formatReport, runDoctor, type Check, type DoctorReport } from '../src/commands/doctor.js';
+import { isLocalHost } from '../src/commands/doctor/trust.js';
 import { UsageError } from '../src/errors.js';
 import { describeWith, freePort, startCoturn, stopAllProcesses, type CoturnHandle } from '../../../e2e/support/index.js';
 
@@ -61,9 +62,9 @@ function ensureBuilt(): void {
   if (stale) execFileSync(join(root, 'node_modules/.bin/tsc'), ['-b', 'packages/cli'], { cwd: root, stdio: 'inherit' });
 }
 
-function runCli(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []) {
+function runCli(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = [], cwd = tempDir()) {
   const child = spawn(process.execPath, [...nodeArgs, bin, ...args], {
-    cwd: tempDir(),
+    cwd,
     env: { ...process.env, SWITCHBOARD_CONFIG: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -188,9 +189,9 @@ describeWith(['coturn'], 'switchboard doctor against coturn', () => {
 });
 
 describe('switchboard doctor without TURN', () => {
-  it('no TURN configured is a failure naming RTC_ICE_FAILED (a warning with --allow-no-turn)', async () => {
+  it('no TURN configured is a failure naming RTC_ICE_FAILED (a warning with --allow-no-turn, and for a local server)', async () => {
     const url = await switchboard({ ice: { stun: [] } });
-    const report = await doctor(url);
+    const report = await doctor(url, { allowNoTurn: false });
     expect(report.ok).toBe(false);
     expect(byId(report, 'ice')[0]).toMatchObject({ status: 'fail', cause: 'no-turn' });
     expect(byId(report, 'ice')[0]!.detail).toMatch(/RTC_ICE_FAILED/);
@@ -198,6 +199,19 @@ describe('switchboard doctor without TURN', () => {
     const lenient = await doctor(url, { allowNoTurn: true });
     expect(lenient.ok).toBe(true);
     expect(byId(lenient, 'ice')[0]!.status).toBe('warn');
+    // 127.0.0.1 is this machine: without --allow-no-turn, a warning too.
+    const local = await doctor(url);
+    expect(local.ok).toBe(true);
+    expect(byId(local, 'ice')[0]).toMatchObject({ status: 'warn', cause: 'no-turn' });
+  });
+
+  it('what counts as a local server (no TURN: a warning)', () => {
+    for (const host of ['localhost', 'app.localhost', '127.0.0.1', '[::1]', '10.1.2.3', '172.20.0.1', '192.168.1.9', '169.254.0.7', '[fd00::1]', '[fe80::1]', 'raspberrypi.local']) {
+      expect(isLocalHost(host), host).toBe(true);
+    }
+    for (const host of ['calls.example.com', '8.8.8.8', '172.32.0.1', '100.64.0.1', '[2001:db8::1]', 'localhost.example.com']) {
+      expect(isLocalHost(host), host).toBe(false);
+    }
   });
 
   it('auth: guests off without --token fails with GUESTS_DISABLED; a bad token is named; a good one passes', async () => {
@@ -216,16 +230,49 @@ describe('switchboard doctor without TURN', () => {
     expect(good.ok).toBe(true);
   });
 
-  it('HTTPS with the self-signed certificate: named as a TLS problem; --insecure checks the rest (wss:// too)', async () => {
-    const server = createServer({ host: '127.0.0.1', tls: { mode: 'self-signed' }, logLevel: 'silent', dataDir: tempDir() });
+  it('HTTPS with the self-signed certificate: named as a certificate problem with the fix; --ca trusts it; --insecure checks the rest', async () => {
+    const dataDir = tempDir();
+    const server = createServer({ host: '127.0.0.1', tls: { mode: 'self-signed' }, logLevel: 'silent', dataDir });
     const { url } = await server.listen(0, '127.0.0.1');
     cleanups.push(() => server.close());
     expect(url).toMatch(/^https:/);
     const strict = await doctor(url, { allowNoTurn: true });
     expect(strict.checks).toEqual([expect.objectContaining({ id: 'http', status: 'fail', cause: 'tls' })]);
+    expect(strict.checks[0]!.detail).toMatch(/^TLS certificate problem: the server's certificate is self-signed and not trusted/);
+    expect(strict.checks[0]!.fix).toMatch(/The certificate is the problem, not the server/);
+    expect(strict.checks[0]!.fix).toMatch(/--ca <dataDir>\/tls\/cert\.pem/);
+    expect(strict.checks[0]!.fix).toMatch(/NODE_EXTRA_CA_CERTS=/);
     expect(strict.checks[0]!.fix).toMatch(/--insecure/);
+    const trusted = await doctor(url, { caFile: join(dataDir, 'tls', 'cert.pem') });
+    expect(statuses(trusted)).toEqual(['http:ok', 'auth:ok', 'websocket:ok', 'ice-endpoint:ok', 'ice:warn']);
+    expect(trusted.checks[0]!.detail).toMatch(/certificate trusted from .*cert\.pem/);
     const insecure = await doctor(url, { allowNoTurn: true, insecure: true });
     expect(statuses(insecure)).toEqual(['http:ok', 'auth:ok', 'websocket:ok', 'ice-endpoint:ok', 'ice:warn']);
+    // Another server's certificate does not help, and the report says which file it trusted.
+    const otherDir = tempDir();
+    const other = createServer({ host: '127.0.0.1', tls: { mode: 'self-signed' }, logLevel: 'silent', dataDir: otherDir });
+    await other.listen(0, '127.0.0.1');
+    cleanups.push(() => other.close());
+    const wrong = await doctor(url, { caFile: join(otherDir, 'tls', 'cert.pem') });
+    expect(wrong.checks[0]!.detail).toMatch(/cert\.pem was trusted, but the server's certificate is another one/);
+  });
+
+  it('the CLI run beside the default server (./.switchboard) trusts its certificate: exit 0, no TURN only a warning', async () => {
+    const cwd = tempDir();
+    const server = createServer({ host: '127.0.0.1', tls: { mode: 'self-signed' }, logLevel: 'silent', dataDir: join(cwd, '.switchboard') });
+    const { url } = await server.listen(0, '127.0.0.1');
+    cleanups.push(() => server.close());
+    const local = url.replace('127.0.0.1', 'localhost');
+    const beside = runCli(['doctor', local, '--timeout', '3000'], {}, [], cwd);
+    expect(await beside.exited).toBe(0);
+    expect(beside.stdout()).toMatch(/ok {4}Server: .*certificate trusted from \.switchboard\/tls\/cert\.pem/);
+    expect(beside.stdout()).toMatch(/WARN {2}ICE servers: no TURN server configured/);
+    const elsewhere = runCli(['doctor', local, '--timeout', '3000']);
+    expect(await elsewhere.exited).toBe(1);
+    expect(elsewhere.stdout()).toMatch(/FAIL {2}Server: TLS certificate problem: the server's certificate is self-signed/);
+    const missing = runCli(['doctor', local, '--ca', 'nope.pem']);
+    expect(await missing.exited).toBe(2);
+    expect(missing.stderr()).toMatch(/--ca: cannot read .*nope\.pem/);
   });
 
   it('a server that is not there: one failed check, "connection refused"', async () => {

@@ -8,6 +8,7 @@
  *
  * This file is the command and the order of the checks; the checks live in ./doctor/.
  */
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseArgsError, UsageError } from '../errors.js';
 import { baseUrl } from './doctor/http.js';
@@ -15,6 +16,7 @@ import { checkIceServers, checkTurnCredentials } from './doctor/ice-config.js';
 import { CheckList, formatCheck, formatReport, type Check, type CheckContext, type DoctorReport } from './doctor/report.js';
 import { checkAuth, checkIceEndpoint, checkServer, checkWebSocket } from './doctor/server-checks.js';
 import { checkRelayWithWebRtc, checkStunServers, checkTurnAllocations } from './doctor/stun-turn-checks.js';
+import { defaultCaFile, displayPath, isLocalHost, loadCa } from './doctor/trust.js';
 
 export { formatReport, type Check, type DoctorReport, type Status } from './doctor/report.js';
 
@@ -28,9 +30,12 @@ TCP, TLS), relay-only gathering with node-datachannel and data through the relay
 
 Options:
   --token T           Authenticate with this JWT (default: a guest token from POST /v1/guest)
+  --ca FILE           Also trust this CA / self-signed certificate (PEM). Default: the server's
+                      ./.switchboard/tls/cert.pem when it exists here (switchboard serve's own)
   --insecure          Accept any TLS certificate (self-signed servers, turns: without a valid cert)
   --timeout MS        Time limit per check (default 5000)
-  --allow-no-turn     A server without TURN is a warning, not a failure (LAN-only deployments)
+  --allow-no-turn     A server without TURN is a warning, not a failure (LAN-only deployments;
+                      the default for localhost, private and .local addresses)
   --json              Print the report as JSON
   -h, --help          Show this help
 
@@ -40,6 +45,7 @@ Exit code: 0 when every check passed (warnings allowed), 1 when one failed, 2 on
 const OPTIONS = {
   token: { type: 'string' },
   insecure: { type: 'boolean' },
+  ca: { type: 'string' },
   timeout: { type: 'string' },
   'allow-no-turn': { type: 'boolean' },
   json: { type: 'boolean' },
@@ -50,7 +56,10 @@ export interface DoctorOptions {
   url: string;
   token?: string | null;
   insecure?: boolean;
+  /** A PEM file to trust on top of the system roots (a self-signed server's cert.pem). */
+  caFile?: string | null;
   timeoutMs?: number;
+  /** No TURN is a warning rather than a failure; default: only for a server on this machine or the LAN. */
   allowNoTurn?: boolean;
   /** Local address for node-datachannel's sockets (tests on loopback). */
   bindAddress?: string;
@@ -65,7 +74,11 @@ export interface DoctorOptions {
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const base = baseUrl(options.url);
   const checks = new CheckList(options.onCheck);
-  const ctx: CheckContext = { base, insecure: options.insecure ?? false, timeoutMs: options.timeoutMs ?? 5000, add: (check) => checks.add(check) };
+  const caFile = options.caFile ?? null;
+  const ctx: CheckContext = {
+    base, insecure: options.insecure ?? false, timeoutMs: options.timeoutMs ?? 5000, add: (check) => checks.add(check),
+    ...(caFile ? { ca: loadCa(caFile), caFile: displayPath(caFile) } : {}),
+  };
   const report = () => checks.report(base.href);
 
   const server = await checkServer(ctx);
@@ -75,7 +88,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const iceServers = await checkIceEndpoint(ctx, token, await checkWebSocket(ctx, token));
   if (!iceServers) return report();
 
-  const { stun, turn } = checkIceServers(ctx, iceServers, options.allowNoTurn ?? false);
+  const { stun, turn } = checkIceServers(ctx, iceServers, options.allowNoTurn ?? isLocalHost(base.hostname));
   // One "now" for every expiry verdict, so the credentials check and a 401 from coturn agree.
   const now = Date.now();
   checkTurnCredentials(ctx, turn, now, server.serverSkewMs);
@@ -106,13 +119,16 @@ export function doctorArgs(args: string[]): DoctorArgs | null {
     if (!Number.isInteger(timeoutMs) || timeoutMs < 100) throw new UsageError(`--timeout: expected a whole number of milliseconds ≥ 100, got "${values.timeout}".`, 'doctor');
   }
   baseUrl(positionals[0]!); // usage errors before any network
+  const caFile = values.ca !== undefined ? resolve(values.ca) : defaultCaFile();
+  if (caFile) loadCa(caFile);
   return {
     options: {
       url: positionals[0]!,
       token: values.token ?? null,
       insecure: values.insecure ?? false,
+      caFile,
       timeoutMs,
-      allowNoTurn: values['allow-no-turn'] ?? false,
+      ...(values['allow-no-turn'] ? { allowNoTurn: true } : {}),
     },
     json: values.json ?? false,
   };

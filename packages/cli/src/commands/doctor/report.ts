@@ -32,6 +32,10 @@ export interface DoctorReport {
 export interface CheckContext {
   base: URL;
   insecure: boolean;
+  /** Trusted CAs: the system roots plus --ca (or the local data dir's certificate); undefined: the system roots. */
+  ca?: string[];
+  /** Where the extra CA came from, to name it in TLS problems. */
+  caFile?: string | null;
   timeoutMs: number;
   add(check: Check): void;
 }

@@ -20,30 +20,30 @@ interface Welcome {
 
 /** GET /healthz; its Date header tells how far the server's clock is off, which explains expired TURN credentials. */
 export async function checkServer(ctx: CheckContext): Promise<{ serverSkewMs: number | null } | null> {
-  const { base, insecure, timeoutMs } = ctx;
+  const { base, insecure, ca, timeoutMs } = ctx;
   try {
-    const health = await httpCall(endpoint(base, '/healthz'), { insecure, timeoutMs });
+    const health = await httpCall(endpoint(base, '/healthz'), { insecure, ca, timeoutMs });
     const body = jsonObject(health.body);
     const date = Date.parse(String(health.headers.date ?? ''));
     const serverSkewMs = Number.isNaN(date) ? null : date - Date.now();
     if (health.status === 200 && body?.['status'] === 'ok') {
-      ctx.add({ id: 'http', name: 'Server', status: 'ok', detail: `${base.origin} answers (node ${String(body['node'])}, ${fmtMs(health.ms)})`, ms: health.ms });
+      ctx.add({ id: 'http', name: 'Server', status: 'ok', detail: `${base.origin} answers (node ${String(body['node'])}, ${fmtMs(health.ms)})${ctx.caFile && base.protocol === 'https:' ? `, certificate trusted from ${ctx.caFile}` : ''}`, ms: health.ms });
       return { serverSkewMs };
     }
     ctx.add({ id: 'http', name: 'Server', status: 'fail', detail: `GET /healthz answered HTTP ${health.status} (${describeBody(health)})`, fix: 'Is this the Switchboard server (or a proxy that does not pass /healthz)?', cause: `http-${health.status}` });
     return null;
   } catch (err) {
-    ctx.add({ id: 'http', name: 'Server', status: 'fail', ...networkProblem(err, base.origin) });
+    ctx.add({ id: 'http', name: 'Server', status: 'fail', ...networkProblem(err, base.origin, ctx.caFile ?? null) });
     return null;
   }
 }
 
 /** Checks the given token (GET /v1/session) or mints a guest one; resolves the token to use from here on. */
 export async function checkAuth(ctx: CheckContext, token: string | null): Promise<string | null> {
-  const { base, insecure, timeoutMs } = ctx;
+  const { base, insecure, ca, timeoutMs } = ctx;
   try {
     if (token) {
-      const session = await httpCall(endpoint(base, '/v1/session'), { insecure, timeoutMs, headers: { authorization: `Bearer ${token}` } });
+      const session = await httpCall(endpoint(base, '/v1/session'), { insecure, ca, timeoutMs, headers: { authorization: `Bearer ${token}` } });
       const body = jsonObject(session.body);
       if (session.status !== 200) {
         ctx.add({
@@ -57,7 +57,7 @@ export async function checkAuth(ctx: CheckContext, token: string | null): Promis
       ctx.add({ id: 'auth', name: 'Auth', status: 'ok', detail: `token accepted for user "${userId}"` });
       return token;
     }
-    const guest = await httpCall(endpoint(base, GUEST_PATH), { method: 'POST', insecure, timeoutMs, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'switchboard doctor' }) });
+    const guest = await httpCall(endpoint(base, GUEST_PATH), { method: 'POST', insecure, ca, timeoutMs, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'switchboard doctor' }) });
     const body = jsonObject(guest.body);
     if (guest.status !== 200 || typeof body?.['token'] !== 'string') {
       ctx.add({
@@ -71,7 +71,7 @@ export async function checkAuth(ctx: CheckContext, token: string | null): Promis
     ctx.add({ id: 'auth', name: 'Auth', status: 'ok', detail: `guest token for "${userId}" (POST ${GUEST_PATH})` });
     return body['token'];
   } catch (err) {
-    ctx.add({ id: 'auth', name: 'Auth', status: 'fail', ...networkProblem(err, 'auth request') });
+    ctx.add({ id: 'auth', name: 'Auth', status: 'fail', ...networkProblem(err, 'auth request', ctx.caFile ?? null) });
     return null;
   }
 }
@@ -89,9 +89,9 @@ export async function checkWebSocket(ctx: CheckContext, token: string): Promise<
 
 /** GET /v1/ice must agree with the welcome frame; resolves the ICE servers to probe (the welcome's first). */
 export async function checkIceEndpoint(ctx: CheckContext, token: string, fromWelcome: IceServerLike[] | null): Promise<IceServerLike[] | null> {
-  const { base, insecure, timeoutMs } = ctx;
+  const { base, insecure, ca, timeoutMs } = ctx;
   try {
-    const ice = await httpCall(endpoint(base, ICE_PATH), { insecure, timeoutMs, headers: { authorization: `Bearer ${token}` } });
+    const ice = await httpCall(endpoint(base, ICE_PATH), { insecure, ca, timeoutMs, headers: { authorization: `Bearer ${token}` } });
     const body = jsonObject(ice.body);
     if (ice.status === 200 && Array.isArray(body?.['iceServers'])) {
       const fromHttp = body['iceServers'] as IceServerLike[];
@@ -105,19 +105,19 @@ export async function checkIceEndpoint(ctx: CheckContext, token: string, fromWel
     }
     ctx.add({ id: 'ice-endpoint', name: 'GET /v1/ice', status: 'fail', detail: `HTTP ${ice.status} ${describeBody(ice)}`, fix: 'See the server log.', cause: `http-${ice.status}` });
   } catch (err) {
-    ctx.add({ id: 'ice-endpoint', name: 'GET /v1/ice', status: 'fail', ...networkProblem(err, `GET ${ICE_PATH}`) });
+    ctx.add({ id: 'ice-endpoint', name: 'GET /v1/ice', status: 'fail', ...networkProblem(err, `GET ${ICE_PATH}`, ctx.caFile ?? null) });
   }
   return fromWelcome;
 }
 
 function openRealtime(ctx: CheckContext, token: string): Promise<{ welcome: Welcome; ms: number } | Problem> {
-  const { base, insecure, timeoutMs } = ctx;
+  const { base, insecure, ca, timeoutMs } = ctx;
   const url = endpoint(base, REALTIME_PATH);
   url.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
   const started = performance.now();
   return new Promise((resolve) => {
     let settled = false;
-    const ws = new WebSocket(url, [SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${token}`], { rejectUnauthorized: !insecure, handshakeTimeout: timeoutMs });
+    const ws = new WebSocket(url, [SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${token}`], { rejectUnauthorized: !insecure, ...(ca ? { ca } : {}), handshakeTimeout: timeoutMs });
     const finish = (value: Parameters<typeof resolve>[0]) => {
       if (settled) return;
       settled = true;
@@ -160,6 +160,6 @@ function openRealtime(ctx: CheckContext, token: string): Promise<{ welcome: Welc
       fix: code === 4003 || code === 4004 ? 'Too many connections for this user, or the token was refused.' : 'See the server log.',
       cause: `close-${code}`,
     }));
-    ws.on('error', (err) => finish(networkProblem(err, 'WebSocket')));
+    ws.on('error', (err) => finish(networkProblem(err, 'WebSocket', ctx.caFile ?? null)));
   });
 }
