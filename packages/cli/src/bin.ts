@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { ConfigError } from '@switchboard/server';
+import { ConfigError, StartupError } from '@switchboard/server';
 import { doctorCommand } from './commands/doctor.js';
 import { turnConfigCommand } from './commands/turn-config.js';
 import { exitCodeFor, UsageError } from './errors.js';
@@ -29,10 +29,14 @@ main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof UsageError) {
     const hint = err.command ? `switchboard ${err.command} --help` : 'switchboard --help';
     process.stderr.write(`switchboard${err.command ? ` ${err.command}` : ''}: ${err.message}\nRun "${hint}" for usage.\n`);
-  } else if (err instanceof ConfigError) {
+  } else if (err instanceof ConfigError || err instanceof StartupError) {
     process.stderr.write(`switchboard: ${err.message}\n`);
-  } else {
+  } else if (process.env['SWITCHBOARD_DEBUG']) {
     process.stderr.write(`switchboard: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  } else {
+    // One line; the stack is for bug reports only.
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`switchboard: unexpected error: ${message.split('\n')[0]} (SWITCHBOARD_DEBUG=1 shows the stack)\n`);
   }
   process.exit(exitCodeFor(err));
 });

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { loadConfig, type SwitchboardConfig, type SwitchboardConfigInput } from '@switchboard/server';
+import { loadConfigWithSources, type SwitchboardConfig, type SwitchboardConfigInput } from '@switchboard/server';
 
 /** Options shared by commands that read the server configuration. */
 export const CONFIG_OPTIONS = {
@@ -13,14 +13,26 @@ export function numberish(value: string): number | string {
   return /^-?\d+$/.test(value.trim()) ? Number(value) : value;
 }
 
-export function readConfig(
-  values: { config?: string | undefined; 'data-dir'?: string | undefined; secret?: string[] | undefined },
+type ConfigValues = { config?: string | undefined; 'data-dir'?: string | undefined; secret?: string[] | undefined };
+
+/** The flag that sets each setting path, to name it in errors (e.g. "port … (from --port)"). */
+const SHARED_FLAGS: Record<string, string> = { dataDir: '--data-dir', 'auth.secrets': '--secret' };
+
+export function readConfig(values: ConfigValues, flags: SwitchboardConfigInput, env: NodeJS.ProcessEnv = process.env): SwitchboardConfig {
+  return readConfigWithSources(values, flags, env).config;
+}
+
+/** readConfig, plus `sourceOf(path)`: the flag, env variable, config file or "default" behind a setting. */
+export function readConfigWithSources(
+  values: ConfigValues,
   flags: SwitchboardConfigInput,
   env: NodeJS.ProcessEnv = process.env,
-): SwitchboardConfig {
+  flagNames: Record<string, string> = {},
+): { config: SwitchboardConfig; sourceOf: (path: string) => string } {
   const merged: SwitchboardConfigInput = { ...flags };
   if (values['data-dir']) merged.dataDir = resolve(values['data-dir']);
   if (values.secret && values.secret.length > 0) merged.auth = { ...merged.auth, secrets: values.secret };
   const file = values.config ?? env['SWITCHBOARD_CONFIG'] ?? null;
-  return loadConfig({ file, env, flags: merged, flagsLabel: 'command-line flags' });
+  const names = { ...SHARED_FLAGS, ...flagNames };
+  return loadConfigWithSources({ file, env, flags: merged, flagsLabel: (path) => names[path] ?? 'command-line flags' });
 }

@@ -4,10 +4,11 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  ClusterStartError, createServer, lanAddresses, redactUrl, type ListenAddress, type SwitchboardConfig, type SwitchboardConfigInput,
+  ClusterStartError, createServer, lanAddresses, redactUrl, StartupError, type ListenAddress, type SwitchboardConfig, type SwitchboardConfigInput,
+  type SwitchboardServer,
 } from '@switchboard/server';
-import { parseArgsError, UsageError } from './errors.js';
-import { CONFIG_OPTIONS, numberish, readConfig } from './options.js';
+import { EXIT_REDIS_UNREACHABLE, EXIT_STARTUP, parseArgsError, UsageError } from './errors.js';
+import { CONFIG_OPTIONS, numberish, readConfigWithSources } from './options.js';
 import { SERVE_USAGE } from './usage.js';
 
 const OPTIONS = {
@@ -25,8 +26,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** Exit code when Redis cannot be reached at start (usage/config errors are 2, others 1). */
-export const EXIT_REDIS_UNREACHABLE = 3;
+export { EXIT_REDIS_UNREACHABLE, EXIT_STARTUP };
 
 export const SERVE_CLUSTER_USAGE = `
 Cluster (several nodes behind any load balancer, no sticky sessions; see docs/cluster.md):
@@ -43,6 +43,11 @@ function demoDir(): string | null {
 }
 
 export function serveConfig(args: string[], env: NodeJS.ProcessEnv = process.env): SwitchboardConfig | null {
+  return serveSetup(args, env)?.config ?? null;
+}
+
+/** The settings `serve` runs with, and where each came from (null for --help). */
+export function serveSetup(args: string[], env: NodeJS.ProcessEnv = process.env): { config: SwitchboardConfig; sourceOf: (path: string) => string } | null {
   let values;
   try {
     ({ values } = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false }));
@@ -62,12 +67,22 @@ export function serveConfig(args: string[], env: NodeJS.ProcessEnv = process.env
   if (values['log-level'] !== undefined) flags.logLevel = values['log-level'] as SwitchboardConfig['logLevel'];
   if (values.redis !== undefined) flags.redis = values.redis;
   if (values.jwks !== undefined) flags.auth = { jwks: values.jwks };
-  const config = readConfig(values, flags, env);
+  const flagNames: Record<string, string> = {
+    port: '--port', host: '--host', 'tls.mode': values.http ? '--http' : '--cert/--key', 'tls.cert': '--cert', 'tls.key': '--key',
+    guests: '--no-guests', staticDir: '--static', logLevel: '--log-level', redis: '--redis', 'auth.jwks': '--jwks',
+  };
+  const { config, sourceOf } = readConfigWithSources(values, flags, env, flagNames);
   if (config.staticDir === null) {
     const demo = demoDir();
     if (demo) config.staticDir = demo;
   }
-  return config;
+  return { config, sourceOf };
+}
+
+/** One plain line naming the setting and where it came from, then the documented exit code. */
+function failStart(line: string, code: number): never {
+  process.stderr.write(`switchboard serve: ${line}\n`);
+  process.exit(code);
 }
 
 export function banner(config: SwitchboardConfig, address: ListenAddress, node: string): string {
@@ -97,19 +112,21 @@ export function banner(config: SwitchboardConfig, address: ListenAddress, node: 
 }
 
 export async function serve(args: string[]): Promise<void> {
-  const config = serveConfig(args);
-  if (!config) {
+  const setup = serveSetup(args);
+  if (!setup) {
     process.stdout.write(SERVE_USAGE + SERVE_CLUSTER_USAGE);
     return;
   }
-  const server = createServer(config);
+  const { config, sourceOf } = setup;
+  let server: SwitchboardServer;
   let address: ListenAddress;
   try {
+    server = createServer(config);
     address = await server.listen();
   } catch (err) {
-    if (!(err instanceof ClusterStartError)) throw err;
-    process.stderr.write(`switchboard serve: ${err.message}\n`);
-    process.exit(EXIT_REDIS_UNREACHABLE);
+    if (err instanceof StartupError) failStart(`${err.message} (from ${sourceOf(err.setting)})`, EXIT_STARTUP);
+    if (err instanceof ClusterStartError) failStart(`redis: ${err.message} (from ${sourceOf('redis')})`, EXIT_REDIS_UNREACHABLE);
+    throw err;
   }
   process.stdout.write(banner(config, address, server.node));
 

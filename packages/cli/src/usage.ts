@@ -22,12 +22,19 @@ Options:
   --secret S          HS256 secret for JWTs; repeat to accept several (the first signs)
   --jwks URL          Also accept RS/PS/ES/EdDSA JWTs from your identity provider's JWKS
                       (auth.issuer / auth.audience, when set, must match iss / aud)
-  --static DIR        Directory served at / (default: the demo app, when built)
+  --static DIR        Directory served at / (default: the demo app, when built). Dotfiles,
+                      dot-directories, the data dir and the TLS files are never served (404),
+                      nor anything a symlink reaches outside DIR
   --log-level L       fatal, error, warn, info, debug, trace or silent (default info)
   -h, --help          Show this help
 
 Every setting can also come from the config file or SWITCHBOARD_* environment variables
 (e.g. SWITCHBOARD_LIMITS_MAX_FRAME_BYTES); flags win over env, env over the file.
+
+Exit codes: 0 stopped by SIGINT/SIGTERM; 1 unexpected error; 2 bad flag or setting;
+3 Redis unreachable at start; 4 cannot start with a setting (port in use, host not on this
+machine, data dir not writable, TLS cert/key unreadable or mismatched). Errors are one line
+naming the setting and where it came from.
 `;
 
 export const TOKEN_USAGE = `Usage: switchboard token --user ID [options]

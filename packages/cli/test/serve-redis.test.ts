@@ -82,7 +82,7 @@ describe('serve --redis: processes', () => {
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
     expect(code).toBe(EXIT_REDIS_UNREACHABLE);
-    expect(stderr).toBe(`switchboard serve: Cannot reach Redis at redis://:***@127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}\n`);
+    expect(stderr).toBe(`switchboard serve: redis: Cannot reach Redis at redis://:***@127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port} (from --redis)\n`);
     expect(stderr + stdout).not.toContain('hunter2');
   });
 

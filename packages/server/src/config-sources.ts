@@ -16,8 +16,8 @@ export interface ConfigSources {
   env?: Record<string, string | undefined>;
   /** Highest-precedence settings, e.g. from command-line flags. */
   flags?: SwitchboardConfigInput;
-  /** Label for flag-originated errors (default "flags"). */
-  flagsLabel?: string;
+  /** Label for flag-originated errors (default "flags"), or one per setting path (e.g. "--port"). */
+  flagsLabel?: string | ((path: string) => string);
 }
 
 const envSegment = (key: string) => key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
@@ -38,7 +38,7 @@ export function configLeaves(): { path: string; env: string; example: unknown }[
 
 function coerce(raw: string, example: unknown): unknown {
   if (Array.isArray(example)) return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  if (typeof example === 'number') return /^-?\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : raw;
+  if (typeof example === 'number') return /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(raw.trim()) ? Number(raw) : raw;
   if (typeof example === 'boolean') {
     const lower = raw.trim().toLowerCase();
     if (['true', '1', 'yes', 'on'].includes(lower)) return true;
@@ -116,6 +116,14 @@ export function configFromFile(file: string): { input: SwitchboardConfigInput; s
 
 /** defaults ← file ← env ← flags, validated. Throws ConfigError naming the bad setting. */
 export function loadConfig(sources: ConfigSources = {}): SwitchboardConfig {
+  return loadConfigWithSources(sources).config;
+}
+
+/**
+ * loadConfig, plus where each setting came from: `sourceOf("port")` is e.g. "--port",
+ * "SWITCHBOARD_PORT", "config file ./switchboard.json" or "default" (for start-up errors).
+ */
+export function loadConfigWithSources(sources: ConfigSources = {}): { config: SwitchboardConfig; sourceOf: (path: string) => string } {
   const origin = new Map<string, string>();
   let merged: unknown = defaultConfig();
   if (sources.file) {
@@ -133,11 +141,14 @@ export function loadConfig(sources: ConfigSources = {}): SwitchboardConfig {
     const walk = (node: unknown, path: string[]) => {
       if (typeof node === 'object' && node !== null && !Array.isArray(node)) {
         for (const [k, value] of Object.entries(node)) walk(value, [...path, k]);
-      } else if (node !== undefined) origin.set(path.join('.'), sources.flagsLabel ?? 'flags');
+      } else if (node !== undefined) {
+        const label = sources.flagsLabel ?? 'flags';
+        origin.set(path.join('.'), typeof label === 'string' ? label : label(path.join('.')));
+      }
     };
     walk(sources.flags, []);
   }
-  return validateConfig(merged, origin);
+  return { config: validateConfig(merged, origin), sourceOf: (path) => origin.get(path) ?? 'default' };
 }
 
 export type { SwitchboardConfig };

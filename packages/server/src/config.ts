@@ -2,7 +2,7 @@
  * The one server configuration: a valibot schema, its defaults, and
  * `resolveConfig` (defaults ← input). Layering file ← env ← flags lives in
  * config-sources.ts. Every error names the setting path, e.g.
- * `limits.maxFrameBytes: expected a number ≥ 1024, got "abc"`.
+ * `limits.maxFrameBytes: expected a number between 1024 and 16777216, got "abc"`.
  */
 import * as v from 'valibot';
 import { DEFAULT_LIMITS } from '@switchboard/protocol';
@@ -13,15 +13,16 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const TLS_MODES = ['self-signed', 'files', 'off'] as const;
 export type TlsMode = (typeof TLS_MODES)[number];
 
-const num = (min: number, max?: number) => {
-  const msg = max === undefined ? `expected a number ≥ ${min}` : `expected a number between ${min} and ${max}`;
-  return v.pipe(
-    v.number(msg),
-    v.integer('expected a whole number'),
-    v.minValue(min, msg),
-    v.maxValue(max ?? Number.MAX_SAFE_INTEGER, msg),
-  );
+/** A whole number in [min, max]: every number setting has an upper bound. */
+const num = (min: number, max: number) => {
+  const msg = `expected a number between ${min} and ${max}`;
+  return v.pipe(v.number(msg), v.integer('expected a whole number'), v.minValue(min, msg), v.maxValue(max, msg));
 };
+/** Node arms no timer longer than this: a longer one fires after 1 ms instead. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+/** A duration in milliseconds; never above what a timer can hold. */
+const ms = (min: number, max: number) => num(min, Math.min(max, MAX_TIMER_MS));
+const MiB = 1024 * 1024;
 const bool = v.boolean('expected true or false');
 const text = v.pipe(v.string('expected a non-empty string'), v.minLength(1, 'expected a non-empty string'));
 const optionalText = v.nullable(text);
@@ -35,22 +36,22 @@ const urlList = (schemes: string[]) => {
 const obj = <E extends v.ObjectEntries>(entries: E) => v.strictObject(entries, 'expected an object with known settings only');
 
 const limitsSchema = obj({
-  maxFrameBytes: num(1024),
-  messagesPerSecond: num(1),
-  messageBurst: num(1),
-  maxConnectionsPerUser: num(1),
-  maxViolations: num(1),
-  violationWindowMs: num(1),
-  maxNotificationBytes: num(64),
+  maxFrameBytes: num(1024, 16 * MiB),
+  messagesPerSecond: num(1, 10_000),
+  messageBurst: num(1, 100_000),
+  maxConnectionsPerUser: num(1, 100_000),
+  maxViolations: num(1, 100_000),
+  violationWindowMs: ms(1, 60 * 60_000),
+  maxNotificationBytes: num(64, MiB),
   /** Server only: a connection whose unsent bytes exceed this is closed with SLOW_CONSUMER (4002). */
-  maxBufferedBytes: num(64 * 1024),
+  maxBufferedBytes: num(64 * 1024, 1024 * MiB),
   /** Server only: outgoing calls one connection may have ringing at once. */
   maxRingingCalls: num(1, 1000),
 });
 
 export const configSchema = obj({
   port: num(0, 65535),
-  host: text,
+  host: v.pipe(text, v.maxLength(253, 'expected a host name or address')),
   tls: obj({
     mode: v.picklist(TLS_MODES, `expected one of ${TLS_MODES.join(', ')}`),
     cert: optionalText,
@@ -64,7 +65,7 @@ export const configSchema = obj({
       v.pipe(v.string('expected a string'), v.minLength(16, 'expected a secret of at least 16 characters')),
       'expected a list of secrets',
     ),
-    guestTtlSeconds: num(60),
+    guestTtlSeconds: num(60, 365 * 24 * 60 * 60),
     /** URL of a JWKS document (your identity provider's public keys): RS/PS/ES/EdDSA tokens verify against it. */
     jwks: v.nullable(v.pipe(v.string('expected a URL'), v.url('expected an http(s) URL'), v.regex(/^https?:\/\//i, 'expected an http(s) URL'))),
     /** Required `iss` of JWKS-verified tokens (null: not checked). */
@@ -73,13 +74,13 @@ export const configSchema = obj({
     audience: v.nullable(v.pipe(v.string('expected a string'), v.minLength(1, 'expected a non-empty string'))),
   }),
   limits: limitsSchema,
-  heartbeatMs: num(10),
+  heartbeatMs: ms(10, 10 * 60_000),
   rtc: obj({ allowAnyPair: bool }),
   ice: obj({
     stun: urlList(['stun', 'stuns']),
     turn: urlList(['turn', 'turns']),
     turnSecrets: v.array(text, 'expected a list of secrets'),
-    turnTtlSeconds: num(1),
+    turnTtlSeconds: num(1, 7 * 24 * 60 * 60),
   }),
   cors: obj({
     origins: v.array(
@@ -93,25 +94,26 @@ export const configSchema = obj({
   staticDir: optionalText,
   logLevel: v.picklist(LOG_LEVELS, `expected one of ${LOG_LEVELS.join(', ')}`),
   /** Node id reported in `welcome`; random when null. Unique per node in a cluster. */
-  nodeId: optionalText,
+  nodeId: v.nullable(v.pipe(text, v.maxLength(128, 'expected at most 128 characters'))),
   /** Redis URL (redis:// or rediss://): run as one node of a cluster. null: single node, state in memory. */
   redis: v.nullable(
     v.pipe(
       v.string('expected a URL starting with "redis:" or "rediss:"'),
       v.check((s) => /^rediss?:\/\/[^\s]*$/.test(s), 'expected a URL starting with "redis:" or "rediss:"'),
+      v.check((s) => URL.canParse(s) && new URL(s).hostname !== '', 'expected a URL like redis://host:6379 (a host, a valid port)'),
     ),
   ),
   cluster: obj({
     /** How often a node writes its heartbeat to Redis (and looks for dead nodes). */
-    heartbeatMs: num(50),
+    heartbeatMs: ms(50, 60_000),
     /** A node whose heartbeat is older than this is dead: a survivor disconnects its connections. */
-    nodeTimeoutMs: num(200),
+    nodeTimeoutMs: ms(200, 10 * 60_000),
     /** Prefix of every Redis key and channel (several clusters can share one Redis). */
     prefix: v.pipe(v.string('expected a string'), v.maxLength(64, 'expected at most 64 characters')),
     /** How long `listen()` waits for Redis before failing. */
-    connectTimeoutMs: num(100),
+    connectTimeoutMs: ms(100, 5 * 60_000),
     /** A Redis command without a reply after this fails (requests answer SERVER_UNAVAILABLE). */
-    commandTimeoutMs: num(50),
+    commandTimeoutMs: num(50, 60_000),
   }),
 });
 

@@ -4,7 +4,7 @@ export {
   ConfigError, configSchema, defaultConfig, LOG_LEVELS, mergeConfig, resolveConfig, TLS_MODES, validateConfig,
 } from './config.js';
 export type { ConfigIssue, LogLevel, ServerLimits, SwitchboardConfig, SwitchboardConfigInput, TlsMode } from './config.js';
-export { configFromEnv, configFromFile, configLeaves, loadConfig } from './config-sources.js';
+export { configFromEnv, configFromFile, configLeaves, loadConfig, loadConfigWithSources } from './config-sources.js';
 export type { ConfigSources } from './config-sources.js';
 export { createTokenAuthority, signToken, userIdProblem } from './auth/tokens.js';
 export type { TokenAuthority, VerifiedToken } from './auth/tokens.js';
@@ -18,6 +18,7 @@ export type { Logger } from './logger.js';
 export { lanAddresses } from './net.js';
 export { createMemoryStore } from './state/memory-store.js';
 export { ClusterStartError, createRedisCluster } from './cluster/index.js';
+export { StartupError } from './startup-error.js';
 export type { MembershipHooks, RedisCluster, RedisClusterOptions } from './cluster/index.js';
 export { redactUrl } from './redact.js';
 export { createLocalDelivery, buildFrame } from './state/delivery.js';

@@ -19,6 +19,7 @@ import { createRequestHandler } from './http/api.js';
 import { loadTls, type TlsMaterial } from './http/tls.js';
 import { createUpgradeHandler } from './http/upgrade.js';
 import { createLogger, type Logger } from './logger.js';
+import { listenError } from './startup-error.js';
 import { createMetrics } from './metrics.js';
 import { createCallRegistry } from './rtc/call-registry.js';
 import { createRedisCluster, type RedisCluster } from './cluster/index.js';
@@ -184,6 +185,8 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
         server.off('error', reject);
         resolve();
       });
+    }).catch((err: unknown) => {
+      throw listenError(err, port, host);
     });
     const address = server.address() as AddressInfo;
     const protocol = tls ? 'https' : 'http';

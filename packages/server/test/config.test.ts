@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join as pathJoin } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, configLeaves, createServer, loadConfig, resolveConfig, signToken } from '../src/index.js';
+import { MAX_TIMER_MS } from '../src/config.js';
 import { LOG_LEVEL, tempDir, TestClient, useCleanup } from './helpers.js';
 
 useCleanup();
@@ -29,8 +30,8 @@ describe('config', () => {
 
   it('errors name the setting path, the expectation and the value', () => {
     const err = errorOf(() => resolveConfig({ limits: { maxFrameBytes: 'abc' as never } }));
-    expect(err.issues).toEqual([{ path: 'limits.maxFrameBytes', message: 'expected a number ≥ 1024, got "abc"' }]);
-    expect(err.message).toBe('Invalid configuration: limits.maxFrameBytes: expected a number ≥ 1024, got "abc"');
+    expect(err.issues).toEqual([{ path: 'limits.maxFrameBytes', message: 'expected a number between 1024 and 16777216, got "abc"' }]);
+    expect(err.message).toBe('Invalid configuration: limits.maxFrameBytes: expected a number between 1024 and 16777216, got "abc"');
     expect(errorOf(() => resolveConfig({ port: 70000 })).issues[0]).toEqual({ path: 'port', message: 'expected a number between 0 and 65535, got 70000' });
     expect(errorOf(() => resolveConfig({ tls: { mode: 'maybe' as never } })).issues[0]!.path).toBe('tls.mode');
     expect(errorOf(() => resolveConfig({ limits: { typo: 1 } as never })).issues[0]).toEqual({ path: 'limits.typo', message: 'unknown setting' });
@@ -65,12 +66,34 @@ describe('config', () => {
     const err = errorOf(() => loadConfig({ env: { SWITCHBOARD_LIMITS_MAX_FRAME_BYTES: 'abc' } }));
     expect(err.issues[0]).toEqual({
       path: 'limits.maxFrameBytes',
-      message: 'expected a number ≥ 1024, got "abc" (from SWITCHBOARD_LIMITS_MAX_FRAME_BYTES)',
+      message: 'expected a number between 1024 and 16777216, got "abc" (from SWITCHBOARD_LIMITS_MAX_FRAME_BYTES)',
     });
     writeFileSync(file, '{ nope');
     expect(errorOf(() => loadConfig({ file })).message).toContain('not valid JSON');
     const flagErr = errorOf(() => loadConfig({ flags: { port: 'x' as never }, flagsLabel: '--port' }));
     expect(flagErr.issues[0]!.message).toContain('(from --port)');
+  });
+
+  it('bounds every number setting, durations to what a timer can hold (heartbeatMs=3e9 is refused)', () => {
+    expect(errorOf(() => resolveConfig({ heartbeatMs: 3e9 })).issues).toEqual([
+      { path: 'heartbeatMs', message: 'expected a number between 10 and 600000, got 3000000000' },
+    ]);
+    expect(errorOf(() => loadConfig({ env: { SWITCHBOARD_HEARTBEAT_MS: '3e9' } })).issues[0]).toEqual({
+      path: 'heartbeatMs', message: 'expected a number between 10 and 600000, got 3000000000 (from SWITCHBOARD_HEARTBEAT_MS)',
+    });
+    const numbers = configLeaves().filter((leaf) => typeof leaf.example === 'number');
+    expect(numbers.map((l) => l.path)).toEqual(expect.arrayContaining(['port', 'heartbeatMs', 'limits.maxFrameBytes', 'cluster.nodeTimeoutMs']));
+    for (const leaf of numbers) {
+      // 2^31 ms is past what setTimeout/setInterval can arm; no count or size needs to be that large either.
+      const err = errorOf(() => loadConfig({ env: { [leaf.env]: String(MAX_TIMER_MS + 1) } }));
+      expect(err.issues.map((i) => i.path)).toContain(leaf.path);
+      expect(err.issues.find((i) => i.path === leaf.path)!.message).toMatch(/^expected a number between -?\d+ and \d+, got 2147483648 \(from SWITCHBOARD_/);
+      expect(() => loadConfig({ env: { [leaf.env]: String(leaf.example) } })).not.toThrow();
+    }
+    expect(errorOf(() => resolveConfig({ redis: 'redis://h:99999', auth: { secrets: ['s'.repeat(16)] } })).issues[0]!.path).toBe('redis');
+    expect(errorOf(() => resolveConfig({ redis: 'redis://:6379', auth: { secrets: ['s'.repeat(16)] } })).issues[0]!.path).toBe('redis');
+    expect(resolveConfig({ redis: 'rediss://:pw@[::1]:6380/2', auth: { secrets: ['s'.repeat(16)] } }).redis).toBe('rediss://:pw@[::1]:6380/2');
+    expect(errorOf(() => resolveConfig({ host: 'h'.repeat(254) })).issues[0]!.path).toBe('host');
   });
 
   it('derives an env variable for every setting', () => {

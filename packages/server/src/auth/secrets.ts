@@ -5,11 +5,20 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileError } from '../startup-error.js';
 
 export const SECRET_FILE = 'secret';
 
 export function loadOrCreateSecret(dataDir: string): string {
   const file = join(dataDir, SECRET_FILE);
+  try {
+    return readOrCreate(dataDir, file);
+  } catch (err) {
+    throw fileError(err, 'dataDir', 'read or create the signing secret', file);
+  }
+}
+
+function readOrCreate(dataDir: string, file: string): string {
   try {
     const existing = readFileSync(file, 'utf8').trim();
     if (existing.length >= 16) return existing;

@@ -49,7 +49,7 @@ export function createRequestHandler(deps: HttpDeps) {
         return;
       }
       if (ctx.config.staticDir) {
-        await serveStatic(req, res, ctx.config.staticDir, pathname);
+        await serveStatic(req, res, { ...ctx.config, staticDir: ctx.config.staticDir }, pathname);
         return;
       }
       if (pathname === '/') {

@@ -1,8 +1,15 @@
-/** Static hosting of a directory (the demo app) with correct content types. */
+/**
+ * Static hosting of a directory (the demo app) with correct content types.
+ * It must never hand out secrets, so a request is refused (404) when any segment of
+ * its path starts with "." (dotfiles, .git, the default ./.switchboard data dir), when
+ * the real path of the file (symlinks resolved) leaves the real static root or starts a
+ * dot segment inside it, or when it lies in the data dir or is the TLS cert/key file,
+ * whatever those are named.
+ */
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname, join, resolve, sep } from 'node:path';
+import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { sendError } from './respond.js';
 
 const TYPES: Record<string, string> = {
@@ -33,8 +40,40 @@ export function contentType(path: string): string {
   return TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream';
 }
 
-export async function serveStatic(req: IncomingMessage, res: ServerResponse, root: string, pathname: string): Promise<void> {
-  const base = resolve(root);
+/** What static hosting needs from the configuration. */
+export interface StaticSite {
+  staticDir: string;
+  dataDir: string;
+  tls: { cert: string | null; key: string | null };
+}
+
+const realOrResolved = (path: string): Promise<string> => realpath(path).catch(() => resolve(path));
+
+/** `path` is `dir` or inside it (both absolute, normalised). */
+function within(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+const hasDotSegment = (rel: string): boolean => rel.split(sep).some((segment) => segment.startsWith('.'));
+
+/**
+ * The real path of the file to send for `rel` (segments below the root), or null when it
+ * is missing or must not be served.
+ */
+async function resolveFile(site: StaticSite, root: string, rel: string, orIndex = true): Promise<{ file: string; size: number } | null> {
+  const real = await realpath(join(root, rel)).catch(() => null);
+  if (real === null || !within(root, real) || hasDotSegment(relative(root, real))) return null;
+  const [dataDir, ...tlsFiles] = await Promise.all(
+    [site.dataDir, site.tls.cert, site.tls.key].filter((p): p is string => p !== null).map(realOrResolved),
+  );
+  if (within(dataDir!, real) || tlsFiles.includes(real)) return null;
+  const info = await stat(real).catch(() => null);
+  if (info?.isDirectory()) return orIndex ? resolveFile(site, root, join(rel, 'index.html'), false) : null;
+  return info?.isFile() ? { file: real, size: info.size } : null;
+}
+
+export async function serveStatic(req: IncomingMessage, res: ServerResponse, site: StaticSite, pathname: string): Promise<void> {
   let decoded: string;
   try {
     decoded = decodeURIComponent(pathname);
@@ -42,24 +81,19 @@ export async function serveStatic(req: IncomingMessage, res: ServerResponse, roo
     sendError(res, 400, 'INVALID_REQUEST', 'Malformed path.');
     return;
   }
-  let file = resolve(join(base, decoded));
-  if (file !== base && !file.startsWith(base + sep)) {
-    sendError(res, 404, 'INVALID_REQUEST', 'Not found.');
-    return;
-  }
-  let info = await stat(file).catch(() => null);
-  if (info?.isDirectory()) {
-    file = join(file, 'index.html');
-    info = await stat(file).catch(() => null);
-  }
-  if (!info || !info.isFile()) {
+  const segments = decoded.split('/').filter((segment) => segment.length > 0);
+  // Backslashes and NULs never name a file here; a "." segment is a dotfile, "." or "..".
+  const refused = /[\\\0]/.test(decoded) || segments.some((segment) => segment.startsWith('.'));
+  const root = await realpath(site.staticDir).catch(() => null);
+  const found = refused || root === null ? null : await resolveFile(site, root, segments.join(sep));
+  if (!found) {
     sendError(res, 404, 'INVALID_REQUEST', `Not found: ${pathname.slice(0, 200)}`);
     return;
   }
-  const type = contentType(file);
+  const type = contentType(found.file);
   res.writeHead(200, {
     'Content-Type': type,
-    'Content-Length': String(info.size),
+    'Content-Length': String(found.size),
     'Cache-Control': type.startsWith('text/html') ? 'no-cache' : 'public, max-age=300',
     'X-Content-Type-Options': 'nosniff',
   });
@@ -67,7 +101,7 @@ export async function serveStatic(req: IncomingMessage, res: ServerResponse, roo
     res.end();
     return;
   }
-  createReadStream(file)
+  createReadStream(found.file)
     .on('error', () => res.destroy())
     .pipe(res);
 }

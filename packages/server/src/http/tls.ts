@@ -4,12 +4,14 @@
  * kept in `<dataDir>/tls/` and reused until it nears expiry).
  */
 import { X509Certificate } from 'node:crypto';
+import { createSecureContext } from 'node:tls';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import type { SwitchboardConfig } from '../config.js';
 import { lanAddresses } from '../net.js';
+import { fileError, StartupError } from '../startup-error.js';
 
 export interface TlsMaterial {
   cert: string;
@@ -62,9 +64,13 @@ export async function ensureSelfSigned(dataDir: string): Promise<TlsMaterial> {
       },
     ],
   });
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  writeFileSync(keyPath, pems.private, { mode: 0o600 });
-  writeFileSync(certPath, pems.cert);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(keyPath, pems.private, { mode: 0o600 });
+    writeFileSync(certPath, pems.cert);
+  } catch (err) {
+    throw fileError(err, 'dataDir', 'write the self-signed certificate to', dir);
+  }
   return { cert: pems.cert, key: pems.private, fingerprint: new X509Certificate(pems.cert).fingerprint256, selfSigned: true, certPath };
 }
 
@@ -72,12 +78,38 @@ export async function loadTls(config: SwitchboardConfig): Promise<TlsMaterial | 
   switch (config.tls.mode) {
     case 'off':
       return null;
-    case 'files': {
-      const cert = readFileSync(config.tls.cert!, 'utf8');
-      const key = readFileSync(config.tls.key!, 'utf8');
-      return { cert, key, fingerprint: new X509Certificate(cert).fingerprint256, selfSigned: false, certPath: config.tls.cert! };
-    }
+    case 'files':
+      return loadFiles(config.tls.cert!, config.tls.key!);
     case 'self-signed':
       return ensureSelfSigned(config.dataDir);
   }
+}
+
+function readSetting(setting: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw fileError(err, setting, 'read', path);
+  }
+}
+
+/** The given cert/key, checked to be PEM and to belong together before any socket opens. */
+function loadFiles(certPath: string, keyPath: string): TlsMaterial {
+  const cert = readSetting('tls.cert', certPath);
+  const key = readSetting('tls.key', keyPath);
+  let fingerprint: string;
+  try {
+    fingerprint = new X509Certificate(cert).fingerprint256;
+  } catch (err) {
+    throw new StartupError('tls.cert', `${certPath} is not a PEM certificate`, { cause: err });
+  }
+  try {
+    createSecureContext({ cert, key });
+  } catch (err) {
+    const mismatch = /key values mismatch/i.test((err as Error).message);
+    throw new StartupError('tls.key', mismatch
+      ? `${keyPath} is not the private key of tls.cert ${certPath}`
+      : `${keyPath} is not a PEM private key`, { cause: err });
+  }
+  return { cert, key, fingerprint, selfSigned: false, certPath };
 }
