@@ -42,12 +42,13 @@ describe('serve --redis: settings', () => {
   it('--redis, SWITCHBOARD_REDIS and cluster.* env variables', () => {
     const fromFlag = serveConfig(['--redis', 'redis://:pw@10.0.0.5:6379/2', '--secret', SECRET], {});
     expect(fromFlag?.redis).toBe('redis://:pw@10.0.0.5:6379/2');
-    expect(fromFlag?.cluster).toEqual({ heartbeatMs: 2000, nodeTimeoutMs: 10000, prefix: 'sb:', connectTimeoutMs: 5000, commandTimeoutMs: 2000 });
+    expect(fromFlag?.cluster).toEqual({ heartbeatMs: 2000, nodeTimeoutMs: 10000, prefix: 'sb:', connectTimeoutMs: 5000, commandTimeoutMs: 1000, probeIntervalMs: 1000 });
     const fromEnv = serveConfig([], {
       SWITCHBOARD_REDIS: 'rediss://cache:6380', SWITCHBOARD_AUTH_SECRETS: SECRET, SWITCHBOARD_CLUSTER_NODE_TIMEOUT_MS: '15000',
     });
     expect(fromEnv?.redis).toBe('rediss://cache:6380');
     expect(fromEnv?.cluster.nodeTimeoutMs).toBe(15000);
+    expect(serveConfig([], { SWITCHBOARD_REDIS: 'redis://cache', SWITCHBOARD_AUTH_SECRETS: SECRET, SWITCHBOARD_CLUSTER_PROBE_INTERVAL_MS: '250' })?.cluster.probeIntervalMs).toBe(250);
     expect(serveConfig([], {})?.redis).toBeNull();
   });
 

@@ -112,8 +112,10 @@ export const configSchema = obj({
     prefix: v.pipe(v.string('expected a string'), v.maxLength(64, 'expected at most 64 characters')),
     /** How long `listen()` waits for Redis before failing. */
     connectTimeoutMs: ms(100, 5 * 60_000),
-    /** A Redis command without a reply after this fails (requests answer SERVER_UNAVAILABLE). */
+    /** A Redis command without a reply after this fails, and Redis counts as stalled (requests answer SERVER_UNAVAILABLE). */
     commandTimeoutMs: num(50, 60_000),
+    /** How often Redis is asked PING to notice a stall (no answer within min(commandTimeoutMs, this)), and a recovery. */
+    probeIntervalMs: ms(50, 60_000),
   }),
 });
 
@@ -142,7 +144,7 @@ export function defaultConfig(): SwitchboardConfig {
     logLevel: 'info',
     nodeId: null,
     redis: null,
-    cluster: { heartbeatMs: 2_000, nodeTimeoutMs: 10_000, prefix: 'sb:', connectTimeoutMs: 5_000, commandTimeoutMs: 2_000 },
+    cluster: { heartbeatMs: 2_000, nodeTimeoutMs: 10_000, prefix: 'sb:', connectTimeoutMs: 5_000, commandTimeoutMs: 1_000, probeIntervalMs: 1_000 },
   };
 }
 

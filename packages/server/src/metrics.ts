@@ -22,7 +22,13 @@ export function createMetrics(groupCount: () => Promise<number>): Metrics {
     help: 'Groups with at least one member.',
     registers: [registry],
     async collect() {
-      this.set(await groupCount());
+      // The shared store may be unreachable (Redis down): keep the last value so /metrics still
+      // answers and shows switchboard_redis_up 0.
+      try {
+        this.set(await groupCount());
+      } catch {
+        // last value stays
+      }
     },
   });
   const messagesIn = new Counter({

@@ -29,6 +29,8 @@ export interface BusDeps {
   published: Counter<'kind'>;
   received: Counter<'kind'>;
   onFailure(err: unknown): void;
+  /** Redis is known not to answer: fail at once instead of waiting for a timeout. */
+  stalled(): boolean;
 }
 
 export interface Bus extends Delivery {
@@ -66,6 +68,7 @@ export function createBus(deps: BusDeps): Bus {
   };
 
   async function unavailable<T>(op: () => Promise<T>): Promise<T> {
+    if (deps.stalled()) throw new RequestError('SERVER_UNAVAILABLE', UNAVAILABLE_MESSAGE);
     try {
       return await op();
     } catch (err) {

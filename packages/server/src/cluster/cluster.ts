@@ -4,15 +4,17 @@
  * and node membership (membership.ts), sharing one LocalIndex of this node's connections.
  *
  * Failure policy: commands never queue while Redis is away (enableOfflineQueue: false) and
- * time out after `commandTimeoutMs`, so requests answer SERVER_UNAVAILABLE at once; ioredis
- * reconnects forever (backoff up to 2 s) and each reconnect triggers a resync.
+ * time out after `commandTimeoutMs`; a Redis that stalls with its connection open is noticed
+ * by health.ts, and while it is, nothing is sent: requests answer SERVER_UNAVAILABLE at once.
+ * ioredis reconnects forever (backoff up to 2 s) and each reconnect triggers a resync.
  */
 import { Redis } from 'ioredis';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
 import { redactUrl } from '../redact.js';
 import type { Delivery } from '../state/delivery.js';
 import { createBus, rememberNode } from './bus.js';
+import { RedisHealth } from './health.js';
 import { clusterKeys } from './keys.js';
 import { LocalIndex } from './local-index.js';
 import { Membership, type MembershipHooks } from './membership.js';
@@ -27,6 +29,8 @@ export interface RedisClusterOptions {
   nodeTimeoutMs: number;
   connectTimeoutMs: number;
   commandTimeoutMs: number;
+  /** How often Redis is asked PING to notice a stall (1000 by default); no answer within min(commandTimeoutMs, this) is one. */
+  probeIntervalMs?: number;
   log: Logger;
   registry: Registry;
 }
@@ -48,7 +52,7 @@ export interface RedisCluster {
   bind(hooks: MembershipHooks): void;
   /** Connects, subscribes and registers the node; rejects with ClusterStartError. Idempotent. */
   start(): Promise<void>;
-  /** Whether the command connection is up. */
+  /** Whether Redis is connected and answers (false while it is stalled, see health.ts). */
   up(): boolean;
   /** Stops heartbeating; with `leave`, removes the node from Redis (after its connections closed). */
   close(leave?: boolean): Promise<void>;
@@ -73,7 +77,6 @@ export function createRedisCluster(o: RedisClusterOptions): RedisCluster {
   const nodeOf = new Map<string, string>();
   const redis = defineScripts(connection(o.url, o, `switchboard:${o.node}`));
   const sub = connection(o.url, o, `switchboard:${o.node}:sub`);
-  const up = new Gauge({ name: 'switchboard_redis_up', help: '1 while this node is connected to Redis.', registers: [o.registry] });
   const published = new Counter({
     name: 'switchboard_cluster_published_total',
     help: 'Frames published to other nodes (one per node, not per recipient), by kind (group, direct).',
@@ -92,12 +95,15 @@ export function createRedisCluster(o: RedisClusterOptions): RedisCluster {
     registers: [o.registry],
   });
 
-  let lastFailureLog = 0;
-  const onFailure = (err: unknown) => {
-    if (Date.now() - lastFailureLog < 5_000) return;
-    lastFailureLog = Date.now();
-    o.log.warn({ redis: url, err: (err as Error)?.message }, 'cluster: Redis command failed');
-  };
+  let ready = false;
+  let closed = false;
+  const health = new RedisHealth({
+    redis, url, probeIntervalMs: o.probeIntervalMs ?? 1_000, commandTimeoutMs: o.commandTimeoutMs, log: o.log, registry: o.registry,
+    // The connection stayed open: nothing was lost in transit; beat now and write back what failed.
+    onRecovered: () => void membership.tick(),
+  });
+  const onFailure = (err: unknown) => health.failure(err);
+  const stalled = () => health.isDown();
   const store = createRedisStore({
     redis,
     keys,
@@ -106,37 +112,32 @@ export function createRedisCluster(o: RedisClusterOptions): RedisCluster {
     rememberNode: (cid, node) => rememberNode(nodeOf, cid, node),
     forgetNode: (cid) => nodeOf.delete(cid),
     onFailure,
+    stalled,
   });
-  const bus = createBus({ redis, keys, node: o.node, local, nodeOf, published, received, onFailure });
+  const bus = createBus({ redis, keys, node: o.node, local, nodeOf, published, received, onFailure, stalled });
   const membership = new Membership({
     redis, keys, node: o.node, local, store, heartbeatMs: o.heartbeatMs, nodeTimeoutMs: o.nodeTimeoutMs, log: o.log,
     onReaped: (_node, n) => reaped.inc(n),
+    stalled,
   });
 
   let started: Promise<void> | null = null;
-  let ready = false;
-  let closed = false;
   let lastError = 'no answer';
 
   redis.on('error', (err: Error) => {
     lastError = err.message;
-    if (ready) onFailure(err);
+    // Connection errors: the 'close' that follows is the change of state worth a warn.
+    o.log.debug({ redis: url, err: err.message }, 'cluster: Redis connection error');
   });
   sub.on('error', (err: Error) => {
     lastError = err.message;
   });
-  let connected = false;
   redis.on('close', () => {
-    up.set(0);
-    if (connected && ready && !closed) o.log.warn({ redis: url }, 'cluster: lost the connection to Redis; retrying');
-    connected = false;
+    if (!closed) health.disconnected();
   });
   redis.on('ready', () => {
-    up.set(1);
-    connected = true;
-    if (!ready || closed) return;
-    o.log.warn({ redis: url }, 'cluster: reconnected to Redis; re-registering this node');
-    membership.onReconnected();
+    // A new connection: writes in flight when the old one dropped may be lost; re-register everything.
+    if (health.connected() && ready && !closed) membership.onReconnected();
   });
   sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => bus.receive(message));
 
@@ -162,6 +163,7 @@ export function createRedisCluster(o: RedisClusterOptions): RedisCluster {
       clearTimeout(timer);
     }
     ready = true;
+    health.start();
     o.log.info({ redis: url, node: o.node }, 'cluster: node registered');
   }
 
@@ -171,16 +173,17 @@ export function createRedisCluster(o: RedisClusterOptions): RedisCluster {
     url,
     bind: (hooks) => membership.bind(hooks),
     start: () => (started ??= start()),
-    up: () => redis.status === 'ready',
+    up: () => health.isUp(),
     async close(leave = true) {
       if (closed) return;
       closed = true;
-      await membership.stop(leave && ready && redis.status === 'ready').catch((err: unknown) => {
+      const reachable = health.isUp();
+      health.stop();
+      await membership.stop(leave && ready && reachable).catch((err: unknown) => {
         o.log.warn({ err: (err as Error).message }, 'cluster: could not leave cleanly');
       });
       redis.disconnect();
       sub.disconnect();
-      up.set(0);
     },
   };
 }

@@ -43,6 +43,8 @@ export interface MembershipOptions {
   nodeTimeoutMs: number;
   log: Logger;
   onReaped(node: string, connections: number): void;
+  /** Redis is known not to answer (health.ts): skip the heartbeat rather than wait for its timeout. */
+  stalled(): boolean;
 }
 
 const BATCH = 200;
@@ -109,6 +111,10 @@ export class Membership {
     const { redis, keys, node, log } = this.o;
     let added: number;
     let tombstone: number;
+    if (this.o.stalled()) {
+      this.healthySince = null;
+      return false;
+    }
     try {
       [added, tombstone] = await redis.sbHeartbeat(keys.prefix, node);
     } catch (err) {
@@ -165,7 +171,7 @@ export class Membership {
     store.dirty.clear();
     await this.putAll(local.all());
     this.settlePending = true;
-    log.warn({ node, connections: local.size, closedMeanwhile: store.orphans.size, ms: Date.now() - started }, 'cluster: state re-registered in Redis');
+    log.info({ node, connections: local.size, closedMeanwhile: store.orphans.size, ms: Date.now() - started }, 'cluster: state re-registered in Redis');
   }
 
   /**

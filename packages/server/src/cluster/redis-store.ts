@@ -3,7 +3,8 @@
  * in a LocalIndex first, then written to Redis; when a write fails the mirror stays the truth
  * and Redis is brought back in line (dirty set, resync). Every Redis failure surfaces as
  * RequestError SERVER_UNAVAILABLE (retryable), never as a hang: commands fail fast while
- * disconnected (no offline queue) and time out after `cluster.commandTimeoutMs`.
+ * disconnected (no offline queue), time out after `cluster.commandTimeoutMs`, and are not sent
+ * at all while Redis is known to be stalled (health.ts).
  */
 import { RequestError } from '../request-error.js';
 import type { CallRecord, CallState, ConnectionRecord, Store } from '../state/store.js';
@@ -22,6 +23,8 @@ export interface RedisStoreDeps {
   forgetNode(cid: string): void;
   /** Called with every Redis failure (for logs and health). */
   onFailure(err: unknown): void;
+  /** Redis is known not to answer: fail at once instead of waiting for a timeout. */
+  stalled(): boolean;
 }
 
 export interface RedisStore extends Store {
@@ -34,6 +37,13 @@ export interface RedisStore extends Store {
 }
 
 export const UNAVAILABLE_MESSAGE = 'The cluster store (Redis) is unreachable; retry shortly.';
+
+/** Thrown instead of sending a command while Redis is stalled (never leaves the store as is). */
+export class StalledError extends Error {
+  constructor() {
+    super('Redis is not answering');
+  }
+}
 
 export function recordFromHash(cid: string, hash: Record<string, string> | string[]): ConnectionRecord | null {
   let h: Record<string, string>;
@@ -63,6 +73,7 @@ export function createRedisStore(deps: RedisStoreDeps): RedisStore {
   const orphans = new Map<string, ConnectionRecord>();
 
   async function guard<T>(op: () => Promise<T>): Promise<T> {
+    if (deps.stalled()) throw new RequestError('SERVER_UNAVAILABLE', UNAVAILABLE_MESSAGE);
     try {
       return await op();
     } catch (err) {
@@ -91,11 +102,17 @@ export function createRedisStore(deps: RedisStoreDeps): RedisStore {
       dirty.delete(cid);
       deps.forgetNode(cid);
       try {
+        if (deps.stalled()) throw new StalledError();
         const hash = await redis.sbDel(P, cid);
         return hash ? recordFromHash(cid, hash) : null;
       } catch (err) {
-        if (mirrored) orphans.set(cid, mirrored);
-        deps.onFailure(err);
+        if (!(err instanceof StalledError)) deps.onFailure(err);
+        // One of this node's connections: announced once Redis answers again (membership.ts
+        // settles orphans), so closing it has nothing left to do now.
+        if (mirrored) {
+          orphans.set(cid, mirrored);
+          return null;
+        }
         throw new RequestError('SERVER_UNAVAILABLE', UNAVAILABLE_MESSAGE);
       }
     },
@@ -114,6 +131,7 @@ export function createRedisStore(deps: RedisStoreDeps): RedisStore {
     async setGroup(cid, group) {
       const mirrored = local.setGroup(cid, group);
       try {
+        if (deps.stalled()) throw new StalledError();
         const [found, previous] = await redis.sbSetGroup(P, cid, group ?? '');
         if (found === 1) return previous === '' ? null : previous;
         if (mirrored === undefined) return null;
@@ -125,7 +143,7 @@ export function createRedisStore(deps: RedisStoreDeps): RedisStore {
           local.setGroup(cid, mirrored);
           dirty.add(cid);
         }
-        deps.onFailure(err);
+        if (!(err instanceof StalledError)) deps.onFailure(err);
         throw new RequestError('SERVER_UNAVAILABLE', UNAVAILABLE_MESSAGE);
       }
     },

@@ -94,16 +94,20 @@ async function route(deps: HttpDeps, req: IncomingMessage, res: ServerResponse, 
     return false;
   };
   switch (pathname) {
-    case HEALTH_PATH:
+    case HEALTH_PATH: {
       if (!allow('GET')) return;
-      sendJson(res, 200, {
-        status: 'ok',
+      // Without Redis a cluster node answers SERVER_UNAVAILABLE to nearly everything: 503 takes it
+      // out of a balancer's rotation (its open sockets stay; see docs/cluster.md).
+      const redisUp = ctx.cluster ? ctx.cluster.up() : true;
+      sendJson(res, redisUp ? 200 : 503, {
+        status: redisUp ? 'ok' : 'unavailable',
         node: ctx.node,
         uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
         connections: deps.connectionCount(),
-        ...(ctx.cluster ? { redis: ctx.cluster.up() ? 'up' : 'down' } : {}),
+        ...(ctx.cluster ? { redis: redisUp ? 'up' : 'down' } : {}),
       });
       return;
+    }
     case INFO_PATH:
       if (allow('GET')) sendJson(res, 200, { node: ctx.node, urls: shareUrls(ctx, req) });
       return;

@@ -92,7 +92,8 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       }
     } catch (err) {
       release();
-      ctx.log.error({ err }, 'connection count failed');
+      // An unreachable Redis is logged once by the cluster (health.ts); anything else is a bug.
+      if ((err as { code?: unknown }).code !== 'SERVER_UNAVAILABLE') ctx.log.error({ err }, 'connection count failed');
       return reject(socket, req, 503, 'SERVER_UNAVAILABLE', 'State store unavailable.');
     }
     // ws answers some bad handshakes itself without calling back; the slot is freed on close then.

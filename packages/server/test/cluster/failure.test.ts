@@ -177,7 +177,7 @@ describeRedis('cluster failures', () => {
     await redis.stop();
     const mark = outcomes.length;
     await waitFor(() => outcomes.slice(mark).filter((o) => o === 'SERVER_UNAVAILABLE').length >= 10, 'errors during the outage');
-    expect((await getJson(`${t.nodes[1]!.address.url}/healthz`)).body).toMatchObject({ status: 'ok', redis: 'down' });
+    expect(await getJson(`${t.nodes[1]!.address.url}/healthz`)).toMatchObject({ status: 503, body: { status: 'unavailable', redis: 'down' } });
     expect(await expectRejected(t.nodes[2]!.address.realtimeUrl, { token: await t.token('late') })).toMatchObject({ status: 503, body: { code: 'SERVER_UNAVAILABLE' } });
     await clients[5]!.close(); // closes while Redis is away: announced after recovery
 
