@@ -3,6 +3,7 @@ export * from './switchboard-error.js';
 export * from './emitter.js';
 export * from './limits.js';
 export * from './codec.js';
+export * from './resume.js';
 export * from './schemas/client.js';
 export * from './schemas/server.js';
 export {

@@ -117,6 +117,15 @@ export const configSchema = obj({
     /** How often Redis is asked PING to notice a stall (no answer within min(commandTimeoutMs, this)), and a recovery. */
     probeIntervalMs: ms(50, 60_000),
   }),
+  /** Session resume (docs/adr/0008-resume.md). */
+  resume: obj({
+    /** How long a dropped connection keeps its cid, group and calls for a resume; 0 turns resume off. */
+    windowMs: ms(0, 10 * 60_000),
+    /** Frames kept per connection for replay; a resume that needs a frame pushed out fails (overflowed). */
+    maxBufferedFrames: num(1, 1_000_000),
+    /** Bytes of frames kept per connection for replay (same rule). */
+    maxBufferedBytes: num(64 * 1024, 1024 * 1024 * 1024),
+  }),
 });
 
 export type SwitchboardConfig = v.InferOutput<typeof configSchema>;
@@ -145,6 +154,7 @@ export function defaultConfig(): SwitchboardConfig {
     nodeId: null,
     redis: null,
     cluster: { heartbeatMs: 2_000, nodeTimeoutMs: 10_000, prefix: 'sb:', connectTimeoutMs: 5_000, commandTimeoutMs: 1_000, probeIntervalMs: 1_000 },
+    resume: { windowMs: 30_000, maxBufferedFrames: 1_000, maxBufferedBytes: 1024 * 1024 },
   };
 }
 

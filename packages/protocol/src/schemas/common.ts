@@ -4,6 +4,8 @@ import { CALL_ID_MAX, CANDIDATE_MAX, DISPLAY_NAME_MAX, RECIPIENT_MAX, SDP_MAX, U
 /** JSON numbers only: JSON.parse turns 1e400 into Infinity, which JSON.stringify would send on as null. */
 export const finiteNumber = v.pipe(v.number(), v.finite());
 export const requestId = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER));
+/** Per-connection sequence number of a server frame (1, 2, …; see docs/adr/0008-resume.md). */
+export const seqNumber = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(Number.MAX_SAFE_INTEGER));
 export const userId = v.pipe(v.string(), v.minLength(1), v.maxLength(USER_ID_MAX));
 export const displayName = v.pipe(v.string(), v.maxLength(DISPLAY_NAME_MAX));
 export const cid = v.pipe(v.string(), v.startsWith('cid:'), v.minLength(5), v.maxLength(RECIPIENT_MAX));

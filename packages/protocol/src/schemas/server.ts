@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { ERROR_CODES, type ErrorCode } from '../errors.js';
 import {
-  callId, cid, finiteNumber, groupName, iceServer, jsonValue, noticeCode, requestId, rtcSignal, user, userId,
+  callId, cid, finiteNumber, groupName, iceServer, jsonValue, noticeCode, requestId, rtcSignal, seqNumber, user, userId,
 } from './common.js';
 
 /**
@@ -19,6 +19,8 @@ function knownCode<T extends { code: string; message: string }>(frame: T): Omit<
   return { ...frame, code: 'INTERNAL', message: `${frame.code}: ${frame.message}` };
 }
 const nullableString = v.nullable(v.string());
+/** Present on the frames a resume replays (docs/adr/0008-resume.md); absent when resume is off. */
+const seq = v.optional(seqNumber);
 
 export const limitsSchema = v.object({
   maxFrameBytes: finiteNumber,
@@ -42,14 +44,23 @@ export const serverSchemas = {
     /** Unix ms after which the TURN credentials in `iceServers` stop working; null when none expire. */
     iceExpiresAt: v.nullable(finiteNumber),
     node: v.string(),
+    /** Opaque token to present (`?resume=`) when reconnecting after a drop; absent when resume is off. */
+    resume: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(1024))),
+    /** Only on a resume attempt: true = same cid, the missed frames follow; false = a new cid. */
+    resumed: v.optional(v.boolean()),
+    /** Why not resumed (`RESUME_REASONS`; a string so a newer server's reason still decodes). */
+    resumeReason: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(64))),
+    /** When resumed: the replay is frames lastSeq+1 … replayTo, sent right after this welcome. */
+    replayTo: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER))),
   }),
-  ack: v.object({ type: v.literal('ack'), id: requestId, result: v.unknown() }),
+  ack: v.object({ type: v.literal('ack'), id: requestId, result: v.unknown(), seq }),
   error: v.pipe(
     v.object({
       type: v.literal('error'),
       id: v.nullable(requestId),
       code: errorCode,
       message: v.string(),
+      seq,
     }),
     v.transform(knownCode),
   ),
@@ -59,6 +70,7 @@ export const serverSchemas = {
     sender: userId,
     sender_cid: cid,
     sender_rid: groupName,
+    seq,
   }),
   private: v.object({
     type: v.literal('private'),
@@ -66,6 +78,7 @@ export const serverSchemas = {
     sender: userId,
     sender_cid: cid,
     sender_rid: v.null(),
+    seq,
   }),
   notice: v.object({
     type: v.literal('notice'),
@@ -74,6 +87,7 @@ export const serverSchemas = {
     sender: userId,
     sender_cid: cid,
     sender_rid: groupName,
+    seq,
   }),
   rtc: v.object({
     type: v.literal('rtc'),
@@ -82,6 +96,7 @@ export const serverSchemas = {
     sender_cid: cid,
     sender_name: nullableString,
     signal: rtcSignal,
+    seq,
   }),
   ice: v.object({ type: v.literal('ice'), iceServers: v.array(iceServer), iceExpiresAt: v.nullable(finiteNumber) }),
   pong: v.object({ type: v.literal('pong'), ts: v.optional(finiteNumber) }),

@@ -1,0 +1,164 @@
+/**
+ * The replay store in this process's memory (single node). Each cid's buffer is a ring of
+ * references to the frames' shared Buffers: a broadcast to a group is held once in memory
+ * however many members buffer it (the byte limit still counts it per cid). The epoch is
+ * random per process, so after a restart every old token is refused with `epoch_changed`.
+ */
+import { randomBytes } from 'node:crypto';
+import type { OutboundFrame } from '../state/delivery.js';
+import { decideResume, type HoldSnapshot } from './decision.js';
+import type { Appended, BufferedFrame, ClaimResult, ReplayLimits, ReplayStore } from './replay-store.js';
+
+interface Entry extends BufferedFrame {
+  at: number;
+}
+
+interface Hold {
+  userId: string;
+  generation: number;
+  awaySince: number | null;
+  topSeq: number;
+  overflowThrough: number;
+  bytes: number;
+  /** Ring: live entries are frames[head …]; compacted when the dead prefix grows. */
+  frames: Entry[];
+  head: number;
+}
+
+export interface MemoryReplayOptions {
+  /** Clock (ms); tests move it. */
+  now?: () => number;
+}
+
+export function createMemoryReplayStore(limits: ReplayLimits, options: MemoryReplayOptions = {}): ReplayStore {
+  const now = options.now ?? Date.now;
+  const epoch = randomBytes(6).toString('base64url');
+  const holds = new Map<string, Hold>();
+  /** Away cids → when their window ends (insertion order ≈ expiry order; scanned whole anyway). */
+  const away = new Map<string, number>();
+
+  const count = (hold: Hold) => hold.frames.length - hold.head;
+
+  function evictHead(hold: Hold, bySize: boolean): void {
+    const entry = hold.frames[hold.head]!;
+    hold.frames[hold.head] = undefined as unknown as Entry; // let the Buffer go
+    hold.head += 1;
+    hold.bytes -= entry.data.length;
+    if (bySize) hold.overflowThrough = entry.seq;
+    if (hold.head > 64 && hold.head * 2 > hold.frames.length) {
+      hold.frames = hold.frames.slice(hold.head);
+      hold.head = 0;
+    }
+  }
+
+  /** Drops what is over the limits, oldest first; an eviction for size is an overflow. */
+  function trim(hold: Hold, at: number): void {
+    while (count(hold) > 0) {
+      const oldest = hold.frames[hold.head]!;
+      const bySize = count(hold) > limits.maxFrames || hold.bytes > limits.maxBytes;
+      if (!bySize && at - oldest.at <= limits.maxAgeMs) return;
+      evictHead(hold, bySize);
+    }
+  }
+
+  function snapshotOf(hold: Hold): HoldSnapshot {
+    const first = count(hold) > 0 ? hold.frames[hold.head]!.seq : hold.topSeq + 1;
+    return {
+      userId: hold.userId,
+      generation: hold.generation,
+      awaySince: hold.awaySince,
+      topSeq: hold.topSeq,
+      firstSeq: first,
+      overflowThrough: hold.overflowThrough,
+    };
+  }
+
+  return {
+    limits,
+    epoch: async () => epoch,
+
+    async open(cid, userId) {
+      holds.set(cid, { userId, generation: 0, awaySince: null, topSeq: 0, overflowThrough: 0, bytes: 0, frames: [], head: 0 });
+      away.delete(cid);
+      return { epoch, generation: 0 };
+    },
+
+    async append(cids, frame: OutboundFrame) {
+      const at = now();
+      const out: Appended[] = [];
+      const seen = new Set<string>();
+      for (const cid of cids) {
+        if (seen.has(cid)) continue;
+        seen.add(cid);
+        const hold = holds.get(cid);
+        if (!hold) {
+          out.push({ cid, seq: 0, node: null });
+          continue;
+        }
+        const seq = ++hold.topSeq;
+        hold.frames.push({ seq, data: frame.data, at });
+        hold.bytes += frame.data.length;
+        trim(hold, at);
+        out.push({ cid, seq, node: null });
+      }
+      return out;
+    },
+
+    async away(cid) {
+      const hold = holds.get(cid);
+      if (!hold) return;
+      hold.awaySince = now();
+      away.set(cid, hold.awaySince + limits.windowMs);
+    },
+
+    async claim(claims, lastSeq): Promise<ClaimResult> {
+      const hold = holds.get(claims.cid) ?? null;
+      const at = now();
+      if (hold) trim(hold, at);
+      const decision = decideResume({
+        claims, epoch, hold: hold && snapshotOf(hold), lastSeq, now: at, windowMs: limits.windowMs,
+      });
+      if (!decision.resumed) return decision;
+      const held = hold!; // decideResume refuses without a hold
+      held.generation += 1;
+      held.awaySince = null;
+      away.delete(claims.cid);
+      const replay: BufferedFrame[] = [];
+      for (let i = held.head; i < held.frames.length; i++) {
+        const entry = held.frames[i]!;
+        if (entry.seq >= decision.from) replay.push({ seq: entry.seq, data: entry.data });
+      }
+      return { resumed: true, generation: held.generation, replay, replayTo: decision.to, previousNode: null };
+    },
+
+    async release(cid) {
+      holds.delete(cid);
+      away.delete(cid);
+    },
+
+    async expired(limit = 1000) {
+      const at = now();
+      const out: string[] = [];
+      for (const [cid, until] of away) {
+        if (out.length >= limit) break;
+        if (until < at) {
+          away.delete(cid);
+          out.push(cid);
+        }
+      }
+      return out;
+    },
+
+    async snapshot(cid) {
+      const hold = holds.get(cid);
+      if (!hold) return null;
+      trim(hold, now());
+      return snapshotOf(hold);
+    },
+
+    async close() {
+      holds.clear();
+      away.clear();
+    },
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * The replay store over Redis (cluster): one capped stream per cid (`rb:<cid>`), its hold in
+ * `rs:<cid>`, both expiring once the cid is away. `append` buffers and publishes in one script
+ * (redis-scripts.ts), so a frame is never published unbuffered nor buffered for a node that
+ * just lost the cid to a resume: the claim reroutes the cid in the same atomic step.
+ * Every Redis failure surfaces as RequestError SERVER_UNAVAILABLE, as in the Redis store.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { RequestError } from '../request-error.js';
+import type { OutboundFrame } from '../state/delivery.js';
+import type { HoldSnapshot } from './decision.js';
+import type { Appended, BufferedFrame, ClaimResult, ReplayLimits, ReplayStore } from './replay-store.js';
+import { defineReplayScripts } from './redis-scripts.js';
+import { isResumeReason } from '@switchboard/protocol';
+
+export interface RedisReplayOptions {
+  redis: Redis;
+  prefix: string;
+  /** This node: frames for its own cids are returned, not published. */
+  node: string;
+  limits: ReplayLimits;
+  /** Test clock (ms); default: the Redis clock. */
+  now?: () => number;
+  /** Extra time an away hold's keys outlive its window, so the sweeper finds them (default 10 s). */
+  graceMs?: number;
+  onFailure?(err: unknown): void;
+}
+
+const UNAVAILABLE = 'The cluster store (Redis) is unreachable; retry shortly.';
+
+export interface RedisReplayStore extends ReplayStore {
+  /** Receivers per node of the last `append` call's publishes (tests). */
+  readonly lastPublished: ReadonlyMap<string, number>;
+}
+
+export function createRedisReplayStore(o: RedisReplayOptions): RedisReplayStore {
+  const redis = defineReplayScripts(o.redis);
+  const P = o.prefix;
+  const { limits } = o;
+  const clock = () => (o.now ? String(o.now()) : '');
+  const ttl = String(limits.windowMs + (o.graceMs ?? 10_000));
+  const newEpoch = () => randomBytes(6).toString('base64url');
+  const trimArgs = () => [String(limits.maxFrames), String(limits.maxBytes), String(limits.maxAgeMs)];
+  let lastPublished = new Map<string, number>();
+
+  async function guard<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      o.onFailure?.(err);
+      throw new RequestError('SERVER_UNAVAILABLE', UNAVAILABLE);
+    }
+  }
+
+  return {
+    limits,
+    get lastPublished() {
+      return lastPublished;
+    },
+    epoch: () => guard(() => redis.sbrEpoch(P, newEpoch())),
+
+    open: (cid, userId) => guard(async () => ({ epoch: await redis.sbrOpen(P, newEpoch(), cid, userId), generation: 0 })),
+
+    append: (cids, frame: OutboundFrame) =>
+      guard(async () => {
+        if (cids.length === 0) return [];
+        const [flat, received] = await redis.sbrAppend(P, o.node, clock(), ...trimArgs(), frame.type, frame.data, ...cids);
+        const out: Appended[] = [];
+        for (let i = 0; i + 2 < flat.length; i += 3) {
+          const node = String(flat[i + 2]);
+          out.push({ cid: String(flat[i]), seq: Number(flat[i + 1]), node: node === '' ? null : node });
+        }
+        lastPublished = new Map();
+        for (let i = 0; i + 1 < received.length; i += 2) lastPublished.set(String(received[i]), Number(received[i + 1]));
+        return out;
+      }),
+
+    away: (cid) => guard(async () => void (await redis.sbrAway(P, cid, clock(), String(limits.windowMs), ttl))),
+
+    claim: (claims, lastSeq, node) =>
+      guard(async (): Promise<ClaimResult> => {
+        const seq = Number.isSafeInteger(lastSeq) && lastSeq >= 0 ? String(lastSeq) : '-1';
+        const reply = await redis.sbrClaimBuffer(
+          P, claims.cid, claims.userId, claims.epoch, String(claims.generation), seq,
+          String(limits.windowMs), ...trimArgs(), node, clock(),
+        );
+        const status = String(reply[0]);
+        if (status !== 'ok') {
+          if (!isResumeReason(status)) throw new Error(`unexpected claim reply ${status}`);
+          return { resumed: false, reason: status };
+        }
+        const flat = reply[4] as Array<number | Buffer>;
+        const replay: BufferedFrame[] = [];
+        for (let i = 0; i + 1 < flat.length; i += 2) replay.push({ seq: Number(flat[i]), data: flat[i + 1] as Buffer });
+        const previous = String(reply[3]);
+        return {
+          resumed: true,
+          generation: Number(reply[1]),
+          replay,
+          replayTo: Number(reply[2]),
+          previousNode: previous === '' ? null : previous,
+        };
+      }),
+
+    release: (cid) => guard(async () => void (await redis.sbrRelease(P, cid))),
+
+    expired: (limit = 1000) => guard(() => redis.sbrExpired(P, clock(), String(limit))),
+
+    snapshot: (cid) =>
+      guard(async (): Promise<HoldSnapshot | null> => {
+        const h = await redis.sbrSnapshot(P, cid, clock(), ...trimArgs());
+        if (!h) return null;
+        return {
+          userId: h[0],
+          generation: Number(h[1]),
+          awaySince: h[2] === '' ? null : Number(h[2]),
+          topSeq: Number(h[3]),
+          firstSeq: Number(h[4]),
+          overflowThrough: Number(h[5]),
+        };
+      }),
+
+    async close() {
+      // The cluster owns the Redis connection.
+    },
+  };
+}

@@ -1,0 +1,238 @@
+/**
+ * Lua scripts of the Redis replay store. ARGV[1] is the key prefix; every script is atomic, so
+ * a frame is buffered and published in one step, and a resume's check and takeover are one
+ * step too (no frame can slip between reading the buffer and rerouting the cid).
+ *
+ *   epoch        STRING  the store's epoch (a new one when Redis lost its data)
+ *   rs:<cid>     HASH    u (user_id), gen, st ('l' a socket holds it | 'a' away), as (away since, ms),
+ *                        top (last seq), of (highest seq evicted for size), by (bytes buffered)
+ *   rb:<cid>     STREAM  id "<seq>-0", fields t (ms), d (the frame without its seq)
+ *   ra           ZSET    away cids, score: when their window ends (ms)
+ *
+ * The claim also moves the cid's routing (c:<cid>.nd, cn, nc:<node>, gx:<group>) to the
+ * resuming node, with the layout of cluster/keys.ts (keep the two in step). Times come from
+ * ARGV when given (tests), else from the Redis clock, so node clocks do not matter.
+ */
+import type { Redis } from 'ioredis';
+
+const PRELUDE = `
+local P = ARGV[1]
+local function clock(arg)
+  if arg ~= '' then return tonumber(arg) end
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function seq_of(id) return tonumber(string.match(id, '^(%d+)')) end
+local function trim(hk, bk, now, maxFrames, maxBytes, maxAge)
+  local n = redis.call('XLEN', bk)
+  local bytes = tonumber(redis.call('HGET', hk, 'by') or '0')
+  while n > 0 do
+    local head = redis.call('XRANGE', bk, '-', '+', 'COUNT', 1)[1]
+    local bySize = n > maxFrames or bytes > maxBytes
+    if not bySize and now - tonumber(head[2][2]) <= maxAge then break end
+    redis.call('XDEL', bk, head[1])
+    n = n - 1
+    bytes = bytes - string.len(head[2][4])
+    if bySize then redis.call('HSET', hk, 'of', seq_of(head[1])) end
+  end
+  redis.call('HSET', hk, 'by', bytes)
+end
+local function first_seq(bk, top)
+  local head = redis.call('XRANGE', bk, '-', '+', 'COUNT', 1)[1]
+  if head then return seq_of(head[1]) end
+  return top + 1
+end
+`;
+
+/** ARGV: prefix, newEpoch. Returns the epoch (creates it when missing). */
+const EPOCH = `${PRELUDE}
+redis.call('SET', P .. 'epoch', ARGV[2], 'NX')
+return redis.call('GET', P .. 'epoch')
+`;
+
+/** ARGV: prefix, newEpoch, cid, user_id. A fresh hold (generation 0, live); returns the epoch. */
+const OPEN = `${PRELUDE}
+redis.call('SET', P .. 'epoch', ARGV[2], 'NX')
+local cid = ARGV[3]
+local hk, bk = P .. 'rs:' .. cid, P .. 'rb:' .. cid
+redis.call('DEL', hk, bk)
+redis.call('HSET', hk, 'u', ARGV[4], 'gen', 0, 'st', 'l', 'top', 0, 'of', 0, 'by', 0)
+redis.call('ZREM', P .. 'ra', cid)
+return redis.call('GET', P .. 'epoch')
+`;
+
+/**
+ * ARGV: prefix, self node, now, maxFrames, maxBytes, maxAgeMs, frame type, frame, cid….
+ * Appends the frame to each held cid's stream, then publishes it once per node holding
+ * targets other than \`self\`, with a header listing the cids and their seqs (0: no hold).
+ * Returns {{cid, seq, node ('' unknown)}…, {node, receivers}…}.
+ */
+const APPEND = `${PRELUDE}
+local self, now = ARGV[2], clock(ARGV[3])
+local maxFrames, maxBytes, maxAge = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local ftype, frame = ARGV[7], ARGV[8]
+local size = string.len(frame)
+local out, routes, order, seen = {}, {}, {}, {}
+for i = 9, #ARGV do
+  local cid = ARGV[i]
+  if not seen[cid] then
+    seen[cid] = true
+    local hk = P .. 'rs:' .. cid
+    local seq = 0
+    if redis.call('EXISTS', hk) == 1 then
+      local bk = P .. 'rb:' .. cid
+      seq = redis.call('HINCRBY', hk, 'top', 1)
+      redis.call('XADD', bk, string.format('%d-0', seq), 't', now, 'd', frame)
+      redis.call('HINCRBY', hk, 'by', size)
+      trim(hk, bk, now, maxFrames, maxBytes, maxAge)
+      local ttl = redis.call('PTTL', hk)
+      if ttl > 0 then redis.call('PEXPIRE', bk, ttl) end
+    end
+    local node = redis.call('HGET', P .. 'cn', cid) or ''
+    table.insert(out, cid)
+    table.insert(out, seq)
+    table.insert(out, node)
+    if node ~= '' and node ~= self then
+      local r = routes[node]
+      if not r then
+        r = { c = {}, s = {} }
+        routes[node] = r
+        table.insert(order, node)
+      end
+      table.insert(r.c, cid)
+      table.insert(r.s, seq)
+    end
+  end
+end
+local received = {}
+for _, node in ipairs(order) do
+  local r = routes[node]
+  local header = cjson.encode({ k = 'c', t = ftype, c = r.c, s = r.s })
+  table.insert(received, node)
+  table.insert(received, redis.call('PUBLISH', P .. 'n:' .. node, header .. '\\n' .. frame))
+end
+return { out, received }
+`;
+
+/** ARGV: prefix, cid, now, windowMs, ttlMs. The socket went away; returns 1 when the cid had a hold. */
+const AWAY = `${PRELUDE}
+local cid, now, window, ttl = ARGV[2], clock(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local hk = P .. 'rs:' .. cid
+if redis.call('EXISTS', hk) == 0 then return 0 end
+redis.call('HSET', hk, 'st', 'a', 'as', now)
+redis.call('PEXPIRE', hk, ttl)
+redis.call('PEXPIRE', P .. 'rb:' .. cid, ttl)
+redis.call('ZADD', P .. 'ra', now + window, cid)
+return 1
+`;
+
+/**
+ * ARGV: prefix, cid, user_id, epoch, generation, lastSeq (-1: invalid), windowMs, maxFrames,
+ * maxBytes, maxAgeMs, node, now. The checks of decision.ts in its order (after the token), then
+ * the takeover. Returns {reason} or {'ok', generation, top, previousNode, {seq, frame}…}.
+ */
+const CLAIM = `${PRELUDE}
+local cid, user, epoch, gen, lastSeq = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
+local window, maxFrames, maxBytes, maxAge = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
+local node, now = ARGV[11], clock(ARGV[12])
+if redis.call('GET', P .. 'epoch') ~= epoch then return { 'epoch_changed' } end
+local hk, bk = P .. 'rs:' .. cid, P .. 'rb:' .. cid
+local h = redis.call('HMGET', hk, 'u', 'gen', 'st', 'as', 'top')
+if not h[1] then return { 'expired' } end
+if h[1] ~= user then return { 'invalid_token' } end
+if h[3] == 'a' and now - tonumber(h[4]) > window then return { 'expired' } end
+if tonumber(h[2]) ~= gen then return { 'taken_over' } end
+local top = tonumber(h[5])
+if lastSeq < 0 or lastSeq > top then return { 'invalid_seq' } end
+trim(hk, bk, now, maxFrames, maxBytes, maxAge)
+if lastSeq < tonumber(redis.call('HGET', hk, 'of')) then return { 'overflowed' } end
+if lastSeq + 1 < first_seq(bk, top) then return { 'gap_expired' } end
+
+local g = redis.call('HINCRBY', hk, 'gen', 1)
+redis.call('HSET', hk, 'st', 'l')
+redis.call('HDEL', hk, 'as')
+redis.call('PERSIST', hk)
+redis.call('PERSIST', bk)
+redis.call('ZREM', P .. 'ra', cid)
+local prev = ''
+local ck = P .. 'c:' .. cid
+local rec = redis.call('HMGET', ck, 'u', 'nd', 'g')
+if rec[1] then
+  prev = rec[2]
+  if prev ~= node then
+    redis.call('HSET', ck, 'nd', node)
+    redis.call('HSET', P .. 'cn', cid, node)
+    redis.call('SREM', P .. 'nc:' .. prev, cid)
+    redis.call('SADD', P .. 'nc:' .. node, cid)
+    if rec[3] then
+      local gx = P .. 'gx:' .. rec[3]
+      if redis.call('HINCRBY', gx, prev, -1) <= 0 then redis.call('HDEL', gx, prev) end
+      redis.call('HINCRBY', gx, node, 1)
+    end
+  end
+end
+local flat = {}
+for _, e in ipairs(redis.call('XRANGE', bk, string.format('%d-0', lastSeq + 1), '+')) do
+  table.insert(flat, seq_of(e[1]))
+  table.insert(flat, e[2][4])
+end
+return { 'ok', g, top, prev, flat }
+`;
+
+/** ARGV: prefix, cid. Forgets the hold. */
+const RELEASE = `
+local P, cid = ARGV[1], ARGV[2]
+redis.call('DEL', P .. 'rs:' .. cid, P .. 'rb:' .. cid)
+redis.call('ZREM', P .. 'ra', cid)
+return 1
+`;
+
+/** ARGV: prefix, now, limit. Away cids whose window ended, removed from \`ra\` (each returned once). */
+const EXPIRED = `${PRELUDE}
+local now, limit = clock(ARGV[2]), tonumber(ARGV[3])
+local due = redis.call('ZRANGEBYSCORE', P .. 'ra', '-inf', '(' .. string.format('%d', now), 'LIMIT', 0, limit)
+for _, cid in ipairs(due) do redis.call('ZREM', P .. 'ra', cid) end
+return due
+`;
+
+/** ARGV: prefix, cid, now, maxFrames, maxBytes, maxAgeMs. {u, gen, as ('' live), top, first, of} or nil. */
+const SNAPSHOT = `${PRELUDE}
+local cid, now = ARGV[2], clock(ARGV[3])
+local hk, bk = P .. 'rs:' .. cid, P .. 'rb:' .. cid
+if redis.call('EXISTS', hk) == 0 then return false end
+trim(hk, bk, now, tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]))
+local h = redis.call('HMGET', hk, 'u', 'gen', 'as', 'top', 'of')
+return { h[1], tonumber(h[2]), h[3] or '', tonumber(h[4]), first_seq(bk, tonumber(h[4])), tonumber(h[5]) }
+`;
+
+type Reply = unknown;
+
+export interface ReplayScripts {
+  sbrEpoch(...args: string[]): Promise<string>;
+  sbrOpen(...args: string[]): Promise<string>;
+  sbrAppend(...args: Array<string | Buffer>): Promise<[Array<string | number>, Array<string | number>]>;
+  sbrAway(...args: string[]): Promise<number>;
+  sbrClaimBuffer(...args: string[]): Promise<Reply[]>;
+  sbrRelease(...args: string[]): Promise<number>;
+  sbrExpired(...args: string[]): Promise<string[]>;
+  sbrSnapshot(...args: string[]): Promise<[string, number, string, number, number, number] | null>;
+}
+
+export type ReplayRedis = Redis & ReplayScripts;
+
+export function defineReplayScripts(redis: Redis): ReplayRedis {
+  const scripts = {
+    sbrEpoch: EPOCH,
+    sbrOpen: OPEN,
+    sbrAppend: APPEND,
+    sbrAway: AWAY,
+    sbrClaim: CLAIM,
+    sbrRelease: RELEASE,
+    sbrExpired: EXPIRED,
+    sbrSnapshot: SNAPSHOT,
+  };
+  for (const [name, lua] of Object.entries(scripts)) {
+    if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 0, lua });
+  }
+  return redis as ReplayRedis;
+}

@@ -1,0 +1,92 @@
+/**
+ * The replay store: per connection (cid), a *hold* (who may resume it, its resume generation,
+ * whether a socket has it) and a bounded buffer of the sequenced frames sent to it. Every
+ * sequenced frame for a cid goes through `append`, live socket or not; the buffer therefore
+ * holds what a client may have missed whether it was in flight when the socket died or sent
+ * while it was away. Two implementations: memory (memory-replay.ts) and Redis
+ * (redis-replay.ts, one capped stream per cid, appended and published in one script).
+ */
+import type { OutboundFrame } from '../state/delivery.js';
+import type { ResumeReason } from '@switchboard/protocol';
+import type { HoldSnapshot } from './decision.js';
+import type { ResumeClaims } from './token.js';
+
+export interface ReplayLimits {
+  /** The resume window: an away hold older than this is expired (and released by the sweeper). */
+  windowMs: number;
+  /** Frames kept per cid; older ones are pushed out (an overflow: a resume needing them fails). */
+  maxFrames: number;
+  /** UTF-8 bytes of frames kept per cid (the frames as shared, without their seq). */
+  maxBytes: number;
+  /** Frames older than this are dropped (a resume needing them fails with gap_expired). */
+  maxAgeMs: number;
+}
+
+/** A frame as buffered: the shared bytes without their seq (see frame.ts withSeq). */
+export interface BufferedFrame {
+  seq: number;
+  data: Buffer;
+}
+
+export interface Appended {
+  cid: string;
+  /** The frame's seq for this cid; 0 when the cid has no hold (resume off for it: send without seq). */
+  seq: number;
+  /** The node holding the cid's socket (Redis: from the routing table, already published to when remote); null in memory. */
+  node: string | null;
+}
+
+export type ClaimResult =
+  | {
+      resumed: true;
+      /** The generation of the new token. */
+      generation: number;
+      /** Frames lastSeq+1 … replayTo, in order. */
+      replay: BufferedFrame[];
+      replayTo: number;
+      /** The node that held the cid before (Redis), so it can drop its socket without cleanup. */
+      previousNode: string | null;
+    }
+  | { resumed: false; reason: ResumeReason };
+
+export interface ReplayStore {
+  readonly limits: ReplayLimits;
+  /** The store's epoch; a new one after the store lost its state (restart, Redis flushed). */
+  epoch(): Promise<string>;
+  /** A new connection: generation 0, empty buffer, held by a socket on `node`. Returns the epoch for its token. */
+  open(cid: string, userId: string, node: string): Promise<{ epoch: string; generation: number }>;
+  /**
+   * Appends `frame` to the buffer of each cid (in the order given, once per cid) and returns
+   * each one's seq. Seqs of one cid follow the order of the appends.
+   */
+  append(cids: readonly string[], frame: OutboundFrame): Promise<Appended[]>;
+  /** The socket went away: the hold waits `windowMs` for a resume. */
+  away(cid: string): Promise<void>;
+  /**
+   * The resume decision and, when it succeeds, the takeover: one atomic step, so of two
+   * resumes with the same token exactly one wins (the other: `taken_over`), and no frame
+   * appended meanwhile is missed (it lands in the replay or goes to the new owner).
+   */
+  claim(claims: ResumeClaims, lastSeq: number, node: string): Promise<ClaimResult>;
+  /** Forgets the hold and its buffer (normal close, expiry, or a refused resume that gave it up). */
+  release(cid: string): Promise<void>;
+  /** Away holds whose window passed, each returned once; the caller runs the disconnect cleanup. */
+  expired(limit?: number): Promise<string[]>;
+  /** What the store knows about a hold (tests, diagnostics). */
+  snapshot(cid: string): Promise<HoldSnapshot | null>;
+  close(): Promise<void>;
+}
+
+/** The frames and bytes limits of the buffer, and its age: long enough to cover frames a half-open socket swallowed. */
+export function replayLimits(config: {
+  heartbeatMs: number;
+  resume: { windowMs: number; maxBufferedFrames: number; maxBufferedBytes: number };
+}): ReplayLimits {
+  return {
+    windowMs: config.resume.windowMs,
+    maxFrames: config.resume.maxBufferedFrames,
+    maxBytes: config.resume.maxBufferedBytes,
+    // A dead socket is noticed after up to two heartbeats; what it swallowed meanwhile must still be here.
+    maxAgeMs: config.resume.windowMs + 2 * config.heartbeatMs,
+  };
+}
