@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   RATE_LIMITED: { retryable: true, description: 'Too many messages per second on this connection; slow down.' },
   PAYLOAD_TOO_LARGE: { retryable: false, description: 'The frame or a field is over its size limit.' },
   TOO_MANY_CONNECTIONS: { retryable: true, description: 'The user already has the maximum number of open connections.' },
+  TOO_MANY_CALLS: { retryable: true, description: 'The connection (or the other side) already has the maximum number of ringing or active calls; end one first.' },
   RECIPIENT_NOT_FOUND: { retryable: false, description: 'No open connection matches the recipient (cid or user_id).' },
   TIMEOUT: { retryable: true, description: 'No acknowledgement arrived in time.' },
   CONNECTION_CLOSED: { retryable: true, description: 'The realtime connection is closed or closed before the request completed.' },

@@ -47,6 +47,8 @@ const limitsSchema = obj({
   maxBufferedBytes: num(64 * 1024, 1024 * MiB),
   /** Server only: outgoing calls one connection may have ringing at once. */
   maxRingingCalls: num(1, 1000),
+  /** Server only: accepted calls one connection (caller or callee) may have at once. */
+  maxActiveCalls: num(1, 1000),
 });
 
 export const configSchema = obj({
@@ -144,7 +146,7 @@ export function defaultConfig(): SwitchboardConfig {
     dataDir: './.switchboard',
     guests: true,
     auth: { secrets: [], guestTtlSeconds: 24 * 60 * 60, jwks: null, issuer: null, audience: null },
-    limits: { ...wireLimits, maxBufferedBytes: 4 * 1024 * 1024, maxRingingCalls: 8 },
+    limits: { ...wireLimits, maxBufferedBytes: 4 * 1024 * 1024, maxRingingCalls: 8, maxActiveCalls: 8 },
     heartbeatMs,
     rtc: { allowAnyPair: false },
     ice: { stun: [], turn: [], turnSecrets: [], turnTtlSeconds: 6 * 60 * 60 },

@@ -91,7 +91,7 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
     : null;
   const store = runtime.store ?? cluster?.store ?? createMemoryStore();
   const delivery = runtime.delivery ?? cluster?.delivery ?? createLocalDelivery();
-  const { maxBufferedBytes: _b, maxRingingCalls: _r, ...wire } = config.limits;
+  const { maxBufferedBytes: _b, maxRingingCalls: _r, maxActiveCalls: _a, ...wire } = config.limits;
   const wireLimits: Limits = { ...wire, heartbeatMs: config.heartbeatMs };
   const ctx: ServerContext = {
     config,
@@ -99,7 +99,7 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
     node,
     store,
     delivery,
-    calls: createCallRegistry(store, { maxRingingCalls: config.limits.maxRingingCalls }),
+    calls: createCallRegistry(store, { maxRingingCalls: config.limits.maxRingingCalls, maxActiveCalls: config.limits.maxActiveCalls }),
     ice: createIceProvider(config.ice),
     metrics,
     log,

@@ -88,7 +88,7 @@ describe('rtc relay', () => {
     await join(callee, 'room');
     expect((await signal(caller, calleeCid, 'r1', { kind: 'invite' })).type).toBe('ack');
     expect((await signal(caller, calleeCid, 'r2', { kind: 'invite' })).type).toBe('ack');
-    expect(await signal(caller, calleeCid, 'r3', { kind: 'invite' })).toMatchObject({ type: 'error', code: 'RATE_LIMITED' });
+    expect(await signal(caller, calleeCid, 'r3', { kind: 'invite' })).toMatchObject({ type: 'error', code: 'TOO_MANY_CALLS' });
     await signal(caller, calleeCid, 'r1', { kind: 'hangup' });
     expect((await signal(caller, calleeCid, 'r3', { kind: 'invite' })).type).toBe('ack');
   });

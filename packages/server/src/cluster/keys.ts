@@ -16,6 +16,8 @@
  *   gc               HASH  group → number of members
  *   call:<key>       HASH  call, caller, callee, state, createdAt
  *   cc:<cid>         SET   call keys the connection takes part in
+ *   cr:<cid>         ZSET  ringing calls the connection placed (score: createdAt)
+ *   ca:<cid>         SET   active calls the connection takes part in (either side)
  *   channel n:<node> frames for the connections of one node
  */
 export interface ClusterKeys {
@@ -32,6 +34,8 @@ export interface ClusterKeys {
   groupCounts: string;
   call(key: string): string;
   callsOf(cid: string): string;
+  ringingOf(cid: string): string;
+  activeOf(cid: string): string;
   channel(node: string): string;
 }
 
@@ -50,6 +54,8 @@ export function clusterKeys(prefix: string): ClusterKeys {
     groupCounts: `${prefix}gc`,
     call: (key) => `${prefix}call:${key}`,
     callsOf: (cid) => `${prefix}cc:${cid}`,
+    ringingOf: (cid) => `${prefix}cr:${cid}`,
+    activeOf: (cid) => `${prefix}ca:${cid}`,
     channel: (node) => `${prefix}n:${node}`,
   };
 }

@@ -7,7 +7,7 @@
  * at all while Redis is known to be stalled (health.ts).
  */
 import { RequestError } from '../request-error.js';
-import type { CallRecord, CallState, ConnectionRecord, Store } from '../state/store.js';
+import type { AcceptOutcome, CallRecord, CallState, ConnectionRecord, RingOutcome, Store } from '../state/store.js';
 import { callKey, parseMember, type ClusterKeys } from './keys.js';
 import { listGroups, listUsers } from './listings.js';
 import type { LocalIndex } from './local-index.js';
@@ -163,13 +163,24 @@ export function createRedisStore(deps: RedisStoreDeps): RedisStore {
 
     putCall: (record) =>
       guard(async () => {
-        const key = callKey(record.call, record.caller, record.callee);
-        await redis
-          .multi()
-          .hset(keys.call(key), 'call', record.call, 'caller', record.caller, 'callee', record.callee, 'state', record.state, 'createdAt', String(record.createdAt))
-          .sadd(keys.callsOf(record.caller), key)
-          .sadd(keys.callsOf(record.callee), key)
-          .exec();
+        const { call, caller, callee, state, createdAt } = record;
+        await redis.sbCallPut(P, callKey(call, caller, callee), call, caller, callee, state, String(createdAt));
+      }),
+    ringCall: (record, limits) =>
+      guard(async () => {
+        const { call, caller, callee, createdAt } = record;
+        const outcome = await redis.sbCallRing(
+          P, callKey(call, caller, callee), call, caller, callee, String(createdAt),
+          String(limits.staleBefore), String(limits.maxRinging), String(limits.maxActive),
+        );
+        return outcome as RingOutcome;
+      }),
+    acceptCall: (call, callee, caller, maxActive) =>
+      guard(async () => (await redis.sbCallAccept(P, callKey(call, callee, caller), callee, String(maxActive))) as AcceptOutcome),
+    callCounts: (cid) =>
+      guard(async () => {
+        const [ringing, active] = await Promise.all([redis.zcard(keys.ringingOf(cid)), redis.scard(keys.activeOf(cid))]);
+        return { ringing, active };
       }),
     getCall: (call, a, b) => guard(async () => callFromHash(await redis.hgetall(keys.call(callKey(call, a, b))))),
     deleteCall: (call, a, b) => guard(async () => void (await redis.sbCallDel(P, callKey(call, a, b)))),

@@ -129,16 +129,83 @@ redis.call('DEL', P .. 'reaping:' .. node)
 return 1
 `;
 
+/**
+ * Calls: call:<key> plus three per-connection indexes kept in step here, so that every cap
+ * check is a ZCARD/SCARD: cc:<cid> (all its calls), cr:<caller> (ringing calls it placed,
+ * scored by createdAt) and ca:<cid> (active calls on either side).
+ */
+const CALLS = `
+local P = ARGV[1]
+local function call_del(key)
+  local ck = P .. 'call:' .. key
+  local h = redis.call('HMGET', ck, 'caller', 'callee')
+  if not h[1] then return 0 end
+  redis.call('SREM', P .. 'cc:' .. h[1], key)
+  redis.call('SREM', P .. 'cc:' .. h[2], key)
+  redis.call('ZREM', P .. 'cr:' .. h[1], key)
+  redis.call('SREM', P .. 'ca:' .. h[1], key)
+  redis.call('SREM', P .. 'ca:' .. h[2], key)
+  redis.call('DEL', ck)
+  return 1
+end
+local function call_put(key, call, caller, callee, state, t)
+  call_del(key)
+  redis.call('HSET', P .. 'call:' .. key, 'call', call, 'caller', caller, 'callee', callee, 'state', state, 'createdAt', t)
+  redis.call('SADD', P .. 'cc:' .. caller, key)
+  redis.call('SADD', P .. 'cc:' .. callee, key)
+  if state == 'ringing' then
+    redis.call('ZADD', P .. 'cr:' .. caller, t, key)
+  else
+    redis.call('SADD', P .. 'ca:' .. caller, key)
+    redis.call('SADD', P .. 'ca:' .. callee, key)
+  end
+end
+`;
+
 /** ARGV: prefix, key. Deletes a call and its per-connection index entries. */
-const CALL_DEL = `
-local P, key = ARGV[1], ARGV[2]
-local ck = P .. 'call:' .. key
-local h = redis.call('HMGET', ck, 'caller', 'callee')
-if not h[1] then return 0 end
-redis.call('SREM', P .. 'cc:' .. h[1], key)
-redis.call('SREM', P .. 'cc:' .. h[2], key)
-redis.call('DEL', ck)
+const CALL_DEL = `${CALLS}
+return call_del(ARGV[2])
+`;
+
+/** ARGV: prefix, key, call, caller, callee, state, createdAt. Upsert, no caps. */
+const CALL_PUT = `${CALLS}
+call_put(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7])
 return 1
+`;
+
+/**
+ * ARGV: prefix, key, call, caller, callee, createdAt, staleBefore, maxRinging, maxActive.
+ * Returns ok | exists | ringing_full | active_full (see Store.ringCall).
+ */
+const CALL_RING = `${CALLS}
+local key, call, caller, callee, t = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local staleBefore, maxRinging, maxActive = ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9])
+if redis.call('EXISTS', P .. 'call:' .. key) == 1 then return 'exists' end
+if redis.call('SCARD', P .. 'ca:' .. caller) >= maxActive then return 'active_full' end
+local rk = P .. 'cr:' .. caller
+if redis.call('ZCARD', rk) >= maxRinging then
+  -- At the cap only: stale ringing calls make room (at most maxRinging of them).
+  for _, stale in ipairs(redis.call('ZRANGEBYSCORE', rk, '-inf', '(' .. staleBefore)) do call_del(stale) end
+  if redis.call('ZCARD', rk) >= maxRinging then return 'ringing_full' end
+end
+call_put(key, call, caller, callee, 'ringing', t)
+return 'ok'
+`;
+
+/** ARGV: prefix, key, callee, maxActive. Returns ok | unchanged | not_found | callee_full | caller_full. */
+const CALL_ACCEPT = `${CALLS}
+local key, callee, maxActive = ARGV[2], ARGV[3], tonumber(ARGV[4])
+local ck = P .. 'call:' .. key
+local h = redis.call('HMGET', ck, 'caller', 'callee', 'state')
+if not h[1] then return 'not_found' end
+if h[3] ~= 'ringing' or h[2] ~= callee then return 'unchanged' end
+if redis.call('SCARD', P .. 'ca:' .. callee) >= maxActive then return 'callee_full' end
+if redis.call('SCARD', P .. 'ca:' .. h[1]) >= maxActive then return 'caller_full' end
+redis.call('HSET', ck, 'state', 'active')
+redis.call('ZREM', P .. 'cr:' .. h[1], key)
+redis.call('SADD', P .. 'ca:' .. h[1], key)
+redis.call('SADD', P .. 'ca:' .. callee, key)
+return 'ok'
 `;
 
 export type ScriptResult = unknown;
@@ -152,6 +219,9 @@ export interface ClusterScripts {
   sbReapClaim(...args: string[]): Promise<string[]>;
   sbReapDone(...args: string[]): Promise<number>;
   sbCallDel(...args: string[]): Promise<number>;
+  sbCallPut(...args: string[]): Promise<number>;
+  sbCallRing(...args: string[]): Promise<string>;
+  sbCallAccept(...args: string[]): Promise<string>;
 }
 
 export type ScriptedRedis = Redis & ClusterScripts;
@@ -165,6 +235,9 @@ export function defineScripts(redis: Redis): ScriptedRedis {
     sbReapClaim: REAP_CLAIM,
     sbReapDone: REAP_DONE,
     sbCallDel: CALL_DEL,
+    sbCallPut: CALL_PUT,
+    sbCallRing: CALL_RING,
+    sbCallAccept: CALL_ACCEPT,
   };
   for (const [name, lua] of Object.entries(scripts)) redis.defineCommand(name, { numberOfKeys: 0, lua });
   return redis as ScriptedRedis;

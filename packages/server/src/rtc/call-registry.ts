@@ -2,13 +2,16 @@
  * Call registry: tracks calls from `invite` (ringing) → `accept` (active) →
  * `reject`/`hangup` (ended, forgotten). The server never reads SDP; it only
  * needs to know which calls exist so it can tell the other side when a
- * participant's connection goes away, and bound ringing calls per connection.
+ * participant's connection goes away, and bound ringing and active calls per connection.
+ * Every signal costs O(1) store operations: the store keeps per-connection counts (see
+ * Store.ringCall/acceptCall); stale ringing calls are deleted lazily, by the invite that
+ * would otherwise be refused.
  */
 import type { RtcSignal, ServerMessageOf } from '@switchboard/protocol';
 import { RequestError } from '../request-error.js';
 import type { ConnectionRecord, Store } from '../state/store.js';
 
-/** A ringing call older than this no longer counts toward the per-connection bound. */
+/** A ringing call older than this no longer counts toward the per-connection bound (it is deleted). */
 export const RING_STALE_MS = 2 * 60 * 1000;
 
 export interface HangupNotice {
@@ -25,18 +28,16 @@ export interface CallRegistry {
   onDisconnect(gone: ConnectionRecord): Promise<HangupNotice[]>;
 }
 
-export function createCallRegistry(store: Store, options: { maxRingingCalls: number; now?: () => number }): CallRegistry {
-  const now = options.now ?? Date.now;
+export interface CallRegistryOptions {
+  maxRingingCalls: number;
+  maxActiveCalls: number;
+  now?: () => number;
+}
 
-  async function ringingFrom(cid: string): Promise<number> {
-    let count = 0;
-    for (const call of await store.callsOf(cid)) {
-      if (call.caller !== cid || call.state !== 'ringing') continue;
-      if (now() - call.createdAt > RING_STALE_MS) await store.deleteCall(call.call, call.caller, call.callee);
-      else count += 1;
-    }
-    return count;
-  }
+export function createCallRegistry(store: Store, options: CallRegistryOptions): CallRegistry {
+  const now = options.now ?? Date.now;
+  const { maxRingingCalls, maxActiveCalls } = options;
+  const tooMany = (message: string) => new RequestError('TOO_MANY_CALLS', message);
 
   return {
     async exists(call, a, b) {
@@ -44,29 +45,36 @@ export function createCallRegistry(store: Store, options: { maxRingingCalls: num
     },
 
     async onSignal(from, to, call, signal) {
-      const existing = await store.getCall(call, from.cid, to.cid);
       switch (signal.kind) {
         case 'invite': {
-          if (existing) return; // a repeated invite for a known call changes nothing
-          if ((await ringingFrom(from.cid)) >= options.maxRingingCalls) {
-            throw new RequestError(
-              'RATE_LIMITED',
-              `Too many ringing calls: at most ${options.maxRingingCalls} per connection.`,
-            );
+          const at = now();
+          const record = { call, caller: from.cid, callee: to.cid, state: 'ringing' as const, createdAt: at };
+          const limits = { maxRinging: maxRingingCalls, maxActive: maxActiveCalls, staleBefore: at - RING_STALE_MS };
+          // 'exists': a repeated invite for a known call changes nothing.
+          switch (await store.ringCall(record, limits)) {
+            case 'ringing_full':
+              throw tooMany(`Too many ringing calls: at most ${maxRingingCalls} per connection.`);
+            case 'active_full':
+              throw tooMany(`Too many active calls: at most ${maxActiveCalls} per connection; hang one up first.`);
+            default:
+              return;
           }
-          await store.putCall({ call, caller: from.cid, callee: to.cid, state: 'ringing', createdAt: now() });
-          return;
         }
-        case 'accept': {
-          if (!existing) throw new RequestError('RTC_CALL_NOT_FOUND', `Call "${call}" is not ringing (cancelled or ended).`);
-          if (existing.state === 'ringing' && existing.callee === from.cid) {
-            await store.putCall({ ...existing, state: 'active' });
+        case 'accept':
+          // 'unchanged' (the caller's own accept, or an accepted call): relayed as is.
+          switch (await store.acceptCall(call, from.cid, to.cid, maxActiveCalls)) {
+            case 'not_found':
+              throw new RequestError('RTC_CALL_NOT_FOUND', `Call "${call}" is not ringing (cancelled or ended).`);
+            case 'callee_full':
+              throw tooMany(`Too many active calls: at most ${maxActiveCalls} per connection; hang one up first.`);
+            case 'caller_full':
+              throw tooMany(`The caller already has ${maxActiveCalls} active calls (the most per connection).`);
+            default:
+              return;
           }
-          return;
-        }
         case 'reject':
         case 'hangup':
-          if (existing) await store.deleteCall(call, from.cid, to.cid);
+          await store.deleteCall(call, from.cid, to.cid);
           return;
         default:
           return; // description / candidate: relayed as is

@@ -1,9 +1,8 @@
 /** The default Store: everything in this process's memory. */
 import { matchesGroupFilter } from './group-search.js';
+import { createMemoryCalls } from './memory-calls.js';
 import { paginate } from './paging.js';
-import type { CallRecord, ConnectionRecord, GroupRow, Store, UserRow } from './store.js';
-
-const callKey = (call: string, a: string, b: string) => (a < b ? `${call} ${a} ${b}` : `${call} ${b} ${a}`);
+import type { ConnectionRecord, GroupRow, Store, UserRow } from './store.js';
 
 function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
   let set = map.get(key);
@@ -22,8 +21,7 @@ export function createMemoryStore(): Store {
   const connections = new Map<string, ConnectionRecord>();
   const byUser = new Map<string, Set<string>>();
   const groups = new Map<string, Set<string>>();
-  const calls = new Map<string, CallRecord>();
-  const callsByCid = new Map<string, Set<string>>();
+  const { clear: clearCalls, ...calls } = createMemoryCalls();
 
   const copy = (r: ConnectionRecord): ConnectionRecord => ({ ...r, user: { ...r.user } });
 
@@ -91,37 +89,13 @@ export function createMemoryStore(): Store {
       return paginate(rows, keyOf, query);
     },
 
-    async putCall(record) {
-      const key = callKey(record.call, record.caller, record.callee);
-      calls.set(key, { ...record });
-      addTo(callsByCid, record.caller, key);
-      addTo(callsByCid, record.callee, key);
-    },
-    async getCall(call, a, b) {
-      const record = calls.get(callKey(call, a, b));
-      return record ? { ...record } : null;
-    },
-    async deleteCall(call, a, b) {
-      const key = callKey(call, a, b);
-      const record = calls.get(key);
-      if (!record) return;
-      calls.delete(key);
-      removeFrom(callsByCid, record.caller, key);
-      removeFrom(callsByCid, record.callee, key);
-    },
-    async callsOf(cid) {
-      return [...(callsByCid.get(cid) ?? [])].flatMap((key) => {
-        const record = calls.get(key);
-        return record ? [{ ...record }] : [];
-      });
-    },
+    ...calls,
 
     async close() {
       connections.clear();
       byUser.clear();
       groups.clear();
-      calls.clear();
-      callsByCid.clear();
+      clearCalls();
     },
   };
 }

@@ -25,6 +25,21 @@ export interface CallRecord {
   createdAt: number;
 }
 
+/** The per-connection call caps, checked atomically with the change they guard. */
+export interface CallLimits {
+  /** Ringing calls one connection may have placed. */
+  maxRinging: number;
+  /** Active calls one connection may take part in (as caller or callee). */
+  maxActive: number;
+  /** The caller's ringing calls created before this (ms) are stale: deleted, not counted. */
+  staleBefore: number;
+}
+
+/** `exists`: the call is already known (nothing changed). `*_full`: the caller is at a cap. */
+export type RingOutcome = 'ok' | 'exists' | 'ringing_full' | 'active_full';
+/** `unchanged`: not a ringing call of this callee (nothing changed). `*_full`: that side is at maxActive. */
+export type AcceptOutcome = 'ok' | 'unchanged' | 'not_found' | 'callee_full' | 'caller_full';
+
 export interface PageQuery {
   limit: number;
   /** Opaque cursor from a previous page, or 'end'. */
@@ -74,7 +89,17 @@ export interface Store {
   listUsers(query: { group: string; user_id?: string | undefined } & PageQuery): Promise<Page<UserRow>>;
   listGroups(query: GroupFilter & PageQuery): Promise<Page<GroupRow>>;
 
+  // Calls are indexed per connection (ringing calls placed, active calls taken part in) so
+  // every call operation costs O(1) whatever the number of calls; only callsOf (used when a
+  // connection goes away) walks a connection's calls.
+  /** Upsert without caps. */
   putCall(record: CallRecord): Promise<void>;
+  /** Adds a ringing call from record.caller unless it exists or the caller is at a cap. */
+  ringCall(record: CallRecord, limits: CallLimits): Promise<RingOutcome>;
+  /** Makes the ringing call `call` active when `callee` is its callee, unless either side has maxActive calls. */
+  acceptCall(call: string, callee: string, caller: string, maxActive: number): Promise<AcceptOutcome>;
+  /** Ringing calls the connection placed and active calls it takes part in. */
+  callCounts(cid: string): Promise<{ ringing: number; active: number }>;
   /** The call `call` between two connections, in either direction. */
   getCall(call: string, cidA: string, cidB: string): Promise<CallRecord | null>;
   deleteCall(call: string, cidA: string, cidB: string): Promise<void>;

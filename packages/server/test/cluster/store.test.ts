@@ -154,6 +154,48 @@ describeRedis('Redis store = memory store', () => {
     }
   });
 
+  it('call caps: ringCall/acceptCall outcomes and per-connection counts agree, and match a recount', async () => {
+    const CIDS = ['cid:a', 'cid:b', 'cid:c', 'cid:d'];
+    const callOp = fc.record({
+      kind: fc.constantFrom('ring', 'ring', 'accept', 'accept', 'delete', 'put'),
+      from: fc.nat(CIDS.length - 1),
+      to: fc.nat(CIDS.length - 1),
+      call: fc.constantFrom('k1', 'k2', 'k3'),
+      ticks: fc.nat(3),
+    }).filter((op) => op.from !== op.to);
+    await fc.assert(
+      fc.asyncProperty(fc.array(callOp, { minLength: 5, maxLength: 60 }), async (script) => {
+        const stores = [createMemoryStore(), await redisStore()];
+        let clock = 1000;
+        for (const op of script) {
+          clock += op.ticks * 40; // a ringing call goes stale after 100
+          const [from, to] = [CIDS[op.from]!, CIDS[op.to]!];
+          const outcomes = [];
+          for (const store of stores) {
+            if (op.kind === 'ring') {
+              const record = { call: op.call, caller: from, callee: to, state: 'ringing' as const, createdAt: clock };
+              outcomes.push(await store.ringCall(record, { maxRinging: 2, maxActive: 2, staleBefore: clock - 100 }));
+            } else if (op.kind === 'accept') outcomes.push(await store.acceptCall(op.call, from, to, 2));
+            else if (op.kind === 'put') await store.putCall({ call: op.call, caller: from, callee: to, state: 'active', createdAt: clock });
+            else await store.deleteCall(op.call, from, to);
+          }
+          expect(outcomes[1], JSON.stringify(op)).toEqual(outcomes[0]);
+        }
+        for (const cid of CIDS) {
+          const [counts, calls] = [await stores[0]!.callCounts(cid), await stores[0]!.callsOf(cid)];
+          expect(await stores[1]!.callCounts(cid)).toEqual(counts);
+          expect(counts).toEqual({
+            ringing: calls.filter((c) => c.state === 'ringing' && c.caller === cid).length,
+            active: calls.filter((c) => c.state === 'active').length,
+          });
+          const byKey = (list: { call: string; caller: string }[]) => list.map((c) => `${c.call} ${c.caller}`).sort();
+          expect(byKey(await stores[1]!.callsOf(cid))).toEqual(byKey(calls));
+        }
+      }),
+      { numRuns: 40 },
+    );
+  }, 120_000);
+
   it('a bad cursor is INVALID_PARAMETER, "end" is an empty last page', async () => {
     const store = await redisStore();
     await store.addConnection({ cid: 'cid:x', user: { user_id: 'u', name: null }, node: 'n1', connectedAt: 1, group: null });
