@@ -114,16 +114,30 @@ describe('reconnect', () => {
     await expect(a.sb.postRealtime('x', 'quitter')).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
   });
 
-  it('a terminal close code (4500) stops reconnecting and reports the code', async () => {
-    // Rate-limited frames count as violations: the third one closes the socket with 4500.
-    const srv = await server({ limits: { messagesPerSecond: 1, messageBurst: 1, maxViolations: 2 } });
+  it('a terminal close code (4500) stops reconnecting and reports the code; requests sent before are answered', async () => {
+    // The SDK never sends invalid frames: write some on its socket, so the server closes it with 4500.
+    const srv = await server({ limits: { maxViolations: 2 } });
     const a = await connect(srv, 'abuser');
     const mark = a.events.mark();
-    const posts = Array.from({ length: 6 }, (_, i) => a.sb.postRealtime(i, 'abuser').catch((error: SwitchboardError) => error.code));
+    const post = a.sb.postRealtime('sent before the junk', 'abuser');
+    const transport = (a.sb as unknown as { session: { transport: { send(text: string): boolean } } }).session.transport;
+    for (let i = 0; i < 3; i++) transport.send('junk');
     const closed = await a.events.waitFor((e) => e.type === 'error' && e.closeCode === 4500, mark);
     expect(closed).toMatchObject({ error: expect.any(SwitchboardError) });
-    expect(await Promise.all(posts)).toContain('RATE_LIMITED');
+    expect(await post).toMatchObject({ type: 'success', delivered: 1 });
     expect(a.sb.connectionState).toBe('closed');
+    expect(a.events.of('reconnect', mark)).toHaveLength(0);
+  });
+
+  it('an honest loop beyond the burst (150 posts, default limits) is paced, not closed', async () => {
+    const srv = await server({ limits: { maxViolations: 2 } });
+    const a = await connect(srv, 'looper');
+    const mark = a.events.mark();
+    const results = await Promise.all(Array.from({ length: 150 }, (_, i) => a.sb.postRealtime(i, 'looper')));
+    expect(results.every((r) => r.type === 'success')).toBe(true);
+    await a.events.waitFor(() => a.events.of('private', mark).length === 150, mark);
+    expect(a.events.of('private', mark).map((e) => e.message)).toEqual([...Array(150).keys()]);
+    expect(a.sb.connectionState).toBe('open');
     expect(a.events.of('reconnect', mark)).toHaveLength(0);
   });
 

@@ -1,13 +1,20 @@
-import { SwitchboardError, isErrorCode, type ClientMessage } from '@switchboard/protocol';
+import { MAX_NESTING_DEPTH, SwitchboardError, isErrorCode, nestingTooDeep, type ClientMessage } from '@switchboard/protocol';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** A request frame before it gets its id (every client frame but `ping` can carry one). */
 export type OutgoingRequest = DistributiveOmit<Exclude<ClientMessage, { type: 'ping' }>, 'id'>;
 
+/** How often a request answered RATE_LIMITED goes out again (paced) before the error reaches the app. */
+export const RATE_LIMITED_RETRIES = 3;
+
 interface Pending {
   id: number;
+  type: string;
   text: string;
+  /** Re-sync requests go ahead of the others and out before the session is open. */
+  priority: boolean;
   sent: boolean;
+  retries: number;
   timer: ReturnType<typeof setTimeout>;
   resolve(result: unknown): void;
   reject(error: SwitchboardError): void;
@@ -15,52 +22,76 @@ interface Pending {
 
 /**
  * Request ids and acks: every request gets an id, the server answers `ack` or
- * `error` with the same id. Requests made while the socket is not usable wait
- * in a queue (in order) until `flush`. Each rejects with TIMEOUT after
- * `timeoutMs`, counted from the moment the app asked.
+ * `error` with the same id. Requests wait in one queue, in order (re-sync ones
+ * first), until `flush` puts them on the wire: while the socket is not usable,
+ * and while the pacer holds them back.
+ *
+ * Timeouts: TIMEOUT after `timeoutMs` without an answer, counted from the send,
+ * or from the call while there is no connection. A request that only waits for
+ * its turn under the rate limit (`connected()` is true) does not time out.
  */
 export class Requests {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private queue: Pending[] = [];
 
-  constructor(private readonly timeoutMs: number) {}
+  constructor(
+    private readonly timeoutMs: number,
+    /** True while a welcomed connection exists: queued requests then only wait for the pacer. */
+    private readonly connected: () => boolean,
+  ) {}
 
-  /** Registers a request and tries `send` (null or false → it waits for `flush`). */
-  create(frame: OutgoingRequest, send: ((text: string) => boolean) | null): Promise<unknown> {
+  /** Registers a request; it goes out with the next `flush`. */
+  create(frame: OutgoingRequest, priority = false): Promise<unknown> {
     const id = this.nextId++;
     const { type, ...rest } = frame;
-    const text = JSON.stringify({ type, id, ...rest });
+    let text: string;
+    try {
+      text = JSON.stringify({ type, id, ...rest });
+    } catch (error) {
+      // A cycle, a BigInt, or nesting deep enough to exhaust the stack.
+      return Promise.reject(new SwitchboardError('INVALID_PARAMETER', `Cannot encode the "${type}" request: ${String(error)}`));
+    }
+    if (nestingTooDeep(text).tooDeep) {
+      return Promise.reject(
+        new SwitchboardError('INVALID_PARAMETER', `The "${type}" request nests deeper than ${MAX_NESTING_DEPTH} levels of objects and arrays.`),
+      );
+    }
     return new Promise<unknown>((resolve, reject) => {
-      const entry: Pending = {
-        id,
-        text,
-        sent: false,
-        timer: setTimeout(() => {
-          this.remove(entry);
-          reject(new SwitchboardError('TIMEOUT', `No answer to "${frame.type}" within ${this.timeoutMs} ms.`));
-        }, this.timeoutMs),
-        resolve,
-        reject,
-      };
+      const entry: Pending = { id, type, text, priority, sent: false, retries: 0, timer: undefined!, resolve, reject };
+      this.arm(entry);
       this.pending.set(id, entry);
-      if (send !== null && send(text)) entry.sent = true;
-      else this.queue.push(entry);
+      this.enqueue(entry);
     });
   }
 
-  /** Sends the queued requests in order; stops at the first one the socket refuses. */
-  flush(send: (text: string) => boolean): void {
+  /** Sends queued requests in order (only re-sync ones if `priorityOnly`); stops at the first `send` refuses. */
+  flush(send: (text: string) => boolean, priorityOnly = false): void {
     while (this.queue.length > 0) {
       const entry = this.queue[0]!;
+      if (priorityOnly && !entry.priority) return;
       if (!send(entry.text)) return;
       entry.sent = true;
       this.queue.shift();
+      this.arm(entry); // the server has timeoutMs from now
     }
   }
 
   get queued(): number {
     return this.queue.length;
+  }
+
+  /**
+   * The server answered RATE_LIMITED: the request goes back into the queue at its place (by id),
+   * to be sent again when the pacer allows. False once it was retried RATE_LIMITED_RETRIES times.
+   */
+  retry(id: number): boolean {
+    const entry = this.pending.get(id);
+    if (!entry || !entry.sent || entry.retries >= RATE_LIMITED_RETRIES) return false;
+    entry.retries += 1;
+    entry.sent = false;
+    this.enqueue(entry);
+    return true;
   }
 
   handleAck(id: number, result: unknown): boolean {
@@ -94,6 +125,26 @@ export class Requests {
       this.remove(entry);
       entry.reject(error());
     }
+  }
+
+  /** Queue order: re-sync requests first, then by id (retried requests return to their place). */
+  private enqueue(entry: Pending): void {
+    let at = this.queue.length;
+    while (at > 0) {
+      const before = this.queue[at - 1]!;
+      if (before.priority === entry.priority ? before.id < entry.id : before.priority) break;
+      at -= 1;
+    }
+    this.queue.splice(at, 0, entry);
+  }
+
+  private arm(entry: Pending): void {
+    clearTimeout(entry.timer);
+    entry.timer = setTimeout(() => {
+      if (!entry.sent && this.connected()) return this.arm(entry); // waiting for its turn only
+      this.remove(entry);
+      entry.reject(new SwitchboardError('TIMEOUT', `No answer to "${entry.type}" within ${this.timeoutMs} ms.`));
+    }, this.timeoutMs);
   }
 
   private remove(entry: Pending): void {

@@ -3,6 +3,7 @@ import {
   type IceServer, type ServerMessage, type ServerMessageOf, type WireLimits,
 } from '@switchboard/protocol';
 import { Backoff, type BackoffPolicy } from '../transport/backoff.js';
+import { Pacer } from '../transport/pacer.js';
 import { Transport } from '../transport/socket.js';
 import type { Endpoints } from '../transport/url.js';
 import type { Platform } from '../types.js';
@@ -67,12 +68,16 @@ export class Session {
   private readonly backoff: Backoff;
   private readonly requests: Requests;
   private readonly heartbeat: Heartbeat;
+  /** Every frame this client sends takes a token: the server's rate limit is never hit. */
+  private readonly pacer: Pacer;
 
   constructor(private readonly options: SessionOptions) {
     this.backoff = new Backoff(options.backoff);
-    this.requests = new Requests(options.requestTimeoutMs);
+    this.requests = new Requests(options.requestTimeoutMs, () => this.welcomed);
+    this.pacer = new Pacer(() => this.pump());
     this.heartbeat = new Heartbeat(
-      () => this.transport?.send(JSON.stringify({ type: 'ping', ts: Date.now() })),
+      // Skipped when the bucket is empty: requests are going out then, and their replies show the server is there.
+      () => this.sendPaced(JSON.stringify({ type: 'ping', ts: Date.now() })),
       () => this.transport?.abort(1006, 'heartbeat timeout'),
     );
   }
@@ -110,13 +115,29 @@ export class Session {
     return promise;
   }
 
-  /** Sends a request; it waits in the queue while the session is not open (unless `priority`, used by the re-sync). */
+  /**
+   * Sends a request, paced to the server's rate limit; it waits in the queue, in order, while the
+   * session is not open (unless `priority`, used by the re-sync) and while the pacer holds it back.
+   */
   request(frame: OutgoingRequest, priority = false): Promise<unknown> {
     if (this.current === 'idle' || this.current === 'closed' || this.closing) {
       return Promise.reject(new SwitchboardError('CONNECTION_CLOSED', 'The realtime connection is closed.'));
     }
-    const usable = this.welcomed && (this.current === 'open' || priority);
-    return this.requests.create(frame, usable ? (text) => this.transport?.send(text) ?? false : null);
+    const promise = this.requests.create(frame, priority);
+    this.pump();
+    return promise;
+  }
+
+  /** Puts queued requests on the wire as far as the connection and the pacer allow. */
+  private pump(): void {
+    if (!this.welcomed || !this.transport) return;
+    this.requests.flush((text) => this.sendPaced(text), this.current !== 'open');
+  }
+
+  private sendPaced(text: string): boolean {
+    const transport = this.transport;
+    if (!transport?.isOpen || !this.pacer.take()) return false;
+    return transport.send(text);
   }
 
   /** Closes on purpose (code 1000). Resolves once the socket is closed. */
@@ -177,6 +198,12 @@ export class Session {
         this.requests.handleAck(frame.id, frame.result);
         return;
       case 'error':
+        if (frame.id !== null && frame.code === 'RATE_LIMITED' && this.requests.retry(frame.id)) {
+          // Jitter bunched our frames at the server: wait a full token, then send it again, in order.
+          this.pacer.empty();
+          this.pump();
+          return;
+        }
         if (frame.id !== null && this.requests.handleError(frame.id, frame.code, frame.message)) return;
         this.events.emit('push', frame);
         return;
@@ -199,6 +226,7 @@ export class Session {
     this.lastWelcome = welcome;
     this.backoff.reset();
     this.updateIce(welcome.iceServers, welcome.iceExpiresAt);
+    this.pacer.reset(welcome.limits);
     this.heartbeat.start(welcome.limits.heartbeatMs);
     this.events.emit('welcome', { welcome, reconnect });
     try {
@@ -208,7 +236,7 @@ export class Session {
     }
     if (transport !== this.transport || this.closing) return;
     this.setState('open');
-    this.requests.flush((text) => transport.send(text));
+    this.pump();
     this.waiter?.resolve(welcome);
     this.waiter = null;
   }
@@ -225,6 +253,7 @@ export class Session {
     clearTimeout(this.handshakeTimer);
     clearTimeout(this.iceTimer);
     this.heartbeat.stop();
+    this.pacer.stop();
     this.requests.failSent(() => new SwitchboardError('CONNECTION_CLOSED', 'The connection closed before the server answered.'));
     if (this.closing) return this.finishClose(info.code, info.reason);
     if (isTerminalCloseCode(info.code)) return this.fail(closeCodeError(info.code, info.reason), info.code);
@@ -320,6 +349,7 @@ export class Session {
     clearTimeout(this.handshakeTimer);
     clearTimeout(this.iceTimer);
     this.heartbeat.stop();
+    this.pacer.stop();
   }
 
   private setState(state: SessionState): void {
