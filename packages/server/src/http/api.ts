@@ -1,6 +1,6 @@
 /**
  * The HTTP side: /healthz, /metrics, POST /v1/guest, GET /v1/session,
- * GET /v1/ice, and static hosting at `/`. Error bodies are `{code, message}`.
+ * GET /v1/ice, the browser SDK (/switchboard.js, /switchboard.mjs) and static hosting at `/`. Error bodies are `{code, message}`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DISPLAY_NAME_MAX, GUEST_PATH, ICE_PATH, REALTIME_PATH } from '@switchboard/protocol';
@@ -13,6 +13,7 @@ import { RequestError } from '../request-error.js';
 import { applyCors } from './cors.js';
 import { BodyError, bearerToken, parseTarget, readJsonBody, sendError, sendJson } from './respond.js';
 import { serveStatic } from './static.js';
+import { SDK_PATHS, serveSdk } from './sdk.js';
 
 export const SESSION_PATH = '/v1/session';
 export const HEALTH_PATH = '/healthz';
@@ -46,6 +47,11 @@ export function createRequestHandler(deps: HttpDeps) {
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         sendError(res, 405, 'INVALID_REQUEST', `Method ${req.method} is not allowed here.`);
+        return;
+      }
+      // The server's own SDK wins over a file of the same name in the static directory.
+      if (SDK_PATHS.has(pathname)) {
+        await serveSdk(req, res, pathname);
         return;
       }
       if (ctx.config.staticDir) {
