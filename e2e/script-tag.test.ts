@@ -158,7 +158,7 @@ describeWith(['chromium', 'netns'], "Skapi's guide page on the script-tag SDK", 
     // Which data channel 'close' events reach the callbacks is asserted by the call-state tests; here it is printed.
     const closes = [alice, bob].map((t) => t.rtcEvents.filter((e) => e.type === 'close').length);
     console.info(
-      `[script-tag] /switchboard.js ${version}: Accept → both connected in ${connectedMs} ms; frames decoded alice=${frames[0]} bob=${frames[1]}; ` +
+      `[script-tag] /switchboard.js ${version}: Accept clicked → both seen connected ${connectedMs} ms later (polled); frames decoded alice=${frames[0]} bob=${frames[1]}; ` +
         `data channel both ways; hang-up closed both (data channel close events alice=${closes[0]}, bob=${closes[1]})`,
     );
     // The guide's track handler sets srcObject and calls play() once per track (audio, then video): the

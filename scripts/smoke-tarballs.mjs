@@ -213,7 +213,7 @@ async function main() {
 
   const tarballs = pack();
 
-  // A Node app installs the Node entry's peers itself, as the client's README says.
+  // A Node app installs the Node entry's optional peers (ws, node-datachannel) itself.
   const peers = readJson(join(repo, 'packages/client/package.json')).peerDependencies;
   const app = project('app', Object.values(tarballs), NODE_ONLY.map((dep) => `${dep}@${peers[dep]}`));
   log('installed the four tarballs (and ws, node-datachannel) into an empty project');
