@@ -108,7 +108,7 @@ async function startNodes(setup, redisUrl, run) {
     const { child, match } = await start(process.execPath, args, {
       SWITCHBOARD_NODE_ID: `bench-${run}-${setup.key}-${i + 1}`,
       SWITCHBOARD_LIMITS_MESSAGES_PER_SECOND: '1000000', SWITCHBOARD_LIMITS_MESSAGE_BURST: '1000000',
-      SWITCHBOARD_LIMITS_MAX_CONNECTIONS_PER_USER: '1000',
+      SWITCHBOARD_LIMITS_MAX_CONNECTIONS_PER_USER: '1000', SWITCHBOARD_LIMITS_MAX_CONNECTIONS_PER_ADDRESS: '0',
     }, /Local:\s+http:\/\/localhost:(\d+)\//);
     nodes.push({ child, port: Number(match[1]) });
   }

@@ -31,7 +31,9 @@ function statics(): Map<string, { type: string; body: string | Buffer }> {
 
 export async function startSwitchboard(overrides: SwitchboardConfigInput = {}): Promise<Stack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sb-calls-'));
-  const server = createServer({ host: '127.0.0.1', tls: { mode: 'off' }, logLevel: 'silent', dataDir, guests: true, ...overrides });
+  // Every page and bot comes from 127.0.0.1: no per-address limits in this harness.
+  const limits = { maxConnectionsPerAddress: 0, guestTokensPerMinute: 0, ...overrides.limits };
+  const server = createServer({ host: '127.0.0.1', tls: { mode: 'off' }, logLevel: 'silent', dataDir, guests: true, ...overrides, limits });
   const files = statics();
   const http: Server = createHttpServer((req, res) => {
     const file = files.get(new URL(req.url ?? '/', 'http://x').pathname);

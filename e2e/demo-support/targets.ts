@@ -65,6 +65,8 @@ async function startServer(tls: 'off' | 'self-signed'): Promise<{ server: Starte
   const dataDir = mkdtempSync(join(tmpdir(), 'sb-demo-e2e-'));
   const server = createServer({
     host: '127.0.0.1', port: 0, tls: { mode: tls }, dataDir, staticDir: DEMO_OUT, guests: true, logLevel: 'warn',
+    // Every page comes from 127.0.0.1: no per-address limits in this harness.
+    limits: { maxConnectionsPerAddress: 0, guestTokensPerMinute: 0 },
   });
   const address = await server.listen(0, '127.0.0.1');
   return { server, port: address.port, dataDir };

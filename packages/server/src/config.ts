@@ -12,6 +12,7 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export const TLS_MODES = ['self-signed', 'files', 'off'] as const;
 export type TlsMode = (typeof TLS_MODES)[number];
+export const GUEST_LISTING = ['all', 'own-group'] as const;
 
 /** A whole number in [min, max]: every number setting has an upper bound. */
 const num = (min: number, max: number) => {
@@ -40,6 +41,10 @@ const limitsSchema = obj({
   messagesPerSecond: num(1, 10_000),
   messageBurst: num(1, 100_000),
   maxConnectionsPerUser: num(1, 100_000),
+  /** Server only: open WebSocket connections per client address (IPv6: per /64), per node; 0: no limit. */
+  maxConnectionsPerAddress: num(0, 1_000_000),
+  /** Server only: POST /v1/guest per client address per minute (also the burst); 0: no limit. */
+  guestTokensPerMinute: num(0, 1_000_000),
   maxViolations: num(1, 100_000),
   violationWindowMs: ms(1, 60 * 60_000),
   maxNotificationBytes: num(64, MiB),
@@ -61,6 +66,12 @@ export const configSchema = obj({
   }),
   dataDir: text,
   guests: bool,
+  /** Guests' getRealtimeUsers/getRealtimeGroups: "all" (Skapi: any group) or "own-group" (only the joined one). */
+  guestListing: v.picklist(GUEST_LISTING, `expected one of ${GUEST_LISTING.join(', ')}`),
+  /** Proxies in front of the server whose X-Forwarded-For is believed (0: none, the TCP peer is the client). */
+  trustProxy: num(0, 32),
+  /** The URL users reach this server at (GET /v1/info); null: built from the bound address, never from Host. */
+  publicUrl: v.nullable(v.pipe(v.string('expected a URL'), v.url('expected an http(s) URL'), v.regex(/^https?:\/\//i, 'expected an http(s) URL'))),
   auth: obj({
     /** HS256 secrets; the first signs, any verifies (rotation). Empty: a random secret kept in dataDir. */
     secrets: v.array(
@@ -145,8 +156,11 @@ export function defaultConfig(): SwitchboardConfig {
     tls: { mode: 'self-signed', cert: null, key: null },
     dataDir: './.switchboard',
     guests: true,
+    guestListing: 'all',
+    trustProxy: 0,
+    publicUrl: null,
     auth: { secrets: [], guestTtlSeconds: 24 * 60 * 60, jwks: null, issuer: null, audience: null },
-    limits: { ...wireLimits, maxBufferedBytes: 4 * 1024 * 1024, maxRingingCalls: 8, maxActiveCalls: 8 },
+    limits: { ...wireLimits, maxBufferedBytes: 4 * 1024 * 1024, maxRingingCalls: 8, maxActiveCalls: 8, maxConnectionsPerAddress: 50, guestTokensPerMinute: 30 },
     heartbeatMs,
     rtc: { allowAnyPair: false },
     ice: { stun: [], turn: [], turnSecrets: [], turnTtlSeconds: 6 * 60 * 60 },

@@ -91,7 +91,7 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
     : null;
   const store = runtime.store ?? cluster?.store ?? createMemoryStore();
   const delivery = runtime.delivery ?? cluster?.delivery ?? createLocalDelivery();
-  const { maxBufferedBytes: _b, maxRingingCalls: _r, maxActiveCalls: _a, ...wire } = config.limits;
+  const { maxBufferedBytes: _b, maxRingingCalls: _r, maxActiveCalls: _a, maxConnectionsPerAddress: _ca, guestTokensPerMinute: _gt, ...wire } = config.limits;
   const wireLimits: Limits = { ...wire, heartbeatMs: config.heartbeatMs };
   const ctx: ServerContext = {
     config,

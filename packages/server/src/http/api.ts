@@ -3,6 +3,7 @@
  * GET /v1/ice, the browser SDK (/switchboard.js, /switchboard.mjs) and static hosting at `/`. Error bodies are `{code, message}`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
 import { DISPLAY_NAME_MAX, GUEST_PATH, ICE_PATH, REALTIME_PATH } from '@switchboard/protocol';
 import type { TokenAuthority, VerifiedToken } from '../auth/tokens.js';
 import { guestUserId } from '../auth/tokens.js';
@@ -10,6 +11,7 @@ import type { ServerContext } from '../context.js';
 import { safePath } from '../logger.js';
 import { lanAddresses } from '../net.js';
 import { RequestError } from '../request-error.js';
+import { AddressRateLimiter, addressKey, clientAddress, normalizeAddress } from './client-address.js';
 import { applyCors } from './cors.js';
 import { BodyError, bearerToken, parseTarget, readJsonBody, sendError, sendJson } from './respond.js';
 import { serveStatic } from './static.js';
@@ -32,6 +34,7 @@ const API_PATHS = new Set([GUEST_PATH, SESSION_PATH, ICE_PATH, HEALTH_PATH, METR
 
 export function createRequestHandler(deps: HttpDeps) {
   const { ctx } = deps;
+  const guestLimiter = new AddressRateLimiter(ctx.config.limits.guestTokensPerMinute);
   return async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const target = parseTarget(req.url);
@@ -42,7 +45,7 @@ export function createRequestHandler(deps: HttpDeps) {
       const pathname = target.pathname;
       if (API_PATHS.has(pathname)) {
         if (applyCors(req, res, ctx.config.cors.origins)) return;
-        await route(deps, req, res, pathname);
+        await route(deps, req, res, pathname, guestLimiter);
         return;
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -91,7 +94,7 @@ async function authenticate(deps: HttpDeps, req: IncomingMessage, res: ServerRes
   return verified.value;
 }
 
-async function route(deps: HttpDeps, req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
+async function route(deps: HttpDeps, req: IncomingMessage, res: ServerResponse, pathname: string, guestLimiter: AddressRateLimiter): Promise<void> {
   const { ctx } = deps;
   const method = req.method ?? 'GET';
   const allow = (expected: string) => {
@@ -125,7 +128,7 @@ async function route(deps: HttpDeps, req: IncomingMessage, res: ServerResponse, 
       return;
     }
     case GUEST_PATH:
-      if (allow('POST')) await guest(deps, req, res);
+      if (allow('POST')) await guest(deps, req, res, guestLimiter);
       return;
     case SESSION_PATH: {
       if (!allow('GET')) return;
@@ -151,11 +154,18 @@ async function route(deps: HttpDeps, req: IncomingMessage, res: ServerResponse, 
   }
 }
 
-async function guest(deps: HttpDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function guest(deps: HttpDeps, req: IncomingMessage, res: ServerResponse, limiter: AddressRateLimiter): Promise<void> {
   const { ctx } = deps;
   if (!ctx.config.guests) {
     ctx.metrics.errors.inc({ code: 'GUESTS_DISABLED' });
     sendError(res, 403, 'GUESTS_DISABLED', 'Guest access is turned off on this server.');
+    return;
+  }
+  const retryAfter = limiter.take(addressKey(clientAddress(req, ctx.config.trustProxy)));
+  if (retryAfter > 0) {
+    ctx.metrics.errors.inc({ code: 'RATE_LIMITED' });
+    const perMinute = ctx.config.limits.guestTokensPerMinute;
+    sendJson(res, 429, { code: 'RATE_LIMITED', message: `More than ${perMinute} guest tokens per minute from this address; retry in ${retryAfter} s.` }, { 'Retry-After': String(retryAfter) });
     return;
   }
   let body: unknown;
@@ -188,14 +198,21 @@ async function guest(deps: HttpDeps, req: IncomingMessage, res: ServerResponse):
 }
 
 /**
- * The URLs other devices can open: the one this request used, then every LAN address when
- * the server listens on all interfaces (a phone on the same network joins through these).
+ * The URLs other devices can open. With `publicUrl` set, that one alone. Otherwise built
+ * from what this server knows, never from the Host header (a forged Host must not turn
+ * into a link the demo offers to share): the configured host name, else the local
+ * address the request arrived on, then every LAN address when listening on all
+ * interfaces (a phone on the same network joins through these).
  */
 function shareUrls(ctx: ServerContext, req: IncomingMessage): string[] {
+  if (ctx.config.publicUrl) return [new URL(ctx.config.publicUrl).href];
   const scheme = 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http';
   const port = req.socket.localPort;
-  const urls = req.headers.host ? [`${scheme}://${req.headers.host}/`] : [];
+  if (port === undefined) return [];
   const wildcard = ctx.config.host === '0.0.0.0' || ctx.config.host === '::';
-  if (wildcard && port !== undefined) for (const ip of lanAddresses()) urls.push(`${scheme}://${ip}:${port}/`);
+  const local = normalizeAddress(req.socket.localAddress);
+  const first = !wildcard && isIP(ctx.config.host) === 0 ? ctx.config.host : local;
+  const hosts = [first, ...(wildcard ? lanAddresses() : [])];
+  const urls = hosts.flatMap((h) => (h ? [`${scheme}://${isIP(h) === 6 ? `[${h}]` : h}:${port}/`] : []));
   return [...new Set(urls)];
 }

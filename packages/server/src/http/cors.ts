@@ -21,3 +21,27 @@ export function applyCors(req: IncomingMessage, res: ServerResponse, origins: re
   res.end();
   return true;
 }
+
+/**
+ * The Origin check of the WebSocket upgrade, against the same `cors.origins` list.
+ * It stops other web sites' pages from using this server from a visitor's browser
+ * (browsers always send Origin and scripts cannot change it). Allowed: no Origin
+ * (Node and other non-browser clients, which could send any Origin anyway),
+ * `origins` containing "*" or the Origin, and a same-origin page (Origin's host
+ * equals Host: the server's own demo). Everything else, including Origin "null"
+ * (sandboxed frames, file://), is refused.
+ */
+export function originAllowed(req: IncomingMessage, origins: readonly string[]): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined || origins.includes('*') || origins.includes(origin)) return true;
+  const host = req.headers.host;
+  if (!host) return false;
+  try {
+    const url = new URL(origin);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
+    // Parsing Host under the Origin's scheme normalizes case and a spelled-out default port.
+    return url.host === new URL(`${url.protocol}//${host}`).host;
+  } catch {
+    return false;
+  }
+}

@@ -11,6 +11,11 @@
  * rejected with HTTP 429 `{code:'TOO_MANY_CONNECTIONS'}` (no socket is created).
  * Browsers cannot read that status, so GET /v1/session reports
  * `connections: {open, max}` for the SDK to explain the failure.
+ *
+ * Before any token work (cheap refusals first): the Origin must pass
+ * `cors.origins` (403 FORBIDDEN), and the client address (see client-address.ts)
+ * may hold at most `limits.maxConnectionsPerAddress` sockets on this node, counting
+ * upgrades still in progress (429 TOO_MANY_CONNECTIONS).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -20,6 +25,8 @@ import type { WebSocket, WebSocketServer } from 'ws';
 import type { TokenAuthority, VerifiedToken } from '../auth/tokens.js';
 import type { ServerContext } from '../context.js';
 import { safePath } from '../logger.js';
+import { AddressCounter, addressKey, clientAddress } from './client-address.js';
+import { originAllowed } from './cors.js';
 import { bearerToken, parseTarget, rejectUpgrade } from './respond.js';
 
 export interface UpgradeDeps {
@@ -42,8 +49,13 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
   const { ctx, auth, wss } = deps;
   /** Upgrades between the connection-count check and the store knowing the connection. */
   const pending = new Map<string, number>();
+  const perAddress = new AddressCounter(ctx.config.limits.maxConnectionsPerAddress);
+  /** A refused socket frees its address slot at once (a half-open peer may never send the close). */
+  const addressSlots = new WeakMap<Duplex, () => void>();
+  let proxyHintLogged = false;
 
   const reject = (socket: Duplex, req: IncomingMessage, status: number, code: ErrorCode, message: string) => {
+    addressSlots.get(socket)?.();
     ctx.metrics.errors.inc({ code });
     ctx.log.info({ path: safePath(req.url), status, code }, 'upgrade rejected');
     rejectUpgrade(socket, status, code, message);
@@ -57,6 +69,23 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       return reject(socket, req, 404, 'INVALID_REQUEST', `No WebSocket endpoint at ${url.pathname.slice(0, 100)}; use ${REALTIME_PATH}.`);
     }
     if (deps.isShuttingDown()) return reject(socket, req, 503, 'SERVER_UNAVAILABLE', 'The server is shutting down.');
+    if (!originAllowed(req, ctx.config.cors.origins)) {
+      return reject(socket, req, 403, 'FORBIDDEN', `Origin ${JSON.stringify(req.headers.origin?.slice(0, 200))} is not allowed (cors.origins).`);
+    }
+    const address = clientAddress(req, ctx.config.trustProxy);
+    const releaseAddress = perAddress.acquire(addressKey(address));
+    if (!releaseAddress) {
+      const max = ctx.config.limits.maxConnectionsPerAddress;
+      // Behind a proxy without trustProxy every client shares the proxy's address: say so in the log.
+      if (!proxyHintLogged && req.headers['x-forwarded-for'] !== undefined && ctx.config.trustProxy === 0) {
+        proxyHintLogged = true;
+        ctx.log.warn({ address }, 'per-address connection limit reached for a request with X-Forwarded-For; behind a proxy, set trustProxy');
+      }
+      return reject(socket, req, 429, 'TOO_MANY_CONNECTIONS', `Address ${address} already has ${max} open connections.`);
+    }
+    // Held for the socket's life (released on close, or at once by a refusal).
+    addressSlots.set(socket, releaseAddress);
+    socket.once('close', releaseAddress);
 
     const offered = parseProtocols(req.headers['sec-websocket-protocol']);
     if (offered.length > 0 && !offered.includes(SUBPROTOCOL)) {
