@@ -56,7 +56,7 @@ describeWith(['chromium'], 'realtime in Chromium (browser bundle)', () => {
       tls: { mode: 'off' },
       logLevel: 'silent',
       staticDir,
-      dataDir: staticDir,
+      dataDir: join(staticDir, '.switchboard'),
       auth: { secrets: [SECRET] },
     });
     url = (await server.listen(0, '127.0.0.1')).url;

@@ -38,8 +38,8 @@ const obj = <E extends v.ObjectEntries>(entries: E) => v.strictObject(entries, '
 
 const limitsSchema = obj({
   maxFrameBytes: num(1024, 16 * MiB),
-  messagesPerSecond: num(1, 10_000),
-  messageBurst: num(1, 100_000),
+  messagesPerSecond: num(1, 1_000_000),
+  messageBurst: num(1, 1_000_000),
   maxConnectionsPerUser: num(1, 100_000),
   /** Server only: open WebSocket connections per client address (IPv6: per /64), per node; 0: no limit. */
   maxConnectionsPerAddress: num(0, 1_000_000),
