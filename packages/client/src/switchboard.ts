@@ -59,7 +59,7 @@ export class Switchboard implements CallHost {
       closeCalls: () => this.calls?.closeRTC({ close_all: true }) ?? Promise.resolve(),
       handleRtc: (frame) => this.calls?.handleSignal(frame),
     });
-    this.listings = new Listings(this.session, () => this.realtime.group, () => this.realtime.requireConnection());
+    this.listings = new Listings(this.session, () => this.realtime.group, { http: urls.http, tokens, fetch: this.platform.fetch, timeoutMs: requestTimeoutMs });
     this.calls = createCalls(this);
     this.session.events.on('state', ({ state, previous }) => {
       if (state === 'open') this.calls?.handleRealtimeState('open');

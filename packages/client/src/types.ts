@@ -86,9 +86,11 @@ export interface RtcIncomingEvent extends SenderFields {
   media: { audio: boolean; video: boolean } | null;
   /** Accept. Resolves `null` if the call is no longer ringing (cancelled or already answered). */
   connectRTC(params: RTCReceiverParams | undefined, cb: RTCCallback): Promise<RTCResolved | null>;
-  /** Decline (reason 'busy' → the caller gets RTC_BUSY) or, after accepting, hang up. */
-  hangup(reason?: 'rejected' | 'busy'): void;
+  /** Decline (reason 'busy', or `{ reason: 'busy' }`: the caller gets RTC_BUSY) or, after accepting, hang up. */
+  hangup(reason?: DeclineReason | { reason?: DeclineReason }): void;
 }
+
+export type DeclineReason = 'rejected' | 'busy';
 
 /** Why a call ended, as reported in `rtc:closed`. */
 export type RtcEndReason =

@@ -201,12 +201,34 @@ describe('listings', () => {
       code: 'INVALID_REQUEST',
       message: 'No group has been joined. Otherwise "group" is required.',
     });
-    expect(await rejection(a.sb.getRealtimeUsers({ group: 'g' }, { limit: 1001 }))).toMatchObject({
-      code: 'INVALID_PARAMETER',
-      message: 'Fetch limit should be below 1000.',
-    });
+    // Skapi's code for this one is INVALID_REQUEST (its other validation errors are INVALID_PARAMETER).
+    for (const listing of [a.sb.getRealtimeUsers({ group: 'g' }, { limit: 1001 }), a.sb.getRealtimeGroups(null, { limit: 1001 })]) {
+      expect(await rejection(listing)).toMatchObject({ code: 'INVALID_REQUEST', message: 'Fetch limit should be below 1000.' });
+    }
     expect((await rejection(a.sb.getRealtimeUsers({ group: 'g', user_id: '' }))).message).toBe('User ID in "user_id" is empty.');
     expect((await a.sb.getRealtimeUsers({ group: 'empty-group' })).list).toEqual([]);
+  });
+
+  it('getRealtimeUsers / getRealtimeGroups without a realtime connection: over HTTP with the token, as Skapi\'s', async () => {
+    const a = await connect('http-a');
+    await a.sb.joinRealtime({ group: 'over-http' });
+    // Never connected: the token alone.
+    const offline = new Switchboard({ url: server.url, token: await server.token('http-reader') });
+    clients.push(offline);
+    expect(await offline.getRealtimeUsers({ group: 'over-http' })).toEqual({
+      list: [{ user_id: 'http-a', cid: a.cid }], startKey: 'end', endOfList: true, startKeyHistory: ['end'],
+    });
+    expect((await offline.getRealtimeGroups({ searchFor: 'group', value: 'over-http' })).list).toEqual([{ group: 'over-http', number_of_users: 1 }]);
+    // Skapi's rules still hold: no group joined means "group" is required; the fetch limit.
+    expect(await rejection(offline.getRealtimeUsers())).toMatchObject({ code: 'INVALID_REQUEST', message: 'No group has been joined. Otherwise "group" is required.' });
+    expect(await rejection(offline.getRealtimeGroups(null, { limit: 5000 }))).toMatchObject({ code: 'INVALID_REQUEST' });
+    // A server refusal arrives as the server's code: a token it does not take.
+    const stranger = new Switchboard({ url: server.url, token: server.expiredToken('late') });
+    expect(await rejection(stranger.getRealtimeUsers({ group: 'over-http' }))).toMatchObject({ code: 'TOKEN_EXPIRED' });
+    // After closeRealtime, the same instance lists over HTTP again.
+    await a.sb.closeRealtime();
+    expect((await a.sb.getRealtimeGroups({ searchFor: 'group', value: 'over-http' })).list).toEqual([]);
+    expect(server.server.connectionCount()).toBe(0);
   });
 
   it("getRealtimeGroups: all groups by default, Skapi's conditions, paging", async () => {

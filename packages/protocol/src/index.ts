@@ -17,3 +17,6 @@ export const TOKEN_SUBPROTOCOL_PREFIX = 'bearer.';
 export const REALTIME_PATH = '/v1/realtime';
 export const GUEST_PATH = '/v1/guest';
 export const ICE_PATH = '/v1/ice';
+/** getRealtimeUsers / getRealtimeGroups over HTTP (POST, Bearer token): the list_users / list_groups frame's fields as the body. */
+export const USERS_PATH = '/v1/users';
+export const GROUPS_PATH = '/v1/groups';

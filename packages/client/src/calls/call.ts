@@ -13,13 +13,15 @@
  */
 import { SwitchboardError, type RtcSignal, type ServerMessageOf } from '@switchboard/protocol';
 import type { ControlMessage, PeerSession } from '../rtc/index.js';
-import type { CallHost, RTCCallback, RTCConnector, RTCEvent, RTCReceiverParams, RTCResolved, RtcEndReason } from '../types.js';
+import type { CallHost, DeclineReason, RTCCallback, RTCConnector, RTCEvent, RTCReceiverParams, RTCResolved, RtcEndReason } from '../types.js';
 import { openMedia, releaseMedia, type LocalMedia } from './media.js';
-import { ABNORMAL, asError, closedEvent, endError, hangupReason } from './reasons.js';
+import { ABNORMAL, asError, closedEvent, endError, hangupReason, tooManyCalls } from './reasons.js';
 import { checkCallback, checkParamsObject, planCall, type CallPlan } from './validate.js';
 import { CallConnection } from './call-connection.js';
 import { connectorFor } from './connector.js';
 import { settledWithin } from './settled-within.js';
+import { invokeCallback } from '../realtime/callback.js';
+import { closedBeforePickup } from '../rtc/events.js';
 
 export type CallState = 'ringing' | 'accepted' | 'connected' | 'reconnecting' | 'ended';
 export type CallDirection = 'outgoing' | 'incoming';
@@ -104,7 +106,7 @@ export class Call {
       if (this.state !== 'ringing') return;
       const err = asError(error);
       if (err.code === 'RECIPIENT_NOT_FOUND') void this.end('peer_gone', 'peer', { error: new SwitchboardError('RTC_PEER_GONE', `No open connection ${this.peer.cid}: ${err.message}`) });
-      else void this.end('error', 'self', { error: err });
+      else void this.end('error', 'self', { error: err.code === 'TOO_MANY_CALLS' ? tooManyCalls(err) : err });
     });
     const ms = this.ctx.host.options.ringTimeoutMs;
     this.ringTimer = setTimeout(() => {
@@ -197,10 +199,11 @@ export class Call {
   // ------------------------------------------------------------ both
 
   /** The app hangs up: cancel (caller, ringing), decline (callee, ringing) or hang up. */
-  hangup(reason?: 'rejected' | 'busy'): void {
+  hangup(reason?: DeclineReason | { reason?: DeclineReason } | null): void {
     if (this.state === 'ended') return;
     if (this.state === 'ringing' && this.direction === 'incoming') {
-      const why = reason === 'busy' ? 'busy' : 'rejected';
+      const asked = typeof reason === 'object' && reason !== null ? reason.reason : reason;
+      const why = asked === 'busy' ? 'busy' : 'rejected';
       void this.end(why, 'self', { notify: { kind: 'reject', reason: why } });
     } else if (this.state === 'ringing') {
       void this.end('cancelled', 'self', { notify: { kind: 'hangup', reason: 'cancelled' } });
@@ -280,6 +283,9 @@ export class Call {
     }
     releaseMedia(this.media);
     this.ctx.ended(this);
+    // Skapi apps watch the RTC callback for `closed` to learn that a call was rejected or
+    // never answered: a call that ends before it has a peer connection says so too.
+    if (!this.session) this.deliver(closedBeforePickup());
     this.closing = (async () => {
       await this.connection.close(viaControl ? 300 : 0);
       await settledWithin(Promise.all(sends), 1000);
@@ -328,6 +334,12 @@ export class Call {
     this.ctx.host.sendSignal(this.peer.cid, this.id, { kind: 'accept' }).catch((error: unknown) => {
       if (this.state === 'ended' || this.session?.controlOpen) return;
       const err = asError(error);
+      if (err.code === 'TOO_MANY_CALLS') {
+        // The server refused the accept (one side has its most active calls): tell the caller,
+        // still ringing, that this side cannot take the call, so it gets RTC_BUSY at once.
+        void this.end('error', 'self', { notify: { kind: 'reject', reason: 'busy' }, error: tooManyCalls(err) });
+        return;
+      }
       void this.end(err.code === 'RECIPIENT_NOT_FOUND' ? 'peer_gone' : 'error', err.code === 'RECIPIENT_NOT_FOUND' ? 'peer' : 'self');
     });
   }
@@ -373,13 +385,7 @@ export class Call {
   }
 
   private deliver(event: RTCEvent): void {
-    const cb = this.cb;
-    if (!cb) return;
-    try {
-      cb(event);
-    } catch (error) {
-      console.error('Switchboard: the RTC callback threw', error);
-    }
+    if (this.cb) invokeCallback(this.cb, event, 'RTC');
   }
 
   private result(): RTCResolved {

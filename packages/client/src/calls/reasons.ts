@@ -29,6 +29,11 @@ export function endError(reason: RtcEndReason, wasRinging: boolean): Switchboard
   return new SwitchboardError(code, message);
 }
 
+/** The server refused an invite or accept: one side already has its most ringing or active calls. */
+export function tooManyCalls(refusal: SwitchboardError): SwitchboardError {
+  return new SwitchboardError('TOO_MANY_CALLS', `The call could not start: ${refusal.message}`);
+}
+
 export function asError(error: unknown): SwitchboardError {
   if (error instanceof SwitchboardError) return error;
   const code = (error as { code?: unknown } | null)?.code;

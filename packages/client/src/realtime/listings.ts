@@ -1,6 +1,7 @@
 import { PAGE_LIMIT_MAX, SwitchboardError, parseResult, groupNameProblem } from '@switchboard/protocol';
 import type { Session } from '../session/session.js';
 import { fromForm } from './forms.js';
+import { listOverHttp, type ListingHttp } from './listings-http.js';
 import { TEXT } from './messages.js';
 import { userIdFilter } from './validate.js';
 
@@ -33,7 +34,8 @@ const invalid = (message: string) => SwitchboardError.invalidParameter(message);
 
 /**
  * getRealtimeUsers / getRealtimeGroups over the socket (`list_users`,
- * `list_groups`), with Skapi's defaults and validation, and the startKey
+ * `list_groups`) or, without a realtime connection, over HTTP with the token
+ * (as Skapi's), with Skapi's defaults and validation, and the startKey
  * history that makes `fetchMore: true` page through one query.
  */
 export class Listings {
@@ -43,14 +45,14 @@ export class Listings {
   constructor(
     private readonly session: Session,
     private readonly joinedGroup: () => string | null,
-    private readonly requireConnection: () => void,
+    /** Without a realtime connection (none opened, or closed), listings go over HTTP. */
+    private readonly http: ListingHttp,
   ) {}
 
   async getRealtimeUsers(
     params?: { group?: string; user_id?: string } | null,
     fetchOptions?: FetchOptions | null,
   ): Promise<DatabaseResponse<{ user_id: string; cid: string }>> {
-    this.requireConnection();
     const record = asRecord(fromForm(params), 'params');
     const user_id = userIdFilter(record['user_id']);
     let group = record['group'];
@@ -61,28 +63,33 @@ export class Listings {
       if (problem) throw invalid(problem);
     }
     const query = { ...(group === undefined ? {} : { group: group as string }), ...(user_id === undefined ? {} : { user_id }) };
-    return this.page('list_users', query, fetchOptions, (options) =>
-      this.session.request({ type: 'list_users', ...query, ...options }).then((result) => {
-        const parsed = parseResult('list_users', result);
-        if (!parsed.ok) throw new SwitchboardError('INTERNAL', `Unexpected answer to list_users: ${parsed.error}`);
-        return parsed.value;
-      }),
-    );
+    return this.page('list_users', query, fetchOptions, async (options) => {
+      const parsed = parseResult('list_users', await this.request('list_users', { ...query, ...options }));
+      if (!parsed.ok) throw new SwitchboardError('INTERNAL', `Unexpected answer to list_users: ${parsed.error}`);
+      return parsed.value;
+    });
   }
 
   async getRealtimeGroups(
     params?: GroupQuery | null,
     fetchOptions?: FetchOptions | null,
   ): Promise<DatabaseResponse<{ group: string; number_of_users: number }>> {
-    this.requireConnection();
     const query = groupQuery(asRecord(fromForm(params), 'params'));
-    return this.page('list_groups', query, fetchOptions, (options) =>
-      this.session.request({ type: 'list_groups', ...query, ...options }).then((result) => {
-        const parsed = parseResult('list_groups', result);
-        if (!parsed.ok) throw new SwitchboardError('INTERNAL', `Unexpected answer to list_groups: ${parsed.error}`);
-        return parsed.value;
-      }),
-    );
+    return this.page('list_groups', query, fetchOptions, async (options) => {
+      const parsed = parseResult('list_groups', await this.request('list_groups', { ...query, ...options }));
+      if (!parsed.ok) throw new SwitchboardError('INTERNAL', `Unexpected answer to list_groups: ${parsed.error}`);
+      return parsed.value;
+    });
+  }
+
+  /**
+   * Over the realtime connection while there is one (also while it opens or reconnects:
+   * requests queue behind the group join, so they see it); over HTTP otherwise.
+   */
+  private request<T extends 'list_users' | 'list_groups'>(type: T, fields: object): Promise<unknown> {
+    const state = this.session.state;
+    if (state === 'idle' || state === 'closed') return listOverHttp(this.http, type, fields);
+    return this.session.request({ type, ...fields } as Parameters<Session['request']>[0]);
   }
 
   private async page<T>(
@@ -122,7 +129,7 @@ function fetchOptionsOf(value: FetchOptions | null | undefined): FetchOptions {
   const limit = record['limit'];
   if (limit !== undefined && limit !== null) {
     if (typeof limit !== 'number' || Number.isNaN(limit)) throw invalid('"limit" should be type: <number>.');
-    if (limit > PAGE_LIMIT_MAX) throw invalid(TEXT.fetchLimit);
+    if (limit > PAGE_LIMIT_MAX) throw SwitchboardError.invalidRequest(TEXT.fetchLimit); // Skapi's code for this one
     if (limit < 1) throw invalid('Fetch limit should be at least 1.');
     options.limit = Math.floor(limit);
   }

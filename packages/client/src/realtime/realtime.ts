@@ -1,6 +1,7 @@
 import { SwitchboardError, parseResult, type ServerMessageOf, type UserInfo } from '@switchboard/protocol';
 import type { PushFrame, Session } from '../session/session.js';
 import type { RealtimeCallback, RealtimeEvent } from '../types.js';
+import { invokeCallback } from './callback.js';
 import { fromForm } from './forms.js';
 import { TEXT } from './messages.js';
 import * as validate from './validate.js';
@@ -172,15 +173,10 @@ export class Realtime {
     if (state === 'idle' || state === 'closed' || this.closing) throw SwitchboardError.invalidRequest(TEXT.noConnection);
   }
 
-  /** Delivers an event to the app; an app callback that throws does not break the SDK. */
+  /** Delivers an event to the app; an app callback that throws (or rejects) does not break the SDK. */
   emit(event: RealtimeEvent): void {
     const callback = this.callback;
-    if (!callback) return;
-    try {
-      callback(event);
-    } catch (error) {
-      console.error('Switchboard: the realtime callback threw', error);
-    }
+    if (callback) invokeCallback(callback, event, 'realtime');
   }
 
   private async join(group: string | null, priority = false): Promise<void> {

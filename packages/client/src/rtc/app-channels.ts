@@ -32,6 +32,8 @@ export class CallChannels {
 export class AppChannels {
   /** Channels of this peer connection; a record entry from an older one gives way to them. */
   private readonly mine = new WeakSet<RTCDataChannel>();
+  /** Channels whose `open` the app saw and whose `close` it has not seen yet. */
+  private readonly unclosed = new Set<RTCDataChannel>();
 
   constructor(
     private readonly shared: CallChannels,
@@ -67,11 +69,30 @@ export class AppChannels {
     }
     const forward = (e: Event): void => {
       if (!this.live()) return;
-      if (e.type === 'open') claim();
-      if (e.type === 'close' && record[channel.label] === channel) delete record[channel.label];
+      if (e.type === 'open') {
+        claim();
+        this.unclosed.add(channel);
+      }
+      if (e.type === 'close') {
+        if (!this.unclosed.delete(channel)) return;
+        if (record[channel.label] === channel) delete record[channel.label];
+      }
       this.emit(channelEvent(channel, e));
     };
     for (const type of CHANNEL_EVENTS) channel.addEventListener(type, forward);
+  }
+
+  /**
+   * The call ended: a `close` for every open channel whose own event has not come. Closing a
+   * peer connection fires none on this side, and the other side's arrives (if at all) after
+   * this side stopped listening; Skapi apps see each channel close once, on both sides.
+   */
+  closeAll(): void {
+    for (const channel of this.unclosed) {
+      if (this.shared.record[channel.label] === channel) delete this.shared.record[channel.label];
+      this.emit(channelEvent(channel, { type: 'close', timeStamp: performance.now() } as Event));
+    }
+    this.unclosed.clear();
   }
 }
 

@@ -70,6 +70,14 @@ export function connectionStateEvent(pc: RTCPeerConnection, synthetic?: 'closed'
   };
 }
 
+/** The synthetic `connectionstatechange` `closed` of a call that ended before it had a peer connection. */
+export function closedBeforePickup(): RTCEvent {
+  return {
+    type: 'connectionstatechange', target: null, timestamp: now(),
+    state: 'closed', iceState: 'closed', signalingState: 'closed', connectionState: 'closed', gatheringState: 'new',
+  };
+}
+
 function channelBase(channel: RTCDataChannel, e: Event): RTCEvent {
   return { type: e.type, target: channel, timeStamp: e.timeStamp, label: channel.label, readyState: channel.readyState };
 }

@@ -217,7 +217,9 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
       this.warn('close failed', error);
     }
     // Quiet: a renewal replaced this peer connection; the call (and the app's view of it) goes on.
-    if (!quiet) this.emit('event', ev.connectionStateEvent(this.pc, 'closed'));
+    if (quiet) return;
+    this.appChannels.closeAll();
+    this.emit('event', ev.connectionStateEvent(this.pc, 'closed'));
   }
 
   // ------------------------------------------------------------ ICE
@@ -310,7 +312,9 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
       }));
     }
     pc.addEventListener('connectionstatechange', live(() => {
-      this.emit('event', ev.connectionStateEvent(pc));
+      // `closed` is reported once, by close() (some stacks also report the peer's close, and
+      // more than once): the app sees it when the call ends, after its channels' `close`.
+      if (pc.connectionState !== 'closed') this.emit('event', ev.connectionStateEvent(pc));
       this.onHealth();
     }));
     pc.addEventListener('track', live((e: RTCTrackEvent) => this.emit('event', ev.trackEvent(pc, e))));

@@ -1,6 +1,6 @@
 /**
  * The HTTP side: /healthz, /metrics, POST /v1/guest, GET /v1/session,
- * GET /v1/ice, the browser SDK (/switchboard.js, /switchboard.mjs) and static hosting at `/`. Error bodies are `{code, message}`.
+ * GET /v1/ice, POST /v1/users and /v1/groups (listings), the browser SDK (/switchboard.js, /switchboard.mjs) and static hosting at `/`. Error bodies are `{code, message}`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
@@ -14,6 +14,7 @@ import { RequestError } from '../request-error.js';
 import { AddressRateLimiter, addressKey, clientAddress, normalizeAddress } from './client-address.js';
 import { applyCors } from './cors.js';
 import { BodyError, bearerToken, parseTarget, readJsonBody, sendError, sendJson } from './respond.js';
+import { LISTING_PATHS, serveListing } from './listings.js';
 import { serveStatic } from './static.js';
 import { SDK_PATHS, serveSdk } from './sdk.js';
 
@@ -30,7 +31,7 @@ export interface HttpDeps {
   connectionCount(): number;
 }
 
-const API_PATHS = new Set([GUEST_PATH, SESSION_PATH, ICE_PATH, HEALTH_PATH, METRICS_PATH, INFO_PATH, REALTIME_PATH]);
+const API_PATHS = new Set([GUEST_PATH, SESSION_PATH, ICE_PATH, HEALTH_PATH, METRICS_PATH, INFO_PATH, REALTIME_PATH, ...LISTING_PATHS]);
 
 export function createRequestHandler(deps: HttpDeps) {
   const { ctx } = deps;
@@ -149,6 +150,12 @@ async function route(deps: HttpDeps, req: IncomingMessage, res: ServerResponse, 
       return;
     }
     default:
+      if (LISTING_PATHS.has(pathname)) {
+        if (!allow('POST')) return;
+        const session = await authenticate(deps, req, res);
+        if (session) await serveListing(ctx, req, res, pathname, session);
+        return;
+      }
       // REALTIME_PATH without an upgrade.
       sendError(res, 426, 'INVALID_REQUEST', `${REALTIME_PATH} is a WebSocket endpoint (subprotocol switchboard.v1).`);
   }
