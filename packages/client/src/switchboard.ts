@@ -1,6 +1,7 @@
 import { DISPLAY_NAME_MAX, SwitchboardError, type IceServer, type RtcSignal, type ServerMessageOf, type UserInfo } from '@switchboard/protocol';
 import { createCalls } from './call-layer.js';
 import { browserPlatform } from './platform/browser.js';
+import { watchPage } from './platform/page-lifecycle.js';
 import { Listings, type DatabaseResponse, type FetchOptions, type GroupQuery } from './realtime/listings.js';
 import { Realtime, type Connected } from './realtime/realtime.js';
 import type { Notification } from './realtime/validate.js';
@@ -61,10 +62,30 @@ export class Switchboard implements CallHost {
     });
     this.listings = new Listings(this.session, () => this.realtime.group, { http: urls.http, tokens, fetch: this.platform.fetch, timeoutMs: requestTimeoutMs });
     this.calls = createCalls(this);
+    // Calls outlive a resumed drop: they hear `away`, then `open`, or `closed` once the resume failed.
+    let away = false;
+    const callsState = (state: 'open' | 'closed' | 'away') => {
+      away = state === 'away';
+      this.calls?.handleRealtimeState(state);
+    };
     this.session.events.on('state', ({ state, previous }) => {
-      if (state === 'open') this.calls?.handleRealtimeState('open');
-      else if (previous === 'open') this.calls?.handleRealtimeState('closed');
+      if (state === 'open') callsState('open');
+      else if (previous === 'open') callsState(this.session.resuming ? 'away' : 'closed');
+      else if (away && state === 'closed') callsState('closed');
     });
+    this.session.events.on('welcome', ({ reconnect, resumed }) => {
+      if (away && reconnect && !resumed) callsState('closed');
+    });
+    if (this.platform.kind === 'browser') {
+      let unwatch: (() => void) | null = null;
+      this.session.events.on('state', ({ state }) => {
+        if (state === 'connecting' && !unwatch) unwatch = watchPage(this.session);
+        else if (state === 'closed' && unwatch) {
+          unwatch();
+          unwatch = null;
+        }
+      });
+    }
   }
 
   /** `{ user_id, name }` once connected (kept after the connection closes). */
@@ -72,7 +93,7 @@ export class Switchboard implements CallHost {
     return this.session.welcome?.user ?? null;
   }
 
-  /** This connection's id (`cid:…`) while connected; a reconnect gets a new one. */
+  /** This connection's id (`cid:…`) while connected; a resumed reconnect keeps it, any other gets a new one. */
   get cid(): string | null {
     return this.session.connection?.cid ?? null;
   }

@@ -63,6 +63,7 @@ export type RealtimeEvent =
   | { type: 'success'; message: string }
   | { type: 'close'; message: string }
   | { type: 'reconnect'; message: string; attempt: number; delayMs: number }
+  | ReconnectedEvent
   | ({ type: 'error'; message: string; error?: SwitchboardError; closeCode?: number } & Partial<SenderFields>)
   | ({ type: 'message'; message: unknown } & SenderFields)
   | ({ type: 'private'; message: unknown } & SenderFields)
@@ -75,6 +76,22 @@ export type RealtimeEvent =
     } & SenderFields);
 
 export type RealtimeCallback = (event: RealtimeEvent) => void;
+
+/**
+ * After a reconnect, before its `success`: whether the connection was resumed (same `cid`, group
+ * and calls; every message sent to it meanwhile delivered; requests in flight answered once) or
+ * is a new one (new `cid`, group re-joined, requests in flight failed with CONNECTION_CLOSED).
+ * New in Switchboard; it has no `attempt` (the `reconnect` events before an attempt have one).
+ */
+export interface ReconnectedEvent {
+  type: 'reconnect';
+  message: string;
+  resumed: boolean;
+  /** Why not resumed (docs/protocol.md §12: `expired`, `epoch_changed`, …; newer servers may add reasons). Absent when no resume was tried. */
+  reason?: string;
+  cid: string;
+  previousCid: string;
+}
 
 export interface RtcIncomingEvent extends SenderFields {
   type: 'rtc:incoming';
@@ -169,6 +186,9 @@ export interface CallLayer {
   handleSignal(frame: ServerMessageOf<'rtc'>): void;
   connectRTC(params: RTCConnectorParams, cb: RTCCallback): Promise<RTCConnector>;
   closeRTC(params: { cid?: string; close_all?: boolean }): Promise<void>;
-  /** The realtime connection opened (again) or closed; calls decide whether they survive. */
-  handleRealtimeState(state: 'open' | 'closed'): void;
+  /**
+   * The realtime connection opened (again) or closed; calls decide whether they survive. `away`:
+   * it dropped and is being resumed: calls wait (their signals queue) for `open` or `closed`.
+   */
+  handleRealtimeState(state: 'open' | 'closed' | 'away'): void;
 }

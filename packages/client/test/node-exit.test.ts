@@ -18,7 +18,8 @@ const children: ChildProcess[] = [];
 const peers: NodePeer[] = [];
 
 beforeAll(async () => {
-  server = await startServer();
+  // A dead process looks like a blip until the resume window passes: then the server hangs up its calls.
+  server = await startServer({ resume: { windowMs: 2_000 } });
 });
 afterEach(async () => {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

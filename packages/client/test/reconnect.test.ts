@@ -5,6 +5,8 @@ import { isNotice, Recorder } from './recorder.js';
 import { startServer, until, type TestServer } from './server.js';
 
 const fast = { baseDelayMs: 10, maxDelayMs: 50 };
+/** Reconnects as new connections (resume is covered by resume.test.ts). */
+const noResume = { resume: { windowMs: 0 } };
 let servers: TestServer[] = [];
 let clients: Switchboard[] = [];
 
@@ -30,8 +32,8 @@ async function connect(target: TestServer, user_id: string, options: { reconnect
 }
 
 describe('reconnect', () => {
-  it('after the server drops the socket: error, reconnect, success, and the group is re-joined', async () => {
-    const srv = await server();
+  it('after the server drops the socket (resume off): error, reconnect, success, and the group is re-joined', async () => {
+    const srv = await server(noResume);
     const a = await connect(srv, 'ann');
     const b = await connect(srv, 'bob');
     await a.sb.joinRealtime({ group: 'team' });
@@ -62,8 +64,8 @@ describe('reconnect', () => {
     expect((await a.sb.connectRealtime(() => {})).cid).toBe(a.sb.cid);
   });
 
-  it('queues requests while reconnecting and sends them after the re-join', async () => {
-    const srv = await server();
+  it('queues requests while reconnecting and sends them after the re-join (resume off)', async () => {
+    const srv = await server(noResume);
     const a = await connect(srv, 'queue-a');
     await a.sb.joinRealtime({ group: 'q' });
     const mark = a.events.mark();
@@ -192,8 +194,8 @@ describe('closeRealtime', () => {
     expect(again.cid).not.toBe(b.cid);
   });
 
-  it('an abrupt disconnect shows as USER_DISCONNECTED', async () => {
-    const srv = await server();
+  it('an abrupt disconnect shows as USER_DISCONNECTED (at once with resume off)', async () => {
+    const srv = await server(noResume);
     const a = await connect(srv, 'watcher');
     let raw: { terminate(): void } | null = null;
     const Base = nodePlatform().WebSocket;

@@ -19,6 +19,8 @@ export interface TestServer {
   expiredToken(user_id: string): string;
   /** Destroys every TCP socket from the server side (no close frame: the client sees 1006). */
   dropAll(): void;
+  /** The same for the realtime sockets of one user (by the token in their upgrade); returns how many. */
+  dropUser(user_id: string): number;
   /** Graceful shutdown (4000 SERVER_SHUTDOWN to every client), then the port is released. */
   close(): Promise<void>;
 }
@@ -37,6 +39,17 @@ export async function startServer(config: SwitchboardConfigInput = {}, port = 0)
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
+  const owners = new WeakMap<object, string>();
+  http.on('upgrade', (req, socket) => {
+    const bearer = String(req.headers['sec-websocket-protocol'] ?? '').split(/,\s*/).find((p) => p.startsWith('bearer.'));
+    const payload = bearer?.slice('bearer.'.length).split('.')[1];
+    if (!payload) return;
+    try {
+      owners.set(socket, String((JSON.parse(Buffer.from(payload, 'base64url').toString()) as { sub?: unknown }).sub));
+    } catch {
+      // not a JWT: not ours to track
+    }
+  });
   server.attach(http);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -52,6 +65,15 @@ export async function startServer(config: SwitchboardConfigInput = {}, port = 0)
     expiredToken: (user_id) => signHs256({ sub: user_id, iat: now() - 120, exp: now() - 60 }, SECRET),
     dropAll: () => {
       for (const socket of sockets) socket.destroy();
+    },
+    dropUser: (user_id) => {
+      let dropped = 0;
+      for (const socket of sockets) {
+        if (owners.get(socket) !== user_id) continue;
+        socket.destroy();
+        dropped += 1;
+      }
+      return dropped;
     },
     close: () =>
       (closed ??= (async () => {

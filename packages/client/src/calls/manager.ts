@@ -120,7 +120,11 @@ export class CallManager implements CallLayer {
     await Promise.all(targets.map((call) => call.close()));
   }
 
-  handleRealtimeState(state: 'open' | 'closed'): void {
+  handleRealtimeState(state: 'open' | 'closed' | 'away'): void {
+    if (state === 'away') {
+      this.open = false; // hang-ups prefer the control channel; other signals queue for the resume
+      return;
+    }
     if (state === 'closed') {
       this.open = false;
       for (const call of this.active) call.onRealtimeClosed();

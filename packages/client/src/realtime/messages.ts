@@ -6,6 +6,9 @@ export const TEXT = {
   connectionError: 'Skapi: WebSocket connection error.',
   maxAttempts: 'Skapi: Max reconnection attempts reached.',
   reconnecting: (attempt: number) => `Reconnecting to WebSocket server...${attempt}`,
+  // Switchboard's own (no Skapi counterpart): the outcome of a reconnect.
+  resumed: 'Resumed the WebSocket connection.',
+  notResumed: (reason: string | undefined) => `Reconnected with a new connection${reason ? ` (not resumed: ${reason})` : ''}.`,
   callbackNotFunction: 'Callback must be a function.',
   noConnection: 'No realtime connection. Execute connectRealtime() before this method.',
   noRecipient: 'No recipient.',

@@ -39,12 +39,19 @@ export class Realtime {
     private readonly hooks: RealtimeHooks,
   ) {
     const events = session.events;
-    events.on('welcome', () => this.emit({ type: 'success', message: TEXT.connected }));
+    events.on('welcome', ({ welcome, reconnect, resumed, reason, previousCid }) => {
+      if (reconnect && previousCid !== null) {
+        if (!resumed) this.joined = null; // a new connection: in no group until the re-join
+        const message = resumed ? TEXT.resumed : TEXT.notResumed(reason);
+        this.emit({ type: 'reconnect', message, resumed, ...(reason === undefined ? {} : { reason }), cid: welcome.cid, previousCid });
+      }
+      this.emit({ type: 'success', message: TEXT.connected });
+    });
     events.on('connectionError', ({ error }) =>
       this.emit({ type: 'error', message: TEXT.connectionError, ...(error ? { error } : {}) }),
     );
-    events.on('unexpectedClose', ({ code }) => {
-      this.joined = null;
+    events.on('unexpectedClose', ({ code, resume }) => {
+      if (!resume) this.joined = null;
       this.emit({ type: 'error', message: TEXT.unexpectedClose, closeCode: code });
     });
     events.on('reconnecting', ({ attempt, delayMs }) =>

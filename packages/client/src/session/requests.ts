@@ -14,6 +14,8 @@ interface Pending {
   /** Re-sync requests go ahead of the others and out before the session is open. */
   priority: boolean;
   sent: boolean;
+  /** Sent on a socket that dropped; kept for a resume, which sends it again with the same id. */
+  kept: boolean;
   retries: number;
   timer: ReturnType<typeof setTimeout>;
   resolve(result: unknown): void;
@@ -58,7 +60,7 @@ export class Requests {
       );
     }
     return new Promise<unknown>((resolve, reject) => {
-      const entry: Pending = { id, type, text, priority, sent: false, retries: 0, timer: undefined!, resolve, reject };
+      const entry: Pending = { id, type, text, priority, sent: false, kept: false, retries: 0, timer: undefined!, resolve, reject };
       this.arm(entry);
       this.pending.set(id, entry);
       this.enqueue(entry);
@@ -72,6 +74,7 @@ export class Requests {
       if (priorityOnly && !entry.priority) return;
       if (!send(entry.text)) return;
       entry.sent = true;
+      entry.kept = false;
       this.queue.shift();
       this.arm(entry); // the server has timeoutMs from now
     }
@@ -114,6 +117,31 @@ export class Requests {
   failSent(error: () => SwitchboardError): void {
     for (const entry of [...this.pending.values()]) {
       if (!entry.sent) continue;
+      this.remove(entry);
+      entry.reject(error());
+    }
+  }
+
+  /**
+   * The socket dropped and a resume will be tried: requests on the wire stay pending, back in the
+   * queue at their place (before the ones never sent), to go out again with their ids once the
+   * resumed connection replayed what it missed (an answer in the replay settles them first).
+   * Each gets a full timeout from now.
+   */
+  keepSent(): void {
+    for (const entry of this.pending.values()) {
+      if (!entry.sent) continue;
+      entry.sent = false;
+      entry.kept = true;
+      this.enqueue(entry);
+      this.arm(entry);
+    }
+  }
+
+  /** The resume was refused: the kept requests may or may not have run, as after any drop. */
+  failKept(error: () => SwitchboardError): void {
+    for (const entry of [...this.pending.values()]) {
+      if (!entry.kept) continue;
       this.remove(entry);
       entry.reject(error());
     }

@@ -1,49 +1,20 @@
 import {
-  DEFAULT_LIMITS, Emitter, SUBPROTOCOL, SwitchboardError, TOKEN_SUBPROTOCOL_PREFIX, decodeServerMessage, parseResult,
-  type IceServer, type ServerMessage, type ServerMessageOf, type WireLimits,
+  DEFAULT_LIMITS, Emitter, SUBPROTOCOL, SwitchboardError, TOKEN_SUBPROTOCOL_PREFIX, decodeServerMessage,
+  type IceServer, type ServerMessage, type WireLimits,
 } from '@switchboard/protocol';
-import { Backoff, type BackoffPolicy } from '../transport/backoff.js';
+import { Backoff } from '../transport/backoff.js';
 import { Pacer } from '../transport/pacer.js';
 import { Transport } from '../transport/socket.js';
-import type { Endpoints } from '../transport/url.js';
-import type { Platform } from '../types.js';
-import type { Credential, TokenSource } from './auth.js';
+import type { Credential } from './auth.js';
 import { explainFailure } from './diagnose.js';
 import { closeCodeError, isTerminalCloseCode } from './close-codes.js';
 import { Heartbeat } from './heartbeat.js';
+import { IceRefresh } from './ice-refresh.js';
 import { Requests, type OutgoingRequest } from './requests.js';
+import { ResumeTracker } from './resume.js';
+import { PAGE_HIDDEN_CLOSE, type SessionEvents, type SessionOptions, type SessionState, type Welcome } from './session-types.js';
 
-export type SessionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
-export type Welcome = ServerMessageOf<'welcome'>;
-/** Frames the session does not consume itself. */
-export type PushFrame = Extract<ServerMessage, { type: 'message' | 'private' | 'notice' | 'rtc' | 'ice' | 'error' }>;
-
-export interface SessionEvents extends Record<string, unknown> {
-  state: { state: SessionState; previous: SessionState };
-  /** The server welcomed a new connection (before the re-sync and the queued requests). */
-  welcome: { welcome: Welcome; reconnect: boolean };
-  push: PushFrame;
-  /** A socket failed before it was welcomed; another attempt follows. */
-  connectionError: { error: SwitchboardError | null };
-  /** A welcomed connection closed without being asked to. */
-  unexpectedClose: { code: number; reason: string };
-  reconnecting: { attempt: number; delayMs: number };
-  gaveUp: { attempts: number };
-  /** The session stopped for good: refused credentials or a terminal close code. */
-  fatal: { error: SwitchboardError; closeCode: number | undefined };
-  /** closed after `close()`. */
-  closed: { code: number; reason: string };
-}
-
-export interface SessionOptions {
-  platform: Platform;
-  endpoints: Endpoints;
-  tokens: TokenSource;
-  backoff: BackoffPolicy;
-  requestTimeoutMs: number;
-  /** Runs after every welcome, before queued requests go out (re-joins the group). */
-  resync: (reconnect: boolean) => Promise<void>;
-}
+export * from './session-types.js';
 
 /**
  * One logical realtime session over successive sockets:
@@ -56,7 +27,6 @@ export class Session {
   private welcomed = false;
   private everWelcomed = false;
   private lastWelcome: Welcome | null = null;
-  private ice: IceServer[] = [];
   private credential: Credential | null = null;
   /** Bumped whenever a pending attempt must be abandoned (close, new attempt). */
   private generation = 0;
@@ -64,12 +34,15 @@ export class Session {
   private waiter: { resolve: (welcome: Welcome) => void; reject: (error: SwitchboardError) => void } | null = null;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
-  private iceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Set while the page is in the back/forward cache: no attempts until `wake()`. */
+  private suspended = false;
+  private readonly resume = new ResumeTracker();
   private readonly backoff: Backoff;
   private readonly requests: Requests;
   private readonly heartbeat: Heartbeat;
   /** Every frame this client sends takes a token: the server's rate limit is never hit. */
   private readonly pacer: Pacer;
+  private readonly ice = new IceRefresh(() => this.request({ type: 'ice' }));
 
   constructor(private readonly options: SessionOptions) {
     this.backoff = new Backoff(options.backoff);
@@ -101,7 +74,7 @@ export class Session {
   }
 
   get iceServers(): IceServer[] {
-    return this.ice;
+    return this.ice.servers;
   }
 
   /** Starts connecting; resolves with the first welcome (after the re-sync), rejects if it never comes. */
@@ -128,9 +101,40 @@ export class Session {
     return promise;
   }
 
+  /** True while a dropped connection is being resumed (its requests are kept, its calls wait). */
+  get resuming(): boolean {
+    return this.current === 'reconnecting' && this.resume.canResume;
+  }
+
+  /**
+   * The page went into the back/forward cache: its socket is dropped as in a network blip (the
+   * server keeps the connection for a resume) and no attempt is made until `wake()`.
+   */
+  suspend(): void {
+    if (this.suspended || this.closing || this.current === 'idle' || this.current === 'closed') return;
+    this.suspended = true;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    if (this.transport) this.transport.abort(PAGE_HIDDEN_CLOSE, 'page hidden');
+    else this.generation += 1; // an attempt still fetching its token
+  }
+
+  /** The page is back, online or visible: reconnect now rather than after the backoff delay. */
+  wake(): void {
+    const suspended = this.suspended;
+    this.suspended = false;
+    if (this.closing || (this.current !== 'reconnecting' && this.current !== 'connecting')) return;
+    if (!suspended && this.reconnectTimer === undefined) return; // an attempt is under way
+    if (this.transport) return;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    void this.attempt();
+  }
+
   /** Puts queued requests on the wire as far as the connection and the pacer allow. */
   private pump(): void {
-    if (!this.welcomed || !this.transport) return;
+    // Nothing goes out during a replay: its answers say which requests still need sending.
+    if (!this.welcomed || !this.transport || this.resume.replaying) return;
     this.requests.flush((text) => this.sendPaced(text), this.current !== 'open');
   }
 
@@ -169,9 +173,10 @@ export class Session {
     if (generation !== this.generation) return;
     this.credential = credential;
     const protocols = [SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${credential.token}`];
+    const url = this.resume.url(this.options.endpoints.realtime, this.everWelcomed ? (this.lastWelcome?.cid ?? null) : null);
     let transport: Transport;
     try {
-      transport = new Transport(this.options.platform, this.options.endpoints.realtime, protocols, {
+      transport = new Transport(this.options.platform, url, protocols, {
         open: () => undefined,
         message: (text) => this.handleText(transport, text),
         close: (info) => void this.handleClose(transport, generation, info),
@@ -190,6 +195,16 @@ export class Session {
     const decoded = decodeServerMessage(text);
     if (!decoded.ok) return; // Unknown or malformed frames from a newer server are ignored.
     const frame = decoded.value;
+    const seq = (frame as { seq?: number }).seq;
+    const verdict = this.resume.check(seq);
+    if (verdict === 'duplicate') return; // replayed, but already processed before the drop
+    // Frames went missing on the way: drop the socket as a network failure, the resume replays them.
+    if (verdict === 'gap') return transport.abort(1006, 'sequence gap');
+    this.dispatch(transport, frame);
+    if (seq !== undefined && this.resume.replayDone()) this.replayed(transport);
+  }
+
+  private dispatch(transport: Transport, frame: ServerMessage): void {
     switch (frame.type) {
       case 'welcome':
         if (!this.welcomed) void this.handleWelcome(transport, frame);
@@ -210,7 +225,7 @@ export class Session {
       case 'pong':
         return;
       case 'ice':
-        this.updateIce(frame.iceServers, frame.iceExpiresAt);
+        this.ice.update(frame.iceServers, frame.iceExpiresAt);
         this.events.emit('push', frame);
         return;
       default:
@@ -221,23 +236,44 @@ export class Session {
   private async handleWelcome(transport: Transport, welcome: Welcome): Promise<void> {
     clearTimeout(this.handshakeTimer);
     const reconnect = this.everWelcomed;
+    const previousCid = reconnect ? (this.lastWelcome?.cid ?? null) : null;
+    const outcome = this.resume.welcomed(welcome);
     this.welcomed = true;
     this.everWelcomed = true;
     this.lastWelcome = welcome;
     this.backoff.reset();
-    this.updateIce(welcome.iceServers, welcome.iceExpiresAt);
+    this.ice.update(welcome.iceServers, welcome.iceExpiresAt);
     this.pacer.reset(welcome.limits);
     this.heartbeat.start(welcome.limits.heartbeatMs);
-    this.events.emit('welcome', { welcome, reconnect });
+    if (!outcome.resumed) {
+      this.requests.failKept(() => new SwitchboardError('CONNECTION_CLOSED', 'The connection closed before the server answered (not resumed).'));
+    }
+    this.events.emit('welcome', { welcome, reconnect, previousCid, ...outcome });
+    if (outcome.resumed) {
+      // Same cid and group: no re-sync. The kept requests wait until the replay is processed.
+      if (this.resume.replayDone()) this.replayed(transport);
+      else this.handshakeTimer = setTimeout(() => transport.abort(1006, 'replay incomplete'), this.options.requestTimeoutMs);
+      return;
+    }
     try {
       await this.options.resync(reconnect);
     } catch {
       // The re-sync reports its own failures; the connection itself is fine.
     }
+    this.opened(transport);
+  }
+
+  /** The replay after a resumed welcome is processed: the requests still unanswered go out again. */
+  private replayed(transport: Transport): void {
+    clearTimeout(this.handshakeTimer);
+    this.opened(transport);
+  }
+
+  private opened(transport: Transport): void {
     if (transport !== this.transport || this.closing) return;
     this.setState('open');
     this.pump();
-    this.waiter?.resolve(welcome);
+    this.waiter?.resolve(this.lastWelcome!);
     this.waiter = null;
   }
 
@@ -251,15 +287,18 @@ export class Session {
     const wasWelcomed = this.welcomed;
     this.welcomed = false;
     clearTimeout(this.handshakeTimer);
-    clearTimeout(this.iceTimer);
+    this.ice.stop();
     this.heartbeat.stop();
     this.pacer.stop();
-    this.requests.failSent(() => new SwitchboardError('CONNECTION_CLOSED', 'The connection closed before the server answered.'));
+    // Closed on purpose, or by the server with 1000: the connection is gone, not away.
+    if (this.closing || info.code === 1000 || isTerminalCloseCode(info.code)) this.resume.forget();
+    if (this.resume.canResume) this.requests.keepSent();
+    else this.requests.failSent(() => new SwitchboardError('CONNECTION_CLOSED', 'The connection closed before the server answered.'));
     if (this.closing) return this.finishClose(info.code, info.reason);
     if (isTerminalCloseCode(info.code)) return this.fail(closeCodeError(info.code, info.reason), info.code);
     if (wasWelcomed) {
       this.setState('reconnecting');
-      this.events.emit('unexpectedClose', { code: info.code, reason: info.reason });
+      this.events.emit('unexpectedClose', { code: info.code, reason: info.reason, resume: this.resume.canResume });
       if (info.code === 4004) this.options.tokens.invalidateGuest();
       return this.retry(null);
     }
@@ -285,6 +324,7 @@ export class Session {
   private retry(error: SwitchboardError | null): void {
     if (this.current !== 'reconnecting') this.setState(this.everWelcomed ? 'reconnecting' : 'connecting');
     if (error) this.events.emit('connectionError', { error });
+    if (this.suspended) return; // wake() tries again
     const next = this.backoff.next();
     if (!next) {
       const attempts = this.backoff.attempt;
@@ -297,12 +337,16 @@ export class Session {
       return;
     }
     this.events.emit('reconnecting', next);
-    this.reconnectTimer = setTimeout(() => void this.attempt(), next.delayMs);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      void this.attempt();
+    }, next.delayMs);
   }
 
   private fail(error: SwitchboardError, closeCode: number | undefined, emit = true): void {
     this.stopTimers();
     this.generation += 1;
+    this.resume.forget();
     const transport = this.transport;
     this.transport = null;
     this.welcomed = false;
@@ -317,6 +361,7 @@ export class Session {
   private finishClose(code: number, reason: string): void {
     const closing = this.closing;
     this.stopTimers();
+    this.resume.forget();
     this.setState('closed');
     this.requests.failAll(() => new SwitchboardError('CONNECTION_CLOSED', 'closeRealtime() was called.'));
     this.waiter?.reject(new SwitchboardError('CONNECTION_CLOSED', 'closeRealtime() was called before the connection opened.'));
@@ -326,28 +371,12 @@ export class Session {
     closing?.resolve();
   }
 
-  private updateIce(servers: IceServer[], expiresAt: number | null): void {
-    this.ice = servers;
-    clearTimeout(this.iceTimer);
-    if (expiresAt === null) return;
-    // Ask for fresh TURN credentials well before these expire.
-    const remaining = expiresAt - Date.now();
-    const delay = Math.max(1_000, remaining - Math.min(5 * 60_000, remaining / 2));
-    this.iceTimer = setTimeout(() => {
-      this.request({ type: 'ice' }).then(
-        (result) => {
-          const parsed = parseResult('ice', result);
-          if (parsed.ok) this.updateIce(parsed.value.iceServers, parsed.value.iceExpiresAt);
-        },
-        () => undefined, // Keep the old list; the next welcome brings a new one.
-      );
-    }, delay);
-  }
-
   private stopTimers(): void {
+    this.suspended = false;
     clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
     clearTimeout(this.handshakeTimer);
-    clearTimeout(this.iceTimer);
+    this.ice.stop();
     this.heartbeat.stop();
     this.pacer.stop();
   }
