@@ -48,6 +48,7 @@ export const CLOSE_CODES = {
   SLOW_CONSUMER: { code: 4002, reconnect: true, description: 'The client did not read fast enough and its send buffer overflowed.' },
   NODE_LOST: { code: 4003, reconnect: true, description: 'The node lost its backing store; reconnect to rebuild state.' },
   TOKEN_EXPIRED: { code: 4004, reconnect: true, description: 'The token expired while connected; reconnect with a fresh token (the SDK asks its token provider again).' },
+  PAGE_HIDDEN: { code: 4005, reconnect: true, description: 'Sent by the SDK when its page goes into the back/forward cache; the server keeps the connection for a resume (docs/protocol.md §12) and the SDK resumes it when the page is shown again.' },
   POLICY_VIOLATION: { code: 4500, reconnect: false, description: 'Repeated invalid or oversized frames, or a flood of rate-limited ones; do not reconnect automatically.' },
   UNAUTHORIZED: { code: 4501, reconnect: false, description: 'The credentials are no longer accepted (e.g. the signing secret was rotated out).' },
 } as const;

@@ -1,11 +1,11 @@
-import type { ServerMessage, ServerMessageOf, SwitchboardError } from '@switchboard/protocol';
+import { CLOSE_CODES, type ServerMessage, type ServerMessageOf, type SwitchboardError } from '@switchboard/protocol';
 import type { BackoffPolicy } from '../transport/backoff.js';
 import type { Endpoints } from '../transport/url.js';
 import type { Platform } from '../types.js';
 import type { TokenSource } from './auth.js';
 
 /** Close code of a socket dropped because the page went into the back/forward cache (resumed on `pageshow`). */
-export const PAGE_HIDDEN_CLOSE = 4005;
+export const PAGE_HIDDEN_CLOSE = CLOSE_CODES.PAGE_HIDDEN.code;
 
 export type SessionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
 export type Welcome = ServerMessageOf<'welcome'>;
