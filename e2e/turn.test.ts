@@ -106,7 +106,8 @@ describeWith(['chromium', 'netns', 'coturn'], 'NAT traversal across A–T–B (n
   /** `switchboard serve` inside T with these ice settings. */
   async function serve(port: number, ice: Record<string, unknown>): Promise<ManagedProcess> {
     const file = join(work, `switchboard-${port}.json`);
-    writeFileSync(file, JSON.stringify({ ice: { stun: [STUN], turnSecrets: [SECRET], ...ice }, guests: true }));
+    // coturn holds UDP 3478 in T and answers STUN itself: the server's own STUN stays off (docs/turn.md).
+    writeFileSync(file, JSON.stringify({ ice: { stun: [STUN], turnSecrets: [SECRET], ...ice }, stun: { enabled: false }, guests: true }));
     const proc = await startProcess(process.execPath, [
       CLI, 'serve', '--http', '--host', T_IP, '--port', String(port), '--config', file, '--static', staticDir,
       '--data-dir', join(work, `data-${port}`), '--log-level', 'warn',

@@ -102,6 +102,7 @@ export function banner(config: SwitchboardConfig, address: ListenAddress, node: 
     lines.push('             Browsers will ask you to accept it once (or use --cert/--key, or --http on localhost).');
   }
   lines.push(`  Guests:    ${config.guests ? 'allowed (POST /v1/guest)' : 'disabled'}`);
+  if (address.stunPort !== null) lines.push(`  STUN:      UDP ${address.stunPort}, handed to clients as their STUN server (stun.*)`);
   if (config.redis !== null) {
     const { heartbeatMs, nodeTimeoutMs } = config.cluster;
     lines.push(`  Cluster:   Redis ${redactUrl(config.redis)} (heartbeat ${heartbeatMs} ms, a silent node is dropped after ${nodeTimeoutMs} ms)`);

@@ -115,9 +115,12 @@ describeWith(['coturn'], 'switchboard doctor against coturn', () => {
     expect(statuses(report)).toEqual([
       'http:ok', 'auth:ok', 'websocket:ok', 'ice-endpoint:ok',
       'ice:warn', // no turns: (TLS) URL
-      'credentials:ok', 'stun:ok', 'turn:ok', 'turn:ok', 'turn-native:ok', 'relay:ok',
+      'credentials:ok', 'stun:ok', 'stun:ok', 'turn:ok', 'turn:ok', 'turn-native:ok', 'relay:ok',
     ]);
     expect(report.ok).toBe(true);
+    // The server's own STUN comes first and is named as such; coturn's is on the same host, so it is too.
+    expect(byId(report, 'stun')[0]!.name).toMatch(/^STUN stun:127\.0\.0\.1:\d+ \(this server\)$/);
+    expect(byId(report, 'stun')[0]!.detail).toMatch(/^reachable, sees this machine as 127\.0\.0\.1:\d+/);
     expect(byId(report, 'ice')[0]!.fix).toMatch(/turns:HOST:443\?transport=tcp/);
     expect(byId(report, 'turn').map((c) => c.detail)).toEqual([
       expect.stringMatching(/allocation over UDP: relay address 127\.0\.0\.2:\d+/),
@@ -181,7 +184,7 @@ describeWith(['coturn'], 'switchboard doctor against coturn', () => {
     expect(await text.exited).toBe(0);
     expect(text.stdout()).toMatch(/^Switchboard doctor: http:\/\/127\.0\.0\.1:\d+\/\n {2}ok {4}Server: /);
     expect(text.stdout()).toMatch(/ok {4}Data through the relay: two relay-only peers connected/);
-    expect(text.stdout()).toMatch(/OK: 10 passed, 0 failed, 1 warning\.\n$/);
+    expect(text.stdout()).toMatch(/OK: 11 passed, 0 failed, 1 warning\.\n$/);
     const json = runCli(['doctor', url, '--json']);
     expect(await json.exited).toBe(0);
     expect(JSON.parse(json.stdout())).toMatchObject({ ok: true, failures: 0, warnings: 1 });
@@ -205,6 +208,20 @@ describe('switchboard doctor without TURN', () => {
     expect(byId(local, 'ice')[0]).toMatchObject({ status: 'warn', cause: 'no-turn' });
   });
 
+  it('the server\'s own STUN: probed and named; silent on its host: what to open; turned off with nothing else: a warning', async () => {
+    const own = await doctor(await switchboard({ ice: { stun: [] } }));
+    expect(byId(own, 'stun')).toEqual([expect.objectContaining({ status: 'ok', name: expect.stringMatching(/^STUN stun:127\.0\.0\.1:\d+ \(this server\)$/) })]);
+
+    const dead = await freePort();
+    const silent = await doctor(await switchboard({ stun: { enabled: false }, ice: { stun: [`stun:127.0.0.1:${dead}`] } }), { timeoutMs: 500 });
+    expect(byId(silent, 'stun')).toEqual([expect.objectContaining({ status: 'fail', cause: 'unreachable', name: `STUN stun:127.0.0.1:${dead} (this server)` })]);
+    expect(byId(silent, 'stun')[0]!.fix).toMatch(new RegExp(`open UDP ${dead} \\(stun\\.port\\) in the firewall`));
+
+    const none = await doctor(await switchboard({ stun: { enabled: false }, ice: { stun: [] } }));
+    expect(byId(none, 'stun')).toEqual([expect.objectContaining({ status: 'warn', cause: 'no-stun' })]);
+    expect(byId(none, 'stun')[0]!.fix).toMatch(/stun\.enabled/);
+  });
+
   it('what counts as a local server (no TURN: a warning)', () => {
     for (const host of ['localhost', 'app.localhost', '127.0.0.1', '[::1]', '10.1.2.3', '172.20.0.1', '192.168.1.9', '169.254.0.7', '[fd00::1]', '[fe80::1]', 'raspberrypi.local']) {
       expect(isLocalHost(host), host).toBe(true);
@@ -226,7 +243,7 @@ describe('switchboard doctor without TURN', () => {
     expect(byId(bad, 'auth')[0]).toMatchObject({ status: 'fail' });
     expect(bad.checks).toHaveLength(2); // stops there
     const good = await doctor(url, { token: await server.issueToken({ user_id: 'ops' }), allowNoTurn: true });
-    expect(statuses(good)).toEqual(['http:ok', 'auth:ok', 'websocket:ok', 'ice-endpoint:ok', 'ice:warn']);
+    expect(statuses(good)).toEqual(['http:ok', 'auth:ok', 'websocket:ok', 'ice-endpoint:ok', 'ice:warn', 'stun:ok']);
     expect(good.ok).toBe(true);
   });
 
@@ -244,10 +261,10 @@ describe('switchboard doctor without TURN', () => {
     expect(strict.checks[0]!.fix).toMatch(/NODE_EXTRA_CA_CERTS=/);
     expect(strict.checks[0]!.fix).toMatch(/--insecure/);
     const trusted = await doctor(url, { caFile: join(dataDir, 'tls', 'cert.pem') });
-    expect(statuses(trusted)).toEqual(['http:ok', 'auth:ok', 'websocket:ok', 'ice-endpoint:ok', 'ice:warn']);
+    expect(statuses(trusted)).toEqual(['http:ok', 'auth:ok', 'websocket:ok', 'ice-endpoint:ok', 'ice:warn', 'stun:ok']);
     expect(trusted.checks[0]!.detail).toMatch(/certificate trusted from .*cert\.pem/);
     const insecure = await doctor(url, { allowNoTurn: true, insecure: true });
-    expect(statuses(insecure)).toEqual(['http:ok', 'auth:ok', 'websocket:ok', 'ice-endpoint:ok', 'ice:warn']);
+    expect(statuses(insecure)).toEqual(['http:ok', 'auth:ok', 'websocket:ok', 'ice-endpoint:ok', 'ice:warn', 'stun:ok']);
     // Another server's certificate does not help, and the report says which file it trusted.
     const otherDir = tempDir();
     const other = createServer({ host: '127.0.0.1', tls: { mode: 'self-signed' }, logLevel: 'silent', dataDir: otherDir });

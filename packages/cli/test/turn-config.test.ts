@@ -121,6 +121,7 @@ describeWith(['coturn'], 'coturn started from the generated configuration', () =
     const server = createServer({
       host: '127.0.0.1', tls: { mode: 'off' }, logLevel: 'silent', dataDir: dir,
       ice: { stun: [env.SWITCHBOARD_ICE_STUN], turn: env.SWITCHBOARD_ICE_TURN.split(','), turnSecrets: env.SWITCHBOARD_ICE_TURN_SECRETS.split(','), turnTtlSeconds: 600 },
+      stun: { enabled: false }, // coturn beside the server answers STUN (docs/turn.md)
     });
     const { url } = await server.listen(0, '127.0.0.1');
     cleanups.push(() => server.close());

@@ -13,6 +13,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const TLS_MODES = ['self-signed', 'files', 'off'] as const;
 export type TlsMode = (typeof TLS_MODES)[number];
 export const GUEST_LISTING = ['all', 'own-group'] as const;
+export const DEFAULT_STUN_PORT = 3478;
 
 /** A whole number in [min, max]: every number setting has an upper bound. */
 const num = (min: number, max: number) => {
@@ -95,6 +96,16 @@ export const configSchema = obj({
     turnSecrets: v.array(text, 'expected a list of secrets'),
     turnTtlSeconds: num(1, 7 * 24 * 60 * 60),
   }),
+  /** The server's own STUN responder (UDP): Binding requests only, rate-limited per address. */
+  stun: obj({
+    enabled: bool,
+    /** UDP port (3478: the STUN default; when the HTTP port is 0, the default becomes an ephemeral port too). */
+    port: num(0, 65535),
+    /** Address to bind; null: the server's host. */
+    host: v.nullable(v.pipe(text, v.maxLength(253, 'expected a host name or address'))),
+    /** Binding responses per second to one source address (IPv6: per /64); twice that as a burst. */
+    perAddressPerSecond: num(1, 100_000),
+  }),
   cors: obj({
     origins: v.array(
       v.pipe(
@@ -164,6 +175,7 @@ export function defaultConfig(): SwitchboardConfig {
     heartbeatMs,
     rtc: { allowAnyPair: false },
     ice: { stun: [], turn: [], turnSecrets: [], turnTtlSeconds: 6 * 60 * 60 },
+    stun: { enabled: true, port: DEFAULT_STUN_PORT, host: null, perAddressPerSecond: 20 },
     cors: { origins: ['*'] },
     staticDir: null,
     logLevel: 'info',

@@ -11,7 +11,7 @@ import { REALTIME_PATH, SUBPROTOCOL, type Limits } from '@switchboard/protocol';
 import { WebSocketServer } from 'ws';
 import { resolveSecrets } from './auth/secrets.js';
 import { createTokenAuthority, type TokenAuthority } from './auth/tokens.js';
-import { resolveConfig, type SwitchboardConfig, type SwitchboardConfigInput } from './config.js';
+import { DEFAULT_STUN_PORT, resolveConfig, type SwitchboardConfig, type SwitchboardConfigInput } from './config.js';
 import { Connection } from './connection/connection.js';
 import { Heartbeat } from './connection/heartbeat.js';
 import type { ServerContext } from './context.js';
@@ -27,6 +27,7 @@ import { handleDisconnect } from './handlers/index.js';
 import { createLocalDelivery, type Delivery } from './state/delivery.js';
 import { createMemoryStore } from './state/memory-store.js';
 import type { Store } from './state/store.js';
+import { startStun, type StunResponder } from './stun/responder.js';
 import { createIceProvider } from './turn/credentials.js';
 
 /** Optional collaborators (not settings): a logger, or other state/delivery adapters. */
@@ -49,6 +50,8 @@ export interface ListenAddress {
   fingerprint: string | null;
   /** Path of the certificate in use, when HTTPS. */
   certPath: string | null;
+  /** The UDP port of the server's own STUN responder; null when stun.enabled is false. */
+  stunPort: number | null;
 }
 
 export interface SwitchboardServer {
@@ -93,6 +96,7 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
   const delivery = runtime.delivery ?? cluster?.delivery ?? createLocalDelivery();
   const { maxBufferedBytes: _b, maxRingingCalls: _r, maxActiveCalls: _a, maxConnectionsPerAddress: _ca, guestTokensPerMinute: _gt, ...wire } = config.limits;
   const wireLimits: Limits = { ...wire, heartbeatMs: config.heartbeatMs };
+  let stun: StunResponder | null = null;
   const ctx: ServerContext = {
     config,
     wireLimits,
@@ -100,7 +104,7 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
     store,
     delivery,
     calls: createCallRegistry(store, { maxRingingCalls: config.limits.maxRingingCalls, maxActiveCalls: config.limits.maxActiveCalls }),
-    ice: createIceProvider(config.ice),
+    ice: createIceProvider(config.ice, (local) => stun?.url(local) ?? null),
     metrics,
     log,
     cluster,
@@ -139,7 +143,10 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
     wss,
     isShuttingDown: () => shuttingDown,
     onConnection(ws, socket, cid, session) {
-      const connection = new Connection(ws, socket, { cid, user: session.user, tokenExpiresAt: session.expiresAt }, ctx);
+      // The connection's ICE list carries the STUN URL for the address this socket arrived on.
+      const local = (socket as { localAddress?: string }).localAddress;
+      const own: ServerContext = { ...ctx, ice: { forUser: (user, now) => ctx.ice.forUser(user, now, local) } };
+      const connection = new Connection(ws, socket, { cid, user: session.user, tokenExpiresAt: session.expiresAt }, own);
       connections.add(connection);
       heartbeat.add(connection);
       void connection.done.then(() => {
@@ -188,6 +195,17 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
     }).catch((err: unknown) => {
       throw listenError(err, port, host);
     });
+    if (config.stun.enabled) {
+      // An ephemeral HTTP port (tests, several servers in one process) means an ephemeral STUN port
+      // too, unless stun.port was changed from the default.
+      const stunPort = port === 0 && config.stun.port === DEFAULT_STUN_PORT ? 0 : config.stun.port;
+      const { perAddressPerSecond } = config.stun;
+      stun = await startStun({ host: config.stun.host ?? host, port: stunPort, perAddressPerSecond, publicUrl: config.publicUrl, registry: metrics.registry, log })
+        .catch(async (err: unknown) => {
+          await new Promise((resolve) => server.close(resolve));
+          throw err;
+        });
+    }
     const address = server.address() as AddressInfo;
     const protocol = tls ? 'https' : 'http';
     const local = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -201,6 +219,7 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
       realtimeUrl: `${protocol === 'https' ? 'wss' : 'ws'}://${local}:${address.port}${REALTIME_PATH}`,
       fingerprint: tls?.fingerprint ?? null,
       certPath: tls?.certPath ?? null,
+      stunPort: stun?.port ?? null,
     };
   }
 
@@ -223,6 +242,7 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
     await delivery.close();
     await store.close();
     await cluster?.close(true);
+    await stun?.close();
     log.info({ node }, 'closed');
   }
 

@@ -68,6 +68,8 @@ export async function startServer(overrides: SwitchboardConfigInput = {}, runtim
     auth: { secrets: [SECRET] },
     logLevel: LOG_LEVEL,
     dataDir: tempDir(),
+    // The server's own STUN is off here (ICE lists stay as the tests set them); test/stun.test.ts turns it on.
+    stun: { enabled: false },
   };
   const count = clusterMode && !runtime ? clusterMode.nodes : 1;
   const prefix = `t${process.pid}-${++clusterCount}:`;

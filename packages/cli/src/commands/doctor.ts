@@ -1,7 +1,8 @@
 /**
  * `switchboard doctor <url>`: checks a Switchboard deployment from where it runs, the way a
  * client would see it: HTTP, auth (a token or a guest), the realtime WebSocket and its
- * welcome, the ICE servers the server hands out, every STUN server (Binding), every TURN URL
+ * welcome, the ICE servers the server hands out, every STUN server (Binding; the server's own
+ * STUN responder is named as such), every TURN URL
  * (Allocate with the minted REST credentials over UDP, TCP or TLS), relay-only gathering with
  * a real WebRTC stack (node-datachannel), and data through the relay between two relay-only
  * peers. Prints a plain report that says what to fix; exits 1 when a check failed.
@@ -15,7 +16,7 @@ import { baseUrl } from './doctor/http.js';
 import { checkIceServers, checkTurnCredentials } from './doctor/ice-config.js';
 import { CheckList, formatCheck, formatReport, type Check, type CheckContext, type DoctorReport } from './doctor/report.js';
 import { checkAuth, checkIceEndpoint, checkServer, checkWebSocket } from './doctor/server-checks.js';
-import { checkRelayWithWebRtc, checkStunServers, checkTurnAllocations } from './doctor/stun-turn-checks.js';
+import { checkRelayWithWebRtc, checkStunServers, checkTurnAllocations, ownStunUrls } from './doctor/stun-turn-checks.js';
 import { defaultCaFile, displayPath, isLocalHost, loadCa } from './doctor/trust.js';
 
 export { formatReport, type Check, type DoctorReport, type Status } from './doctor/report.js';
@@ -92,7 +93,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   // One "now" for every expiry verdict, so the credentials check and a 401 from coturn agree.
   const now = Date.now();
   checkTurnCredentials(ctx, turn, now, server.serverSkewMs);
-  await checkStunServers(ctx, stun);
+  await checkStunServers(ctx, stun, { own: await ownStunUrls(base, stun), hasTurn: turn.length > 0 });
   const allocated = await checkTurnAllocations(ctx, turn, now, server.serverSkewMs);
   if (turn.length > 0) await checkRelayWithWebRtc(ctx, allocated, options.bindAddress);
   return report();

@@ -146,7 +146,7 @@ async function route(deps: HttpDeps, req: IncomingMessage, res: ServerResponse, 
     case ICE_PATH: {
       if (!allow('GET')) return;
       const session = await authenticate(deps, req, res);
-      if (session) sendJson(res, 200, ctx.ice.forUser(session.user.user_id));
+      if (session) sendJson(res, 200, ctx.ice.forUser(session.user.user_id, undefined, req.socket.localAddress));
       return;
     }
     default:

@@ -26,16 +26,25 @@ export function turnCredential(secret: string, userId: string, expiresAtSeconds:
 }
 
 export interface IceProvider {
-  /** Fresh ICE servers for a user (new TURN credentials each call). */
-  forUser(userId: string, now?: number): IceBundle;
+  /**
+   * Fresh ICE servers for a user (new TURN credentials each call). `localAddress`: the server
+   * address the client's connection arrived on (the server's own STUN URL may be built from it).
+   */
+  forUser(userId: string, now?: number, localAddress?: string): IceBundle;
 }
 
-export function createIceProvider(settings: IceSettings): IceProvider {
+/**
+ * `ownStun` gives the server's own STUN URL for a connection (null: none, e.g. not listening);
+ * it comes first, before the configured `ice.stun` URLs.
+ */
+export function createIceProvider(settings: IceSettings, ownStun?: (localAddress: string | undefined) => string | null): IceProvider {
   const hasTurn = settings.turn.length > 0 && settings.turnSecrets.length > 0;
   return {
-    forUser(userId, now = Date.now()) {
+    forUser(userId, now = Date.now(), localAddress) {
       const iceServers: IceServer[] = [];
-      if (settings.stun.length > 0) iceServers.push({ urls: [...settings.stun] });
+      const own = ownStun?.(localAddress) ?? null;
+      const stun = own && !settings.stun.includes(own) ? [own, ...settings.stun] : settings.stun;
+      if (stun.length > 0) iceServers.push({ urls: [...stun] });
       if (!hasTurn) return { iceServers, iceExpiresAt: null };
       const expiry = Math.floor(now / 1000) + settings.turnTtlSeconds;
       const { username, credential } = turnCredential(settings.turnSecrets[0]!, userId, expiry);

@@ -3,6 +3,7 @@
  * minted credentials on every TURN URL, then a real WebRTC stack (node-datachannel) that
  * gathers relay candidates and sends data through the relay between two relay-only peers.
  */
+import { lookup } from 'node:dns/promises';
 import { transportLabel, type IceUrl } from '../ice-urls.js';
 import { gatherRelayCandidates, loadNativeStack, relayLoop, type Credentials } from '../relay-probe.js';
 import { ProbeError, stunBinding, turnAllocate } from '../stun-client.js';
@@ -14,14 +15,49 @@ interface AllocatedTurn {
   creds: Credentials;
 }
 
-export async function checkStunServers(ctx: CheckContext, stun: IceUrl[]): Promise<void> {
+/**
+ * The STUN URLs on the server's own host: the server hands out its own STUN responder's URL
+ * (stun.enabled, on by default) built from publicUrl or the address this machine reached it on.
+ */
+export async function ownStunUrls(base: URL, stun: IceUrl[]): Promise<Set<string>> {
+  const addresses = async (host: string) => {
+    try {
+      return new Set((await lookup(host.replace(/^\[(.*)\]$/, '$1'), { all: true })).map((a) => a.address));
+    } catch {
+      return new Set<string>();
+    }
+  };
+  const server = await addresses(base.hostname);
+  const own = new Set<string>();
   for (const url of stun) {
+    if (url.scheme !== 'stun') continue;
+    if ([...(await addresses(url.host))].some((a) => server.has(a))) own.add(url.url);
+  }
+  return own;
+}
+
+/** A Binding to every STUN URL; `own`: the ones on the server's host; no STUN and no TURN at all is a warning. */
+export async function checkStunServers(ctx: CheckContext, stun: IceUrl[], { own = new Set<string>(), hasTurn = true } = {}): Promise<void> {
+  for (const url of stun) {
+    const mine = own.has(url.url);
+    const name = `STUN ${url.url}${mine ? ' (this server)' : ''}`;
     try {
       const result = await stunBinding(url, { timeoutMs: ctx.timeoutMs, insecureTls: ctx.insecure });
-      ctx.add({ id: 'stun', name: `STUN ${url.url}`, status: 'ok', detail: `reachable, sees this machine as ${fmtAddr(result.mapped)} (${fmtMs(result.rttMs)})`, ms: result.rttMs });
+      ctx.add({ id: 'stun', name, status: 'ok', detail: `reachable, sees this machine as ${fmtAddr(result.mapped)} (${fmtMs(result.rttMs)})`, ms: result.rttMs });
     } catch (err) {
-      ctx.add(unreachableCheck('stun', `STUN ${url.url}`, url, err));
+      const check = unreachableCheck('stun', name, url, err);
+      if (mine && check.cause === 'unreachable') {
+        check.fix = `The server's own STUN does not answer on ${url.host}:${url.port}/udp from here: open UDP ${url.port} (stun.port) in the firewall and forward it to the Switchboard host when it is behind NAT or a proxy (publicUrl names the host clients are told); or set stun.enabled to false and list another STUN server in ice.stun.`;
+      }
+      ctx.add(check);
     }
+  }
+  if (stun.length === 0 && !hasTurn) {
+    ctx.add({
+      id: 'stun', name: 'STUN', status: 'warn', cause: 'no-stun',
+      detail: 'no STUN server: clients behind NAT gather no server-reflexive candidates, so calls between different networks cannot connect',
+      fix: 'Turn the server\'s own STUN back on (stun.enabled, on by default; UDP stun.port 3478) or list a STUN server in ice.stun.',
+    });
   }
 }
 
