@@ -109,6 +109,14 @@ export function fakePlatform(kind: Platform['kind'] = 'node'): Platform {
   };
 }
 
+/** Every client `fakeClient` made: `closeFakeClients()` stops them (else they keep reconnecting into the next test). */
+const made: Switchboard[] = [];
+
+export async function closeFakeClients(): Promise<void> {
+  await Promise.all(made.splice(0).map((sb) => sb.closeRealtime()));
+  FakeSocket.reset();
+}
+
 /** A Switchboard on fake sockets, connected (socket #0 welcomed as `cid`, with a resume token). */
 export async function fakeClient(options: { cid?: string; token?: string | null; requestTimeoutMs?: number } = {}) {
   FakeSocket.reset();
@@ -116,6 +124,7 @@ export async function fakeClient(options: { cid?: string; token?: string | null;
     { url: 'http://fake.test', token: 'jwt', reconnect: { baseDelayMs: 0, maxDelayMs: 0 }, requestTimeoutMs: options.requestTimeoutMs ?? 5_000 },
     fakePlatform(),
   );
+  made.push(sb);
   const events = new Recorder();
   const connected = sb.connectRealtime(events.cb);
   const socket = await FakeSocket.nth(0);

@@ -5,11 +5,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SwitchboardError } from '@switchboard/protocol';
 import type { ReconnectedEvent } from '../src/types.js';
-import { FakeSocket, fakeClient, settle } from './fake-socket.js';
+import { closeFakeClients, FakeSocket, fakeClient, settle } from './fake-socket.js';
 
-afterEach(() => {
+afterEach(async () => {
   vi.useRealTimers();
-  FakeSocket.reset();
+  vi.restoreAllMocks();
+  await closeFakeClients();
 });
 
 const messages = (events: { events: { type: string; message?: unknown }[] }) =>
@@ -253,7 +254,6 @@ describe('page lifecycle', () => {
     page.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: false }));
     expect(FakeSocket.all[2]!.closedWith).toBe(1000);
     expect(sb.connectionState).toBe('closed');
-    vi.restoreAllMocks();
   });
 
   it('outside browsers it listens to nothing', async () => {
