@@ -5,7 +5,9 @@
  * `const skapi = new Switchboard({ url })` in place of `new Skapi(...)`. Two Chromium pages
  * (fake camera and microphone, a network namespace holding only lo): Alice calls Bob when he
  * joins, Bob clicks Accept; video is decoded both ways, text crosses the data channel both ways,
- * and Alice's Reject button (the guide's only hang-up) ends the call on both sides.
+ * and Alice's Reject button (the guide's only hang-up) ends the call on both sides, each side's
+ * callback hearing its data channel close once and `closed` once. When Bob declines instead, the
+ * guide's `await call.connection` rejects inside its async callback without an uncaught error.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -108,7 +110,7 @@ describeWith(['chromium', 'netns'], "Skapi's guide page on the script-tag SDK", 
       const text = msg.text();
       if (text.startsWith('Message received from RTC data channel:')) tab.messages.push(text);
       if (!text.startsWith('RTC Callback:')) return;
-      void msg.args()[1]?.evaluate((e: { type: string; state?: string; target?: { label?: string } }) => ({ type: e.type, state: e.state, label: e.target?.label }))
+      void msg.args()[1]?.evaluate((e: { type: string; state?: string; label?: string }) => ({ type: e.type, ...(e.state === undefined ? {} : { state: e.state }), ...(e.label === undefined ? {} : { label: e.label }) }))
         .then((event) => tab.rtcEvents.push(event))
         .catch(() => undefined);
     });
@@ -155,7 +157,13 @@ describeWith(['chromium', 'netns'], "Skapi's guide page on the script-tag SDK", 
       await expect.poll(() => tab.rtcEvents.some((e) => e.type === 'connectionstatechange' && e.state === 'closed'), { timeout: 5_000 }).toBe(true);
       await pollPage(tab.page, `window.channelBeforeHangup.readyState === 'closed'`, 5_000);
     }
-    // Which data channel 'close' events reach the callbacks is asserted by the call-state tests; here it is printed.
+    // Each side's callback hears its one data channel close once, and `closed` once, after it.
+    for (const tab of [alice, bob]) {
+      await expect.poll(() => tab.rtcEvents.filter((e) => e.type === 'close').length, { timeout: 5_000 }).toBe(1);
+      await tab.page.evaluate('new Promise((resolve) => setTimeout(resolve, 500))'); // late duplicates would show up here
+      const ending = tab.rtcEvents.filter((e) => e.type === 'close' || (e.type === 'connectionstatechange' && e.state === 'closed'));
+      expect(ending).toEqual([{ type: 'close', label: 'default' }, { type: 'connectionstatechange', state: 'closed' }]);
+    }
     const closes = [alice, bob].map((t) => t.rtcEvents.filter((e) => e.type === 'close').length);
     console.info(
       `[script-tag] /switchboard.js ${version}: Accept clicked → both seen connected ${connectedMs} ms later (polled); frames decoded alice=${frames[0]} bob=${frames[1]}; ` +
@@ -166,4 +174,20 @@ describeWith(['chromium', 'netns'], "Skapi's guide page on the script-tag SDK", 
     const ours = [...alice.errors, ...bob.errors].filter((m) => !m.includes('play() request was interrupted by a new load request'));
     expect(ours).toEqual([]);
   }, 90_000);
+
+  it("Bob declines: Alice's `await call.connection` (inside the guide's async callback) rejects with no uncaught error; her callback gets `closed`", async () => {
+    for (const tab of tabs.splice(0)) await tab.context.close();
+    const alice = await open();
+    const bob = await open();
+    await pollPage(bob.page, `call_dialog.open && call_dialog.textContent.includes('Incoming call')`, 15_000);
+    // Observe the guide's `call.connection` from outside (`; 0`: evaluate must not wait for the promise).
+    await alice.page.evaluate(`window.outcome = null; call.connection.then(() => (window.outcome = 'connected'), (e) => (window.outcome = e.code)); 0`);
+    await bob.page.getByText('Reject').click();
+    await pollPage(alice.page, `window.outcome !== null`, 10_000);
+    expect(await alice.page.evaluate('window.outcome')).toBe('RTC_REJECTED');
+    await expect.poll(() => alice.rtcEvents.filter((e) => e.type === 'connectionstatechange' && e.state === 'closed').length, { timeout: 5_000 }).toBe(1);
+    await alice.page.evaluate('new Promise((resolve) => setTimeout(resolve, 500))');
+    expect(await alice.page.evaluate('remoteVideo.hidden')).toBe(true);
+    expect([...alice.errors, ...bob.errors]).toEqual([]);
+  }, 60_000);
 });

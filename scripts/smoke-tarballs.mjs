@@ -201,7 +201,8 @@ console.log(JSON.stringify({ echoed, reason, ms }));
 `;
 
 const PAGE_SCRIPT = `
-import { Switchboard, sendFile } from '@switchboard/client';
+import { Switchboard } from '@switchboard/client';
+import { sendFile } from '@switchboard/client/transfer';
 window.skapi = new Switchboard({ url: location.origin });
 window.sendFile = sendFile;
 `;

@@ -5,4 +5,4 @@ export { SwitchboardError, ERROR_CODES, CLOSE_CODES } from '@switchboard/protoco
 export type { ErrorCode, IceServer, NoticeCode, UserInfo } from '@switchboard/protocol';
 export type * from './types.js';
 export { backoffDelay, backoffCeiling } from './transport/backoff.js';
-export * from './transfer/index.js';
+// File transfer is its own entry, @switchboard/client/transfer (and /switchboard-transfer.js).

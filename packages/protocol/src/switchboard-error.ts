@@ -7,7 +7,8 @@ export class SwitchboardError extends Error {
   readonly details: Record<string, unknown> | undefined;
 
   constructor(code: ErrorCode, message?: string, options?: { name?: string; details?: Record<string, unknown>; cause?: unknown }) {
-    super(message ?? ERROR_CODES[code].description, options?.cause === undefined ? undefined : { cause: options.cause });
+    // The browser build's registry has no descriptions: the code itself is the message there.
+    super(message ?? ERROR_CODES[code].description ?? code, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.name = options?.name ?? 'SwitchboardError';
     this.retryable = ERROR_CODES[code].retryable;

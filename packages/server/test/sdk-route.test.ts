@@ -52,7 +52,19 @@ describe('GET /switchboard.js and /switchboard.mjs', () => {
     expect(Switchboard.Switchboard).toBe(Switchboard);
     expect(typeof Switchboard.SwitchboardError).toBe('function');
     expect(Switchboard.ERROR_CODES.RTC_BUSY).toBeDefined();
+    expect(Switchboard.sendFile).toBeUndefined(); // file transfer is the add-on below
+
+    // /switchboard-transfer.js adds file transfer to the global, sharing its SwitchboardError.
+    const addOn = await fetch(`${base}/switchboard-transfer.js`);
+    expect(addOn.status).toBe(200);
+    expect(addOn.headers.get('x-switchboard-version')).toBe(version);
+    runInNewContext(await addOn.text(), sandbox);
     expect(typeof Switchboard.sendFile).toBe('function');
+    expect(typeof Switchboard.receiveFiles).toBe('function');
+    expect(Switchboard.FILE_TRANSFER_CHANNEL).toMatchObject({ label: 'file-transfer', ordered: true });
+    const refused = await (async () => Switchboard.sendFile(null, new Uint8Array(1)))().catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(Switchboard.SwitchboardError);
+    expect(() => runInNewContext(readFileSync(join(clientDir, 'dist/cdn/switchboard-transfer.js'), 'utf8'), {})).toThrow(/Load \/switchboard\.js before/);
 
     const again = await fetch(`${base}/switchboard.js`, { headers: { 'if-none-match': etag! } });
     expect(again.status).toBe(304);

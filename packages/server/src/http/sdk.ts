@@ -1,7 +1,8 @@
 /**
  * The server hands out its own browser SDK, so a page needs nothing but
  * `<script src="https://your-server/switchboard.js">` (global `Switchboard`) or
- * `import { Switchboard } from 'https://your-server/switchboard.mjs'`. The files are the
+ * `import { Switchboard } from 'https://your-server/switchboard.mjs'`, and the file-transfer add-on
+ * /switchboard-transfer.js (adds sendFile, ... to the global) or .mjs. The files are the
  * minified builds in @switchboard/client's dist/cdn/, served with their source maps, an
  * ETag (304 on a match), gzip when accepted, and the SDK version in X-Switchboard-Version.
  * They are public code: any origin may load them (CORS *), which a cross-origin module import needs.
@@ -19,6 +20,11 @@ const FILES: Record<string, string> = {
   '/switchboard.js.map': 'application/json; charset=utf-8',
   '/switchboard.mjs': 'text/javascript; charset=utf-8',
   '/switchboard.mjs.map': 'application/json; charset=utf-8',
+  // File transfer (sendFile, receiveFiles): an add-on, loaded after the SDK.
+  '/switchboard-transfer.js': 'text/javascript; charset=utf-8',
+  '/switchboard-transfer.js.map': 'application/json; charset=utf-8',
+  '/switchboard-transfer.mjs': 'text/javascript; charset=utf-8',
+  '/switchboard-transfer.mjs.map': 'application/json; charset=utf-8',
 };
 
 export const SDK_PATHS: ReadonlySet<string> = new Set(Object.keys(FILES));
