@@ -3,6 +3,7 @@ import type { Limits, UserInfo } from '@switchboard/protocol';
 import type { SwitchboardConfig } from './config.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import type { ReplayStore, RequestLog, ResumeTokens } from './resume/index.js';
 import type { CallRegistry } from './rtc/call-registry.js';
 import type { Delivery, OutboundFrame } from './state/delivery.js';
 import type { Store } from './state/store.js';
@@ -20,7 +21,22 @@ export interface ServerContext {
   metrics: Metrics;
   log: Logger;
   /** The Redis cluster this node belongs to, or null on a single node. */
-  cluster: { readonly url: string; up(): boolean } | null;
+  cluster: { readonly url: string; up(): boolean; adopt(cid: string, previousNode: string | null): Promise<void> } | null;
+  /** Session resume (docs/adr/0008-resume.md); null when off (resume.windowMs 0, or a custom delivery). */
+  resume: ResumeContext | null;
+}
+
+/** A connection on this node, as a resume of its cid on this node sees it. */
+export interface Resumable {
+  /** Drops the socket without cleanup (its cid lives on in the new one); hands over its request log. */
+  takeOver(): RequestLog;
+}
+
+export interface ResumeContext {
+  replay: ReplayStore;
+  tokens: ResumeTokens;
+  /** This node's connections by cid, for a resume landing on the node that holds the old socket. */
+  local: Map<string, Resumable>;
 }
 
 /** The connection a frame came from, as handlers see it. */

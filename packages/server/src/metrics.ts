@@ -8,6 +8,10 @@ export interface Metrics {
   messagesIn: Counter<'type'>;
   messagesOut: Counter<'type'>;
   errors: Counter<'code'>;
+  /** Resume attempts by outcome: `resumed` or the refusal reason (RESUME_REASONS). */
+  resumes: Counter<'outcome'>;
+  /** Frames replayed to resumed connections. */
+  replayedFrames: Counter;
 }
 
 export function createMetrics(groupCount: () => Promise<number>): Metrics {
@@ -49,5 +53,16 @@ export function createMetrics(groupCount: () => Promise<number>): Metrics {
     labelNames: ['code'] as const,
     registers: [registry],
   });
-  return { registry, connections, groups, messagesIn, messagesOut, errors };
+  const resumes = new Counter({
+    name: 'switchboard_resumes_total',
+    help: 'Resume attempts, by outcome: resumed, or why not (invalid_token, epoch_changed, expired, taken_over, invalid_seq, overflowed, gap_expired, disabled).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const replayedFrames = new Counter({
+    name: 'switchboard_replayed_frames_total',
+    help: 'Frames replayed to resumed connections (the frames they missed while away).',
+    registers: [registry],
+  });
+  return { registry, connections, groups, messagesIn, messagesOut, errors, resumes, replayedFrames };
 }

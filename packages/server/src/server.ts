@@ -24,11 +24,15 @@ import { createMetrics } from './metrics.js';
 import { createCallRegistry } from './rtc/call-registry.js';
 import { createRedisCluster, type RedisCluster } from './cluster/index.js';
 import { handleDisconnect } from './handlers/index.js';
+import { createMemoryReplayStore, createResumeTokens, replayLimits, type ReplayStore } from './resume/index.js';
 import { createLocalDelivery, type Delivery } from './state/delivery.js';
 import { createMemoryStore } from './state/memory-store.js';
 import type { Store } from './state/store.js';
 import { startStun, type StunResponder } from './stun/responder.js';
 import { createIceProvider } from './turn/credentials.js';
+
+/** How often away connections are checked for the end of their resume window. */
+const SWEEP_MS = 1_000;
 
 /** Optional collaborators (not settings): a logger, or other state/delivery adapters. */
 export interface ServerRuntime {
@@ -89,11 +93,15 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
   const metrics = createMetrics(async () => (await store.counts()).groups);
   const custom = runtime.store !== undefined || runtime.delivery !== undefined;
   if (config.redis !== null && custom) log.warn('redis is set but a store/delivery was passed in: using those');
+  // Resume needs our own delivery (it numbers and buffers frames) and a secret to sign its tokens.
+  const resumeOn = config.resume.windowMs > 0 && !custom && secrets.length > 0;
+  const limits = resumeOn ? replayLimits(config) : null;
   const cluster: RedisCluster | null = config.redis !== null && !custom
-    ? createRedisCluster({ url: config.redis, node, ...config.cluster, log, registry: metrics.registry })
+    ? createRedisCluster({ url: config.redis, node, ...config.cluster, log, registry: metrics.registry, replay: limits })
     : null;
+  const replay: ReplayStore | null = limits ? (cluster ? cluster.replay : createMemoryReplayStore(limits)) : null;
   const store = runtime.store ?? cluster?.store ?? createMemoryStore();
-  const delivery = runtime.delivery ?? cluster?.delivery ?? createLocalDelivery();
+  const delivery = runtime.delivery ?? cluster?.delivery ?? createLocalDelivery(replay ?? undefined);
   const { maxBufferedBytes: _b, maxRingingCalls: _r, maxActiveCalls: _a, maxConnectionsPerAddress: _ca, guestTokensPerMinute: _gt, ...wire } = config.limits;
   const wireLimits: Limits = { ...wire, heartbeatMs: config.heartbeatMs };
   let stun: StunResponder | null = null;
@@ -108,6 +116,7 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
     metrics,
     log,
     cluster,
+    resume: replay ? { replay, tokens: createResumeTokens(secrets), local: new Map() } : null,
   };
 
   const connections = new Set<Connection>();
@@ -120,10 +129,29 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
 
   cluster?.bind({
     reap: (cid, fallback) => handleDisconnect(ctx, cid, fallback),
+    // Its socket vanished with its node: resumable for the window (the sweep ends it), else gone now.
+    gone: async (cid) => {
+      if (!(await replay?.orphan(cid))) await handleDisconnect(ctx, cid);
+    },
     nodeLost: () => {
       for (const connection of connections) connection.closeWith('NODE_LOST', 'This node lost its place in the cluster; reconnect.');
     },
   });
+  // Away connections whose window passed: the usual disconnect. In a cluster every node sweeps
+  // (the store hands each cid to one of them), so the sweep survives the node that held it.
+  let sweeping = false;
+  const sweep = replay
+    ? setInterval(() => {
+        if (sweeping || shuttingDown) return;
+        sweeping = true;
+        void replay
+          .expired()
+          .then((cids) => Promise.all(cids.map((cid) => handleDisconnect(ctx, cid))))
+          .catch((err: unknown) => log.debug({ err: (err as Error).message }, 'resume sweep failed'))
+          .finally(() => (sweeping = false));
+      }, SWEEP_MS)
+    : null;
+  sweep?.unref();
   let starting: Promise<void> | null = null;
   const ready = (): Promise<void> => (starting ??= cluster ? cluster.start() : Promise.resolve());
 
@@ -142,11 +170,11 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
     auth,
     wss,
     isShuttingDown: () => shuttingDown,
-    onConnection(ws, socket, cid, session) {
+    onConnection(ws, socket, cid, session, resume) {
       // The connection's ICE list carries the STUN URL for the address this socket arrived on.
       const local = (socket as { localAddress?: string }).localAddress;
       const own: ServerContext = { ...ctx, ice: { forUser: (user, now) => ctx.ice.forUser(user, now, local) } };
-      const connection = new Connection(ws, socket, { cid, user: session.user, tokenExpiresAt: session.expiresAt }, own);
+      const connection = new Connection(ws, socket, { cid, user: session.user, tokenExpiresAt: session.expiresAt, resume }, own);
       connections.add(connection);
       heartbeat.add(connection);
       void connection.done.then(() => {
@@ -228,7 +256,11 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
     const httpClosed = owned
       ? new Promise<void>((resolve) => owned!.close(() => resolve()))
       : Promise.resolve();
+    if (sweep) clearInterval(sweep);
     const open = [...connections];
+    // A cluster node hands its connections over: away, for their clients to resume on another node.
+    // A single node takes its state with it (its clients' tokens get epoch_changed): disconnect as ever.
+    if (cluster && replay) await Promise.all(open.map((c) => c.handOff()));
     for (const connection of open) connection.closeWith('SERVER_SHUTDOWN', 'Server shutting down.', 2_000);
     await Promise.all(open.map((c) => c.done));
     heartbeat.stop();
@@ -241,6 +273,7 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
     wss.close();
     await delivery.close();
     await store.close();
+    if (!cluster) await replay?.close();
     await cluster?.close(true);
     await stun?.close();
     log.info({ node }, 'closed');

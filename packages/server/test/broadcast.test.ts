@@ -6,7 +6,7 @@ useCleanup();
 afterEach(() => vi.restoreAllMocks());
 
 describe('send path', () => {
-  it('serializes a group broadcast once and sends the same Buffer to every member', async () => {
+  it('serializes a group broadcast once; every member gets the shared bytes behind its own seq', async () => {
     const t = await startServer();
     const clients = [];
     for (const user of ['a', 'b', 'c', 'd']) {
@@ -27,7 +27,10 @@ describe('send path', () => {
 
     const broadcasts = sends.filter((s) => s.server && Buffer.isBuffer(s.data) && (s.data as Buffer).includes('"type":"message"'));
     expect(broadcasts).toHaveLength(4);
-    for (const s of broadcasts) expect(s.data).toBe(broadcasts[0]!.data);
+    // Each copy is `{"seq":N,` + the one serialization without its `{` (resume/frame.ts).
+    const tails = broadcasts.map((s) => (s.data as Buffer).subarray((s.data as Buffer).indexOf(',') + 1).toString());
+    for (const tail of tails) expect(tail).toBe(tails[0]);
+    for (const s of broadcasts) expect((s.data as Buffer).toString()).toMatch(/^\{"seq":\d+,"type":"message"/);
     const serverStringifies = stringify.mock.calls.filter(([v]) => typeof v === 'object' && v !== null && (v as { type?: string }).type === 'message');
     expect(serverStringifies).toHaveLength(1);
   });

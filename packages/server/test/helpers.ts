@@ -111,6 +111,8 @@ export interface ClientOptions {
   headers?: Record<string, string>;
   query?: string;
   autoPong?: boolean;
+  /** First request id (a resumed connection continues the ids of the one it resumes). */
+  firstId?: number;
 }
 
 interface Waiter {
@@ -122,7 +124,8 @@ export class TestClient {
   readonly frames: Frame[] = [];
   private readonly taken = new Set<Frame>();
   private waiters: Waiter[] = [];
-  private nextId = 1;
+  /** The id of the next request(); ids go on across a resume (the server drops ids that already ran). */
+  nextId = 1;
   readonly closed: Promise<{ code: number; reason: string }>;
   readonly welcome: Promise<Frame>;
 
@@ -130,6 +133,9 @@ export class TestClient {
     this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
     ws.on('message', (data) => {
       const frame = JSON.parse(data.toString()) as Frame;
+      // The resume seq (docs/adr/0008-resume.md) stays readable (frame.seq) but out of
+      // toEqual/toMatchObject: comparisons of frames are about their content.
+      if ('seq' in frame) Object.defineProperty(frame, 'seq', { value: frame['seq'], enumerable: false });
       this.frames.push(frame);
       for (const waiter of this.waiters) {
         if (!this.taken.has(frame) && waiter.predicate(frame)) {
@@ -148,6 +154,7 @@ export class TestClient {
     const full = options.query ? `${url}?${options.query}` : url;
     const ws = new WebSocket(full, protocols, { headers: options.headers, autoPong: options.autoPong ?? true });
     const client = new TestClient(ws);
+    if (options.firstId !== undefined) client.nextId = options.firstId;
     cleanups.push(() => client.terminate());
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(client));

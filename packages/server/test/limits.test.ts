@@ -113,7 +113,8 @@ describe('limits', () => {
 
 describe('heartbeat', () => {
   it('terminates a silent client within two intervals and tells its group USER_DISCONNECTED', async () => {
-    const t = await startServer({ heartbeatMs: 100 });
+    // Resume off: with it the group hears of the silent client only when its resume window ends (resume-live.test.ts).
+    const t = await startServer({ heartbeatMs: 100, resume: { windowMs: 0 } });
     const watcher = await t.connect('watcher');
     await join(watcher, 'room');
     const silent = await TestClient.open(t.wsUrl, { token: await t.token('silent'), autoPong: false });
@@ -165,7 +166,11 @@ describe('close codes', () => {
   });
 
   it('closes a slow consumer with 4002 once its send buffer overflows', async () => {
-    const t = await startServer({ limits: { maxBufferedBytes: 64 * 1024, maxFrameBytes: 256 * 1024, messagesPerSecond: 10_000, messageBurst: 10_000 } });
+    // Resume off: with it a closing connection's frames are buffered for its resume and count as delivered.
+    const t = await startServer({
+      limits: { maxBufferedBytes: 64 * 1024, maxFrameBytes: 256 * 1024, messagesPerSecond: 10_000, messageBurst: 10_000 },
+      resume: { windowMs: 0 },
+    });
     const slow = await t.connect('slow');
     const sender = await t.connect('sender');
     (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();

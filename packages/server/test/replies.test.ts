@@ -130,7 +130,8 @@ describe('nesting depth', () => {
 
 describe('slow consumers', () => {
   it('a client that pauses reading longer than the close grace, then resumes, sees 4002', async () => {
-    const t = await startServer({ limits: { maxBufferedBytes: 512 * 1024, messagesPerSecond: 10_000, messageBurst: 10_000 } });
+    // Resume off: with it a closing connection's frames are buffered for its resume and count as delivered.
+    const t = await startServer({ limits: { maxBufferedBytes: 512 * 1024, messagesPerSecond: 10_000, messageBurst: 10_000 }, resume: { windowMs: 0 } });
     const slow = await t.connect('slow');
     const sender = await t.connect('sender');
     rawSocket(slow).pause();

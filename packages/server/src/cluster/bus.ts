@@ -5,19 +5,29 @@
  * is published only to the node holding the target. A message on the channel is a one-line
  * JSON header, a newline, then the frame exactly as it goes on the WebSocket (serialized once
  * by the sender, never parsed again by the receiving node).
+ *
+ * With resume on, numbered frames (resume/frame.ts) take another path: the replay store's
+ * append script buffers the frame for each recipient cid and publishes it, in the same atomic
+ * step, once per node holding recipients, the header listing each cid's seq (`s`); the
+ * receiving node splices the seq in per socket. A group frame then costs the member list and
+ * one stream append per member. A `t` message tells a node that a cid it held was resumed
+ * elsewhere: its socket is dropped without cleanup.
  */
 import type { Redis } from 'ioredis';
 import type { Counter } from 'prom-client';
 import { RequestError } from '../request-error.js';
 import type { Delivery, FrameSink, OutboundFrame } from '../state/delivery.js';
 import type { ServerMessageType } from '@switchboard/protocol';
-import type { ClusterKeys } from './keys.js';
+import { isSequenced } from '../resume/frame.js';
+import type { ReplayStore } from '../resume/replay-store.js';
+import { parseMember, type ClusterKeys } from './keys.js';
 import type { LocalIndex } from './local-index.js';
 import { UNAVAILABLE_MESSAGE } from './redis-store.js';
 
 type Header =
-  | { k: 'c'; t: ServerMessageType; c: string[] }
-  | { k: 'g'; t: ServerMessageType; g: string };
+  | { k: 'c'; t: ServerMessageType; c: string[]; s?: number[]; g?: 1 }
+  | { k: 'g'; t: ServerMessageType; g: string }
+  | { k: 't'; c: string };
 
 export interface BusDeps {
   redis: Redis;
@@ -31,11 +41,15 @@ export interface BusDeps {
   onFailure(err: unknown): void;
   /** Redis is known not to answer: fail at once instead of waiting for a timeout. */
   stalled(): boolean;
+  /** Numbered frames go through its append (buffered and published at once); null: resume off. */
+  replay: ReplayStore | null;
 }
 
 export interface Bus extends Delivery {
   /** Handles a message from this node's channel. */
   receive(message: Buffer): void;
+  /** Tells `to` that `cid` was resumed on this node (its old socket there is dropped without cleanup). */
+  takeover(to: string, cid: string): Promise<void>;
 }
 
 const NODE_CACHE_MAX = 100_000;
@@ -53,10 +67,25 @@ export function createBus(deps: BusDeps): Bus {
     let delivered = 0;
     for (const cid of cids) {
       const sink = sinks.get(cid);
-      if (sink && sink.deliver(frame)) delivered += 1;
+      if (sink && sink.deliver(frame, 0)) delivered += 1;
     }
     return delivered;
   };
+
+  /** Buffers and routes a numbered frame (the script published it to the other nodes). */
+  async function sendSequenced(replay: ReplayStore, cids: readonly string[], frame: OutboundFrame, group: boolean): Promise<number> {
+    const appended = await unavailable(() => replay.append(cids, frame, group));
+    let delivered = 0;
+    const remote = new Set<string>();
+    for (const { cid, seq, node: where, published } of appended) {
+      const sink = where === null || where === node ? sinks.get(cid) : undefined;
+      if (where !== null && where !== node) remote.add(where);
+      // Buffered (seq > 0): it reaches the connection live or on resume.
+      if ((sink !== undefined && sink.deliver(frame, seq)) || seq > 0 || published === true) delivered += 1;
+    }
+    if (remote.size > 0) deps.published.inc({ kind: group ? 'group' : 'direct' }, remote.size);
+    return delivered;
+  }
 
   const encodeMessage = (header: Header, frame: OutboundFrame): Buffer =>
     Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), frame.data]);
@@ -78,6 +107,7 @@ export function createBus(deps: BusDeps): Bus {
   }
 
   async function send(cids: readonly string[], frame: OutboundFrame): Promise<number> {
+    if (deps.replay && isSequenced(frame.type)) return sendSequenced(deps.replay, cids, frame, false);
     const mine: string[] = [];
     const remote = new Map<string, string[]>();
     const unknown: string[] = [];
@@ -117,14 +147,26 @@ export function createBus(deps: BusDeps): Bus {
 
   return {
     register(sink) {
+      const previous = sinks.get(sink.cid);
       sinks.set(sink.cid, sink);
+      return previous;
     },
-    unregister(cid) {
-      sinks.delete(cid);
+    unregister(cid, sink) {
+      if (sink === undefined || sinks.get(cid) === sink) sinks.delete(cid);
     },
     send,
 
+    async takeover(to, cid) {
+      await unavailable(() => redis.publish(keys.channel(to), Buffer.from(`${JSON.stringify({ k: 't', c: cid } satisfies Header)}\n`)));
+    },
+
     async sendToGroup(group, frame, extra = []) {
+      if (deps.replay && isSequenced(frame.type)) {
+        const members = await unavailable(() => redis.zrange(keys.group(group), 0, -1));
+        const cids = new Set(members.map((m) => parseMember(m).cid));
+        for (const cid of extra) cids.add(cid);
+        return sendSequenced(deps.replay, [...cids], frame, true);
+      }
       // Route first: if Redis cannot be asked, nothing is delivered and the sender is told.
       const routes = await unavailable(() => redis.hgetall(keys.groupNodes(group)));
       const mine = new Set(local.members(group));
@@ -154,10 +196,20 @@ export function createBus(deps: BusDeps): Bus {
       } catch {
         return;
       }
+      if (header.k === 't') {
+        const sink = sinks.get(header.c);
+        if (sink) sinks.delete(header.c);
+        local.remove(header.c);
+        sink?.takenOver?.();
+        return;
+      }
       const frame: OutboundFrame = { type: header.t, data: message.subarray(newline + 1) };
-      deps.received.inc({ kind: header.k === 'g' ? 'group' : 'direct' });
-      if (header.k === 'c') deliverLocal(header.c, frame);
-      else deliverLocal([...local.members(header.g)], frame);
+      deps.received.inc({ kind: header.k === 'g' || (header.k === 'c' && header.g === 1) ? 'group' : 'direct' });
+      if (header.k === 'g') deliverLocal([...local.members(header.g)], frame);
+      else if (!header.s) deliverLocal(header.c, frame);
+      else {
+        header.c.forEach((cid, i) => sinks.get(cid)?.deliver(frame, header.s![i] ?? 0));
+      }
     },
 
     async close() {

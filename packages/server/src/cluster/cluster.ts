@@ -11,6 +11,7 @@
 import { Redis } from 'ioredis';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
+import { createRedisReplayStore, type ReplayLimits, type ReplayStore } from '../resume/index.js';
 import { redactUrl } from '../redact.js';
 import type { Delivery } from '../state/delivery.js';
 import { createBus, rememberNode } from './bus.js';
@@ -33,6 +34,8 @@ export interface RedisClusterOptions {
   probeIntervalMs?: number;
   log: Logger;
   registry: Registry;
+  /** Resume on (resume.windowMs > 0): the replay store lives in this Redis. */
+  replay?: ReplayLimits | null;
 }
 
 /** Redis could not be reached when the node started. `message` names the URL, password hidden. */
@@ -47,6 +50,10 @@ export class ClusterStartError extends Error {
 export interface RedisCluster {
   readonly store: RedisStore;
   readonly delivery: Delivery;
+  /** The replay store in Redis (null when resume is off). */
+  readonly replay: ReplayStore | null;
+  /** A cid resumed on this node: mirror its record locally; tell its previous node (if another) to let go. */
+  adopt(cid: string, previousNode: string | null): Promise<void>;
   /** The URL with its password hidden (for logs and errors). */
   readonly url: string;
   bind(hooks: MembershipHooks): void;
@@ -114,7 +121,10 @@ export function createRedisCluster(o: RedisClusterOptions): RedisCluster {
     onFailure,
     stalled,
   });
-  const bus = createBus({ redis, keys, node: o.node, local, nodeOf, published, received, onFailure, stalled });
+  const replay = o.replay
+    ? createRedisReplayStore({ redis, prefix: o.prefix, node: o.node, limits: o.replay, onFailure, stalled })
+    : null;
+  const bus = createBus({ redis, keys, node: o.node, local, nodeOf, published, received, onFailure, stalled, replay });
   const membership = new Membership({
     redis, keys, node: o.node, local, store, heartbeatMs: o.heartbeatMs, nodeTimeoutMs: o.nodeTimeoutMs, log: o.log,
     onReaped: (_node, n) => reaped.inc(n),
@@ -170,6 +180,13 @@ export function createRedisCluster(o: RedisClusterOptions): RedisCluster {
   return {
     store,
     delivery: bus,
+    replay,
+    async adopt(cid, previousNode) {
+      const record = await store.getConnection(cid);
+      if (record) local.add({ ...record, node: o.node });
+      nodeOf.delete(cid);
+      if (previousNode !== null && previousNode !== o.node) await bus.takeover(previousNode, cid);
+    },
     url,
     bind: (hooks) => membership.bind(hooks),
     start: () => (started ??= start()),

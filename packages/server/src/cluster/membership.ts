@@ -14,6 +14,10 @@
  * were announced as gone, so it closes every connection with NODE_LOST (4003) and the clients
  * reconnect and rejoin.
  *
+ * With resume on, a connection whose socket vanished with its node (or that a restarted node
+ * finds in its old entries) is not disconnected but marked away (`gone`): its client may resume
+ * on another node within the window, and the sweep disconnects it after that.
+ *
  * A node only reaps others after its own heartbeats have succeeded without a gap for
  * `nodeTimeoutMs`: after a Redis outage or stall (restart, failover, SIGSTOP, a slow disk)
  * every node's heartbeat is stale at once, and the first one back must give the others that
@@ -31,6 +35,8 @@ export interface MembershipHooks {
   reap(cid: string, fallback?: ConnectionRecord): Promise<void>;
   /** This node was declared dead while cut off from Redis: close every connection (NODE_LOST). */
   nodeLost(): void;
+  /** A connection whose socket is gone unseen (dead node, leftover): away if resumable, else reap. */
+  gone?(cid: string): Promise<void>;
 }
 
 export interface MembershipOptions {
@@ -196,7 +202,12 @@ export class Membership {
     const failed: string[] = [];
     for (let i = 0; i < cids.length; i += REAP_PARALLEL) {
       const chunk = cids.slice(i, i + REAP_PARALLEL);
-      const results = await Promise.allSettled(chunk.map((cid) => hooks.reap(cid, fallbacks?.get(cid))));
+      const results = await Promise.allSettled(
+        chunk.map((cid) => {
+          const fallback = fallbacks?.get(cid);
+          return fallback === undefined && hooks.gone ? hooks.gone(cid) : hooks.reap(cid, fallback);
+        }),
+      );
       results.forEach((r, j) => {
         if (r.status === 'rejected') failed.push(chunk[j]!);
       });

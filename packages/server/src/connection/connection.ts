@@ -12,6 +12,10 @@
  * instead of one system call each. Frames keep their order (they queue in the
  * socket's own buffer, as do ws's close and ping frames) and `bufferedAmount`
  * counts the corked bytes, so the slow-consumer check sees them.
+ *
+ * Resume (docs/adr/0008-resume.md): numbered frames, replies included, go through the
+ * delivery by cid, which buffers them for replay first (a reply made after the socket died is
+ * replayed). Starting and closing with resume: resume-start.ts; the seq order: seq-order.ts.
  */
 import {
   CLOSE_CODES, RATE_LIMIT_FLOOD_FACTOR, decodeClientMessage, type CloseCodeName, type ErrorCode, type UserInfo,
@@ -19,13 +23,17 @@ import {
 import type { Duplex } from 'node:stream';
 import { WebSocket, type RawData } from 'ws';
 import type { ServerContext, Session } from '../context.js';
-import { dispatch, handleDisconnect, NO_REPLY } from '../handlers/index.js';
+import { dispatch, NO_REPLY } from '../handlers/index.js';
 import { RequestError } from '../request-error.js';
+import { RequestLog } from '../resume/index.js';
 import { buildFrame, type FrameSink, type OutboundFrame } from '../state/delivery.js';
 import { whenDrained } from './drain.js';
+import { bufferedType, requestIdOf } from './frame-info.js';
+import { afterClose, startConnection, type ResumeAttempt, type Started } from './resume-start.js';
+import { SeqOrder } from './seq-order.js';
+import { iceRefresh, tokenExpiryTimer } from './timers.js';
 import { TokenBucket, ViolationWindow } from './rate-limit.js';
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** After a close frame was queued, how long the peer gets to complete the close handshake. */
 const CLOSE_GRACE_MS = 5_000;
 /**
@@ -42,11 +50,27 @@ export interface ConnectionInit {
   user: UserInfo;
   /** Unix ms when the token expires; the connection closes with TOKEN_EXPIRED (4004) then. */
   tokenExpiresAt: number;
+  /** The client asked to resume (`?resume=`); null otherwise. */
+  resume?: ResumeAttempt | null;
 }
 
 export class Connection implements Session, FrameSink {
-  readonly cid: string;
+  /** Set once the start decided it (a resume keeps the old cid). */
+  cid: string;
   readonly user: UserInfo;
+  /** Resume generation of the cid (0 until a resume); with requestLog, drops re-sent requests that already ran. */
+  generation = 0;
+  requestLog = new RequestLog();
+  private requests = 0;
+  /** Numbered frames that arrived before the welcome and replay went out; null once started. */
+  early: { frame: OutboundFrame; seq: number }[] | null = [];
+  /** Numbered frames onto the socket in seq order, once each. */
+  private readonly order = new SeqOrder((frame) => this.send(frame));
+  /** This connection has a hold in the replay store (its cid is resumable). */
+  held = false;
+  /** The cid lives on without this socket (resumed by another, or handed off by a leaving node): no cleanup. */
+  private livesOn = false;
+  private closeName: CloseCodeName | null = null; // the close code this side sent
   /** Set by any inbound frame or pong; cleared by each heartbeat sweep. */
   alive = true;
   private closing = false;
@@ -85,51 +109,60 @@ export class Connection implements Session, FrameSink {
     ws.on('pong', () => (this.alive = true));
     ws.on('error', (err) => ctx.log.debug({ cid: this.cid, err: err.message }, 'socket error'));
     ws.on('close', (code) => this.onClose(code));
-    this.queue = this.start(init.tokenExpiresAt);
+    this.queue = this.start(init.tokenExpiresAt, init.resume ?? null);
   }
 
-  private async start(tokenExpiresAt: number): Promise<void> {
+  private async start(tokenExpiresAt: number, attempt: ResumeAttempt | null): Promise<void> {
     const { ctx } = this;
+    let started: Started;
     try {
-      await ctx.store.addConnection({ cid: this.cid, user: this.user, node: ctx.node, connectedAt: Date.now(), group: null });
+      started = await startConnection(ctx, this, attempt);
     } catch (err) {
       // Only a shared store fails here (Redis unreachable): the client reconnects with backoff.
       ctx.log.warn({ cid: this.cid, err: (err as Error).message }, 'could not register the connection');
+      ctx.delivery.unregister(this.cid, this);
+      this.early = null;
       this.closeWith('NODE_LOST', 'The cluster store is unreachable; reconnect.');
       return;
     }
-    if (this.closed) return;
-    ctx.delivery.register(this);
+    ctx.resume?.local.set(this.cid, this);
     ctx.metrics.connections.inc();
     this.counted = true;
     const ice = ctx.ice.forUser(this.user.user_id);
-    this.send(buildFrame({ type: 'welcome', cid: this.cid, user: this.user, limits: ctx.wireLimits, ...ice, node: ctx.node }));
-    this.scheduleTokenExpiry(tokenExpiresAt);
-    this.scheduleIceRefresh(ice.iceExpiresAt);
-    ctx.log.info({ cid: this.cid, user: this.user.user_id }, 'connected');
-  }
-
-  private scheduleTokenExpiry(expiresAt: number): void {
-    const delay = expiresAt - Date.now();
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      if (Date.now() >= expiresAt) this.closeWith('TOKEN_EXPIRED', 'Token expired.');
-      else this.scheduleTokenExpiry(expiresAt);
-    }, Math.max(0, Math.min(delay, MAX_TIMER_MS)));
-    this.timers.add(timer);
-  }
-
-  /** Pushes fresh TURN credentials at 80% of the current ones' remaining lifetime. */
-  private scheduleIceRefresh(expiresAt: number | null): void {
-    if (expiresAt === null) return;
-    const delay = Math.max(0, Math.floor((expiresAt - Date.now()) * 0.8));
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      const bundle = this.ctx.ice.forUser(this.user.user_id);
+    const { welcome, replay, replayTo } = started;
+    this.send(buildFrame({ type: 'welcome', cid: this.cid, user: this.user, limits: ctx.wireLimits, ...ice, node: ctx.node, ...welcome }));
+    if (replay.length > 0) ctx.metrics.replayedFrames.inc(replay.length);
+    const early = this.early ?? [];
+    this.early = null;
+    this.order.begin(replay.map(({ seq, data }) => ({ seq, frame: { type: bufferedType(data), data } })), replayTo, early);
+    this.timers.add(tokenExpiryTimer(tokenExpiresAt, () => this.closeWith('TOKEN_EXPIRED', 'Token expired.'), this.timers));
+    iceRefresh(ice.iceExpiresAt, this.timers, () => {
+      const bundle = ctx.ice.forUser(this.user.user_id);
       this.send(buildFrame({ type: 'ice', ...bundle }));
-      this.scheduleIceRefresh(bundle.iceExpiresAt);
-    }, Math.min(delay, MAX_TIMER_MS));
-    this.timers.add(timer);
+      return bundle.iceExpiresAt;
+    });
+    ctx.log.info({ cid: this.cid, user: this.user.user_id, resumed: welcome.resumed, reason: welcome.resumeReason }, 'connected');
+  }
+
+  /** Resumed by a newer socket here: drop this one, hand over the request log. */
+  takeOver(): RequestLog {
+    this.takenOver();
+    return this.requestLog;
+  }
+
+  /** Resumed elsewhere (or here): drop the socket, keep the cid's state (it lives on). */
+  takenOver(): void {
+    if (this.livesOn) return;
+    this.livesOn = true;
+    if (this.ctx.resume?.local.get(this.cid) === this) this.ctx.resume.local.delete(this.cid);
+    if (!this.closed) this.terminate('resumed by a newer socket');
+  }
+
+  /** The node is leaving (cluster): the cid goes away for a resume on another node; no cleanup here. */
+  async handOff(): Promise<void> {
+    if (!this.held || this.closed || this.livesOn) return;
+    this.livesOn = true;
+    await this.ctx.resume?.replay.away(this.cid, this.generation).catch(() => undefined);
   }
 
   // ------------------------------------------------------------------ inbound
@@ -169,14 +202,21 @@ export class Connection implements Session, FrameSink {
     }
     this.enqueue(async () => {
       if (this.closing) return;
+      if (id !== null && this.held) {
+        // Re-sent after a resume and already started under an earlier generation: its reply was
+        // replayed or is still to come from the first run.
+        if (this.requestLog.isDuplicate(id, this.generation)) return;
+        this.requestLog.record(id, this.generation);
+        this.ctx.resume?.replay.logRequest(this.cid, id, this.generation, ++this.requests);
+      }
       try {
         const result = await dispatch(this.ctx, this, message);
-        if (result !== NO_REPLY && id !== null) this.send(buildFrame({ type: 'ack', id, result }));
+        if (result !== NO_REPLY && id !== null) await this.reply(buildFrame({ type: 'ack', id, result }));
       } catch (err) {
-        if (err instanceof RequestError) this.sendError(id, err.code, err.message);
+        if (err instanceof RequestError) await this.sendError(id, err.code, err.message);
         else {
           this.ctx.log.error({ cid: this.cid, type: message.type, err }, 'handler failed');
-          this.sendError(id, 'INTERNAL', 'Internal server error.');
+          await this.sendError(id, 'INTERNAL', 'Internal server error.');
         }
       }
     });
@@ -217,9 +257,30 @@ export class Connection implements Session, FrameSink {
 
   // ------------------------------------------------------------------ outbound
 
-  /** FrameSink: queue a prebuilt frame on this socket. */
-  deliver(frame: OutboundFrame): boolean {
-    return this.send(frame);
+  /** FrameSink: a prebuilt frame for this socket (held back until the welcome went out). */
+  deliver(frame: OutboundFrame, seq: number): boolean {
+    if (this.early) {
+      if (this.closing) return false;
+      this.early.push({ frame, seq });
+      return true;
+    }
+    return this.order.push(frame, seq);
+  }
+
+  /**
+   * A reply (ack, or error with an id): numbered and buffered through the delivery when the cid
+   * is resumable, so it reaches the client even if the socket dies now (or already did).
+   */
+  private async reply(frame: OutboundFrame): Promise<void> {
+    if (!this.held) {
+      this.send(frame);
+      return;
+    }
+    try {
+      await this.ctx.delivery.send([this.cid], frame);
+    } catch {
+      this.send(frame); // the replay store is unreachable: unnumbered, as without resume
+    }
   }
 
   send(frame: OutboundFrame): boolean {
@@ -249,10 +310,12 @@ export class Connection implements Session, FrameSink {
     this.socket.uncork();
   }
 
-  /** Sends an `error` frame (the caller keeps it in request order). */
-  sendError(id: number | null, code: ErrorCode, message: string): void {
+  /** Sends an `error` frame (the caller keeps it in request order); one with an id is a reply. */
+  async sendError(id: number | null, code: ErrorCode, message: string): Promise<void> {
     this.ctx.metrics.errors.inc({ code });
-    this.send(buildFrame({ type: 'error', id, code, message }));
+    const frame = buildFrame({ type: 'error', id, code, message });
+    if (id === null) this.send(frame);
+    else await this.reply(frame);
   }
 
   // ------------------------------------------------------------------ lifecycle
@@ -266,7 +329,8 @@ export class Connection implements Session, FrameSink {
   closeWith(name: CloseCodeName, reason: string, graceMs = CLOSE_GRACE_MS): void {
     if (this.closing || this.closed) return;
     this.closing = true;
-    this.ctx.delivery.unregister(this.cid);
+    this.closeName = name;
+    this.ctx.delivery.unregister(this.cid, this);
     this.sendClose(name, reason, graceMs);
   }
 
@@ -286,7 +350,7 @@ export class Connection implements Session, FrameSink {
   private closeSlowConsumer(): void {
     if (this.closing || this.closed) return;
     this.closing = true;
-    this.ctx.delivery.unregister(this.cid);
+    this.ctx.delivery.unregister(this.cid, this);
     this.addTimer(
       whenDrained(this.ws, SLOW_CONSUMER_DRAIN_MS, (drained) => {
         if (drained) this.sendClose('SLOW_CONSUMER', 'Slow consumer: send buffer overflowed.', CLOSE_GRACE_MS);
@@ -304,7 +368,7 @@ export class Connection implements Session, FrameSink {
   terminate(why: string): void {
     this.ctx.log.info({ cid: this.cid, why }, 'terminating connection');
     this.closing = true;
-    this.ctx.delivery.unregister(this.cid);
+    this.ctx.delivery.unregister(this.cid, this);
     this.flushWrites(); // what was queued this tick goes out first, as it did before batching
     this.ws.terminate();
   }
@@ -315,28 +379,22 @@ export class Connection implements Session, FrameSink {
     this.closing = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    this.ctx.delivery.unregister(this.cid);
+    this.order.stop();
+    this.ctx.delivery.unregister(this.cid, this);
     this.queue = this.queue
       .then(async () => {
-        await handleDisconnect(this.ctx, this.cid);
+        const away = await this.leave(code);
         if (this.counted) this.ctx.metrics.connections.dec();
-        this.ctx.log.info({ cid: this.cid, code }, 'disconnected');
+        this.ctx.log.info({ cid: this.cid, code, away }, 'disconnected');
       })
       .catch((err: unknown) => this.ctx.log.error({ cid: this.cid, err }, 'disconnect cleanup failed'))
       .finally(() => this.resolveDone());
   }
-}
 
-/** The request id of an oversized frame, when it parses, so the error can be correlated. */
-function requestIdOf(text: string): number | null {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed === 'object' && parsed !== null && 'id' in parsed) {
-      const id = (parsed as { id: unknown }).id;
-      if (typeof id === 'number' && Number.isSafeInteger(id) && id >= 0) return id;
-    }
-  } catch {
-    // not JSON: no id
+  private leave(code: number): Promise<boolean> {
+    this.ctx.delivery.unregister(this.cid, this); // in case the start registered it after the close
+    const name = this.closeName; // a single node shutting down takes its resume state with it: ends as ever
+    const final = code === 1000 || (name !== null && (!CLOSE_CODES[name].reconnect || name === 'SERVER_SHUTDOWN'));
+    return afterClose(this.ctx, this, { final, livesOn: this.livesOn });
   }
-  return null;
 }

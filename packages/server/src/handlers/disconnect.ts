@@ -8,9 +8,14 @@ import { notifyGroup } from './notices.js';
  * up its calls (peer_gone to the other side, or cancelled to a ringing callee).
  * In a cluster this also runs on a surviving node for the connections of a dead
  * one; `fallback` is what the node remembers of a connection that closed while
- * the store was unreachable (used when the store no longer has it).
+ * the store was unreachable (used when the store no longer has it). With resume on,
+ * the cid's hold is released first: it cannot be resumed any more, and the notices
+ * below are not buffered for it.
  */
 export async function handleDisconnect(ctx: ServerContext, cid: string, fallback?: ConnectionRecord): Promise<void> {
+  // A hold left behind (Redis unreachable) expires with its TTL once away, or is released by the next disconnect.
+  ctx.resume?.local.delete(cid);
+  await ctx.resume?.replay.release(cid).catch(() => undefined);
   const record = (await ctx.store.removeConnection(cid)) ?? fallback ?? null;
   if (!record) return;
   if (record.group !== null) await notifyGroup(ctx, record, 'USER_DISCONNECTED', record.group);

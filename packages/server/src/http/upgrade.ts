@@ -16,6 +16,11 @@
  * `cors.origins` (403 FORBIDDEN), and the client address (see client-address.ts)
  * may hold at most `limits.maxConnectionsPerAddress` sockets on this node, counting
  * upgrades still in progress (429 TOO_MANY_CONNECTIONS).
+ *
+ * Resume (`?resume=<token>&lastSeq=<n>`, docs/adr/0008-resume.md): the token is verified here
+ * (it must be this user's); the claim itself happens as the connection starts, so the welcome
+ * says whether it worked. Never a reason to refuse the upgrade. A connection resuming a cid
+ * the store still has does not count twice against `maxConnectionsPerUser`.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -23,7 +28,9 @@ import { randomBytes } from 'node:crypto';
 import { CID_PREFIX, REALTIME_PATH, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, type ErrorCode } from '@switchboard/protocol';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { TokenAuthority, VerifiedToken } from '../auth/tokens.js';
+import type { ResumeAttempt } from '../connection/resume-start.js';
 import type { ServerContext } from '../context.js';
+import { parseResumeRequest } from '../resume/index.js';
 import { safePath } from '../logger.js';
 import { AddressCounter, addressKey, clientAddress } from './client-address.js';
 import { originAllowed } from './cors.js';
@@ -35,7 +42,7 @@ export interface UpgradeDeps {
   wss: WebSocketServer;
   isShuttingDown(): boolean;
   /** `socket`: the upgraded TCP/TLS socket under `ws` (the Connection corks it to batch its writes). */
-  onConnection(ws: WebSocket, socket: Duplex, cid: string, session: VerifiedToken): void;
+  onConnection(ws: WebSocket, socket: Duplex, cid: string, session: VerifiedToken, resume: ResumeAttempt | null): void;
 }
 
 export function parseProtocols(header: string | undefined): string[] {
@@ -102,6 +109,9 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     }
 
     const userId = verified.value.user.user_id;
+    const asked = parseResumeRequest(url.searchParams);
+    const claims = asked && ctx.resume ? ctx.resume.tokens.verify(asked.token, userId) : null;
+    const resume: ResumeAttempt | null = asked ? { claims, lastSeq: asked.lastSeq } : null;
     const inFlight = pending.get(userId) ?? 0;
     pending.set(userId, inFlight + 1);
     let released = false;
@@ -113,7 +123,9 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       else pending.set(userId, n);
     };
     try {
-      const open = await ctx.store.countUserConnections(userId);
+      let open = await ctx.store.countUserConnections(userId);
+      // The connection it resumes is counted already (away, or a socket about to be dropped).
+      if (claims && (await ctx.store.getConnection(claims.cid))?.user.user_id === userId) open -= 1;
       const max = ctx.config.limits.maxConnectionsPerUser;
       if (open + inFlight >= max) {
         release();
@@ -134,7 +146,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       try {
-        deps.onConnection(ws, socket, newCid(), verified.value);
+        deps.onConnection(ws, socket, newCid(), verified.value, resume);
       } finally {
         release();
       }

@@ -104,12 +104,30 @@ export function createMemoryReplayStore(limits: ReplayLimits, options: MemoryRep
       return out;
     },
 
-    async away(cid) {
+    async away(cid, generation) {
       const hold = holds.get(cid);
-      if (!hold) return;
+      if (!hold) return 'none';
+      if (generation !== undefined && hold.generation !== generation) return 'newer';
       hold.awaySince = now();
       away.set(cid, hold.awaySince + limits.windowMs);
+      return 'away';
     },
+
+    async orphan(cid) {
+      const hold = holds.get(cid);
+      if (!hold) return false;
+      if (hold.awaySince === null) {
+        hold.awaySince = now();
+        away.set(cid, hold.awaySince + limits.windowMs);
+      }
+      return true;
+    },
+
+    logRequest() {
+      // Same node only: the Connection carries its RequestLog over on a resume.
+    },
+
+    loggedRequests: async () => [],
 
     async claim(claims, lastSeq): Promise<ClaimResult> {
       const hold = holds.get(claims.cid) ?? null;

@@ -25,7 +25,13 @@ export interface RedisReplayOptions {
   /** Extra time an away hold's keys outlive its window, so the sweeper finds them (default 10 s). */
   graceMs?: number;
   onFailure?(err: unknown): void;
+  /** Redis is known not to answer (cluster/health.ts): fail at once instead of waiting for a timeout. */
+  stalled?(): boolean;
 }
+
+/** Request count bits of a request log score (generation × 2^30 + count). */
+const REQUEST_SPAN = 2 ** 30;
+const REQUEST_LOG_MAX = 1024;
 
 const UNAVAILABLE = 'The cluster store (Redis) is unreachable; retry shortly.';
 
@@ -45,6 +51,7 @@ export function createRedisReplayStore(o: RedisReplayOptions): RedisReplayStore 
   let lastPublished = new Map<string, number>();
 
   async function guard<T>(op: () => Promise<T>): Promise<T> {
+    if (o.stalled?.()) throw new RequestError('SERVER_UNAVAILABLE', UNAVAILABLE);
     try {
       return await op();
     } catch (err) {
@@ -62,21 +69,49 @@ export function createRedisReplayStore(o: RedisReplayOptions): RedisReplayStore 
 
     open: (cid, userId) => guard(async () => ({ epoch: await redis.sbrOpen(P, newEpoch(), cid, userId), generation: 0 })),
 
-    append: (cids, frame: OutboundFrame) =>
+    append: (cids, frame: OutboundFrame, group = false) =>
       guard(async () => {
         if (cids.length === 0) return [];
-        const [flat, received] = await redis.sbrAppend(P, o.node, clock(), ...trimArgs(), frame.type, frame.data, ...cids);
+        const [flat, received] = await redis.sbrAppend(P, o.node, clock(), ...trimArgs(), frame.type, frame.data, group ? '1' : '0', ...cids);
+        const published = new Map<string, number>();
+        for (let i = 0; i + 1 < received.length; i += 2) published.set(String(received[i]), Number(received[i + 1]));
+        lastPublished = published;
         const out: Appended[] = [];
         for (let i = 0; i + 2 < flat.length; i += 3) {
           const node = String(flat[i + 2]);
-          out.push({ cid: String(flat[i]), seq: Number(flat[i + 1]), node: node === '' ? null : node });
+          const entry: Appended = { cid: String(flat[i]), seq: Number(flat[i + 1]), node: node === '' ? null : node };
+          if (published.has(node)) entry.published = published.get(node)! > 0;
+          out.push(entry);
         }
-        lastPublished = new Map();
-        for (let i = 0; i + 1 < received.length; i += 2) lastPublished.set(String(received[i]), Number(received[i + 1]));
         return out;
       }),
 
-    away: (cid) => guard(async () => void (await redis.sbrAway(P, cid, clock(), String(limits.windowMs), ttl))),
+    away: (cid, generation) =>
+      guard(async () => {
+        const marked = await redis.sbrAway(P, cid, clock(), String(limits.windowMs), ttl, '0', generation === undefined ? '' : String(generation));
+        return marked === 0 ? 'none' : marked === 3 ? 'newer' : 'away';
+      }),
+
+    orphan: (cid) => guard(async () => (await redis.sbrAway(P, cid, clock(), String(limits.windowMs), ttl, '1', '')) !== 0),
+
+    logRequest(cid, id, generation, n) {
+      if (o.stalled?.()) return;
+      const key = `${P}rq:${cid}`;
+      redis
+        .pipeline()
+        .zadd(key, String(generation * REQUEST_SPAN + (n % REQUEST_SPAN)), String(id))
+        .zremrangebyrank(key, 0, -(REQUEST_LOG_MAX + 1))
+        .exec()
+        .catch((err: unknown) => o.onFailure?.(err));
+    },
+
+    loggedRequests: (cid) =>
+      guard(async () => {
+        const flat = await redis.zrange(`${P}rq:${cid}`, 0, -1, 'WITHSCORES');
+        const out: Array<[number, number]> = [];
+        for (let i = 0; i + 1 < flat.length; i += 2) out.push([Number(flat[i]), Math.floor(Number(flat[i + 1]) / REQUEST_SPAN)]);
+        return out;
+      }),
 
     claim: (claims, lastSeq, node) =>
       guard(async (): Promise<ClaimResult> => {

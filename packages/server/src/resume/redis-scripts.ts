@@ -8,6 +8,8 @@
  *                        top (last seq), of (highest seq evicted for size), by (bytes buffered)
  *   rb:<cid>     STREAM  id "<seq>-0", fields t (ms), d (the frame without its seq)
  *   ra           ZSET    away cids, score: when their window ends (ms)
+ *   rq:<cid>     ZSET    request ids the connection started, score: generation × 2^30 + request count
+ *                        (read by the node a resume lands on; same lifetime as the hold)
  *
  * The claim also moves the cid's routing (c:<cid>.nd, cn, nc:<node>, gx:<group>) to the
  * resuming node, with the layout of cluster/keys.ts (keep the two in step). Times come from
@@ -55,14 +57,15 @@ const OPEN = `${PRELUDE}
 redis.call('SET', P .. 'epoch', ARGV[2], 'NX')
 local cid = ARGV[3]
 local hk, bk = P .. 'rs:' .. cid, P .. 'rb:' .. cid
-redis.call('DEL', hk, bk)
+redis.call('DEL', hk, bk, P .. 'rq:' .. cid)
 redis.call('HSET', hk, 'u', ARGV[4], 'gen', 0, 'st', 'l', 'top', 0, 'of', 0, 'by', 0)
 redis.call('ZREM', P .. 'ra', cid)
 return redis.call('GET', P .. 'epoch')
 `;
 
 /**
- * ARGV: prefix, self node, now, maxFrames, maxBytes, maxAgeMs, frame type, frame, cid….
+ * ARGV: prefix, self node, now, maxFrames, maxBytes, maxAgeMs, frame type, frame, group ('1': a
+ * group frame, for the nodes' metrics; the header then says g=1), cid….
  * Appends the frame to each held cid's stream, then publishes it once per node holding
  * targets other than \`self\`, with a header listing the cids and their seqs (0: no hold).
  * Returns {{cid, seq, node ('' unknown)}…, {node, receivers}…}.
@@ -73,7 +76,9 @@ local maxFrames, maxBytes, maxAge = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumb
 local ftype, frame = ARGV[7], ARGV[8]
 local size = string.len(frame)
 local out, routes, order, seen = {}, {}, {}, {}
-for i = 9, #ARGV do
+local grp = nil
+if ARGV[9] == '1' then grp = 1 end
+for i = 10, #ARGV do
   local cid = ARGV[i]
   if not seen[cid] then
     seen[cid] = true
@@ -107,21 +112,28 @@ end
 local received = {}
 for _, node in ipairs(order) do
   local r = routes[node]
-  local header = cjson.encode({ k = 'c', t = ftype, c = r.c, s = r.s })
+  local header = cjson.encode({ k = 'c', t = ftype, c = r.c, s = r.s, g = grp })
   table.insert(received, node)
   table.insert(received, redis.call('PUBLISH', P .. 'n:' .. node, header .. '\\n' .. frame))
 end
 return { out, received }
 `;
 
-/** ARGV: prefix, cid, now, windowMs, ttlMs. The socket went away; returns 1 when the cid had a hold. */
+/**
+ * ARGV: prefix, cid, now, windowMs, ttlMs, onlyLive ('1': leave an away hold as it is),
+ * generation ('' any). The socket went away; returns 0 without a hold, 1 when marked away,
+ * 2 when it already was (onlyLive), 3 when the hold is at another generation (resumed since).
+ */
 const AWAY = `${PRELUDE}
 local cid, now, window, ttl = ARGV[2], clock(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local hk = P .. 'rs:' .. cid
 if redis.call('EXISTS', hk) == 0 then return 0 end
+if ARGV[6] == '1' and redis.call('HGET', hk, 'st') == 'a' then return 2 end
+if ARGV[7] ~= '' and redis.call('HGET', hk, 'gen') ~= ARGV[7] then return 3 end
 redis.call('HSET', hk, 'st', 'a', 'as', now)
 redis.call('PEXPIRE', hk, ttl)
 redis.call('PEXPIRE', P .. 'rb:' .. cid, ttl)
+redis.call('PEXPIRE', P .. 'rq:' .. cid, ttl)
 redis.call('ZADD', P .. 'ra', now + window, cid)
 return 1
 `;
@@ -153,6 +165,7 @@ redis.call('HSET', hk, 'st', 'l')
 redis.call('HDEL', hk, 'as')
 redis.call('PERSIST', hk)
 redis.call('PERSIST', bk)
+redis.call('PERSIST', P .. 'rq:' .. cid)
 redis.call('ZREM', P .. 'ra', cid)
 local prev = ''
 local ck = P .. 'c:' .. cid
@@ -182,7 +195,7 @@ return { 'ok', g, top, prev, flat }
 /** ARGV: prefix, cid. Forgets the hold. */
 const RELEASE = `
 local P, cid = ARGV[1], ARGV[2]
-redis.call('DEL', P .. 'rs:' .. cid, P .. 'rb:' .. cid)
+redis.call('DEL', P .. 'rs:' .. cid, P .. 'rb:' .. cid, P .. 'rq:' .. cid)
 redis.call('ZREM', P .. 'ra', cid)
 return 1
 `;

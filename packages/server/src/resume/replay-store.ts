@@ -28,12 +28,17 @@ export interface BufferedFrame {
   data: Buffer;
 }
 
+/** `away`: marked away; `none`: no hold (resume off for it, or released); `newer`: resumed since. */
+export type AwayResult = 'away' | 'none' | 'newer';
+
 export interface Appended {
   cid: string;
   /** The frame's seq for this cid; 0 when the cid has no hold (resume off for it: send without seq). */
   seq: number;
   /** The node holding the cid's socket (Redis: from the routing table, already published to when remote); null in memory. */
   node: string | null;
+  /** Redis, remote node: whether a subscriber of that node received the publish. */
+  published?: boolean;
 }
 
 export type ClaimResult =
@@ -59,9 +64,26 @@ export interface ReplayStore {
    * Appends `frame` to the buffer of each cid (in the order given, once per cid) and returns
    * each one's seq. Seqs of one cid follow the order of the appends.
    */
-  append(cids: readonly string[], frame: OutboundFrame): Promise<Appended[]>;
-  /** The socket went away: the hold waits `windowMs` for a resume. */
-  away(cid: string): Promise<void>;
+  append(cids: readonly string[], frame: OutboundFrame, group?: boolean): Promise<Appended[]>;
+  /**
+   * The socket went away: the hold waits `windowMs` for a resume. With `generation`, only a hold
+   * still at that generation (the closing socket's): `newer` when a resume already took it over.
+   */
+  away(cid: string, generation?: number): Promise<AwayResult>;
+  /**
+   * The socket is gone but nobody saw it close (its node died or left, or a restarted node found
+   * it in its old entries): mark it away unless it already is (its window keeps running).
+   * Resolves false when the cid has no hold (resume off for it: disconnect it at once).
+   */
+  orphan(cid: string): Promise<boolean>;
+  /**
+   * Remembers, where another node can read it (Redis), that request `id` started under
+   * `generation`; `n` counts the connection's requests (newest kept). Best effort, not awaited.
+   * The memory store keeps nothing: a resume on the same node carries its RequestLog over.
+   */
+  logRequest(cid: string, id: number, generation: number, n: number): void;
+  /** What logRequest kept for the cid, oldest first: [id, generation]. */
+  loggedRequests(cid: string): Promise<Array<[number, number]>>;
   /**
    * The resume decision and, when it succeeds, the takeover: one atomic step, so of two
    * resumes with the same token exactly one wins (the other: `taken_over`), and no frame

@@ -1,9 +1,15 @@
 /**
  * Node-local socket delivery, kept apart from the Store so a cluster bus can
  * route a prebuilt frame to the node holding each connection later. A frame is
- * serialized once (one Buffer) and the same Buffer goes to every recipient.
+ * serialized once (one Buffer) for all recipients. With a replay store (resume on),
+ * a numbered frame (resume/frame.ts) is first appended to each recipient's replay
+ * buffer, which gives it that recipient's seq; the sink splices the seq in front of
+ * the shared bytes. A recipient that is away (no socket, still held) counts as
+ * delivered: the frame is in its buffer and reaches it on resume.
  */
 import { encode, type ServerMessage, type ServerMessageType } from '@switchboard/protocol';
+import { isSequenced } from '../resume/frame.js';
+import type { ReplayStore } from '../resume/replay-store.js';
 
 export interface OutboundFrame {
   readonly type: ServerMessageType;
@@ -17,13 +23,20 @@ export function buildFrame(message: ServerMessage): OutboundFrame {
 /** Something that can take a frame for one connection (a live socket on this node). */
 export interface FrameSink {
   readonly cid: string;
-  /** Returns false when the frame could not be queued (socket closing or closed). */
-  deliver(frame: OutboundFrame): boolean;
+  /**
+   * `seq`: the frame's number for this connection (0: unnumbered, send as is).
+   * Returns false when the frame could not be queued (socket closing or closed).
+   */
+  deliver(frame: OutboundFrame, seq: number): boolean;
+  /** Another socket resumed this cid (on another node): drop this one without any cleanup. */
+  takenOver?(): void;
 }
 
 export interface Delivery {
-  register(sink: FrameSink): void;
-  unregister(cid: string): void;
+  /** Makes `sink` the receiver of its cid's frames; returns the sink it replaced, if any. */
+  register(sink: FrameSink): FrameSink | undefined;
+  /** Forgets the cid's sink; with `sink`, only when that one is still the registered one. */
+  unregister(cid: string, sink?: FrameSink): void;
   /** Sends `frame` to each listed connection; resolves with how many accepted it. */
   send(cids: readonly string[], frame: OutboundFrame): Promise<number>;
   /**
@@ -35,20 +48,29 @@ export interface Delivery {
   close(): Promise<void>;
 }
 
-export function createLocalDelivery(): Delivery {
+export function createLocalDelivery(replay?: ReplayStore): Delivery {
   const sinks = new Map<string, FrameSink>();
   return {
     register(sink) {
+      const previous = sinks.get(sink.cid);
       sinks.set(sink.cid, sink);
+      return previous;
     },
-    unregister(cid) {
-      sinks.delete(cid);
+    unregister(cid, sink) {
+      if (sink === undefined || sinks.get(cid) === sink) sinks.delete(cid);
     },
     async send(cids, frame) {
       let delivered = 0;
+      if (replay && isSequenced(frame.type)) {
+        for (const { cid, seq } of await replay.append(cids, frame)) {
+          const sink = sinks.get(cid);
+          if ((sink !== undefined && sink.deliver(frame, seq)) || seq > 0) delivered += 1;
+        }
+        return delivered;
+      }
       for (const cid of cids) {
         const sink = sinks.get(cid);
-        if (sink && sink.deliver(frame)) delivered += 1;
+        if (sink && sink.deliver(frame, 0)) delivered += 1;
       }
       return delivered;
     },

@@ -67,7 +67,7 @@ describeRedis('redis replay store', () => {
     const appended = await store.append(['cid:here', 'cid:there'], frame);
     expect(appended).toEqual([
       { cid: 'cid:here', seq: 1, node: 'n1' },
-      { cid: 'cid:there', seq: 2, node: 'n2' },
+      { cid: 'cid:there', seq: 2, node: 'n2', published: true },
     ]);
     expect(store.lastPublished).toEqual(new Map([['n2', 1]]));
     await expect.poll(() => received.length).toBe(1);
@@ -104,7 +104,7 @@ describeRedis('redis replay store', () => {
     expect(await raw.zscore(`${P}ra`, 'cid:moving')).toBeNull();
     // The old node's appends now route to the new owner.
     const appended = await a.store.append(['cid:moving'], buildFrame({ type: 'private', message: 2, sender: 'x', sender_cid: 'cid:x', sender_rid: null }));
-    expect(appended).toEqual([{ cid: 'cid:moving', seq: 2, node: 'nB' }]);
+    expect(appended).toEqual([{ cid: 'cid:moving', seq: 2, node: 'nB', published: false }]);
   });
 
   it('after Redis lost its data the epoch is new (old tokens: epoch_changed)', async () => {

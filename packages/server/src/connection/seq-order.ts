@@ -1,0 +1,87 @@
+/**
+ * Puts a connection's numbered frames on its socket in seq order, each once. In a cluster a
+ * cid's frames reach its node by two paths — appended here (replies, local senders) or
+ * published by another node's append on the subscriber connection — so seq 7 may arrive
+ * before seq 6. A frame ahead of the next expected seq waits (at most `waitMs`) for the
+ * missing ones; if they never come (a publish lost with a subscriber connection), the waiting
+ * frames go out anyway and the client, seeing the gap, resumes to get them from the buffer.
+ */
+import { withSeq } from '../resume/frame.js';
+import type { OutboundFrame } from '../state/delivery.js';
+
+/** How long a frame waits for the ones before it: far above pub/sub latency, well below a client's patience. */
+const REORDER_WAIT_MS = 1_000;
+
+export class SeqOrder {
+  private last = 0;
+  private readonly waiting = new Map<number, OutboundFrame>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly write: (frame: OutboundFrame) => boolean,
+    private readonly waitMs = REORDER_WAIT_MS,
+  ) {}
+
+  /**
+   * Right after the welcome: the replay (frames lastSeq+1 … replayTo, in order), then the frames
+   * that arrived while the connection started, except those the replay covered.
+   */
+  begin(replay: { seq: number; frame: OutboundFrame }[], replayTo: number, early: { seq: number; frame: OutboundFrame }[]): void {
+    this.skipTo(replay.length > 0 ? replay[0]!.seq - 1 : replayTo);
+    for (const { seq, frame } of replay) this.push(frame, seq);
+    this.skipTo(replayTo);
+    for (const { seq, frame } of early) this.push(frame, seq);
+  }
+
+  /** Frames up to `seq` are on the socket already (the replay). */
+  skipTo(seq: number): void {
+    if (seq > this.last) this.last = seq;
+    for (const waiting of this.waiting.keys()) if (waiting <= this.last) this.waiting.delete(waiting);
+    this.drain();
+  }
+
+  /** Sends (or holds back) a frame; `seq` 0: unnumbered, sent as is. */
+  push(frame: OutboundFrame, seq: number): boolean {
+    if (seq === 0) return this.write(frame);
+    if (seq <= this.last) return true; // sent already (replay and live overlap)
+    if (seq !== this.last + 1) {
+      this.waiting.set(seq, frame);
+      this.timer ??= setTimeout(() => this.flush(), this.waitMs).unref();
+      return true;
+    }
+    this.last = seq;
+    const queued = this.write(withSeq(frame, seq));
+    this.drain();
+    return queued;
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.waiting.clear();
+  }
+
+  private drain(): void {
+    let next: OutboundFrame | undefined;
+    while ((next = this.waiting.get(this.last + 1)) !== undefined) {
+      this.waiting.delete(this.last + 1);
+      this.last += 1;
+      this.write(withSeq(next, this.last));
+    }
+    if (this.waiting.size === 0 && this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+
+  /** The missing frames did not come: send what waits, in order. */
+  private flush(): void {
+    this.timer = null;
+    for (const seq of [...this.waiting.keys()].sort((a, b) => a - b)) {
+      const frame = this.waiting.get(seq)!;
+      this.waiting.delete(seq);
+      this.last = seq;
+      this.write(withSeq(frame, seq));
+    }
+  }
+}
