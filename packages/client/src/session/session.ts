@@ -195,7 +195,8 @@ export class Session {
     const decoded = decodeServerMessage(text);
     if (!decoded.ok) return; // Unknown or malformed frames from a newer server are ignored.
     const frame = decoded.value;
-    const seq = (frame as { seq?: number }).seq;
+    const numbered = (frame as { seq?: unknown }).seq;
+    const seq = typeof numbered === 'number' ? numbered : undefined;
     const verdict = this.resume.check(seq);
     if (verdict === 'duplicate') return; // replayed, but already processed before the drop
     // Frames went missing on the way: drop the socket as a network failure, the resume replays them.
