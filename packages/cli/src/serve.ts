@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 /** `switchboard serve`: run the server until SIGINT/SIGTERM, then shut down gracefully. */
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   ClusterStartError, createServer, lanAddresses, redactUrl, StartupError, type ListenAddress, type SwitchboardConfig, type SwitchboardConfigInput,
@@ -76,7 +76,29 @@ export function serveSetup(args: string[], env: NodeJS.ProcessEnv = process.env)
     const demo = demoDir();
     if (demo) config.staticDir = demo;
   }
+  try {
+    refuseServedConfigFile(values.config || env['SWITCHBOARD_CONFIG'] || null, config.staticDir);
+  } catch (err) {
+    if (err instanceof StartupError) failStart(`${err.message} (from ${sourceOf(err.setting)})`, EXIT_STARTUP);
+    throw err;
+  }
   return { config, sourceOf };
+}
+
+/**
+ * A config file may hold secrets (auth.secrets, ice.turnSecrets), and the server does not know
+ * its path, so static hosting cannot exclude it: refuse to start while it would be served.
+ */
+function refuseServedConfigFile(file: string | null, staticDir: string | null): void {
+  if (file === null || staticDir === null) return;
+  const rel = relative(resolve(staticDir), resolve(file));
+  const outside = rel.startsWith('..') || isAbsolute(rel);
+  if (outside || rel.split(sep).some((segment) => segment.startsWith('.'))) return;
+  throw new StartupError(
+    'staticDir',
+    `${staticDir} contains the config file ${file}, which may hold secrets and would be served; ` +
+      'move the file out or give it a name starting with "."',
+  );
 }
 
 /** One plain line naming the setting and where it came from, then the documented exit code. */

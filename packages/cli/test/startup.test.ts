@@ -192,6 +192,17 @@ async function startIn(cwd: string, extra: string[] = []): Promise<{ port: numbe
 }
 
 describe('serve --static . never hands out secrets', { timeout: 60_000 }, () => {
+  it(`refuses (exit ${EXIT_STARTUP}) a config file the static directory would serve; a dot-named one is fine`, async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'switchboard.json'), JSON.stringify({ auth: { secrets: ['a-secret-of-at-least-16-chars'] } }));
+    const line = await expectStartFailure([...HTTP, '--static', '.', '--config', 'switchboard.json'], EXIT_STARTUP, 'staticDir', '--static', { cwd });
+    expect(line).toContain('switchboard.json');
+    writeFileSync(join(cwd, '.switchboard.json'), JSON.stringify({ auth: { secrets: ['a-secret-of-at-least-16-chars'] } }));
+    writeFileSync(join(cwd, 'index.html'), '<title>app</title>');
+    const { port } = await startIn(cwd, ['--config', '.switchboard.json']);
+    expect((await raw(port, 'GET', '/.switchboard.json')).status).toBe(404);
+  });
+
   it('keeps ./.switchboard (secret, TLS key), .git and symlinks out of the root at 404; serves the app', async () => {
     const base = tempDir();
     const cwd = join(base, 'app');
