@@ -5,7 +5,7 @@
  * where every resume lands on another node than the one the connection left.
  */
 import { describe, expect, it } from 'vitest';
-import { join, startServer, useCleanup, type Frame, type TestClient, type TestServer } from './helpers.js';
+import { getJson, join, startServer, useCleanup, type Frame, type TestClient, type TestServer } from './helpers.js';
 import { connectResume, lastSeqOf, nextNode } from './resume-helpers.js';
 
 useCleanup();
@@ -34,9 +34,13 @@ describe('resume (live sockets)', () => {
     for (let i = 1; i <= 5; i++) {
       expect((await a.request({ type: 'post', to: 'room', message: { n: i } })).result).toEqual({ delivered: 2 });
     }
-    const again = await connectResume(t, nextNode(t, bWelcome), 'bob', bWelcome.resume, lastSeq);
+    const target = nextNode(t, bWelcome);
+    const again = await connectResume(t, target, 'bob', bWelcome.resume, lastSeq);
     const welcome = await again.welcome;
     expect(welcome).toMatchObject({ cid: bCid, resumed: true, replayTo: lastSeq + 5 });
+    const metrics = String((await getJson(`${target.address.url}/metrics`)).body);
+    expect(metrics).toMatch(/^switchboard_resumes_total\{outcome="resumed"\} 1$/m);
+    expect(metrics).toMatch(/^switchboard_replayed_frames_total 5$/m);
     expect(welcome.resume).not.toBe(bWelcome.resume);
     const replayed = [];
     for (let i = 1; i <= 5; i++) replayed.push(await again.waitFor((f) => f.type === 'message' && f.message.n === i));
