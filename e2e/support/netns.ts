@@ -1,6 +1,6 @@
 /**
- * Network namespaces for browser / TURN / network-failure tests (root only; see
- * /work/shared/design/testing-webrtc.md). Every namespace starts with only `lo` up, gets a
+ * Network namespaces for browser / TURN / network-failure tests (root only, iproute2).
+ * Every namespace starts with only `lo` up, gets a
  * unique name per test process (`sbt-<pid>-<n>[-label]`), and is deleted by `delete()`, by
  * `deleteAllNetns()` (put it in afterAll) or, at the latest, when the process exits.
  * Namespaces left behind by a crashed run (its pid is gone) are removed on first use.
