@@ -46,6 +46,8 @@ const limitsSchema = obj({
   maxConnectionsPerAddress: num(0, 1_000_000),
   /** Server only: POST /v1/guest per client address per minute (also the burst); 0: no limit. */
   guestTokensPerMinute: num(0, 1_000_000),
+  /** Server only: POST /v1/users and /v1/groups per user per minute (also the burst); 0: no limit. */
+  httpListingsPerMinute: num(0, 1_000_000),
   maxViolations: num(1, 100_000),
   violationWindowMs: ms(1, 60 * 60_000),
   maxNotificationBytes: num(64, MiB),
@@ -171,7 +173,7 @@ export function defaultConfig(): SwitchboardConfig {
     trustProxy: 0,
     publicUrl: null,
     auth: { secrets: [], guestTtlSeconds: 24 * 60 * 60, jwks: null, issuer: null, audience: null },
-    limits: { ...wireLimits, maxBufferedBytes: 4 * 1024 * 1024, maxRingingCalls: 8, maxActiveCalls: 8, maxConnectionsPerAddress: 50, guestTokensPerMinute: 30 },
+    limits: { ...wireLimits, maxBufferedBytes: 4 * 1024 * 1024, maxRingingCalls: 8, maxActiveCalls: 8, maxConnectionsPerAddress: 50, guestTokensPerMinute: 30, httpListingsPerMinute: 120 },
     heartbeatMs,
     rtc: { allowAnyPair: false },
     ice: { stun: [], turn: [], turnSecrets: [], turnTtlSeconds: 6 * 60 * 60 },

@@ -37,6 +37,17 @@ describe('listings over HTTP', () => {
     expect(groups.body).toEqual({ list: [{ group: 'room', number_of_users: 2 }], startKey: 'end', endOfList: true });
   });
 
+  it('a per-user budget (limits.httpListingsPerMinute): 429 RATE_LIMITED with Retry-After, other users unaffected', async () => {
+    const t = await startServer({ limits: { httpListingsPerMinute: 3 } });
+    const carol = await t.token('carol');
+    for (let i = 0; i < 3; i++) expect((await post(`${t.url}/v1/groups`, carol, { searchFor: 'group', value: 'a' })).status).toBe(200);
+    const refused = await post(`${t.url}/v1/groups`, carol, { searchFor: 'group', value: 'a' });
+    expect(refused.status).toBe(429);
+    expect(refused.body.code).toBe('RATE_LIMITED');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await post(`${t.url}/v1/groups`, await t.token('dave'), { searchFor: 'group', value: 'a' })).status).toBe(200);
+  });
+
   it('errors: no token, a bad token, no group (none joined over HTTP), schema violations, GET', async () => {
     const t = await startServer();
     const token = await t.token('carol');

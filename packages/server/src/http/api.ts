@@ -35,7 +35,10 @@ const API_PATHS = new Set([GUEST_PATH, SESSION_PATH, ICE_PATH, HEALTH_PATH, METR
 
 export function createRequestHandler(deps: HttpDeps) {
   const { ctx } = deps;
-  const guestLimiter = new AddressRateLimiter(ctx.config.limits.guestTokensPerMinute);
+  const limiters: HttpLimiters = {
+    guest: new AddressRateLimiter(ctx.config.limits.guestTokensPerMinute),
+    listings: new AddressRateLimiter(ctx.config.limits.httpListingsPerMinute),
+  };
   return async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const target = parseTarget(req.url);
@@ -46,7 +49,7 @@ export function createRequestHandler(deps: HttpDeps) {
       const pathname = target.pathname;
       if (API_PATHS.has(pathname)) {
         if (applyCors(req, res, ctx.config.cors.origins)) return;
-        await route(deps, req, res, pathname, guestLimiter);
+        await route(deps, req, res, pathname, limiters);
         return;
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -95,7 +98,13 @@ async function authenticate(deps: HttpDeps, req: IncomingMessage, res: ServerRes
   return verified.value;
 }
 
-async function route(deps: HttpDeps, req: IncomingMessage, res: ServerResponse, pathname: string, guestLimiter: AddressRateLimiter): Promise<void> {
+/** Per-key token buckets of the HTTP API: guest tokens per address, listings per user. */
+interface HttpLimiters {
+  guest: AddressRateLimiter;
+  listings: AddressRateLimiter;
+}
+
+async function route(deps: HttpDeps, req: IncomingMessage, res: ServerResponse, pathname: string, limiters: HttpLimiters): Promise<void> {
   const { ctx } = deps;
   const method = req.method ?? 'GET';
   const allow = (expected: string) => {
@@ -129,7 +138,7 @@ async function route(deps: HttpDeps, req: IncomingMessage, res: ServerResponse, 
       return;
     }
     case GUEST_PATH:
-      if (allow('POST')) await guest(deps, req, res, guestLimiter);
+      if (allow('POST')) await guest(deps, req, res, limiters.guest);
       return;
     case SESSION_PATH: {
       if (!allow('GET')) return;
@@ -153,7 +162,16 @@ async function route(deps: HttpDeps, req: IncomingMessage, res: ServerResponse, 
       if (LISTING_PATHS.has(pathname)) {
         if (!allow('POST')) return;
         const session = await authenticate(deps, req, res);
-        if (session) await serveListing(ctx, req, res, pathname, session);
+        if (!session) return;
+        // Over HTTP the realtime connection's token bucket does not apply: the same budget per user here.
+        const retryAfter = limiters.listings.take(session.user.user_id);
+        if (retryAfter > 0) {
+          ctx.metrics.errors.inc({ code: 'RATE_LIMITED' });
+          const perMinute = ctx.config.limits.httpListingsPerMinute;
+          sendJson(res, 429, { code: 'RATE_LIMITED', message: `More than ${perMinute} listings per minute over HTTP; retry in ${retryAfter} s.` }, { 'Retry-After': String(retryAfter) });
+          return;
+        }
+        await serveListing(ctx, req, res, pathname, session);
         return;
       }
       // REALTIME_PATH without an upgrade.
