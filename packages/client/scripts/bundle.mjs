@@ -5,7 +5,7 @@
 //   dist/cdn/switchboard-transfer.js  the file-transfer add-on for the script tag (adds sendFile, ... to the global)
 //   dist/cdn/switchboard-transfer.mjs the same as an ES module (imports ./switchboard.mjs)
 // each with a source map that embeds its sources. `switchboard serve` serves the dist/cdn files
-// at /<name>. The browser builds carry the error registry without its descriptions (docs/errors.md
+// at /<name>. The browser builds carry the error registry without its descriptions (docs/protocol.md §9
 // has them) and the protocol's codec without valibot (protocol/src/codec-light.ts). Prints the
 // sizes (min, and min+gz at gzip -9), also of what an app bundler ships for `import { Switchboard }`
 // (docs/benchmarks.md, "Browser SDK size"), and warns over the budget (test/bundle-size.test.ts fails).
