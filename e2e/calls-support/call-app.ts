@@ -43,6 +43,8 @@ const t = {
   onRealtime(e) {
     const row = { type: e.type, at: performance.now() };
     for (const k of ['sender', 'sender_cid', 'sender_rid', 'code', 'call', 'sender_name', 'media']) if (k in e) row[k] = e[k];
+    // The reconnect event after an attempt: resumed or not, why, and the cids before and after.
+    if (e.type === 'reconnect') for (const k of ['resumed', 'reason', 'cid', 'previousCid', 'attempt']) if (k in e) row[k] = e[k];
     if (e.type !== 'rtc:incoming') row.message = e.message;
     if (e.type === 'rtc:closed' && e.message.error) row.message = { ...e.message, error: { code: e.message.error.code, message: e.message.error.message } };
     row.hasConnectRTC = typeof e.connectRTC === 'function';

@@ -75,6 +75,18 @@ export async function nodeOf(nodes: ClusterNode[], cid: string, timeoutMs = 5_00
   return index;
 }
 
+/** Which node a resume of `cid` landed on (its "connected" line says resumed), or -1. */
+export async function resumedOn(nodes: ClusterNode[], cid: string, timeoutMs = 5_000): Promise<number> {
+  const find = () => nodes.findIndex((n) => n.process.output().split('\n').some((l) => l.includes(`"cid":"${cid}"`) && l.includes('"resumed":true') && l.includes('"msg":"connected"')));
+  const deadline = Date.now() + timeoutMs;
+  let index = find();
+  while (index === -1 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    index = find();
+  }
+  return index;
+}
+
 export const tokenFor = (user_id: string, name?: string) => signToken([CLUSTER_SECRET], { user_id, ...(name ? { name } : {}), ttlSeconds: 3600 });
 
 /** A page running the call app (window.t) from `origin`, its SDK pointed at `url`. */
