@@ -102,6 +102,7 @@ let listenPorts = 20_000;
 export class Phone {
   cid = '';
   user_id = '';
+  group: string | null = null;
 
   private constructor(
     readonly page: Page,
@@ -129,6 +130,7 @@ export class Phone {
     phone.cid = cid;
     phone.user_id = user.user_id;
     if (group) await page.evaluate((g) => window.t.join(g), group);
+    phone.group = group;
     return phone;
   }
 
@@ -137,7 +139,7 @@ export class Phone {
     await this.forward.close();
   }
 
-  /** Restores the path on the same port: the SDK reconnects (with a new cid). */
+  /** Restores the path on the same port: the SDK reconnects (resumes, within the server's window). */
   async restore(): Promise<void> {
     this.forward = await forwardIntoNetns(this.ns, this.serverPort, { listenPort: this.forward.port });
   }
