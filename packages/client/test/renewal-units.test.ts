@@ -105,6 +105,38 @@ describe('control-channel heartbeat', () => {
     expect(changes).toEqual([true, false]);
     liveness.stop();
   });
+
+  it('counts a send queue that moves under a queued ping as life (a receiver that answers pings only after the file)', () => {
+    vi.useFakeTimers();
+    const changes: boolean[] = [];
+    let sent = 0;
+    let queued = true;
+    const liveness = new ControlLiveness({ intervalMs: 1_000, silenceMs: 2_500 }, {
+      ping: () => undefined,
+      change: (silent) => changes.push(silent),
+      activity: () => 0, // libdatachannel: acknowledgements are not counted as received bytes
+      sent: () => sent,
+      pingQueued: () => queued,
+    });
+    liveness.start();
+    for (let second = 0; second < 10; second += 1) {
+      sent += 3_000_000; // SCTP takes more of the queue as the peer acknowledges
+      vi.advanceTimersByTime(1_000);
+    }
+    expect(changes).toEqual([]);
+    vi.advanceTimersByTime(3_000); // the path died: the queue stays full
+    expect(changes).toEqual([true]);
+    liveness.stop();
+
+    // Bytes sent while no ping waits in the queue prove nothing (they go into a buffer, dead path or not).
+    const idle: boolean[] = [];
+    queued = false;
+    const quiet = new ControlLiveness({ intervalMs: 1_000, silenceMs: 2_500 }, { ping: () => (sent += 20), change: (silent) => idle.push(silent), sent: () => sent, pingQueued: () => queued });
+    quiet.start();
+    vi.advanceTimersByTime(3_000);
+    expect(idle).toEqual([true]);
+    quiet.stop();
+  });
 });
 
 describe('caps control message', () => {

@@ -221,11 +221,19 @@ export function nodePeerConnectionClass(options: NodeRtcOptions = {}): new (conf
     }
 
     /**
-     * Bytes received on the transport (not W3C; what the SDK's liveness check reads): data,
-     * acknowledgements and pings all count, so a full send buffer on a slow path still shows life.
+     * Message bytes received (not W3C; what the SDK's liveness check reads). libdatachannel counts
+     * data channel payloads only, not SCTP acknowledgements: see bytesSent.
      */
     bytesReceived(): number {
       return this.#closed ? 0 : this.#native.bytesReceived();
+    }
+
+    /**
+     * Message bytes handed to SCTP (not W3C). When the send queue is backed up, SCTP takes more
+     * only as the peer acknowledges: the liveness check reads that as the peer's life.
+     */
+    bytesSent(): number {
+      return this.#closed ? 0 : this.#native.bytesSent();
     }
 
     override restartIce(): void {

@@ -6,8 +6,12 @@
  * answers pings whatever its platform, so one side running this is enough.
  *
  * "Heard" also counts any growth of `activity()` (bytes received on the transport, where the
- * stack tells): on a slow path a ping may wait behind megabytes of a file in the send buffer,
- * while the peer's acknowledgements keep arriving.
+ * stack tells; libdatachannel counts message payloads only, not acknowledgements), and a send
+ * queue that moves under a ping: when the ping had to wait behind a full send buffer
+ * (`pingQueued()`) and `sent()` grew by the next tick, the peer acknowledged data, since SCTP
+ * frees buffer space only for that. A peer that sends nothing while it receives a file answers
+ * pings only after the chunks queued before them, seconds late on a slow path or a busy
+ * receiver; the moving queue shows the path alive meanwhile. On a dead path it stays full.
  */
 export interface LivenessOptions {
   intervalMs: number;
@@ -21,10 +25,19 @@ export class ControlLiveness {
   private timer: ReturnType<typeof setInterval> | undefined;
   private silentNow = false;
   private lastActivity = 0;
+  /** `sent()` right after a ping that had to wait in the send queue; null when it did not. */
+  private sentWhenQueued: number | null = null;
 
   constructor(
     private readonly options: LivenessOptions,
-    private readonly actions: { ping(): void; change(silent: boolean): void; activity?: () => number },
+    private readonly actions: {
+      ping(): void;
+      change(silent: boolean): void;
+      activity?: () => number;
+      /** Bytes handed to the transport so far, and whether the last ping waits in the send queue. */
+      sent?: () => number;
+      pingQueued?: () => boolean;
+    },
   ) {}
 
   get silent(): boolean {
@@ -54,7 +67,8 @@ export class ControlLiveness {
 
   private tick(): void {
     const activity = this.actions.activity?.() ?? 0;
-    if (activity !== this.lastActivity) {
+    const queueMoved = this.sentWhenQueued !== null && (this.actions.sent?.() ?? 0) > this.sentWhenQueued;
+    if (activity !== this.lastActivity || queueMoved) {
       this.lastActivity = activity;
       this.heard();
     }
@@ -63,5 +77,6 @@ export class ControlLiveness {
       this.actions.change(true);
     }
     this.actions.ping();
+    this.sentWhenQueued = this.actions.pingQueued?.() ? (this.actions.sent?.() ?? null) : null;
   }
 }

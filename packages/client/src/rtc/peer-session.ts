@@ -16,6 +16,9 @@ import { IceRestartPolicy, type Health } from './ice-restart.js';
 import { ControlLiveness, type LivenessOptions } from './liveness.js';
 import { PerfectNegotiation } from './negotiation.js';
 
+/** Counters the Node SDK's peer connection adds (libdatachannel), read by the liveness check. */
+type TransportCounters = RTCPeerConnection & { bytesReceived?: () => number; bytesSent?: () => number };
+
 export interface PeerSessionOptions {
   RTCPeerConnection: new (config?: RTCConfiguration) => RTCPeerConnection;
   config: RTCConfiguration;
@@ -90,7 +93,9 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
       ? new ControlLiveness(options.liveness, {
         ping: () => this.sendControl({ t: 'ping', n: ++this.pings }),
         change: () => this.onHealth(),
-        activity: () => (this.pc as RTCPeerConnection & { bytesReceived?: () => number }).bytesReceived?.() ?? 0,
+        activity: () => (this.pc as TransportCounters).bytesReceived?.() ?? 0,
+        sent: () => (this.pc as TransportCounters).bytesSent?.() ?? 0,
+        pingQueued: () => this.control.readyState === 'open' && this.control.bufferedAmount > 0,
       })
       : null;
     const pc = new options.RTCPeerConnection(options.config);
