@@ -50,6 +50,9 @@ export class ChaosClient {
   wireDuplicates = 0;
   killedAt = 0;
   kills = 0;
+  /** Resumes whose socket went to another server (port) than the one before. */
+  movedResumes = 0;
+  private port = '';
   private replaying = false;
   private maxSeq = 0;
   posted = 0;
@@ -64,9 +67,14 @@ export class ChaosClient {
       private readonly openedAt = performance.now();
       private replayTo = 0;
       private first = true;
+      private readonly moved: boolean;
       constructor(url: string, protocols?: string | string[]) {
-        super(rewrite(url), protocols);
+        const to = rewrite(url);
+        super(to, protocols);
         client.socket = this;
+        const port = new URL(to).port;
+        this.moved = client.port !== '' && client.port !== port;
+        client.port = port;
       }
       override set onmessage(handler: ((event: MessageEvent) => void) | null) {
         super.onmessage = handler === null ? null : (event: MessageEvent) => this.watch(event, handler);
@@ -81,6 +89,7 @@ export class ChaosClient {
           const welcome = JSON.parse(text) as { resumed?: boolean; replayTo?: number };
           if (welcome.resumed === true) {
             client.outageMs.push(performance.now() - client.killedAt);
+            if (this.moved) client.movedResumes += 1;
             if ((welcome.replayTo ?? 0) > client.maxSeq) this.replayTo = welcome.replayTo!;
             else client.replayMs.push(performance.now() - this.openedAt);
           } else client.maxSeq = 0; // a new connection numbers from 1

@@ -1,5 +1,10 @@
 /** The chaos run's figures: delivery against the acks, duplicates, order, resumes and replay timings. */
+import { expect } from 'vitest';
 import type { ChaosResult } from './resume-chaos-harness.js';
+
+/** CHAOS_SECONDS (default 30, 5…60) and CHAOS_CLIENTS (default 200, 20…200): bounded whatever the environment says. */
+export const CHAOS_SECONDS = Math.min(60, Math.max(5, Number(process.env['CHAOS_SECONDS'] ?? 30) || 30));
+export const CHAOS_CLIENTS = Math.min(200, Math.max(20, Number(process.env['CHAOS_CLIENTS'] ?? 200) || 200));
 
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;
@@ -39,6 +44,7 @@ export interface ChaosFigures {
   wireDuplicates: number;
   kills: { server: number; client: number };
   resumes: number;
+  movedResumes: number;
   notResumed: number;
   cidsChanged: number;
   replayMs: { n: number; p50: number; p99: number };
@@ -92,6 +98,7 @@ export function figures(result: ChaosResult): ChaosFigures {
     wireDuplicates: clients.reduce((sum, c) => sum + c.wireDuplicates, 0),
     kills: result.kills,
     resumes: outcomes.filter((e) => e.resumed && e.cid === e.previousCid).length,
+    movedResumes: clients.reduce((sum, c) => sum + c.movedResumes, 0),
     notResumed: outcomes.filter((e) => !e.resumed || e.cid !== e.previousCid).length,
     cidsChanged: clients.filter((c) => c.sb.cid !== c.cid).length,
     replayMs: dist(clients.flatMap((c) => c.replayMs)),
@@ -109,9 +116,28 @@ export function report(label: string, f: ChaosFigures, result: ChaosResult): str
     `resume chaos (${label}): ${f.clients} clients, ${result.seconds.chaos.toFixed(1)} s of kills, settled in ${result.seconds.settle.toFixed(1)} s`,
     `  posts ${f.posts}, acked ${f.acked}, failed ${f.failedPosts}; deliveries ${f.delivered}/${f.expected} = ${f.deliveryPercent.toFixed(3)} %`,
     `  duplicates ${f.duplicates}, out of order ${f.outOfOrder}, unacked but delivered ${f.unackedDelivered}, frames seen twice on the wire (dropped by the SDK) ${f.wireDuplicates}`,
-    `  kills ${f.kills.server + f.kills.client} (server-side ${f.kills.server}, client-side ${f.kills.client}); resumed ${f.resumes}, not resumed ${f.notResumed}, cids changed ${f.cidsChanged}`,
+    `  kills ${f.kills.server + f.kills.client} (server-side ${f.kills.server}, client-side ${f.kills.client}); resumed ${f.resumes} (on another node ${f.movedResumes}), not resumed ${f.notResumed}, cids changed ${f.cidsChanged}`,
     `  replay latency (resume socket opened → last replayed frame in): ${ms(f.replayMs)}`,
     `  kill → resumed welcome (includes the SDK's reconnect backoff): ${ms(f.outageMs)}`,
     `  post → delivery, messages that came in a replay: ${ms(f.replayedDelayMs)}; live: ${ms(f.liveDelayMs)}`,
   ].join('\n');
+}
+
+/** Prints the figures and checks the promise: nothing lost, nothing twice, nothing reordered, every cid kept. */
+export function checkChaos(label: string, result: ChaosResult, seconds: number): ChaosFigures {
+  const f = figures(result);
+  console.log(report(label, f, result));
+  // The first kill comes 5–15 s in: past 15 s, every client has lost its socket at least once.
+  if (seconds >= 15) expect(result.clients.filter((c) => c.kills === 0).map((c) => c.user_id)).toEqual([]);
+  expect(f.kills.server).toBeGreaterThan(0);
+  expect(f.kills.client).toBeGreaterThan(0);
+  expect(f.notResumed).toBe(0);
+  expect(f.resumes).toBe(f.kills.server + f.kills.client);
+  expect(f.cidsChanged).toBe(0);
+  expect(f.failedPosts).toBe(0);
+  expect(f.missing).toBe(0);
+  expect(f.duplicates).toBe(0);
+  expect(f.outOfOrder).toBe(0);
+  expect(f.replayedDelayMs.n).toBeGreaterThan(0); // some messages did come in replays
+  return f;
 }
