@@ -36,24 +36,26 @@ export function pagesDir(): { dir: string; remove(): void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export async function startNode(options: { netns: Netns; redisUrl: string; id: string; staticDir: string; env?: Record<string, string> }): Promise<ClusterNode> {
+/** `port`: a fixed port (a restarted node takes its old place behind the balancer); default any. Without `netns`, in this namespace. */
+export async function startNode(options: { netns?: Netns; redisUrl: string; id: string; staticDir: string; port?: number; env?: Record<string, string>; timeoutMs?: number }): Promise<ClusterNode> {
   const proc = await startProcess(process.execPath, [
-    CLI, 'serve', '--http', '--host', '127.0.0.1', '--port', '0', '--redis', options.redisUrl,
+    CLI, 'serve', '--http', '--host', '127.0.0.1', '--port', String(options.port ?? 0), '--redis', options.redisUrl,
     '--secret', CLUSTER_SECRET, '--static', options.staticDir, '--log-level', 'info',
   ], {
     name: options.id,
-    netns: options.netns,
+    ...(options.netns ? { netns: options.netns } : {}),
     env: { ...process.env, SWITCHBOARD_NODE_ID: options.id, SWITCHBOARD_DATA_DIR: join(tmpdir(), `sb-${options.id}`), ...options.env },
     waitForLine: /Press Ctrl\+C/,
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     stopTimeoutMs: 8_000,
   });
   const port = Number(/Local:\s+http:\/\/localhost:(\d+)\//.exec(proc.output())![1]);
   return { id: options.id, port, origin: `http://127.0.0.1:${port}`, process: proc };
 }
 
-export async function startLoadBalancer(netns: Netns, ports: number[]): Promise<{ port: number; origin: string; process: ManagedProcess }> {
+export async function startLoadBalancer(netns: Netns | undefined, ports: number[]): Promise<{ port: number; origin: string; process: ManagedProcess }> {
   const proc = await startProcess(process.execPath, [LB, '--port', '0', ...ports.flatMap((p) => ['--backend', `127.0.0.1:${p}`])], {
-    name: 'tcp-lb', netns, waitForLine: /^listening \d+/,
+    name: 'tcp-lb', ...(netns ? { netns } : {}), waitForLine: /^listening \d+/,
   });
   const port = Number(/listening (\d+)/.exec(proc.output())![1]);
   return { port, origin: `http://127.0.0.1:${port}`, process: proc };
@@ -97,7 +99,11 @@ export class ClusterPhone {
   static async open(browser: Browser, origin: string, url: string, user_id: string, group: string | null): Promise<ClusterPhone> {
     const context = await browser.newContext();
     const page = await context.newPage();
-    if (process.env['CLUSTER_DEBUG']) page.on('console', (m) => console.log(`[${user_id}] ${m.text()}`));
+    if (process.env['CLUSTER_DEBUG']) {
+      page.on('console', (m) => console.log(`[${user_id}] ${m.text()}`));
+      page.on('pageerror', (e) => console.log(`[${user_id}] pageerror ${e.message}`));
+      page.on('response', (r) => r.status() >= 400 && console.log(`[${user_id}] ${r.status()} ${r.url()}`));
+    }
     await installWebrtcStats(page);
     await page.goto(`${origin}/call.html`);
     await page.waitForFunction('window.__ready === true');
