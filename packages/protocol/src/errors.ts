@@ -55,7 +55,20 @@ export const CLOSE_CODES = {
 
 export type CloseCodeName = keyof typeof CLOSE_CODES;
 
+/** The standard WebSocket close codes (RFC 6455) Switchboard uses besides its own. */
+export const WS_CLOSE = { NORMAL: 1000, ABNORMAL: 1006 } as const;
+
+/** 4500–4999: the server asks the client not to reconnect (the registry's `reconnect: false` codes, and any later one in the range). */
+export function isTerminalCloseCode(code: number): boolean {
+  return code >= 4500 && code <= 4999;
+}
+
 export function closeCodeReconnects(code: number): boolean {
-  if (code >= 4500 && code <= 4999) return false;
-  return code !== 1000;
+  return !isTerminalCloseCode(code) && code !== WS_CLOSE.NORMAL;
+}
+
+/** The registry's entry for a close code (its name, meaning and reconnect rule), or undefined. */
+export function closeCodeEntry(code: number): { name: CloseCodeName; code: number; reconnect: boolean; description: string } | undefined {
+  for (const [name, entry] of Object.entries(CLOSE_CODES)) if (entry.code === code) return { ...entry, name: name as CloseCodeName };
+  return undefined;
 }

@@ -6,6 +6,7 @@
  */
 import { WebSocket } from 'ws';
 import { GUEST_PATH, ICE_PATH, REALTIME_PATH, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from '@switchboard/protocol';
+import { closeCodeFix } from './close-codes.js';
 import { describeBody, endpoint, httpCall, jsonObject, networkProblem, type HttpAnswer, type Problem } from './http.js';
 import type { IceServerLike } from './ice-config.js';
 import { fmtMs, type CheckContext } from './report.js';
@@ -157,7 +158,7 @@ function openRealtime(ctx: CheckContext, token: string): Promise<{ welcome: Welc
     });
     ws.on('close', (code, reason) => finish({
       detail: `closed before the welcome: ${code}${reason.length ? ` ${reason.toString()}` : ''}`,
-      fix: code === 4003 || code === 4004 ? 'Too many connections for this user, or the token was refused.' : 'See the server log.',
+      fix: closeCodeFix(code),
       cause: `close-${code}`,
     }));
     ws.on('error', (err) => finish(networkProblem(err, 'WebSocket', ctx.caFile ?? null)));
