@@ -12,7 +12,7 @@ import { forwardIntoNetns, installWebrtcStats, type Forward, type Netns } from '
 export const BUNDLE_PATH = fileURLToPath(new URL('../../packages/client/dist/switchboard.browser.js', import.meta.url));
 
 export const CALL_APP_SCRIPT = String.raw`
-import { Switchboard } from '/switchboard.browser.js';
+import { Switchboard, switchboardInternals } from '/switchboard.browser.js';
 
 // Count peer connections and captured tracks, to prove that calls leave nothing behind.
 const NativePC = window.RTCPeerConnection;
@@ -33,6 +33,7 @@ const pick = (e) => {
 
 const t = {
   sb: null, rt: [], rtc: [], incoming: null, connector: null, resolved: null, callError: null, cid: null,
+  liveCalls() { return switchboardInternals(t.sb).calls.active.length; },
   async connect(options) {
     t.sb = new Switchboard({ url: location.origin, ...options });
     const connected = await t.sb.connectRealtime((e) => t.onRealtime(e));

@@ -5,7 +5,7 @@
 import type { BrowserContext, Page } from 'playwright-core';
 
 export const PAGE_SCRIPT = String.raw`
-import { Switchboard } from '/switchboard.browser.js';
+import { Switchboard, switchboardInternals } from '/switchboard.browser.js';
 const t = {
   sb: null, events: [], incoming: null, resolved: null, callError: null, connectedAt: null, startedAt: null, acceptedAt: null,
   async connect(options) {
@@ -44,7 +44,7 @@ const t = {
   pair() { return t.resolved ? window.__sbStats.selectedPair(t.resolved.target) : null; },
   hangup() { (t.resolved || t.connector).hangup(); },
   closed() { return t.events.filter((e) => e.type === 'rtc:closed'); },
-  ice() { return t.sb.iceServers(); },
+  ice() { return switchboardInternals(t.sb).host.iceServers(); },
   /** What a relay-only connection gathers with these ICE servers: the first relay candidate or TURN error (or all of gathering). */
   async relayCandidates(iceServers) {
     const pc = new RTCPeerConnection({ iceServers, iceTransportPolicy: 'relay' });

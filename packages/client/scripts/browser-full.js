@@ -2,3 +2,6 @@
 // file-transfer helpers in one module.
 export * from '../src/index.ts';
 export * from '../src/transfer/index.ts';
+// The SDK's own browser tests look inside an instance (live calls, current ICE servers) through
+// this; it is not in the typed API and not in the CDN builds.
+export { switchboardInternals } from '../src/switchboard.ts';

@@ -1,5 +1,5 @@
-import { DISPLAY_NAME_MAX, SwitchboardError, type IceServer, type RtcSignal, type ServerMessageOf, type UserInfo } from '@switchboard/protocol';
-import { createCalls } from './call-layer.js';
+import { DISPLAY_NAME_MAX, SwitchboardError, type ServerMessageOf, type UserInfo } from '@switchboard/protocol';
+import { attachCalls } from './calls/attach.js';
 import { browserPlatform } from './platform/browser.js';
 import { watchPage } from './platform/page-lifecycle.js';
 import { Listings, type DatabaseResponse, type FetchOptions, type GroupQuery } from './realtime/listings.js';
@@ -10,76 +10,81 @@ import { Session, type SessionState } from './session/session.js';
 import { backoffPolicy } from './transport/backoff.js';
 import { endpoints } from './transport/url.js';
 import type {
-  CallHost, CallLayer, Platform, RTCCallback, RTCConnector, RTCConnectorParams, RealtimeCallback, RealtimeEvent,
-  SwitchboardOptions,
+  CallHost, CallLayer, Platform, RTCCallback, RTCConnector, RTCConnectorParams, RealtimeCallback, SwitchboardOptions,
 } from './types.js';
 
 const DEFAULTS = { requestTimeoutMs: 10_000, ringTimeoutMs: 30_000, iceDisconnectGraceMs: 3_000, maxIceRestarts: 3 };
 
+/** The wiring behind a Switchboard, for the SDK's own tests: not exported by any entry point. */
+export interface SwitchboardInternals {
+  session: Session;
+  calls: CallLayer;
+  /** What the call layer sees of the session (sendSignal, emitRealtime, self, iceServers, …). */
+  host: CallHost;
+}
+
+let internalsOf: (sb: Switchboard) => SwitchboardInternals;
+
 /**
  * The SDK: Skapi's Realtime/WebRTC functions against a Switchboard server.
- * Everything is per instance; two instances in one page do not interfere.
+ * Everything is per instance; two instances in one page do not interfere. The public members
+ * are exactly the documented API; the wiring sits in private fields, so an app cannot reach
+ * (or forge) the signals and events the SDK passes between its layers.
  */
-export class Switchboard implements CallHost {
-  readonly platform: Platform;
-  readonly options: CallHost['options'];
-  /** The call layer (src/calls), or null in a build without one. */
-  readonly calls: CallLayer | null;
-  private readonly session: Session;
-  private readonly realtime: Realtime;
-  private readonly listings: Listings;
+export class Switchboard {
+  readonly #platform: Platform;
+  readonly #session: Session;
+  readonly #realtime: Realtime;
+  readonly #listings: Listings;
+  readonly #calls: CallLayer;
+  readonly #host: CallHost;
+
+  static {
+    internalsOf = (sb) => ({ session: sb.#session, calls: sb.#calls, host: sb.#host });
+  }
 
   /** @param platform the environment; the entry points pass theirs (browser globals, or ws in Node). */
   constructor(options: SwitchboardOptions, platform: Platform = browserPlatform()) {
     const config = checkOptions(options);
-    this.platform = { ...platform, ...definedOnly(config.platform ?? {}) };
-    this.options = {
-      ringTimeoutMs: config.ringTimeoutMs ?? DEFAULTS.ringTimeoutMs,
-      iceDisconnectGraceMs: config.iceDisconnectGraceMs ?? DEFAULTS.iceDisconnectGraceMs,
-      maxIceRestarts: config.maxIceRestarts ?? DEFAULTS.maxIceRestarts,
-      ...(config.iceRestartTimeoutMs === undefined ? {} : { iceRestartTimeoutMs: config.iceRestartTimeoutMs }),
-    };
+    const env: Platform = { ...platform, ...definedOnly(config.platform ?? {}) };
+    this.#platform = env;
     const urls = endpoints(config.url);
     const requestTimeoutMs = config.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs;
     const tokens = new TokenSource({
       token: config.token,
       name: config.name,
       http: urls.http,
-      fetch: this.platform.fetch,
+      fetch: env.fetch,
       timeoutMs: requestTimeoutMs,
     });
-    this.session = new Session({
-      platform: this.platform,
+    const session: Session = (this.#session = new Session({
+      platform: env,
       endpoints: urls,
       tokens,
       backoff: backoffPolicy(config.reconnect),
       requestTimeoutMs,
-      resync: (reconnect) => this.realtime.resync(reconnect),
+      resync: (reconnect) => realtime.resync(reconnect),
+    }));
+    const realtime: Realtime = (this.#realtime = new Realtime(session, {
+      closeCalls: () => this.#calls.closeRTC({ close_all: true }),
+    }));
+    this.#listings = new Listings(session, () => realtime.group, { http: urls.http, tokens, fetch: env.fetch, timeoutMs: requestTimeoutMs });
+    const { layer, host } = attachCalls(session, {
+      platform: env,
+      options: {
+        ringTimeoutMs: config.ringTimeoutMs ?? DEFAULTS.ringTimeoutMs,
+        iceDisconnectGraceMs: config.iceDisconnectGraceMs ?? DEFAULTS.iceDisconnectGraceMs,
+        maxIceRestarts: config.maxIceRestarts ?? DEFAULTS.maxIceRestarts,
+        ...(config.iceRestartTimeoutMs === undefined ? {} : { iceRestartTimeoutMs: config.iceRestartTimeoutMs }),
+      },
+      emitRealtime: (event) => realtime.emit(event),
     });
-    this.realtime = new Realtime(this.session, {
-      closeCalls: () => this.calls?.closeRTC({ close_all: true }) ?? Promise.resolve(),
-      handleRtc: (frame) => this.calls?.handleSignal(frame),
-    });
-    this.listings = new Listings(this.session, () => this.realtime.group, { http: urls.http, tokens, fetch: this.platform.fetch, timeoutMs: requestTimeoutMs });
-    this.calls = createCalls(this);
-    // Calls outlive a resumed drop: they hear `away`, then `open`, or `closed` once the resume failed.
-    let away = false;
-    const callsState = (state: 'open' | 'closed' | 'away') => {
-      away = state === 'away';
-      this.calls?.handleRealtimeState(state);
-    };
-    this.session.events.on('state', ({ state, previous }) => {
-      if (state === 'open') callsState('open');
-      else if (previous === 'open') callsState(this.session.resuming ? 'away' : 'closed');
-      else if (away && state === 'closed') callsState('closed');
-    });
-    this.session.events.on('welcome', ({ reconnect, resumed }) => {
-      if (away && reconnect && !resumed) callsState('closed');
-    });
-    if (this.platform.kind === 'browser') {
+    this.#calls = layer;
+    this.#host = host;
+    if (env.kind === 'browser') {
       let unwatch: (() => void) | null = null;
-      this.session.events.on('state', ({ state }) => {
-        if (state === 'connecting' && !unwatch) unwatch = watchPage(this.session);
+      session.events.on('state', ({ state }) => {
+        if (state === 'connecting' && !unwatch) unwatch = watchPage(session);
         else if (state === 'closed' && unwatch) {
           unwatch();
           unwatch = null;
@@ -90,34 +95,34 @@ export class Switchboard implements CallHost {
 
   /** `{ user_id, name }` once connected (kept after the connection closes). */
   get user(): UserInfo | null {
-    return this.session.welcome?.user ?? null;
+    return this.#session.welcome?.user ?? null;
   }
 
   /** This connection's id (`cid:…`) while connected; a resumed reconnect keeps it, any other gets a new one. */
   get cid(): string | null {
-    return this.session.connection?.cid ?? null;
+    return this.#session.connection?.cid ?? null;
   }
 
   /** idle → connecting → open → reconnecting → closed. */
   get connectionState(): SessionState {
-    return this.session.state;
+    return this.#session.state;
   }
 
   // ------------------------------------------------------------------ realtime
 
   connectRealtime(cb: RealtimeCallback): Promise<Connected> {
-    if (typeof this.platform.WebSocket !== 'function') {
-      return Promise.reject(new SwitchboardError('NOT_SUPPORTED', `WebSocket is not supported in this environment (${this.platform.kind}).`));
+    if (typeof this.#platform.WebSocket !== 'function') {
+      return Promise.reject(new SwitchboardError('NOT_SUPPORTED', `WebSocket is not supported in this environment (${this.#platform.kind}).`));
     }
-    return this.realtime.connectRealtime(cb);
+    return this.#realtime.connectRealtime(cb);
   }
 
   closeRealtime(): Promise<void> {
-    return this.realtime.closeRealtime();
+    return this.#realtime.closeRealtime();
   }
 
   joinRealtime(params: { group?: string | null }): Promise<{ type: 'success'; message: string }> {
-    return this.realtime.joinRealtime(params);
+    return this.#realtime.joinRealtime(params);
   }
 
   postRealtime(
@@ -125,57 +130,37 @@ export class Switchboard implements CallHost {
     recipient: string,
     notification?: Notification,
   ): Promise<{ type: 'success'; message: string; delivered: number }> {
-    return this.realtime.postRealtime(message, recipient, notification);
+    return this.#realtime.postRealtime(message, recipient, notification);
   }
 
   getRealtimeUsers(
     params?: { group?: string; user_id?: string } | null,
     fetchOptions?: FetchOptions | null,
   ): Promise<DatabaseResponse<{ user_id: string; cid: string }>> {
-    return this.listings.getRealtimeUsers(params, fetchOptions);
+    return this.#listings.getRealtimeUsers(params, fetchOptions);
   }
 
   getRealtimeGroups(
     params?: GroupQuery | null,
     fetchOptions?: FetchOptions | null,
   ): Promise<DatabaseResponse<{ group: string; number_of_users: number }>> {
-    return this.listings.getRealtimeGroups(params, fetchOptions);
+    return this.#listings.getRealtimeGroups(params, fetchOptions);
   }
 
   // ------------------------------------------------------------------ calls
 
   async connectRTC(params: RTCConnectorParams, cb: RTCCallback): Promise<RTCConnector> {
-    return this.requireCalls().connectRTC(params, cb);
+    return this.#calls.connectRTC(params, cb);
   }
 
   async closeRTC(params: { cid?: string; close_all?: boolean }): Promise<void> {
-    if (!this.calls) return;
-    return this.calls.closeRTC(params);
+    return this.#calls.closeRTC(params);
   }
+}
 
-  // ------------------------------------------------------------------ CallHost
-
-  async sendSignal(to: string, call: string, signal: RtcSignal): Promise<void> {
-    await this.session.request({ type: 'rtc', to, call, signal });
-  }
-
-  emitRealtime(event: RealtimeEvent): void {
-    this.realtime.emit(event);
-  }
-
-  self(): { cid: string; user: UserInfo } | null {
-    const connection = this.session.connection;
-    return connection ? { cid: connection.cid, user: connection.user } : null;
-  }
-
-  iceServers(): IceServer[] {
-    return this.session.iceServers;
-  }
-
-  private requireCalls(): CallLayer {
-    if (!this.calls) throw new SwitchboardError('NOT_SUPPORTED', 'Calls are not available in this build of the SDK.');
-    return this.calls;
-  }
+/** The wiring of one instance (tests of the SDK itself). */
+export function switchboardInternals(sb: Switchboard): SwitchboardInternals {
+  return internalsOf(sb);
 }
 
 export type { Connected, DatabaseResponse, FetchOptions, GroupQuery, Notification, SessionState };

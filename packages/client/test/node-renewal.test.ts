@@ -10,6 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RTCResolved } from '../src/index.js';
 import { livePeerConnections } from '../src/node/index.js';
+import { switchboardInternals } from '../src/switchboard.js';
 import { connectPair, NodePeer, nextMessage, type RtcLog } from './node-harness.js';
 import { useNodePairs } from './node-pairs.js';
 import { until } from './server.js';
@@ -19,7 +20,7 @@ const pair = useNodePairs('node-renewal', async (server, side, n) => new NodePee
 
 /** What the restart policy does when the path is down and a stack cannot restart ICE (internals, on purpose). */
 function requestRenewal(peer: NodePeer, call: string): void {
-  const manager = (peer.sb as unknown as { calls: { calls: Map<string, { session: { emit(type: 'renew', value: { restarts: number }): void } }> } }).calls;
+  const manager = switchboardInternals(peer.sb).calls as unknown as { calls: Map<string, { session: { emit(type: 'renew', value: { restarts: number }): void } }> };
   manager.calls.get(call)!.session.emit('renew', { restarts: 1 });
 }
 
@@ -37,8 +38,8 @@ async function roundTrip(from: RTCResolved, toLog: RtcLog, label: string, text: 
 
 /** Both sides start the same renewal at once (each saw the path die): internals, on purpose. */
 function renewBothAtOnce(peers: NodePeer[], call: string): void {
-  type Internals = { calls: { calls: Map<string, { connection: { renew(generation: number, initiator: boolean, restarts: number): void } }> } };
-  for (const peer of peers) (peer.sb as unknown as Internals).calls.calls.get(call)!.connection.renew(1, true, 1);
+  type Internals = { calls: Map<string, { connection: { renew(generation: number, initiator: boolean, restarts: number): void } }> };
+  for (const peer of peers) (switchboardInternals(peer.sb).calls as unknown as Internals).calls.get(call)!.connection.renew(1, true, 1);
 }
 
 describe('renewal (Node ↔ Node)', () => {

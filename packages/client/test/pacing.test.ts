@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, type RtcSignal } from '@switchboard/protocol';
 import { WebSocket } from 'ws';
 import { Switchboard } from '../src/node/index.js';
+import { switchboardInternals } from '../src/switchboard.js';
 import { Recorder } from './recorder.js';
 import { startServer, until, type TestServer } from './server.js';
 
@@ -95,7 +96,7 @@ describe('pacing to the announced rate limit', () => {
     const N = 300;
     const started = Date.now();
     const sends = Array.from({ length: N }, (_, i) =>
-      caller.sb.sendSignal(callee.cid, 'burst', {
+      switchboardInternals(caller.sb).host.sendSignal(callee.cid, 'burst', {
         kind: 'candidate',
         candidate: { candidate: `candidate:${i} 1 udp 2122260223 192.0.2.1 ${50_000 + i} typ host`, sdpMid: '0', sdpMLineIndex: 0 },
       }),

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SwitchboardError } from '@switchboard/protocol';
 import { nodePlatform, Switchboard } from '../src/node/index.js';
+import { switchboardInternals } from '../src/switchboard.js';
 import { isNotice, Recorder } from './recorder.js';
 import { startServer, until, type TestServer } from './server.js';
 
@@ -122,7 +123,7 @@ describe('reconnect', () => {
     const a = await connect(srv, 'abuser');
     const mark = a.events.mark();
     const post = a.sb.postRealtime('sent before the junk', 'abuser');
-    const transport = (a.sb as unknown as { session: { transport: { send(text: string): boolean } } }).session.transport;
+    const transport = (switchboardInternals(a.sb).session as unknown as { transport: { send(text: string): boolean } }).transport;
     for (let i = 0; i < 3; i++) transport.send('junk');
     const closed = await a.events.waitFor((e) => e.type === 'error' && e.closeCode === 4500, mark);
     expect(closed).toMatchObject({ error: expect.any(SwitchboardError) });

@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SwitchboardError } from '@switchboard/protocol';
+import { switchboardInternals } from '../src/switchboard.js';
 import type { ReconnectedEvent } from '../src/types.js';
 import { closeFakeClients, FakeSocket, fakeClient, settle } from './fake-socket.js';
 
@@ -122,7 +123,7 @@ describe('resumed', () => {
   it('calls hear `away`, then `open`: nothing ends them', async () => {
     const { sb, socket } = await fakeClient();
     const seen: string[] = [];
-    vi.spyOn(sb.calls!, 'handleRealtimeState').mockImplementation((state) => void seen.push(state));
+    vi.spyOn(switchboardInternals(sb).calls, 'handleRealtimeState').mockImplementation((state) => void seen.push(state));
     socket.drop(1006);
     const next = await FakeSocket.nth(1);
     next.welcome('cid:one', { resume: 'token-2', resumed: true, replayTo: 0 });
@@ -139,7 +140,7 @@ describe('not resumed', () => {
     const inFlight = sb.postRealtime('lost', 'room').catch((error: SwitchboardError) => error.code);
     socket.message(2, 'm');
     const seen: string[] = [];
-    vi.spyOn(sb.calls!, 'handleRealtimeState').mockImplementation((state) => void seen.push(state));
+    vi.spyOn(switchboardInternals(sb).calls, 'handleRealtimeState').mockImplementation((state) => void seen.push(state));
     socket.drop(1006);
     const queued = sb.postRealtime('queued', 'room');
     const next = await FakeSocket.nth(1);
@@ -180,7 +181,7 @@ describe('not resumed', () => {
     const { sb, events, socket } = await fakeClient({ token: null });
     const inFlight = sb.postRealtime('x', 'cid:peer').catch((error: SwitchboardError) => error.code);
     const seen: string[] = [];
-    vi.spyOn(sb.calls!, 'handleRealtimeState').mockImplementation((state) => void seen.push(state));
+    vi.spyOn(switchboardInternals(sb).calls, 'handleRealtimeState').mockImplementation((state) => void seen.push(state));
     socket.drop(1006);
     expect(await inFlight).toBe('CONNECTION_CLOSED');
     const next = await FakeSocket.nth(1);
@@ -200,7 +201,7 @@ describe('page lifecycle', () => {
     const { watchPage } = await import('../src/platform/page-lifecycle.js');
     const page = new EventTarget() as EventTarget & { document?: EventTarget & { visibilityState: string } };
     page.document = Object.assign(new EventTarget(), { visibilityState: 'visible' });
-    const session = (sb as unknown as { session: Parameters<typeof watchPage>[0] }).session;
+    const session = switchboardInternals(sb).session;
     const unwatch = watchPage(session, page as never);
     const post = sb.postRealtime('in flight', 'cid:peer');
     socket.message(1, 'm');
@@ -223,7 +224,7 @@ describe('page lifecycle', () => {
   it('online / visible skip the backoff delay; a real unload closes with 1000', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     FakeSocket.reset();
-    const { Switchboard } = await import('../src/switchboard.js');
+    const { Switchboard, switchboardInternals: internalsOf } = await import('../src/switchboard.js');
     const { fakePlatform } = await import('./fake-socket.js');
     const { watchPage } = await import('../src/platform/page-lifecycle.js');
     vi.spyOn(Math, 'random').mockReturnValue(0.99); // a long backoff (the policy reads it when created)
@@ -234,7 +235,7 @@ describe('page lifecycle', () => {
     await connected;
     const page = new EventTarget() as EventTarget & { document?: EventTarget & { visibilityState: string } };
     page.document = Object.assign(new EventTarget(), { visibilityState: 'hidden' });
-    const session = (sb as unknown as { session: Parameters<typeof watchPage>[0] }).session;
+    const session = internalsOf(sb).session;
     watchPage(session, page as never);
     FakeSocket.all[0]!.drop(1006);
     await vi.advanceTimersByTimeAsync(1_000);

@@ -6,5 +6,6 @@ export function createCallLayer(host: CallHost): CallLayer {
   return new CallManager(host);
 }
 
+export { attachCalls } from './attach.js';
 export { CallManager, newCallId } from './manager.js';
 export { Call, type CallState, type CallDirection } from './call.js';

@@ -1,4 +1,4 @@
-import { SwitchboardError, parseResult, type ServerMessageOf, type UserInfo } from '@switchboard/protocol';
+import { SwitchboardError, parseResult, type UserInfo } from '@switchboard/protocol';
 import type { PushFrame, Session } from '../session/session.js';
 import type { RealtimeCallback, RealtimeEvent } from '../types.js';
 import { invokeCallback } from './callback.js';
@@ -9,8 +9,6 @@ import * as validate from './validate.js';
 export interface RealtimeHooks {
   /** Hang up every call (CallLayer.closeRTC({close_all:true})); resolves when the hangups were acked. */
   closeCalls(): Promise<void>;
-  /** An inbound `rtc` frame for the call layer. */
-  handleRtc(frame: ServerMessageOf<'rtc'>): void;
 }
 
 export interface Connected {
@@ -232,11 +230,9 @@ export class Realtime {
           code: null,
         });
         return;
-      case 'rtc':
-        this.hooks.handleRtc(frame);
+      case 'rtc': // The call layer hears these from the session itself.
+      case 'ice': // The session keeps the list.
         return;
-      case 'ice':
-        return; // The session keeps the list.
     }
   }
 }
