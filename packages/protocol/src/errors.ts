@@ -55,8 +55,9 @@ export const CLOSE_CODES = {
 
 export type CloseCodeName = keyof typeof CLOSE_CODES;
 
-/** The standard WebSocket close codes (RFC 6455) Switchboard uses besides its own. */
-export const WS_CLOSE = { NORMAL: 1000, ABNORMAL: 1006 } as const;
+/** The standard WebSocket close codes (RFC 6455) Switchboard uses besides its own (plain constants: bundlers inline them). */
+export const WS_CLOSE_NORMAL = 1000;
+export const WS_CLOSE_ABNORMAL = 1006;
 
 /** 4500–4999: the server asks the client not to reconnect (the registry's `reconnect: false` codes, and any later one in the range). */
 export function isTerminalCloseCode(code: number): boolean {
@@ -64,7 +65,7 @@ export function isTerminalCloseCode(code: number): boolean {
 }
 
 export function closeCodeReconnects(code: number): boolean {
-  return !isTerminalCloseCode(code) && code !== WS_CLOSE.NORMAL;
+  return !isTerminalCloseCode(code) && code !== WS_CLOSE_NORMAL;
 }
 
 /** The registry's entry for a close code (its name, meaning and reconnect rule), or undefined. */

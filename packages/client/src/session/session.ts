@@ -1,8 +1,8 @@
 import {
-  CLOSE_CODES, DEFAULT_LIMITS, Emitter, SUBPROTOCOL, SwitchboardError, TOKEN_SUBPROTOCOL_PREFIX, WS_CLOSE, decodeServerMessage, isTerminalCloseCode,
+  CLOSE_CODES, DEFAULT_LIMITS, Emitter, SUBPROTOCOL, SwitchboardError, TOKEN_SUBPROTOCOL_PREFIX, WS_CLOSE_ABNORMAL, WS_CLOSE_NORMAL, decodeServerMessage, isTerminalCloseCode,
   type IceServer, type ServerMessage, type WireLimits,
 } from '@switchboard/protocol';
-import { Backoff } from '../transport/backoff.js';
+import { Backoff, RESUMABLE_MAX_DELAY_MS } from '../transport/backoff.js';
 import { Pacer } from '../transport/pacer.js';
 import { Transport } from '../transport/socket.js';
 import type { Credential } from './auth.js';
@@ -51,7 +51,7 @@ export class Session {
     this.heartbeat = new Heartbeat(
       // Skipped when the bucket is empty: requests are going out then, and their replies show the server is there.
       () => this.sendPaced(JSON.stringify({ type: 'ping', ts: Date.now() })),
-      () => this.transport?.abort(WS_CLOSE.ABNORMAL, 'heartbeat timeout'),
+      () => this.transport?.abort(WS_CLOSE_ABNORMAL, 'heartbeat timeout'),
     );
   }
 
@@ -153,8 +153,8 @@ export class Session {
     this.closing = { resolve, promise };
     this.generation += 1;
     this.stopTimers();
-    if (this.transport) this.transport.close(WS_CLOSE.NORMAL, 'client closed');
-    else this.finishClose(WS_CLOSE.NORMAL, '');
+    if (this.transport) this.transport.close(WS_CLOSE_NORMAL, 'client closed');
+    else this.finishClose(WS_CLOSE_NORMAL, '');
     return promise;
   }
 
@@ -186,7 +186,7 @@ export class Session {
       return;
     }
     this.transport = transport;
-    this.handshakeTimer = setTimeout(() => transport.abort(WS_CLOSE.ABNORMAL, 'no welcome in time'), this.options.requestTimeoutMs);
+    this.handshakeTimer = setTimeout(() => transport.abort(WS_CLOSE_ABNORMAL, 'no welcome in time'), this.options.requestTimeoutMs);
   }
 
   private handleText(transport: Transport, text: string): void {
@@ -200,7 +200,7 @@ export class Session {
     const verdict = this.resume.check(seq);
     if (verdict === 'duplicate') return; // replayed, but already processed before the drop
     // Frames went missing on the way: drop the socket as a network failure, the resume replays them.
-    if (verdict === 'gap') return transport.abort(WS_CLOSE.ABNORMAL, 'sequence gap');
+    if (verdict === 'gap') return transport.abort(WS_CLOSE_ABNORMAL, 'sequence gap');
     this.dispatch(transport, frame);
     if (seq !== undefined && this.resume.replayDone()) this.replayed(transport);
   }
@@ -253,7 +253,7 @@ export class Session {
     if (outcome.resumed) {
       // Same cid and group: no re-sync. The kept requests wait until the replay is processed.
       if (this.resume.replayDone()) this.replayed(transport);
-      else this.handshakeTimer = setTimeout(() => transport.abort(WS_CLOSE.ABNORMAL, 'replay incomplete'), this.options.requestTimeoutMs);
+      else this.handshakeTimer = setTimeout(() => transport.abort(WS_CLOSE_ABNORMAL, 'replay incomplete'), this.options.requestTimeoutMs);
       return;
     }
     try {
@@ -292,7 +292,7 @@ export class Session {
     this.heartbeat.stop();
     this.pacer.stop();
     // Closed on purpose, or by the server with 1000: the connection is gone, not away.
-    if (this.closing || info.code === WS_CLOSE.NORMAL || isTerminalCloseCode(info.code)) this.resume.forget();
+    if (this.closing || info.code === WS_CLOSE_NORMAL || isTerminalCloseCode(info.code)) this.resume.forget();
     if (this.resume.canResume) this.requests.keepSent();
     else this.requests.failSent(() => new SwitchboardError('CONNECTION_CLOSED', 'The connection closed before the server answered.'));
     if (this.closing) return this.finishClose(info.code, info.reason);
@@ -351,7 +351,7 @@ export class Session {
     const transport = this.transport;
     this.transport = null;
     this.welcomed = false;
-    transport?.abort(WS_CLOSE.NORMAL, '');
+    transport?.abort(WS_CLOSE_NORMAL, '');
     this.setState('closed');
     this.requests.failAll(() => new SwitchboardError('CONNECTION_CLOSED', `The realtime connection stopped: ${error.message}`));
     this.waiter?.reject(error);

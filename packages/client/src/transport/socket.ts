@@ -1,4 +1,4 @@
-import { CLOSE_CODES, WS_CLOSE } from '@switchboard/protocol';
+import { CLOSE_CODES, WS_CLOSE_ABNORMAL, WS_CLOSE_NORMAL } from '@switchboard/protocol';
 import type { Platform } from '../types.js';
 
 export interface SocketHandlers {
@@ -84,14 +84,14 @@ export class Transport {
   }
 
   /** Drops the connection now: the `close` callback fires synchronously with `code`. */
-  abort(code: number = WS_CLOSE.ABNORMAL, reason = ''): void {
+  abort(code: number = WS_CLOSE_ABNORMAL, reason = ''): void {
     if (this.finished) return;
     const socket = this.socket as WebSocket & { terminate?: () => void };
     try {
       if (typeof socket.terminate === 'function') socket.terminate();
       else if (socket.readyState === 0 || socket.readyState === 1) {
         // Browsers accept only 1000 and 3000–4999 from scripts.
-        socket.close(code === WS_CLOSE.NORMAL || (code >= 3000 && code <= 4999) ? code : CLOSE_CODES.HEARTBEAT_TIMEOUT.code, reason.slice(0, 100));
+        socket.close(code === WS_CLOSE_NORMAL || (code >= 3000 && code <= 4999) ? code : CLOSE_CODES.HEARTBEAT_TIMEOUT.code, reason.slice(0, 100));
       }
     } catch {
       // Already closing: nothing more to do.
