@@ -54,7 +54,7 @@ export class CallChannel {
   }
 
   /** A data-channel `message` event; one that names no channel is on the default one. */
-  handleMessage(event: RTCEvent): void {
+  handleMessage(event: Extract<RTCEvent, { type: 'message' }>): void {
     const label = typeof event.label === 'string' ? event.label : event.target instanceof RTCDataChannel ? event.target.label : CHANNEL;
     const data = event.data;
     if (label !== CHANNEL || typeof data !== 'string') return;

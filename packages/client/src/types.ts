@@ -3,6 +3,9 @@
  * fields (see ../shared/design/api.md). Shared by the realtime and calls layers.
  */
 import type { IceServer, NoticeCode, RtcSignal, ServerMessageOf, SwitchboardError, UserInfo } from '@switchboard/protocol';
+import type { RTCEvent } from './rtc-events.js';
+
+export type * from './rtc-events.js';
 
 export type TokenProvider = string | (() => string | Promise<string>);
 
@@ -159,8 +162,8 @@ export interface RTCConnector {
   call: string;
 }
 
-/** Events passed to the RTC callback: Skapi's types and fields (see skapi-api-notes §3.3, §3.4). */
-export type RTCEvent = { type: string; target?: unknown; [field: string]: unknown };
+// ---------------------------------------------------------------- RTC callback events (rtc-events.ts)
+
 export type RTCCallback = (event: RTCEvent) => void;
 
 // ---------------------------------------------------------------- realtime ↔ calls contract

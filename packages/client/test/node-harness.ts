@@ -27,7 +27,7 @@ export class RtcLog {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w.resolve !== done);
-        reject(new Error(`Timed out waiting for ${label}; got ${JSON.stringify(this.events.map((e) => [e.type, e.state ?? e.label ?? '']))}`));
+        reject(new Error(`Timed out waiting for ${label}; got ${JSON.stringify(this.events.map((e) => [e.type, ('state' in e ? e.state : undefined) ?? ('label' in e ? e.label : '')]))}`));
       }, timeoutMs);
       const done = (event: RTCEvent): void => {
         clearTimeout(timer);
@@ -82,7 +82,9 @@ export async function openChannel(resolved: RTCResolved, log: RtcLog, label = 'd
 
 /** The next message on `label` that satisfies `match`. */
 export function nextMessage(log: RtcLog, label: string, match: (data: unknown) => boolean = () => true): Promise<unknown> {
-  return log.waitFor((e) => e.type === 'message' && e.label === label && match(e.data), 10_000, `message on ${label}`).then((e) => e.data);
+  return log
+    .waitFor((e) => e.type === 'message' && e.label === label && match(e.data), 10_000, `message on ${label}`)
+    .then((e) => (e.type === 'message' ? e.data : undefined));
 }
 
 /** a calls b (b accepts with `calleeParams`); resolves once both sides' `label` channels are open. */

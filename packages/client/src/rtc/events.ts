@@ -3,11 +3,14 @@
  * Skapi's misleading `connectionState` (really the ICE connection state) is kept for
  * compatibility; `iceState`, `gatheringState` and `signalingState` say what they are.
  */
-import type { RTCEvent } from '../types.js';
+import type {
+  RtcChannelEvent, RtcConnectionStateEvent, RtcIceCandidateEndEvent, RtcIceCandidateErrorEvent, RtcIceCandidateEvent, RtcPeerStates,
+  RtcStateEvent, RtcTrackEvent,
+} from '../rtc-events.js';
 
 const now = (): string => new Date().toISOString();
 
-function pcStates(pc: RTCPeerConnection): { connectionState: string; gatheringState: string; signalingState: string; iceState: string } {
+function pcStates(pc: RTCPeerConnection): RtcPeerStates {
   return {
     connectionState: pc.iceConnectionState,
     iceState: pc.iceConnectionState,
@@ -16,14 +19,14 @@ function pcStates(pc: RTCPeerConnection): { connectionState: string; gatheringSt
   };
 }
 
-export function trackEvent(pc: RTCPeerConnection, e: RTCTrackEvent): RTCEvent {
+export function trackEvent(pc: RTCPeerConnection, e: RTCTrackEvent): RtcTrackEvent {
   return {
     type: 'track', target: pc, timeStamp: e.timeStamp, timestamp: now(),
     streams: e.streams, track: e.track, transceiver: e.transceiver, receiver: e.receiver,
   };
 }
 
-export function candidateEvent(pc: RTCPeerConnection, candidate: RTCIceCandidate): RTCEvent {
+export function candidateEvent(pc: RTCPeerConnection, candidate: RTCIceCandidate): RtcIceCandidateEvent {
   return {
     type: 'icecandidate', target: pc, timestamp: now(),
     candidate: candidate.candidate, sdpMid: candidate.sdpMid, sdpMLineIndex: candidate.sdpMLineIndex,
@@ -32,11 +35,11 @@ export function candidateEvent(pc: RTCPeerConnection, candidate: RTCIceCandidate
   };
 }
 
-export function candidateEndEvent(pc: RTCPeerConnection): RTCEvent {
+export function candidateEndEvent(pc: RTCPeerConnection): RtcIceCandidateEndEvent {
   return { type: 'icecandidateend', target: pc, timestamp: now(), gatheringState: pc.iceGatheringState };
 }
 
-export function candidateErrorEvent(pc: RTCPeerConnection, e: RTCPeerConnectionIceErrorEvent): RTCEvent {
+export function candidateErrorEvent(pc: RTCPeerConnection, e: RTCPeerConnectionIceErrorEvent): RtcIceCandidateErrorEvent {
   return {
     type: 'icecandidateerror', target: pc, timestamp: now(),
     errorCode: e.errorCode, errorText: e.errorText, url: e.url, address: e.address, port: e.port,
@@ -46,20 +49,20 @@ export function candidateErrorEvent(pc: RTCPeerConnection, e: RTCPeerConnectionI
 }
 
 /** `iceconnectionstatechange`, `icegatheringstatechange`, `signalingstatechange`, `negotiationneeded`. */
-export function stateEvent(pc: RTCPeerConnection, type: string): RTCEvent {
+export function stateEvent(pc: RTCPeerConnection, type: RtcStateEvent['type']): RtcStateEvent {
   const states = pcStates(pc);
   const state =
     type === 'iceconnectionstatechange' ? pc.iceConnectionState
       : type === 'icegatheringstatechange' ? pc.iceGatheringState
         : type === 'signalingstatechange' ? pc.signalingState
           : undefined;
-  const event: RTCEvent = { type, target: pc, timestamp: now(), ...states };
+  const event = { type, target: pc, timestamp: now(), ...states } as RtcStateEvent & { state?: string };
   if (state !== undefined) event.state = state;
   return event;
 }
 
 /** `connectionstatechange`; `closed` is also synthesised when a call ends. */
-export function connectionStateEvent(pc: RTCPeerConnection, synthetic?: 'closed'): RTCEvent {
+export function connectionStateEvent(pc: RTCPeerConnection, synthetic?: 'closed'): RtcConnectionStateEvent {
   return {
     type: 'connectionstatechange', target: pc, timestamp: now(),
     state: synthetic ?? pc.connectionState,
@@ -71,38 +74,39 @@ export function connectionStateEvent(pc: RTCPeerConnection, synthetic?: 'closed'
 }
 
 /** The synthetic `connectionstatechange` `closed` of a call that ended before it had a peer connection. */
-export function closedBeforePickup(): RTCEvent {
+export function closedBeforePickup(): RtcConnectionStateEvent {
   return {
     type: 'connectionstatechange', target: null, timestamp: now(),
     state: 'closed', iceState: 'closed', signalingState: 'closed', connectionState: 'closed', gatheringState: 'new',
   };
 }
 
-function channelBase(channel: RTCDataChannel, e: Event): RTCEvent {
+function channelBase(channel: RTCDataChannel, e: Event) {
   return { type: e.type, target: channel, timeStamp: e.timeStamp, label: channel.label, readyState: channel.readyState };
 }
 
-export function channelEvent(channel: RTCDataChannel, e: Event): RTCEvent {
+export function channelEvent(channel: RTCDataChannel, e: Event): RtcChannelEvent {
   const base = channelBase(channel, e);
+  // Each case builds the member of the union its `type` names; the default is unreachable (CHANNEL_EVENTS).
   switch (e.type) {
     case 'open':
       return {
         ...base, id: channel.id, ordered: channel.ordered, maxRetransmits: channel.maxRetransmits,
         maxPacketLifeTime: channel.maxPacketLifeTime, protocol: channel.protocol,
-      };
+      } as RtcChannelEvent;
     case 'message': {
       const m = e as MessageEvent;
-      return { ...base, data: m.data, lastEventId: m.lastEventId, origin: m.origin, bufferedAmount: channel.bufferedAmount };
+      return { ...base, data: m.data, lastEventId: m.lastEventId, origin: m.origin, bufferedAmount: channel.bufferedAmount } as RtcChannelEvent;
     }
     case 'close':
-      return { ...base, id: channel.id };
+      return { ...base, id: channel.id } as RtcChannelEvent;
     case 'bufferedamountlow':
-      return { ...base, bufferedAmount: channel.bufferedAmount, bufferedAmountLowThreshold: channel.bufferedAmountLowThreshold };
+      return { ...base, bufferedAmount: channel.bufferedAmount, bufferedAmountLowThreshold: channel.bufferedAmountLowThreshold } as RtcChannelEvent;
     case 'error': {
       const err = (e as RTCErrorEvent).error as (RTCError & { message?: string }) | undefined;
-      return { ...base, error: err?.message ?? 'Data channel error', errorCode: err?.errorDetail ?? null };
+      return { ...base, error: err?.message ?? 'Data channel error', errorCode: err?.errorDetail ?? null } as RtcChannelEvent;
     }
     default:
-      return base;
+      return base as RtcChannelEvent;
   }
 }
