@@ -2,7 +2,7 @@ import {
   CLOSE_CODES, DEFAULT_LIMITS, Emitter, SUBPROTOCOL, SwitchboardError, TOKEN_SUBPROTOCOL_PREFIX, WS_CLOSE_ABNORMAL, WS_CLOSE_NORMAL, decodeServerMessage, isTerminalCloseCode,
   type IceServer, type ServerMessage, type WireLimits,
 } from '@switchboard/protocol';
-import { Backoff, RESUMABLE_MAX_DELAY_MS } from '../transport/backoff.js';
+import { Backoff } from '../transport/backoff.js';
 import { Pacer } from '../transport/pacer.js';
 import { Transport } from '../transport/socket.js';
 import type { Credential } from './auth.js';
