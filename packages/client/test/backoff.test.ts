@@ -27,6 +27,13 @@ describe('backoff (exponential, full jitter)', () => {
     expect(mean(5)).toBeGreaterThan(mean(3));
   });
 
+  it('Backoff.next(maxDelayMs) lowers the ceiling for that attempt only', () => {
+    const backoff = new Backoff({ maxAttempts: Infinity, baseDelayMs: 500, maxDelayMs: 30_000 }, () => 0.999);
+    for (let i = 0; i < 6; i++) backoff.next(2_000);
+    expect(backoff.next(2_000)!.delayMs).toBe(1998);
+    expect(backoff.next()!.delayMs).toBe(29_970);
+  });
+
   it('Backoff counts attempts, stops at maxAttempts, resets', () => {
     const backoff = new Backoff({ maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1000 }, () => 0.5);
     expect([backoff.next(), backoff.next(), backoff.next(), backoff.next()]).toEqual([

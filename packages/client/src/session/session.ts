@@ -2,7 +2,7 @@ import {
   CLOSE_CODES, DEFAULT_LIMITS, Emitter, SUBPROTOCOL, SwitchboardError, TOKEN_SUBPROTOCOL_PREFIX, WS_CLOSE_ABNORMAL, WS_CLOSE_NORMAL, decodeServerMessage, isTerminalCloseCode,
   type IceServer, type ServerMessage, type WireLimits,
 } from '@switchboard/protocol';
-import { Backoff } from '../transport/backoff.js';
+import { Backoff, RESUMABLE_MAX_DELAY_MS } from '../transport/backoff.js';
 import { Pacer } from '../transport/pacer.js';
 import { Transport } from '../transport/socket.js';
 import type { Credential } from './auth.js';
@@ -326,7 +326,7 @@ export class Session {
     if (this.current !== 'reconnecting') this.setState(this.everWelcomed ? 'reconnecting' : 'connecting');
     if (error) this.events.emit('connectionError', { error });
     if (this.suspended) return; // wake() tries again
-    const next = this.backoff.next();
+    const next = this.backoff.next(this.resume.canResume ? RESUMABLE_MAX_DELAY_MS : undefined);
     if (!next) {
       const attempts = this.backoff.attempt;
       this.fail(

@@ -12,6 +12,13 @@ export interface BackoffPolicy {
 
 export const DEFAULT_BACKOFF: BackoffPolicy = { maxAttempts: Infinity, baseDelayMs: 500, maxDelayMs: 30_000 };
 
+/**
+ * While the server holds the session for a resume (30 s by default), delays stay under this: a
+ * longer one could land after the window and cost the cid, the group's silence and the missed
+ * frames for nothing. Full jitter below it still spreads a node's clients after a restart.
+ */
+export const RESUMABLE_MAX_DELAY_MS = 2_000;
+
 /** The upper bound of the delay before attempt `attempt` (1-based). */
 export function backoffCeiling(attempt: number, policy: Pick<BackoffPolicy, 'baseDelayMs' | 'maxDelayMs'>): number {
   const exponent = Math.min(Math.max(attempt - 1, 0), 52);
@@ -40,11 +47,15 @@ export class Backoff {
     return this.attempts;
   }
 
-  /** The next attempt number and its delay, or null when the attempts are used up. */
-  next(): { attempt: number; delayMs: number } | null {
+  /**
+   * The next attempt number and its delay, or null when the attempts are used up. `maxDelayMs`
+   * lowers the policy's ceiling for this attempt (a session that can still be resumed).
+   */
+  next(maxDelayMs = this.policy.maxDelayMs): { attempt: number; delayMs: number } | null {
     if (this.attempts >= this.policy.maxAttempts) return null;
     this.attempts += 1;
-    return { attempt: this.attempts, delayMs: backoffDelay(this.attempts, this.policy, this.random) };
+    const policy = { ...this.policy, maxDelayMs: Math.min(this.policy.maxDelayMs, maxDelayMs) };
+    return { attempt: this.attempts, delayMs: backoffDelay(this.attempts, policy, this.random) };
   }
 
   reset(): void {
