@@ -120,7 +120,7 @@ export function printReport(results, opts, machine, { partial = false, failures 
   const fanoutSystems = order.filter((s) => SYSTEMS[s].scenarios.includes('fanout'));
   const versions = `ws ${versionOf('ws')}, socket.io ${versionOf('socket.io')} + socket.io-client ${versionOf('socket.io-client')} (websocket transport only), peer ${versionOf('peer')}`;
   const load = `load average ${machine.loadAverage.join('/')} at the start${machine.loadAverageEnd ? `, ${machine.loadAverageEnd.join('/')} at the end` : ''}`;
-  const env = `${describeMachine(machine)}; ${load} (other engineers' test suites were running on the same 2 cores, so absolute numbers are pessimistic and noisy); ` +
+  const env = `${describeMachine(machine)}; ${load} (other test suites were running on the same 2 cores, so absolute numbers are pessimistic and noisy); ` +
     `commit ${machine.commit}${machine.uncommittedFiles ? ` with ${machine.uncommittedFiles} uncommitted file(s) under packages/*/src in the working tree` : ''}; ${versions}; ${machine.date.slice(0, 10)}${partial ? '; PARTIAL (overall timeout)' : ''}.`;
   const failureText = failures.length
     ? `\n\nFailed measurements (left out of the medians): ${failures.map((f) => `${f.system} ${f.key} run ${f.run + 1}: ${f.error}`).join('; ')}.`
@@ -208,7 +208,7 @@ function readings(combined, opts) {
   const busy = fanoutKeys.flatMap(([, k]) => ['ws', 'switchboard', 'sdk', 'socketio'].map((x) => m(k, x, 'serverBusy'))).filter((x) => x !== undefined);
   const busyMin = Math.min(...busy);
   const busyMax = Math.max(...busy);
-  parts.push(`**Reading.** Loopback numbers on a busy 2-core machine: the server, all clients and other engineers' test runs shared the cores. ` +
+  parts.push(`**Reading.** Loopback numbers on a busy 2-core machine: the server, all clients and other test runs shared the cores. ` +
     `*Fan-out:* the steadiest comparison is server CPU per delivery: ${cpu('switchboard')} µs for Switchboard vs ${cpu('ws')} µs for the raw ws floor (${cpuDelta('switchboard')}) and ${cpu('socketio')} µs for Socket.IO (${cpuDelta('socketio')}) at N = ${fanoutKeys.map(([n]) => n).join(' / ')}. ` +
     `${worstSpread > 1.5
       ? `The wall-clock delivery rates were disturbed by that other load (a system's slowest run was up to ${fmt(worstSpread, 2)}× slower than its fastest, see the min–max), so their medians (Switchboard ${ratePct('switchboard')} of the floor's, Socket.IO ${ratePct('socketio')}) do not rank the systems reliably in this run. `

@@ -2,7 +2,7 @@
  * A Switchboard cluster of real processes for the e2e suites: redis-server, N nodes started
  * with the CLI (`switchboard serve --http --redis …`) and a round-robin TCP load balancer
  * (tcp-lb.mjs), all inside one network namespace next to Chromium. Each node also serves the
- * test pages (the calls engineer's call app and Skapi guide page) and the SDK bundle.
+ * test pages (the call app and Skapi guide page) and the SDK bundle.
  */
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

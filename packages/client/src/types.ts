@@ -1,6 +1,6 @@
 /**
  * The public surface of the SDK: Skapi's Realtime/WebRTC names, events and
- * fields (see ../shared/design/api.md). Shared by the realtime and calls layers.
+ * fields (see docs/api.md). Shared by the realtime and calls layers.
  */
 import type { IceServer, NoticeCode, RtcSignal, ServerMessageOf, SwitchboardError, UserInfo } from '@switchboard/protocol';
 import type { RTCEvent } from './rtc-events.js';
