@@ -333,6 +333,7 @@ function onRealtime(event: RealtimeEvent): void {
       return;
     case 'reconnect':
       if (!current) return;
+      if ('resumed' in event) return; // the outcome of a reconnect: `success` follows and clears the banner
       current.down = true;
       showReconnecting(event.attempt, event.delayMs);
       return;
