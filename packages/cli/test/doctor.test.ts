@@ -185,10 +185,10 @@ describeWith(['coturn'], 'switchboard doctor against coturn', () => {
     expect(text.stdout()).toMatch(/^Switchboard doctor: http:\/\/127\.0\.0\.1:\d+\/\n {2}ok {4}Server: /);
     expect(text.stdout()).toMatch(/ok {4}Data through the relay: two relay-only peers connected/);
     expect(text.stdout()).toMatch(/OK: 11 passed, 0 failed, 1 warning\.\n$/);
-    const json = runCli(['doctor', url, '--json']);
+    const json = runCli(['doctor', url, '--json', '--timeout', '3000']);
     expect(await json.exited).toBe(0);
     expect(JSON.parse(json.stdout())).toMatchObject({ ok: true, failures: 0, warnings: 1 });
-  });
+  }, 90_000); // two full runs, each check bounded by --timeout
 });
 
 describe('switchboard doctor without TURN', () => {
