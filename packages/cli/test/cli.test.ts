@@ -2,43 +2,22 @@
  * The CLI as users run it: `node dist/bin.js …` in a child process.
  * The package is (re)built first when its dist is older than the sources.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { ConfigError } from '@switchboard/server';
 import { UsageError } from '../src/errors.js';
 import { serveConfig } from '../src/serve.js';
 import { token } from '../src/token.js';
+import { bin, ensureCliBuilt } from './built-cli.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const bin = join(root, 'packages/cli/dist/bin.js');
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-beforeAll(() => {
-  const stale = ['protocol', 'server', 'cli'].some((p) => {
-    const dir = join(root, 'packages', p);
-    try {
-      return statSync(join(dir, 'tsconfig.tsbuildinfo')).mtimeMs < newestMtime(join(dir, 'src'));
-    } catch {
-      return true; // never built
-    }
-  });
-  if (stale) execFileSync(join(root, 'node_modules/.bin/tsc'), ['-b', 'packages/cli'], { cwd: root, stdio: 'inherit' });
-}, 120_000);
+beforeAll(ensureCliBuilt, 120_000);
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {

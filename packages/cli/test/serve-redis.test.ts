@@ -2,39 +2,16 @@
  * `switchboard serve --redis`: the flag and its env/config forms, the exit code and message
  * when Redis cannot be reached (password hidden), and a real node joining and leaving a cluster.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '@switchboard/server';
 import { freePort, requireOrSkip, startProcess, startRedis, stopAllProcesses, type RedisHandle } from '../../../e2e/support/index.js';
 import { EXIT_REDIS_UNREACHABLE, serveConfig } from '../src/serve.js';
+import { bin, ensureCliBuilt } from './built-cli.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const bin = join(root, 'packages/cli/dist/bin.js');
 const SECRET = 'cluster-cli-secret-0123456789';
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-beforeAll(() => {
-  const stale = ['protocol', 'server', 'cli'].some((p) => {
-    const dir = join(root, 'packages', p);
-    try {
-      return statSync(join(dir, 'tsconfig.tsbuildinfo')).mtimeMs < newestMtime(join(dir, 'src'));
-    } catch {
-      return true;
-    }
-  });
-  if (stale) execFileSync(join(root, 'node_modules/.bin/tsc'), ['-b', 'packages/cli'], { cwd: root, stdio: 'inherit' });
-}, 120_000);
+beforeAll(ensureCliBuilt, 120_000);
 
 afterAll(() => stopAllProcesses());
 

@@ -3,40 +3,19 @@
  * line naming the setting and its source and exit with the documented code; `--static .`
  * in a directory holding the data dir never hands out the secret.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSelfSigned } from '@switchboard/server';
 import { EXIT_REDIS_UNREACHABLE, EXIT_STARTUP, EXIT_USAGE } from '../src/errors.js';
+import { bin, ensureCliBuilt, root } from './built-cli.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const bin = join(root, 'packages/cli/dist/bin.js');
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-beforeAll(() => {
-  const stale = ['protocol', 'server', 'cli'].some((p) => {
-    const dir = join(root, 'packages', p);
-    try {
-      return statSync(join(dir, 'tsconfig.tsbuildinfo')).mtimeMs < newestMtime(join(dir, 'src'));
-    } catch {
-      return true;
-    }
-  });
-  if (stale) execFileSync(join(root, 'node_modules/.bin/tsc'), ['-b', 'packages/cli'], { cwd: root, stdio: 'inherit' });
-}, 120_000);
+beforeAll(ensureCliBuilt, 120_000);
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
