@@ -58,6 +58,8 @@ export type CloseCodeName = keyof typeof CLOSE_CODES;
 /** The standard WebSocket close codes (RFC 6455) Switchboard uses besides its own (plain constants: bundlers inline them). */
 export const WS_CLOSE_NORMAL = 1000;
 export const WS_CLOSE_ABNORMAL = 1006;
+/** Sent by a browser whose page is going away (closed, navigated): that page will not resume. */
+export const WS_CLOSE_GOING_AWAY = 1001;
 
 /** 4500–4999: the server asks the client not to reconnect (the registry's `reconnect: false` codes, and any later one in the range). */
 export function isTerminalCloseCode(code: number): boolean {

@@ -147,6 +147,13 @@ describe('resume (live sockets)', () => {
     expect(again.all('message')).toHaveLength(0);
   });
 
+  it('a page going away (1001, what a browser sends when a tab closes) is gone at once, like 1000', async () => {
+    const t = await startServer();
+    const { a, b, bCid } = await roomOf(t);
+    b.ws.close(1001);
+    await a.waitFor((f) => f.code === 'USER_DISCONNECTED' && f.sender_cid === bCid, 2_000);
+  });
+
   it('a normal close (1000) is gone at once; resume off: no token, no seq', async () => {
     const t = await startServer();
     const { a, b, bCid } = await roomOf(t);

@@ -18,7 +18,7 @@
  * replayed). Starting and closing with resume: resume-start.ts; the seq order: seq-order.ts.
  */
 import {
-  CLOSE_CODES, RATE_LIMIT_FLOOD_FACTOR, decodeClientMessage, type CloseCodeName, type ErrorCode, type UserInfo,
+  CLOSE_CODES, RATE_LIMIT_FLOOD_FACTOR, WS_CLOSE_GOING_AWAY, WS_CLOSE_NORMAL, decodeClientMessage, type CloseCodeName, type ErrorCode, type UserInfo,
 } from '@switchboard/protocol';
 import type { Duplex } from 'node:stream';
 import { WebSocket, type RawData } from 'ws';
@@ -394,7 +394,7 @@ export class Connection implements Session, FrameSink {
   private leave(code: number): Promise<boolean> {
     this.ctx.delivery.unregister(this.cid, this); // in case the start registered it after the close
     const name = this.closeName; // a single node shutting down takes its resume state with it: ends as ever
-    const final = code === 1000 || (name !== null && (!CLOSE_CODES[name].reconnect || name === 'SERVER_SHUTDOWN'));
+    const final = code === WS_CLOSE_NORMAL || code === WS_CLOSE_GOING_AWAY || (name !== null && (!CLOSE_CODES[name].reconnect || name === 'SERVER_SHUTDOWN'));
     return afterClose(this.ctx, this, { final, livesOn: this.livesOn });
   }
 }
