@@ -84,7 +84,16 @@ export class Switchboard {
     if (env.kind === 'browser') {
       let unwatch: (() => void) | null = null;
       session.events.on('state', ({ state }) => {
-        if (state === 'connecting' && !unwatch) unwatch = watchPage(session);
+        if (state === 'connecting' && !unwatch) {
+          unwatch = watchPage({
+            suspend: () => session.suspend(),
+            wake: () => session.wake(),
+            close: () => {
+              this.#calls.leavePage();
+              return session.close();
+            },
+          });
+        }
         else if (state === 'closed' && unwatch) {
           unwatch();
           unwatch = null;

@@ -194,4 +194,6 @@ export interface CallLayer {
    * it dropped and is being resumed: calls wait (their signals queue) for `open` or `closed`.
    */
   handleRealtimeState(state: 'open' | 'closed' | 'away'): void;
+  /** The page is being unloaded: every call tells its peer now, on both paths. */
+  leavePage(): void;
 }

@@ -115,6 +115,39 @@ describe('calls: happy path', () => {
     expect(a.of('rtc:closed')[0]!.message).toMatchObject({ reason: 'peer_gone', hungup: 'user-b' });
     void b;
   });
+
+  it('the page leaving (pagehide) ends its calls: the peer hears peer_gone at once', async () => {
+    const { a, b } = await connectedPair();
+    b.layer.leavePage();
+    await until(() => a.of('rtc:closed').length === 1, 1000);
+    expect(a.of('rtc:closed')[0]!.message).toMatchObject({ reason: 'peer_gone', hungup: 'user-b' });
+  });
+
+  it('the server says peer_gone, the peer still answers a ping, then its path fails: ends as peer_gone, not after the restarts', async () => {
+    // A page being unloaded answers a ping after its realtime connection went; then it is gone for good.
+    const { server, a, b, ra, rb } = await connectedPair();
+    server.deliver(a, { call: ra.call, sender: 'user-b', sender_cid: b.cid, sender_name: null, signal: { kind: 'hangup', reason: 'peer_gone' } });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(a.of('rtc:closed')).toHaveLength(0); // answered: the call lives on
+    b.connected = false;
+    server.clients.delete(b.cid);
+    (ra.target as unknown as FakePC).setPath('disconnected');
+    await until(() => a.of('rtc:closed').length === 1, 1000);
+    expect(a.of('rtc:closed')[0]!.message).toMatchObject({ reason: 'peer_gone', hungup: 'user-b' });
+    void rb;
+  });
+
+  it('the peer comes back with a new cid after the server said peer_gone: a path blip is restarted, not ended', async () => {
+    const { server, a, b, ra } = await connectedPair();
+    server.deliver(a, { call: ra.call, sender: 'user-b', sender_cid: b.cid, sender_name: null, signal: { kind: 'hangup', reason: 'peer_gone' } });
+    await new Promise((r) => setTimeout(r, 100));
+    b.reconnect('cid:bbb2'); // tells a its new cid over the control channel
+    await new Promise((r) => setTimeout(r, 50));
+    (ra.target as unknown as FakePC).setPath('disconnected');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(a.of('rtc:closed')).toHaveLength(0);
+    (ra.target as unknown as FakePC).setPath('connected');
+  });
 });
 
 describe('calls: endings before pickup', () => {

@@ -28,6 +28,8 @@ export interface CallConnectionOwner {
   failed(error: SwitchboardError): void;
   /** The server says the peer's connection is gone and no control channel can reach it. */
   peerGone(): void;
+  /** The server says the peer's connection is gone, but the control channel looks open: ask the peer. */
+  peerUnreachable(): void;
   warn(text: string): void;
 }
 
@@ -177,8 +179,13 @@ export class CallConnection {
     const { cid, call } = this.owner.address();
     this.owner.host.sendSignal(cid, call, signal).catch((error: unknown) => {
       if (this.owner.ended()) return;
-      if (session.controlOpen) session.sendControl({ t: 'signal', signal });
-      else if (asError(error).code === 'RECIPIENT_NOT_FOUND') this.owner.peerGone();
+      const gone = asError(error).code === 'RECIPIENT_NOT_FOUND';
+      if (session.controlOpen) {
+        session.sendControl({ t: 'signal', signal });
+        if (gone) this.owner.peerUnreachable();
+      } else if (gone) {
+        this.owner.peerGone();
+      }
     });
   }
 }

@@ -57,6 +57,13 @@ export class Call {
   private invited = false;
   /** Glare settled while our media was still opening: accept the peer's call once it is. */
   private adoptWhenReady = false;
+  /**
+   * The server said the peer's connection is gone, yet the peer answered a ping (a page being
+   * unloaded can still answer for a moment): believed until the path itself fails, or until the
+   * peer shows it is back on the server with a new cid.
+   */
+  private peerReportedGone = false;
+  private checkingPeer = false;
   private readonly connection: CallConnection;
 
   constructor(
@@ -212,6 +219,16 @@ export class Call {
     }
   }
 
+  /**
+   * The page is being unloaded: its peer connections die with it, often without a close the
+   * peer notices, so the peer hears it now, over the control channel and the realtime connection.
+   */
+  leavePage(): void {
+    if (this.state === 'ended') return;
+    const cancelling = this.state === 'ringing' && this.direction === 'outgoing';
+    void this.end(cancelling ? 'cancelled' : 'hangup', 'self', { notify: { kind: 'hangup', reason: cancelling ? 'cancelled' : 'peer_gone' } });
+  }
+
   /** closeRTC / closeRealtime: like hangup, and resolves once the peer was told and the connection closed. */
   close(): Promise<void> {
     this.hangup();
@@ -224,6 +241,7 @@ export class Call {
       // A known peer whose realtime connection moved (it reconnected with a new cid).
       if (this.peer.user_id === null || frame.sender !== this.peer.user_id) return;
       this.peer.cid = frame.sender_cid;
+      this.peerReportedGone = false;
     }
     this.learnPeer(frame);
     const signal = frame.signal;
@@ -325,7 +343,14 @@ export class Call {
   private async onPeerHangup(reason: string): Promise<void> {
     if (reason === 'peer_gone' && this.session?.controlOpen) {
       // The server saw the peer's realtime connection go; the call itself may be fine.
-      if (await this.session.ping(PEER_PING_MS)) return;
+      if (this.checkingPeer) return;
+      this.checkingPeer = true;
+      const answered = await this.session.ping(PEER_PING_MS);
+      this.checkingPeer = false;
+      if (answered) {
+        this.peerReportedGone = true;
+        return;
+      }
     }
     void this.end(hangupReason(reason), 'peer');
   }
@@ -356,14 +381,18 @@ export class Call {
       // The peer's connection closed without a hang-up (tab closed, crash); while the path is
       // being restarted or renewed, the restart policy decides instead.
       controlClosed: () => {
-        if (this.state !== 'ended' && this.state !== 'reconnecting') void this.end('peer_gone', 'peer');
+        if (this.state !== 'ended' && (this.state !== 'reconnecting' || this.peerReportedGone)) void this.end('peer_gone', 'peer');
       },
       localClose: () => void this.end('hangup', 'self', { notify: { kind: 'hangup', reason: 'hangup' } }),
       health: (health) => {
-        if (this.state !== 'ended') this.state = health === 'connected' ? 'connected' : 'reconnecting';
+        if (this.state === 'ended') return;
+        // The server has no connection of the peer's and the path to it failed: nothing can restart it.
+        if (health !== 'connected' && this.peerReportedGone) void this.end('peer_gone', 'peer');
+        else this.state = health === 'connected' ? 'connected' : 'reconnecting';
       },
       failed: (error) => void this.end('ice_failed', 'self', { notify: { kind: 'hangup', reason: 'ice_failed' }, error }),
       peerGone: () => void this.end('peer_gone', 'peer'),
+      peerUnreachable: () => void this.onPeerHangup('peer_gone'),
       warn: (text) => {
         if (this.warnings.length < 50) this.warnings.push(text);
       },
@@ -381,6 +410,7 @@ export class Call {
       void this.end(hangupReason(message.reason), 'peer');
     } else if (message.t === 'cid') {
       this.peer.cid = message.cid;
+      this.peerReportedGone = false;
     }
   }
 

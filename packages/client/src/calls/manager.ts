@@ -120,6 +120,10 @@ export class CallManager implements CallLayer {
     await Promise.all(targets.map((call) => call.close()));
   }
 
+  leavePage(): void {
+    for (const call of this.active) call.leavePage();
+  }
+
   handleRealtimeState(state: 'open' | 'closed' | 'away'): void {
     if (state === 'away') {
       this.open = false; // hang-ups prefer the control channel; other signals queue for the resume

@@ -1,8 +1,8 @@
 /**
  * Page lifecycle (browsers only): a page going into the back/forward cache drops its socket
  * (an open WebSocket keeps a page out of the cache, and a frozen page cannot answer heartbeats)
- * and resumes it when shown again; a page being unloaded closes for good, so its group hears at
- * once instead of after the resume window; coming back online or visible reconnects at once
+ * and resumes it when shown again; a page being unloaded closes for good (its calls tell their
+ * peers first), so its group and its peers hear at once instead of after the resume window; coming back online or visible reconnects at once
  * instead of after the backoff delay.
  */
 export interface LifecycleSession {
@@ -10,7 +10,7 @@ export interface LifecycleSession {
   suspend(): void;
   /** Reconnect now if the session is waiting to. */
   wake(): void;
-  /** Close for good (1000). */
+  /** The page is being unloaded: end its calls, then close for good (1000). */
   close(): unknown;
 }
 

@@ -76,6 +76,8 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
   /** What ICE saw (TURN configured, relay candidates, TURN errors), for the RTC_ICE_FAILED hint. */
   private readonly diagnosis: IceDiagnosis;
   private closed = false;
+  /** Closing (a hang-up being flushed): pings go unanswered, so the peer does not take it for alive. */
+  private closing = false;
   private superseded = false;
   private pings = 0;
   readonly generation: number;
@@ -201,6 +203,7 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
    */
   async close(flushMs = 0, { quiet = false } = {}): Promise<void> {
     if (this.closed) return;
+    this.closing = true;
     if (flushMs > 0 && this.control.readyState === 'open') {
       const started = Date.now();
       await drain(this.control, flushMs);
@@ -344,7 +347,7 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
       this.liveness?.heard();
       const message = parseControl(e.data);
       if (!message) return;
-      if (message.t === 'ping') this.sendControl({ t: 'pong', n: message.n });
+      if (message.t === 'ping' && !this.closing) this.sendControl({ t: 'pong', n: message.n });
       if (message.t === 'caps') this.peerIceRestart = message.iceRestart;
       if (message.t === 'signal') this.handleSignal(message.signal);
       this.emit('control', message);
