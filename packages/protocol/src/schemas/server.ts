@@ -125,6 +125,13 @@ export const resultSchemas = {
 } as const;
 
 export type ResultOf<T extends keyof typeof resultSchemas> = v.InferOutput<(typeof resultSchemas)[T]>;
+/** The client frame types that are requests (acked by id): every type but `ping`. */
+export type RequestType = keyof typeof resultSchemas;
+/**
+ * The `result` of the ack to a `T` request: what the server's handler for `T` must return
+ * (its handler map is typed with it) and what the SDK's request of type `T` resolves with.
+ */
+export type AckResultOf<T extends RequestType> = ResultOf<T>;
 export type UsersPage = ResultOf<'list_users'>;
 export type GroupsPage = ResultOf<'list_groups'>;
 export type IceServer = v.InferOutput<typeof iceServer>;

@@ -1,18 +1,22 @@
-import type { ClientMessageOf, ClientMessageType } from '@switchboard/protocol';
+import type { AckResultOf, ClientMessageOf, ClientMessageType, RequestType } from '@switchboard/protocol';
 import type { ServerContext, Session } from '../context.js';
 
 /** Returned by handlers that answer with something other than an ack (ping → pong). */
 export const NO_REPLY: unique symbol = Symbol('no-reply');
 
 /**
- * A handler returns the ack `result` (sent when the frame had an `id`) or
- * NO_REPLY; it throws RequestError to answer with an `error` frame.
+ * What the handler of a `T` frame resolves with: the ack `result` of its request type, from the
+ * protocol's result schema (sent when the frame had an `id`), or NO_REPLY for `ping`. A handler
+ * that returns another shape does not compile.
  */
+export type HandlerResult<T extends ClientMessageType> = T extends RequestType ? AckResultOf<T> : typeof NO_REPLY;
+
+/** A handler throws RequestError to answer with an `error` frame instead of an ack. */
 export type Handler<T extends ClientMessageType> = (
   ctx: ServerContext,
   session: Session,
   message: ClientMessageOf<T>,
-) => Promise<unknown>;
+) => Promise<HandlerResult<T>>;
 
 /** One handler per client frame type: a missing one is a compile error. */
 export type HandlerMap = { [T in ClientMessageType]: Handler<T> };
