@@ -11,7 +11,7 @@
  *
  * Everything runs inside a fresh network namespace that holds only `lo` (the script re-runs
  * itself under `ip netns exec`, which needs root), as testing-webrtc.md prescribes for
- * Chromium: the server (in this process, 127.0.0.1), the Node peers (e2e/node-agent.mjs child
+ * Chromium: the server (in this process, 127.0.0.1), the Node peers (packages/test-utils/agents/node-agent.mjs child
  * processes, the built @switchboard/client/node, ICE bound to 127.0.0.1) and headless Chromium
  * (playwright-core, /usr/bin/chromium, fake devices, loopback candidates). Without root it runs
  * Node → Node only, on the host's 127.0.0.1.
@@ -32,7 +32,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { NodeAgent } from '../e2e/node-agent-control.mjs';
+import { NodeAgent } from '@switchboard/test-utils';
 import { replaceSection } from './lib/docs.mjs';
 import { describeMachine, machineInfo } from './lib/env.mjs';
 import { combineRuns } from './lib/stats.mjs';
@@ -263,7 +263,7 @@ function render(combined, withChromium) {
     '',
     `Measured by \`bench/transfer.mjs\`: ${opts.mib} MiB (${(SIZE / 1e6).toFixed(1)} MB) per transfer, medians over ${RUNS} runs (min–max in`,
     'brackets), MB/s = 10^6 bytes/s. One call per run and path on fresh peers; Node peers are separate processes',
-    '(e2e/node-agent.mjs: the built `@switchboard/client/node`, node-datachannel, ICE bound to 127.0.0.1); Chromium is',
+    '(packages/test-utils/agents/node-agent.mjs: the built `@switchboard/client/node`, node-datachannel, ICE bound to 127.0.0.1); Chromium is',
     'headless Debian Chromium; all inside one loopback-only network namespace, the server in the benchmark process.',
     '',
     '- **helper**: `sendFile` → resolved, i.e. the receiver reassembled the bytes, checked length and SHA-256 (WebCrypto)',

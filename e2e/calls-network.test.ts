@@ -10,7 +10,7 @@ import { startSwitchboard } from './calls-support/stack.js';
 import {
   closeAllBrowsers, createLinkedPair, createRelayTopology, deleteAllNetns, describeWith, launchChromium, startCoturn,
   stopAllProcesses,
-} from './support/index.js';
+} from '@switchboard/test-utils';
 
 const phones: Phone[] = [];
 

@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { pollPage } from './calls-support/call-app.js';
 import { PeerPair } from './calls-support/peer-pages.js';
 import type {} from './calls-support/peer-harness.js';
-import { blockUdp, createNetns, describeWith, launchChromium, unblockUdp, type Netns } from './support/index.js';
+import { blockUdp, createNetns, describeWith, launchChromium, unblockUdp, type Netns } from '@switchboard/test-utils';
 
 const waitFor = (page: Page, expression: string, timeout = 20_000): Promise<unknown> => pollPage(page, expression, timeout);
 

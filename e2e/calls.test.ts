@@ -13,7 +13,7 @@ import { startSwitchboard, type Stack } from './calls-support/stack.js';
 import {
   closeAllBrowsers, createNetns, deleteAllNetns, describeWith, installWebrtcStats, launchChromium, stopAllProcesses,
   forwardIntoNetns, type Netns,
-} from './support/index.js';
+} from '@switchboard/test-utils';
 
 const phones: Phone[] = [];
 let groupCounter = 0;

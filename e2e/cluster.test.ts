@@ -11,7 +11,7 @@ import { ClusterPhone, nodeOf, pagesDir, resumedOn, startLoadBalancer, startNode
 import {
   closeAllBrowsers, createNetns, deleteAllNetns, describeWith, installWebrtcStats, launchChromium, startRedis, stopAllProcesses,
   type Netns, type RedisHandle,
-} from './support/index.js';
+} from '@switchboard/test-utils';
 
 describeWith(['redis', 'chromium', 'netns'], 'cluster: three nodes, real processes, Chromium', () => {
   let ns: Netns;

@@ -17,7 +17,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { blockMedia, newRoom, Person, type OpenOptions } from './demo-support/person.js';
 import { buildDemo, buildDemoOnce, clearFailureShots, MOCK, mockTarget, PHONE, serverTarget, UI_TIMEOUT, type Target } from './demo-support/targets.js';
-import { blockUdp, createNetns, describeWith, launchChromium, unblockUdp, type Netns } from './support/index.js';
+import { blockUdp, createNetns, describeWith, launchChromium, unblockUdp, type Netns } from '@switchboard/test-utils';
 
 // ------------------------------------------------------------------ the suites
 

@@ -8,8 +8,8 @@ import {
   closeAllBrowsers, createLinkedPair, createNetns, createRelayTopology, deleteAllNetns, describeWith, forwardIntoNetns,
   installWebrtcStats, ipCommand, launchChromium, libdatachannelDeadlocked, selectedCandidatePair, showsLibdatachannelDeadlock,
   startCoturn, startProcess, startRedis, stopAllProcesses, waitForFramesDecoded, type Forward, type Netns,
-} from './support/index.js';
-import { CALL_PAGE_SCRIPT, median } from './support/test-pages.js';
+  CALL_PAGE_SCRIPT, median,
+} from '@switchboard/test-utils';
 
 afterAll(async () => {
   await closeAllBrowsers();

@@ -12,7 +12,7 @@ import { startSwitchboard, type Stack } from './calls-support/stack.js';
 import {
   closeAllBrowsers, createNetns, deleteAllNetns, describeWith, forwardIntoNetns, launchChromium, startProcess, stopAllProcesses,
   type Forward, type ManagedProcess, type Netns,
-} from './support/index.js';
+} from '@switchboard/test-utils';
 
 const BOT = fileURLToPath(new URL('../examples/node-bot/bot.mjs', import.meta.url));
 const SIZE = 3 * 1024 * 1024 + 17;

@@ -1,5 +1,5 @@
 /**
- * The Node SDK against real Chromium: Node peers (e2e/node-agent.mjs, the built
+ * The Node SDK against real Chromium: Node peers (packages/test-utils/agents/node-agent.mjs, the built
  * @switchboard/client/node, host candidates bound to 127.0.0.1) run inside the same loopback-only
  * network namespace as Chromium; the server runs in this process, reached through forwarders.
  * Calls both ways (Node as caller and as callee), over host candidates and through coturn with
@@ -10,11 +10,10 @@ import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { Phone } from './calls-support/call-app.js';
 import { startSwitchboard, type Stack } from './calls-support/stack.js';
-import { NodeAgent } from './node-agent-control.mjs';
 import {
-  closeAllBrowsers, createNetns, createRelayTopology, deleteAllNetns, describeWith, explainFailure, forwardIntoNetns, launchChromium,
+  NodeAgent, closeAllBrowsers, createNetns, createRelayTopology, deleteAllNetns, describeWith, explainFailure, forwardIntoNetns, launchChromium,
   retryOnceOnLibdatachannelDeadlock, startCoturn, stopAllProcesses, type CoturnHandle, type Forward, type Netns,
-} from './support/index.js';
+} from '@switchboard/test-utils';
 
 const FILE_CHANNELS = [{ label: 'default' }, { label: 'file-transfer', protocol: 'file-transfer', ordered: true }];
 const MB50 = 50 * 1024 * 1024;

@@ -13,11 +13,10 @@ import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { Phone } from './calls-support/call-app.js';
 import { startSwitchboard, type Stack } from './calls-support/stack.js';
-import { NodeAgent } from './node-agent-control.mjs';
 import {
-  blockUdp, blockUdpOn, closeAllBrowsers, createNetns, createRelayTopology, deleteAllNetns, describeWith, forwardIntoNetns, launchChromium,
+  NodeAgent, blockUdp, blockUdpOn, closeAllBrowsers, createNetns, createRelayTopology, deleteAllNetns, describeWith, forwardIntoNetns, launchChromium,
   explainFailure, retryOnceOnLibdatachannelDeadlock, startCoturn, stopAllProcesses, throttleUdp, unblockUdp, unblockUdpOn, type Forward, type Netns,
-} from './support/index.js';
+} from '@switchboard/test-utils';
 
 const FAST = { iceDisconnectGraceMs: 1_000, iceRestartTimeoutMs: 4_000, maxIceRestarts: 3 };
 const OUTAGE_MS = 6_000;

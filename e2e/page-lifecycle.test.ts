@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createServer, type SwitchboardServer } from '@switchboard/server';
-import { describeWith, launchChromium } from './support/index.js';
+import { describeWith, launchChromium } from '@switchboard/test-utils';
 
 const clientDir = fileURLToPath(new URL('../packages/client/', import.meta.url));
 

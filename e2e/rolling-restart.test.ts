@@ -18,7 +18,7 @@ import { checkDelivery, LoadClient } from './cluster-support/load-client.js';
 import {
   closeAllBrowsers, createNetns, deleteAllNetns, describeWith, forwardIntoNetns, freePort, launchChromium, startRedis, stopAllProcesses,
   type Forward, type Netns, type RedisHandle,
-} from './support/index.js';
+} from '@switchboard/test-utils';
 
 const CLIENTS = 30;
 const GROUP_SIZE = 10;

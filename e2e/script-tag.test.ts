@@ -19,7 +19,7 @@ import { pollPage } from './calls-support/call-app.js';
 import {
   closeAllBrowsers, createNetns, deleteAllNetns, describeWith, forwardIntoNetns, installWebrtcStats, launchChromium,
   type Forward, type Netns,
-} from './support/index.js';
+} from '@switchboard/test-utils';
 
 const GUIDE_SCRIPT = readFileSync(new URL('../examples/skapi-guide/guide.js', import.meta.url), 'utf8');
 const { version } = JSON.parse(readFileSync(new URL('../packages/client/package.json', import.meta.url), 'utf8')) as { version: string };

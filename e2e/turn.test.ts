@@ -26,7 +26,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   blockUdpOn, closeAllBrowsers, createRelayTopology, deleteAllNetns, describeWith, installWebrtcStats, launchChromium,
   median, startProcess, stopAllProcesses, unblockUdpOn, waitForPort, type ManagedProcess, type RelayTopology,
-} from './support/index.js';
+} from '@switchboard/test-utils';
 import { PAGE_HTML, PAGE_SCRIPT, type Phone } from './turn-support/page.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -7,7 +7,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { forwardIntoNetns, installWebrtcStats, type Forward, type Netns } from '../support/index.js';
+import { forwardIntoNetns, installWebrtcStats, type Forward, type Netns } from '@switchboard/test-utils';
 
 export const BUNDLE_PATH = fileURLToPath(new URL('../../packages/client/dist/switchboard.browser.js', import.meta.url));
 

@@ -12,7 +12,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { signToken } from '@switchboard/server';
 import { BUNDLE_PATH, CALL_APP_SCRIPT, CALL_PAGE, pollPage } from '../calls-support/call-app.js';
 import { GUIDE_PAGE, GUIDE_SCRIPT } from '../calls-support/guide-page.js';
-import { installWebrtcStats, startProcess, type ManagedProcess, type Netns } from '../support/index.js';
+import { installWebrtcStats, startProcess, type ManagedProcess, type Netns } from '@switchboard/test-utils';
 
 export const CLUSTER_SECRET = 'e2e-cluster-secret-0123456789abcdef';
 const CLI = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));

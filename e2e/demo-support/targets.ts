@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext } from 'playwright-core';
-import { forwardIntoNetns, type Forward, type Netns } from '../support/index.js';
+import { forwardIntoNetns, type Forward, type Netns } from '@switchboard/test-utils';
 
 export const MOCK = process.env['DEMO_TARGET'] === 'mock';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

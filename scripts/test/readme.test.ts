@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireOrSkip, startCoturn, startRedis, stopAllProcesses, type CoturnHandle, type RedisHandle } from '../../e2e/support/index.js';
+import { requireOrSkip, startCoturn, startRedis, stopAllProcesses, type CoturnHandle, type RedisHandle } from '@switchboard/test-utils';
 import { isSynopsis, linkBin, makeWorkspace, runShell, shellBlocks, workspaceBins, type Run } from './readme-support.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

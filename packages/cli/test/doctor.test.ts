@@ -14,7 +14,7 @@ import { createServer, type SwitchboardConfigInput } from '@switchboard/server';
 import { doctorArgs, formatReport, runDoctor, type Check, type DoctorReport } from '../src/commands/doctor.js';
 import { isLocalHost } from '../src/commands/doctor/trust.js';
 import { UsageError } from '../src/errors.js';
-import { describeWith, freePort, startCoturn, stopAllProcesses, type CoturnHandle } from '../../../e2e/support/index.js';
+import { describeWith, freePort, startCoturn, stopAllProcesses, type CoturnHandle } from '@switchboard/test-utils';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const bin = join(root, 'packages/cli/dist/bin.js');

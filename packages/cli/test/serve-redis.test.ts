@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '@switchboard/server';
-import { freePort, requireOrSkip, startProcess, startRedis, stopAllProcesses, type RedisHandle } from '../../../e2e/support/index.js';
+import { freePort, requireOrSkip, startProcess, startRedis, stopAllProcesses, type RedisHandle } from '@switchboard/test-utils';
 import { EXIT_REDIS_UNREACHABLE, serveConfig } from '../src/serve.js';
 import { bin, ensureCliBuilt } from './built-cli.js';
 

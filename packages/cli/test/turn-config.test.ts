@@ -15,7 +15,7 @@ import { parseIceUrl } from '../src/commands/ice-urls.js';
 import { turnAllocate } from '../src/commands/stun-client.js';
 import { coturnConfig, DENIED_PEER_RANGES, turnConfig } from '../src/commands/turn-config.js';
 import { UsageError } from '../src/errors.js';
-import { describeWith, freePort, startProcess, stopAllProcesses, waitForPort, type ManagedProcess } from '../../../e2e/support/index.js';
+import { describeWith, freePort, startProcess, stopAllProcesses, waitForPort, type ManagedProcess } from '@switchboard/test-utils';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

@@ -6,7 +6,7 @@
  * (skipped locally without it, failed under CI=true).
  */
 import { afterAll, describe, it } from 'vitest';
-import { requireOrSkip, startRedis, type RedisHandle } from '../../../e2e/support/index.js';
+import { requireOrSkip, startRedis, type RedisHandle } from '@switchboard/test-utils';
 import { runChaos } from './resume-chaos-harness.js';
 import { CHAOS_CLIENTS, CHAOS_SECONDS, checkChaos } from './resume-chaos-stats.js';
 import { startServer, type TestServer } from './server.js';

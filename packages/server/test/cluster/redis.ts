@@ -1,9 +1,9 @@
 /**
- * A real redis-server for the cluster suites (e2e/support's startRedis), and the
+ * A real redis-server for the cluster suites (@switchboard/test-utils' startRedis), and the
  * require-or-skip rule: locally a missing redis-server skips; under CI=true it fails.
  */
 import { describe } from 'vitest';
-import { requireOrSkip, startRedis, type RedisHandle } from '../../../../e2e/support/index.js';
+import { requireOrSkip, startRedis, type RedisHandle } from '@switchboard/test-utils';
 
 export { startRedis, type RedisHandle };
 

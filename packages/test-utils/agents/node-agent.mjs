@@ -1,12 +1,12 @@
 // A Node peer in its own process (the built @switchboard/client/node), driven over stdio with
 // one JSON object per line: commands in ({ id, op, ... }), replies ({ id, ok, ... }) and events
 // ({ event, ... }) out. Used by e2e/node-*.test.ts (inside the Chromium's network namespace) and
-// bench/transfer.mjs. See node-agent-control.mjs for the driving side.
+// bench/transfer.mjs. See src/node-agent-control.ts for the driving side.
 //
-//   node e2e/node-agent.mjs --url http://127.0.0.1:PORT [--name N | --token T] [--group G] [--bind 127.0.0.1] [--options JSON]
+//   node packages/test-utils/agents/node-agent.mjs --url http://127.0.0.1:PORT [--name N | --token T] [--group G] [--bind 127.0.0.1] [--options JSON]
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { Switchboard, receiveFiles, sendFile, livePeerConnections } from '../packages/client/dist/node/index.js';
+import { Switchboard, receiveFiles, sendFile, livePeerConnections } from '@switchboard/client/node';
 
 const { values: args } = parseArgs({
   options: { url: { type: 'string' }, name: { type: 'string' }, token: { type: 'string' }, group: { type: 'string' }, bind: { type: 'string' }, options: { type: 'string' } },

@@ -217,6 +217,3 @@ export async function waitForPort(
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
-
-// The service helpers live in services.ts; re-exported so `./support/processes.js` has them too.
-export { redisCommand, startCoturn, startRedis, turnCredentials } from './services.js';
