@@ -1,4 +1,5 @@
-import { PAGE_LIMIT_MAX, SwitchboardError, parseResult, groupNameProblem } from '@switchboard/protocol';
+import { PAGE_LIMIT_MAX, SwitchboardError, parseResult, groupNameProblem, type AckResultOf } from '@switchboard/protocol';
+import type { OutgoingRequest } from '../session/requests.js';
 import type { Session } from '../session/session.js';
 import { fromForm } from './forms.js';
 import { listOverHttp, type ListingHttp } from './listings-http.js';
@@ -63,11 +64,7 @@ export class Listings {
       if (problem) throw invalid(problem);
     }
     const query = { ...(group === undefined ? {} : { group: group as string }), ...(user_id === undefined ? {} : { user_id }) };
-    return this.page('list_users', query, fetchOptions, async (options) => {
-      const parsed = parseResult('list_users', await this.request('list_users', { ...query, ...options }));
-      if (!parsed.ok) throw new SwitchboardError('INTERNAL', `Unexpected answer to list_users: ${parsed.error}`);
-      return parsed.value;
-    });
+    return this.page('list_users', query, fetchOptions, (options) => this.request('list_users', { ...query, ...options }));
   }
 
   async getRealtimeGroups(
@@ -75,21 +72,20 @@ export class Listings {
     fetchOptions?: FetchOptions | null,
   ): Promise<DatabaseResponse<{ group: string; number_of_users: number }>> {
     const query = groupQuery(asRecord(fromForm(params), 'params'));
-    return this.page('list_groups', query, fetchOptions, async (options) => {
-      const parsed = parseResult('list_groups', await this.request('list_groups', { ...query, ...options }));
-      if (!parsed.ok) throw new SwitchboardError('INTERNAL', `Unexpected answer to list_groups: ${parsed.error}`);
-      return parsed.value;
-    });
+    return this.page('list_groups', query, fetchOptions, (options) => this.request('list_groups', { ...query, ...options }));
   }
 
   /**
    * Over the realtime connection while there is one (also while it opens or reconnects:
-   * requests queue behind the group join, so they see it); over HTTP otherwise.
+   * requests queue behind the group join, so they see it); over HTTP otherwise. Either way the
+   * page is checked against the result shape of `type`.
    */
-  private request<T extends 'list_users' | 'list_groups'>(type: T, fields: object): Promise<unknown> {
+  private async request<T extends 'list_users' | 'list_groups'>(type: T, fields: object): Promise<AckResultOf<T>> {
     const state = this.session.state;
-    if (state === 'idle' || state === 'closed') return listOverHttp(this.http, type, fields);
-    return this.session.request({ type, ...fields } as Parameters<Session['request']>[0]);
+    if (state !== 'idle' && state !== 'closed') return this.session.request({ type, ...fields } as Extract<OutgoingRequest, { type: T }>);
+    const parsed = parseResult(type, await listOverHttp(this.http, type, fields));
+    if (!parsed.ok) throw new SwitchboardError('INTERNAL', `Unexpected answer to ${type}: ${parsed.error}`);
+    return parsed.value;
   }
 
   private async page<T>(

@@ -1,4 +1,4 @@
-import { SwitchboardError, parseResult, type UserInfo } from '@switchboard/protocol';
+import { SwitchboardError, type UserInfo } from '@switchboard/protocol';
 import type { PushFrame, Session } from '../session/session.js';
 import type { RealtimeCallback, RealtimeEvent } from '../types.js';
 import { invokeCallback } from './callback.js';
@@ -154,9 +154,8 @@ export class Realtime {
         `The message is ${size} bytes as a frame; the server accepts at most ${limits.maxFrameBytes}.`,
       );
     }
-    const result = parseResult('post', await this.session.request(frame));
-    if (!result.ok) throw new SwitchboardError('INTERNAL', `Unexpected answer to post: ${result.error}`);
-    return { type: 'success', message: TEXT.messageSent, delivered: result.value.delivered };
+    const { delivered } = await this.session.request(frame);
+    return { type: 'success', message: TEXT.messageSent, delivered };
   }
 
   /** After every welcome: re-join the group the app was in. */
@@ -185,9 +184,7 @@ export class Realtime {
   }
 
   private async join(group: string | null, priority = false): Promise<void> {
-    const result = parseResult('join', await this.session.request({ type: 'join', group }, priority));
-    if (!result.ok) throw new SwitchboardError('INTERNAL', `Unexpected answer to join: ${result.error}`);
-    this.joined = result.value.group;
+    this.joined = (await this.session.request({ type: 'join', group }, priority)).group;
   }
 
   private reset(): void {

@@ -1,4 +1,4 @@
-import { parseResult, type IceServer } from '@switchboard/protocol';
+import type { AckResultOf, IceServer } from '@switchboard/protocol';
 
 /**
  * The ICE servers of the connection, and their refresh: fresh TURN credentials are asked for
@@ -8,7 +8,8 @@ export class IceRefresh {
   private list: IceServer[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly request: () => Promise<unknown>) {}
+  /** `request` resolves with a checked ice result, or rejects (the old list is kept). */
+  constructor(private readonly request: () => Promise<AckResultOf<'ice'>>) {}
 
   get servers(): IceServer[] {
     return this.list;
@@ -22,10 +23,7 @@ export class IceRefresh {
     const delay = Math.max(1_000, remaining - Math.min(5 * 60_000, remaining / 2));
     this.timer = setTimeout(() => {
       this.request().then(
-        (result) => {
-          const parsed = parseResult('ice', result);
-          if (parsed.ok) this.update(parsed.value.iceServers, parsed.value.iceExpiresAt);
-        },
+        (result) => this.update(result.iceServers, result.iceExpiresAt),
         () => undefined, // Keep the old list; the next welcome brings a new one.
       );
     }, delay);

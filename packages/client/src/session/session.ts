@@ -1,6 +1,6 @@
 import {
   CLOSE_CODES, DEFAULT_LIMITS, Emitter, SUBPROTOCOL, SwitchboardError, TOKEN_SUBPROTOCOL_PREFIX, WS_CLOSE_ABNORMAL, WS_CLOSE_NORMAL, decodeServerMessage, isTerminalCloseCode,
-  type IceServer, type ServerMessage, type WireLimits,
+  parseResult, type AckResultOf, type IceServer, type ServerMessage, type WireLimits,
 } from '@switchboard/protocol';
 import { Backoff, RESUMABLE_MAX_DELAY_MS } from '../transport/backoff.js';
 import { Pacer } from '../transport/pacer.js';
@@ -91,12 +91,17 @@ export class Session {
   /**
    * Sends a request, paced to the server's rate limit; it waits in the queue, in order, while the
    * session is not open (unless `priority`, used by the re-sync) and while the pacer holds it back.
+   * Resolves with the ack's result, checked against the result shape of the request's type.
    */
-  request(frame: OutgoingRequest, priority = false): Promise<unknown> {
+  request<F extends OutgoingRequest>(frame: F, priority = false): Promise<AckResultOf<F['type']>> {
     if (this.current === 'idle' || this.current === 'closed' || this.closing) {
       return Promise.reject(new SwitchboardError('CONNECTION_CLOSED', 'The realtime connection is closed.'));
     }
-    const promise = this.requests.create(frame, priority);
+    const promise = this.requests.create(frame, priority).then((result) => {
+      const parsed = parseResult(frame.type, result);
+      if (!parsed.ok) throw new SwitchboardError('INTERNAL', `Unexpected answer to ${frame.type}: ${parsed.error}`);
+      return parsed.value;
+    });
     this.pump();
     return promise;
   }
