@@ -1,6 +1,6 @@
 /**
  * One realtime connection. Inbound pipeline: size check → decode → validate →
- * rate-limit → dispatch (serially, so a join's ack and notices precede the
+ * rate-limit (admit.ts) → dispatch (serially, so a join's ack and notices precede the
  * next frame's effects). Every reply, including the error for a frame refused
  * before dispatch, goes through that one serial queue, so replies leave in
  * request order. Outbound: prebuilt frames; when the socket's unsent bytes
@@ -18,7 +18,7 @@
  * replayed). Starting and closing with resume: resume-start.ts; the seq order: seq-order.ts.
  */
 import {
-  CLOSE_CODES, RATE_LIMIT_FLOOD_FACTOR, WS_CLOSE_GOING_AWAY, WS_CLOSE_NORMAL, decodeClientMessage, type CloseCodeName, type ErrorCode, type UserInfo,
+  CLOSE_CODES, RATE_LIMIT_FLOOD_FACTOR, WS_CLOSE_GOING_AWAY, WS_CLOSE_NORMAL, type CloseCodeName, type ErrorCode, type UserInfo,
 } from '@switchboard/protocol';
 import type { Duplex } from 'node:stream';
 import { WebSocket, type RawData } from 'ws';
@@ -28,7 +28,8 @@ import { RequestError } from '../request-error.js';
 import { RequestLog } from '../resume/index.js';
 import { buildFrame, type FrameSink, type OutboundFrame } from '../state/delivery.js';
 import { whenDrained } from './drain.js';
-import { bufferedType, requestIdOf } from './frame-info.js';
+import { admitFrame } from './admit.js';
+import { bufferedType } from './frame-info.js';
 import { afterClose, startConnection, type ResumeAttempt, type Started } from './resume-start.js';
 import { SeqOrder } from './seq-order.js';
 import { iceRefresh, tokenExpiryTimer } from './timers.js';
@@ -170,36 +171,12 @@ export class Connection implements Session, FrameSink {
   private onFrame(data: RawData, isBinary: boolean): void {
     this.alive = true;
     if (this.closing || this.refusing) return;
-    const { metrics, config } = this.ctx;
-    if (isBinary) {
-      metrics.messagesIn.inc({ type: 'invalid' });
-      this.refuse(null, 'MALFORMED_FRAME', 'Binary frames are not supported; send JSON text.');
+    const admitted = admitFrame(data, isBinary, this.ctx, this.bucket);
+    if (!admitted.ok) {
+      this.refuse(admitted.id, admitted.code, admitted.message, admitted.rateLimited);
       return;
     }
-    const buffer = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-    const text = buffer.toString('utf8');
-    if (buffer.length > config.limits.maxFrameBytes) {
-      metrics.messagesIn.inc({ type: 'invalid' });
-      this.refuse(
-        requestIdOf(text),
-        'PAYLOAD_TOO_LARGE',
-        `Frame is ${buffer.length} bytes; the limit is ${config.limits.maxFrameBytes}.`,
-      );
-      return;
-    }
-    const decoded = decodeClientMessage(text);
-    if (!decoded.ok) {
-      metrics.messagesIn.inc({ type: 'invalid' });
-      this.refuse(decoded.error.id, decoded.error.code, decoded.error.message);
-      return;
-    }
-    const message = decoded.value;
-    metrics.messagesIn.inc({ type: message.type });
-    const id = 'id' in message && typeof message.id === 'number' ? message.id : null;
-    if (!this.bucket.take()) {
-      this.refuse(id, 'RATE_LIMITED', `More than ${config.limits.messagesPerSecond} messages per second; slow down.`, true);
-      return;
-    }
+    const { message, id } = admitted;
     this.enqueue(async () => {
       if (this.closing) return;
       if (id !== null && this.held) {
