@@ -21,6 +21,8 @@ export interface SwitchboardInternals {
   calls: CallLayer;
   /** What the call layer sees of the session (sendSignal, emitRealtime, self, iceServers, …). */
   host: CallHost;
+  /** The realtime layer (its joined group and the events on their way to the app: add-ons such as group calls tap them). */
+  realtime: Realtime;
 }
 
 let internalsOf: (sb: Switchboard) => SwitchboardInternals;
@@ -40,7 +42,7 @@ export class Switchboard {
   readonly #host: CallHost;
 
   static {
-    internalsOf = (sb) => ({ session: sb.#session, calls: sb.#calls, host: sb.#host });
+    internalsOf = (sb) => ({ session: sb.#session, calls: sb.#calls, host: sb.#host, realtime: sb.#realtime });
   }
 
   /** @param platform the environment; the entry points pass theirs (browser globals, or ws in Node). */

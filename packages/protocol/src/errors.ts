@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   RTC_PEER_GONE: { retryable: false, description: "The other side's connection went away." },
   RTC_ICE_FAILED: { retryable: true, description: 'No network path between the peers after ICE restarts; usually TURN is missing or unreachable.' },
   RTC_CALL_NOT_FOUND: { retryable: false, description: 'A signal referred to a call that does not exist (or no longer exists).' },
+  GROUP_CALL_FULL: { retryable: true, description: 'The group call already has its maximum number of participants (6 by default); try again when someone leaves.' },
 } as const satisfies Record<string, { retryable: boolean; description: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
