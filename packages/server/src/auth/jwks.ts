@@ -6,7 +6,7 @@
  * key ids cannot turn into a flood of requests to the provider.
  */
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
-import type { VerifyFailure } from './tokens.js';
+import type { VerifyFailure } from './verify-failure.js';
 
 export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 

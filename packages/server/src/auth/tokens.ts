@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { SignJWT, decodeProtectedHeader, jwtVerify, errors as joseErrors, type CryptoKey, type JWTPayload } from 'jose';
 import { CID_PREFIX, DISPLAY_NAME_MAX, USER_ID_MAX, type UserInfo } from '@switchboard/protocol';
 import { createJwksVerifier, type JwksOptions, type JwksVerifier } from './jwks.js';
+import type { VerifyFailure } from './verify-failure.js';
 
 export interface VerifiedToken {
   user: UserInfo;
@@ -17,7 +18,7 @@ export interface VerifiedToken {
 }
 
 /** SERVER_UNAVAILABLE: the identity provider's keys could not be fetched (retry later). */
-export type VerifyFailure = { code: 'UNAUTHORIZED' | 'TOKEN_EXPIRED' | 'SERVER_UNAVAILABLE'; message: string };
+export type { VerifyFailure };
 export type VerifyResult = { ok: true; value: VerifiedToken } | { ok: false; error: VerifyFailure };
 
 const encoder = new TextEncoder();

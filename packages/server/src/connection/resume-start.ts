@@ -9,11 +9,21 @@
  * appended before it is in the replay. The replay and the held-back frames may overlap; the
  * connection drops any seq it already sent.
  */
-import type { ServerContext, ResumeContext } from '../context.js';
+import type { ServerContext, ResumeContext, Resumable } from '../context.js';
 import { handleDisconnect } from '../handlers/index.js';
-import type { ResumeReason } from '@switchboard/protocol';
-import { releasesHold, type BufferedFrame, type ClaimResult, type ResumeClaims } from '../resume/index.js';
-import type { Connection } from './connection.js';
+import type { ResumeReason, UserInfo } from '@switchboard/protocol';
+import { releasesHold, type BufferedFrame, type ClaimResult, type RequestLog, type ResumeClaims } from '../resume/index.js';
+import type { FrameSink, OutboundFrame } from '../state/delivery.js';
+
+/** What starting or resuming needs of a connection (connection.ts's Connection is one). */
+export interface StartingConnection extends FrameSink, Resumable {
+  cid: string;
+  readonly user: UserInfo;
+  generation: number;
+  held: boolean;
+  requestLog: RequestLog;
+  early: { frame: OutboundFrame; seq: number }[] | null;
+}
 
 export interface ResumeAttempt {
   /** The verified token's claims; null when it did not verify (forged, another user's, malformed). */
@@ -37,7 +47,7 @@ export interface Started {
   replayTo: number;
 }
 
-export async function startConnection(ctx: ServerContext, conn: Connection, attempt: ResumeAttempt | null): Promise<Started> {
+export async function startConnection(ctx: ServerContext, conn: StartingConnection, attempt: ResumeAttempt | null): Promise<Started> {
   const resume = ctx.resume;
   let reason: ResumeReason | null = null;
   if (attempt !== null) {
@@ -66,7 +76,7 @@ export async function startConnection(ctx: ServerContext, conn: Connection, atte
 
 type Claimed = { resumed: true; started: Started } | { resumed: false; reason: ResumeReason };
 
-async function claim(ctx: ServerContext, resume: ResumeContext, conn: Connection, claims: ResumeClaims, lastSeq: number): Promise<Claimed> {
+async function claim(ctx: ServerContext, resume: ResumeContext, conn: StartingConnection, claims: ResumeClaims, lastSeq: number): Promise<Claimed> {
   const fresh = conn.cid;
   conn.cid = claims.cid;
   // From here on, frames for the cid come to this connection (held back until the welcome).
@@ -123,7 +133,7 @@ async function claim(ctx: ServerContext, resume: ResumeContext, conn: Connection
  */
 export async function afterClose(
   ctx: ServerContext,
-  conn: Pick<Connection, 'cid' | 'held' | 'generation'>,
+  conn: Pick<StartingConnection, 'cid' | 'held' | 'generation'>,
   { final, livesOn }: { final: boolean; livesOn: boolean },
 ): Promise<boolean> {
   if (livesOn) return true;

@@ -4,7 +4,7 @@
  * (`{"seq":17,` + the frame without its `{`), so nothing is re-encoded per connection.
  */
 import type { ServerMessageType } from '@switchboard/protocol';
-import type { OutboundFrame } from '../state/delivery.js';
+import type { OutboundFrame } from '../state/outbound-frame.js';
 
 /**
  * Frame types that get a seq and are buffered for replay. `error` only when it answers a

@@ -6,7 +6,7 @@
  * while it was away. Two implementations: memory (memory-replay.ts) and Redis
  * (redis-replay.ts, one capped stream per cid, appended and published in one script).
  */
-import type { OutboundFrame } from '../state/delivery.js';
+import type { OutboundFrame } from '../state/outbound-frame.js';
 import type { ResumeReason } from '@switchboard/protocol';
 import type { HoldSnapshot } from './decision.js';
 import type { ResumeClaims } from './token.js';

@@ -7,14 +7,12 @@
  * the shared bytes. A recipient that is away (no socket, still held) counts as
  * delivered: the frame is in its buffer and reaches it on resume.
  */
-import { encode, type ServerMessage, type ServerMessageType } from '@switchboard/protocol';
+import { encode, type ServerMessage } from '@switchboard/protocol';
 import { isSequenced } from '../resume/frame.js';
 import type { ReplayStore } from '../resume/replay-store.js';
+import type { OutboundFrame } from './outbound-frame.js';
 
-export interface OutboundFrame {
-  readonly type: ServerMessageType;
-  readonly data: Buffer;
-}
+export type { OutboundFrame };
 
 export function buildFrame(message: ServerMessage): OutboundFrame {
   return { type: message.type, data: Buffer.from(encode(message), 'utf8') };

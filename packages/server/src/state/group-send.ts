@@ -1,5 +1,5 @@
-import type { ServerContext } from '../context.js';
-import type { OutboundFrame } from './delivery.js';
+import type { Delivery, OutboundFrame } from './delivery.js';
+import type { Store } from './store.js';
 
 /**
  * Sends `frame` to every member of `group` (and the `extra` connections), once each; resolves
@@ -7,7 +7,7 @@ import type { OutboundFrame } from './delivery.js';
  * members; the single-node path asks the store for the members and sends to each.
  */
 export async function sendToGroup(
-  ctx: Pick<ServerContext, 'store' | 'delivery'>,
+  ctx: { store: Pick<Store, 'groupMembers'>; delivery: Delivery },
   group: string,
   frame: OutboundFrame,
   extra: readonly string[] = [],
