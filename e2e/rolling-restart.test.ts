@@ -164,7 +164,7 @@ describeWith(['redis', 'chromium', 'netns'], 'rolling restart: three nodes, one 
     for (const p of phones) await p.waitFor('window.__load.done === true', 10_000);
     const groups = new Map<string, { members: Pick<LoadClient, 'name' | 'received'>[]; acked: Map<string, number[]> }>();
     for (const c of clients) {
-      const g = groups.get(c.group) ?? { members: [], acked: new Map() };
+      const g = groups.get(c.group) ?? { members: [] as Pick<LoadClient, 'name' | 'received'>[], acked: new Map<string, number[]>() };
       g.members.push(c);
       g.acked.set(c.name, c.acked);
       groups.set(c.group, g);

@@ -65,8 +65,8 @@ const harness = {
     });
     session.on('event', (e) => {
       const entry: (typeof events)[number] = { type: e.type, at: performance.now() };
-      if (typeof e.label === 'string') entry.label = e.label;
-      if (typeof e.state === 'string') entry.state = e.state;
+      if ('label' in e && typeof e.label === 'string') entry.label = e.label;
+      if ('state' in e && typeof e.state === 'string') entry.state = e.state;
       if (e.type === 'message') {
         entry.data = e.data;
         (received[e.label as string] ??= []).push(e.data);

@@ -14,11 +14,12 @@ afterAll(() => {
 });
 
 it('the packed tarballs install and work outside the workspace', async () => {
-  child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child = proc;
   let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  const code = await new Promise<number | string | null>((resolve) => child!.once('exit', (c, signal) => resolve(c ?? signal)));
+  proc.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  proc.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const code = await new Promise<number | string | null>((resolve) => proc.once('exit', (c, signal) => resolve(c ?? signal)));
   console.info(output.trimEnd());
   expect(code, output).toBe(0);
 }, 240_000);

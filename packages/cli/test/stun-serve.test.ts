@@ -28,7 +28,9 @@ afterEach(async () => {
 async function udpSocket(): Promise<Socket> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  cleanups.push(() => socket.close());
+  cleanups.push(() => {
+    socket.close();
+  });
   return socket;
 }
 
