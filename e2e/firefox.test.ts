@@ -3,7 +3,8 @@
  * Chromium (Playwright) and Firefox ESR (puppeteer-core over WebDriver BiDi), both inside one
  * network namespace. Both pages run the same browser bundle and test page (CALL_APP_SCRIPT).
  * Proves video decoded both ways (getStats framesDecoded), data channel messages both ways and
- * the hang-up arriving. Figures are printed.
+ * the hang-up arriving; and a 3-way group call (full mesh) of two Chromium pages and one Firefox
+ * page. Figures are printed.
  */
 import { readFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
@@ -16,6 +17,7 @@ import {
 import { BUNDLE_PATH, Phone } from './calls-support/call-app.js';
 import { startSwitchboard, type Stack } from './calls-support/stack.js';
 import { FirefoxPhone } from './firefox-support/firefox-phone.js';
+import { installGroupDriver, joinGroupCall, msUntilGone, waitForMesh } from './group-support/group-driver.js';
 
 type AnyPhone = Phone | FirefoxPhone;
 const phones: AnyPhone[] = [];
@@ -47,10 +49,12 @@ describeWithFirefox(['chromium', 'netns'], 'calls between Chromium and Firefox',
     deleteAllNetns();
   });
 
+  // Generous ICE timing: two cores shared with other suites.
+  const sdkOptions = { iceRestartTimeoutMs: 30_000, iceDisconnectGraceMs: 10_000 };
   const open = async (kind: 'chromium' | 'firefox', name: string, group: string): Promise<AnyPhone> => {
     const phone = kind === 'chromium'
-      ? await Phone.open(chromium, ns, stack.port, { name }, group)
-      : await FirefoxPhone.open(firefox, ns, stack.port, { name }, group);
+      ? await Phone.open(chromium, ns, stack.port, { name, ...sdkOptions }, group)
+      : await FirefoxPhone.open(firefox, ns, stack.port, { name, ...sdkOptions }, group);
     phones.push(phone);
     return phone;
   };
@@ -100,4 +104,31 @@ describeWithFirefox(['chromium', 'netns'], 'calls between Chromium and Firefox',
       );
     }, 120_000);
   }
+
+  it('a 3-way group call, two Chromium pages and one Firefox page: video from both others on every page, messages, Firefox leaves', async () => {
+    const group = `ff-mesh-${++groupCounter}`;
+    const pages = [await open('chromium', 'c1', group), await open('firefox', 'ff', group), await open('chromium', 'c2', group)];
+    for (const p of pages) await installGroupDriver(p);
+    const media = { audio: true, video: { width: 320, height: 240, frameRate: 15 } };
+    const others = (one: AnyPhone) => pages.filter((p) => p !== one);
+    const started = Date.now();
+    const joined = await Promise.all(pages.map((p) => joinGroupCall(p, { media })));
+    expect(joined.every((j) => j.ok)).toBe(true);
+    await Promise.all(pages.map((p) => waitForMesh(p, others(p), 10)));
+    const meshMs = Date.now() - started;
+    const frames = await Promise.all(pages.map((p) => p.eval<Record<string, number>>('window.g.frames()')));
+    const ff = pages[1]!;
+    expect(await ff.eval('window.g.send("default", "from firefox")')).toBe(2);
+    expect(await pages[0]!.eval('window.g.send("default", "from chromium")')).toBe(2);
+    for (const p of others(ff)) await p.waitFor(`window.g.received().includes(${JSON.stringify(`${ff.cid} from firefox`)})`);
+    await ff.waitFor(`window.g.received().includes(${JSON.stringify(`${pages[0]!.cid} from chromium`)})`);
+    const leftAt = await ff.eval<number>('window.g.leave()');
+    const goneMs = await Promise.all(others(ff).map((p) => msUntilGone(p, ff.cid, leftAt)));
+    for (const ms of goneMs) expect(ms).toBeLessThan(2000);
+    await ff.waitFor('window.t.openPcs() === 0');
+    console.info(
+      `[firefox] 3-way mesh (chromium, firefox, chromium): connected with ≥10 frames from both others on every page in ${meshMs} ms ` +
+        `(frames ${frames.map((f) => Object.values(f).join('+')).join(', ')}); firefox left → gone on both after ${goneMs.join('/')} ms`,
+    );
+  }, 180_000);
 });

@@ -177,4 +177,19 @@ describe('a mesh of GroupCalls on a fake bus', () => {
     // Notices still reach the app.
     expect(a.app.some((e) => e.type === 'notice')).toBe(true);
   });
+
+  it('closeRealtime ends the group call too (closed, no members), and the app still gets its close', async () => {
+    const bus = new Bus();
+    const [a, b] = [member(bus), member(bus)];
+    for (const m of [a, b]) {
+      await m.call.join(0);
+      await settle();
+    }
+    expect(a.call.peers).toHaveLength(1);
+    a.realtime.emit({ type: 'close', message: 'closed' });
+    await settle();
+    expect(a.call.peers).toHaveLength(0);
+    expect(a.events.at(-1)).toEqual({ type: 'closed' });
+    expect(a.app.some((e) => e.type === 'close')).toBe(true);
+  });
 });
