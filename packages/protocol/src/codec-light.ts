@@ -7,6 +7,7 @@
  * as the server validated what it relayed and built the rest itself.
  */
 import { ERROR_CODES } from './errors.js';
+import { isJsonObject } from './is-object.js';
 import type { DecodeError, Result } from './codec.js';
 import type { ClientMessage } from './schemas/client.js';
 import type { ResultOf, ServerMessage, resultSchemas } from './schemas/server.js';
@@ -26,8 +27,8 @@ export function decodeServerMessage(raw: string): Result<ServerMessage, DecodeEr
   } catch {
     return fail('MALFORMED_FRAME', 'Frame is not valid JSON.');
   }
-  if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return fail('MALFORMED_FRAME', 'Frame must be a JSON object.');
-  const record = frame as Record<string, unknown>;
+  if (!isJsonObject(frame)) return fail('MALFORMED_FRAME', 'Frame must be a JSON object.');
+  const record = frame;
   const type = record['type'];
   if (typeof type !== 'string' || !LIGHT_SERVER_TYPES.includes(type)) return fail('UNKNOWN_TYPE', `Unknown frame type "${String(type).slice(0, 64)}".`);
   if (type === 'ack' && typeof record['id'] !== 'number') return fail('INVALID_PARAMETER', '"id": expected a number');
@@ -50,6 +51,6 @@ export function encode(message: ClientMessage | ServerMessage): string {
 
 /** An ack's `result`: an object is taken as the shape the request type has. */
 export function parseResult<T extends keyof typeof resultSchemas>(_type: T, result: unknown): Result<ResultOf<T>, string> {
-  if (typeof result !== 'object' || result === null || Array.isArray(result)) return { ok: false, error: '"(frame)": expected an object' };
+  if (!isJsonObject(result)) return { ok: false, error: '"(frame)": expected an object' };
   return { ok: true, value: result as ResultOf<T> };
 }

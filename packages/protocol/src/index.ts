@@ -6,6 +6,11 @@ export * from './codec.js';
 export * from './resume.js';
 export * from './schemas/client.js';
 export * from './schemas/server.js';
+export * from './control.js';
+export { controlMessageSchema, controlSchemas } from './schemas/control.js';
+export * from './http.js';
+export { isJsonObject } from './is-object.js';
+export { httpSchemas, parseGuestRequest, sdkReadSchemas } from './schemas/http.js';
 export {
   rtcSignal as rtcSignalSchema,
   iceServer as iceServerSchema,

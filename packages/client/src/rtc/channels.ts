@@ -5,12 +5,11 @@
  * that the default channel `default` is reliable and ordered (Skapi used
  * `maxPacketLifeTime: 10`, which silently drops chat messages).
  */
-import { SwitchboardError } from '@switchboard/protocol';
+import { CONTROL_ID, CONTROL_LABEL, SwitchboardError, isJsonObject } from '@switchboard/protocol';
 import type { ChannelParam, ChannelPreset } from '../types.js';
 
-/** The hidden, negotiated control channel that carries hang-ups and pings (see control.ts). */
-export const CONTROL_LABEL = '__switchboard';
-export const CONTROL_ID = 1023;
+/** The hidden, negotiated control channel that carries hang-ups and pings (see control.ts); its label and id are the protocol's. */
+export { CONTROL_ID, CONTROL_LABEL };
 
 export interface ChannelSpec {
   label: string;
@@ -91,7 +90,7 @@ export function normalizeChannels(param: unknown, fallback: ChannelSpec[] = [DEF
       if (!isPreset(item)) throw bad(`"channels[${index}]" "${item}" is not a preset (${PRESET_NAMES.join(', ')}).`);
       return { label: item, init: { ...CHANNEL_PRESETS[item] } };
     }
-    if (typeof item === 'object' && item !== null && !Array.isArray(item)) return objectSpec(item as Record<string, unknown>, index);
+    if (isJsonObject(item)) return objectSpec(item, index);
     throw bad(`"channels[${index}]" should be a preset name or an RTCDataChannelInit object.`);
   });
   const seen = new Set<string>();

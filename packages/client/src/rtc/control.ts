@@ -12,66 +12,15 @@
  * - `caps`: what this side's WebRTC stack can do (`iceRestart: false` on libdatachannel, so
  *   the peer renews the peer connection instead of restarting ICE; see calls/renewal.ts).
  *
- * Messages are small JSON objects, validated on receipt (unknown ones are ignored).
+ * Messages are small JSON objects; their schemas are the protocol's (`controlSchemas`), and
+ * `parseControl` is its valibot-free check: unknown or malformed messages are ignored.
  */
-import type { RtcSignal } from '@switchboard/protocol';
-import { CONTROL_ID, CONTROL_LABEL } from './channels.js';
+import { CONTROL_ID, CONTROL_LABEL } from '@switchboard/protocol';
 
-export type PeerSignal = Extract<RtcSignal, { kind: 'description' | 'candidate' }>;
-
-export type ControlMessage =
-  | { t: 'hangup'; reason: string }
-  | { t: 'ping'; n: number }
-  | { t: 'pong'; n: number }
-  | { t: 'cid'; cid: string }
-  | { t: 'signal'; signal: PeerSignal }
-  | { t: 'caps'; iceRestart: boolean };
+export { parseControlMessage as parseControl, type ControlMessage, type PeerSignal } from '@switchboard/protocol';
 
 export function createControlChannel(pc: RTCPeerConnection): RTCDataChannel {
   return pc.createDataChannel(CONTROL_LABEL, { negotiated: true, id: CONTROL_ID, ordered: true });
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isPeerSignal(value: unknown): value is PeerSignal {
-  if (!isObject(value)) return false;
-  if (value.kind === 'description') {
-    const d = value.description;
-    return isObject(d) && typeof d.type === 'string' && (d.sdp === undefined || typeof d.sdp === 'string');
-  }
-  if (value.kind === 'candidate') {
-    const c = value.candidate;
-    return c === null || (isObject(c) && typeof c.candidate === 'string');
-  }
-  return false;
-}
-
-export function parseControl(data: unknown): ControlMessage | null {
-  if (typeof data !== 'string' || data.length > 128 * 1024) return null;
-  let value: unknown;
-  try {
-    value = JSON.parse(data);
-  } catch {
-    return null;
-  }
-  if (!isObject(value)) return null;
-  switch (value.t) {
-    case 'hangup':
-      return typeof value.reason === 'string' ? { t: 'hangup', reason: value.reason } : null;
-    case 'ping':
-    case 'pong':
-      return typeof value.n === 'number' ? { t: value.t, n: value.n } : null;
-    case 'cid':
-      return typeof value.cid === 'string' && value.cid.startsWith('cid:') ? { t: 'cid', cid: value.cid } : null;
-    case 'caps':
-      return typeof value.iceRestart === 'boolean' ? { t: 'caps', iceRestart: value.iceRestart } : null;
-    case 'signal':
-      return isPeerSignal(value.signal) ? { t: 'signal', signal: value.signal } : null;
-    default:
-      return null;
-  }
 }
 
 /** Resolves once the channel's send buffer is empty (or after `maxMs`), so a close does not drop it. */

@@ -1,4 +1,4 @@
-import { GUEST_PATH, SwitchboardError, isErrorCode, type ErrorCode } from '@switchboard/protocol';
+import { GUEST_PATH, SwitchboardError, isErrorCode, isGuestAnswer, isJsonObject, isSessionAnswer, type ErrorCode } from '@switchboard/protocol';
 import type { TokenProvider } from '../types.js';
 
 export const SESSION_PATH = '/v1/session';
@@ -88,11 +88,8 @@ export class TokenSource {
       throw new SwitchboardError('SERVER_UNAVAILABLE', error?.message ?? `Could not get a guest token (HTTP ${response.status}).`);
     }
     const parsed = parseJson(body);
-    const token = parsed?.['token'];
-    if (typeof token !== 'string' || token.length === 0) {
-      throw new SwitchboardError('INTERNAL', `The guest endpoint answered without a token.`);
-    }
-    return token;
+    if (!isGuestAnswer(parsed)) throw new SwitchboardError('INTERNAL', `The guest endpoint answered without a token.`);
+    return parsed.token;
   }
 }
 
@@ -142,10 +139,10 @@ export function httpError(status: number, body: string, context: string): Switch
 
 /** From a 200 `GET /v1/session`: the user is at the connection limit (the upgrade got a 429 we could not see). */
 export function sessionAtLimit(body: string): SwitchboardError | null {
-  const connections = parseJson(body)?.['connections'] as { open?: unknown; max?: unknown } | undefined;
-  const open = connections?.open;
-  const max = connections?.max;
-  if (typeof open !== 'number' || typeof max !== 'number' || open < max) return null;
+  const parsed = parseJson(body);
+  if (!isSessionAnswer(parsed)) return null;
+  const { open, max } = parsed.connections;
+  if (open < max) return null;
   return new SwitchboardError('TOO_MANY_CONNECTIONS', `The server refused the connection: this user already has ${open} of ${max} connections open.`);
 }
 
@@ -166,7 +163,7 @@ function defaultMessage(code: ErrorCode, status: number): string {
 function parseJson(text: string): Record<string, unknown> | null {
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+    return isJsonObject(value) ? value : null;
   } catch {
     return null;
   }

@@ -49,6 +49,10 @@ export const mediaKinds = v.object({ audio: v.boolean(), video: v.boolean() });
  */
 const peerGeneration = v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535)));
 
+/** The signals of a running negotiation: also sent peer to peer on the control channel (schemas/control.ts). */
+export const descriptionSignal = v.object({ kind: v.literal('description'), description: sessionDescription, pc: peerGeneration });
+export const candidateSignal = v.object({ kind: v.literal('candidate'), candidate: v.nullable(iceCandidate), pc: peerGeneration });
+
 /**
  * Call signals. The server relays them between two connections without reading
  * SDP; it only tracks `invite`/`accept`/`reject`/`hangup` to know which calls ring.
@@ -66,8 +70,8 @@ export const rtcSignal = v.variant('kind', [
     kind: v.literal('hangup'),
     reason: v.optional(v.picklist(['hangup', 'cancelled', 'timeout', 'peer_gone', 'ice_failed', 'error'])),
   }),
-  v.object({ kind: v.literal('description'), description: sessionDescription, pc: peerGeneration }),
-  v.object({ kind: v.literal('candidate'), candidate: v.nullable(iceCandidate), pc: peerGeneration }),
+  descriptionSignal,
+  candidateSignal,
 ]);
 
 export const noticeCode = v.picklist(['USER_JOINED', 'USER_LEFT', 'USER_DISCONNECTED']);

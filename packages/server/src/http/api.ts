@@ -4,7 +4,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
-import { DISPLAY_NAME_MAX, GUEST_PATH, ICE_PATH, REALTIME_PATH } from '@switchboard/protocol';
+import {
+  GUEST_PATH, ICE_PATH, REALTIME_PATH, parseGuestRequest,
+  type GuestResponse, type HealthResponse, type IceResponse, type InfoResponse, type SessionResponse,
+} from '@switchboard/protocol';
 import type { TokenAuthority, VerifiedToken } from '../auth/tokens.js';
 import { guestUserId } from '../auth/tokens.js';
 import type { ServerContext } from '../context.js';
@@ -124,11 +127,11 @@ async function route(deps: HttpDeps, req: IncomingMessage, res: ServerResponse, 
         uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
         connections: deps.connectionCount(),
         ...(ctx.cluster ? { redis: redisUp ? 'up' : 'down' } : {}),
-      });
+      } satisfies HealthResponse);
       return;
     }
     case INFO_PATH:
-      if (allow('GET')) sendJson(res, 200, { node: ctx.node, urls: shareUrls(ctx, req) });
+      if (allow('GET')) sendJson(res, 200, { node: ctx.node, urls: shareUrls(ctx, req) } satisfies InfoResponse);
       return;
     case METRICS_PATH: {
       if (!allow('GET')) return;
@@ -149,13 +152,13 @@ async function route(deps: HttpDeps, req: IncomingMessage, res: ServerResponse, 
         user: session.user,
         expiresAt: session.expiresAt,
         connections: { open, max: ctx.config.limits.maxConnectionsPerUser },
-      });
+      } satisfies SessionResponse);
       return;
     }
     case ICE_PATH: {
       if (!allow('GET')) return;
       const session = await authenticate(deps, req, res);
-      if (session) sendJson(res, 200, ctx.ice.forUser(session.user.user_id, undefined, req.socket.localAddress));
+      if (session) sendJson(res, 200, ctx.ice.forUser(session.user.user_id, undefined, req.socket.localAddress) satisfies IceResponse);
       return;
     }
     default:
@@ -201,16 +204,13 @@ async function guest(deps: HttpDeps, req: IncomingMessage, res: ServerResponse, 
     sendError(res, err.status, err.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'INVALID_REQUEST', err.message);
     return;
   }
-  const raw = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)['name'] : undefined;
-  if (raw !== undefined && raw !== null && typeof raw !== 'string') {
-    sendError(res, 400, 'INVALID_PARAMETER', '"name" must be a string.');
+  // The protocol's guest request schema: `name` a string (trimmed, at most 64 characters) or null.
+  const request = parseGuestRequest(body);
+  if (!request.ok) {
+    sendError(res, 400, 'INVALID_PARAMETER', request.error);
     return;
   }
-  const name = typeof raw === 'string' ? raw.trim() : '';
-  if (name.length > DISPLAY_NAME_MAX) {
-    sendError(res, 400, 'INVALID_PARAMETER', `"name" must be at most ${DISPLAY_NAME_MAX} characters.`);
-    return;
-  }
+  const name = request.value.name ?? '';
   const user = { user_id: guestUserId(), name: name === '' ? null : name };
   const { token, expiresAt } = await deps.auth.sign({
     user_id: user.user_id,
@@ -219,7 +219,7 @@ async function guest(deps: HttpDeps, req: IncomingMessage, res: ServerResponse, 
     guest: true,
   });
   ctx.log.info({ user: user.user_id }, 'guest token issued');
-  sendJson(res, 200, { token, user, expiresAt });
+  sendJson(res, 200, { token, user, expiresAt } satisfies GuestResponse);
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
-import type { ErrorCode } from '@switchboard/protocol';
+import type { ErrorCode, HttpBodyOf } from '@switchboard/protocol';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const data = Buffer.from(JSON.stringify(body));
@@ -16,7 +16,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 /** Every HTTP error body is `{code, message}`. */
 export function sendError(res: ServerResponse, status: number, code: ErrorCode, message: string): void {
-  sendJson(res, status, { code, message });
+  sendJson(res, status, { code, message } satisfies HttpBodyOf<'errorBody'>);
 }
 
 /** Answers an upgrade request on the raw socket (before any WebSocket exists) with a JSON error. */
