@@ -3,7 +3,9 @@
  * in one network namespace, the browser bundle, the real server in this process. Four pages in
  * one call decode video from each of the three others; one leaves and is gone from the others
  * within 2 s; it rejoins; a fifth joins late and connects to all; a page that goes away (closed)
- * disappears too; the cap refuses one participant too many with GROUP_CALL_FULL. Figures printed.
+ * disappears too; a member that loses its realtime connection disappears once the server gives up
+ * on it and comes back with its new connection; the cap refuses one participant too many with
+ * GROUP_CALL_FULL. Figures printed.
  * A 3-way mesh with a Firefox page: firefox.test.ts.
  */
 import { readFileSync } from 'node:fs';
@@ -124,6 +126,42 @@ describeWith(['chromium', 'netns'], 'group calls through the real server', () =>
         `page closed → gone on the other 4 after ${closedGoneMs.join('/')} ms`,
     );
   }, 240_000);
+
+  it('a member whose realtime connection is lost disappears from the others once the server gives up on it, and comes back with its new connection', async () => {
+    // A short resume window: the server gives up on a dropped connection after 2 s instead of 30 s.
+    const short = await startSwitchboard({ resume: { windowMs: 2000 } });
+    try {
+      const group = `lost-${++groupCounter}`;
+      const pages: Phone[] = [];
+      for (let i = 0; i < 3; i++) {
+        const phone = await Phone.open(browser, ns, short.port, { name: `l${i}`, ...SDK_OPTIONS }, group);
+        await installGroupDriver(phone);
+        phones.push(phone);
+        pages.push(phone);
+      }
+      for (const p of pages) expect((await joinGroupCall(p, {})).ok).toBe(true);
+      await Promise.all(pages.map((p) => waitForMesh(p, others(pages, p), 0)));
+      const lost = pages[2]!;
+      const oldCid = lost.cid;
+      const cutAt = Date.now();
+      await lost.cut();
+      const goneMs = await Promise.all(pages.slice(0, 2).map((p) => msUntilGone(p, oldCid, cutAt, 20_000)));
+      const reasons = await Promise.all(pages.slice(0, 2).map((p) => p.eval<{ cid: string; reason: string }[]>('window.g.of("peer:left")')));
+      await lost.restore();
+      // Not resumed (the window passed): a new cid, and the group call announces it again by itself.
+      await lost.waitFor(`window.t.rt.some((e) => e.type === 'reconnect' && e.resumed === false)`, 30_000);
+      lost.cid = await lost.eval<string>('window.t.sb.cid');
+      expect(lost.cid).not.toBe(oldCid);
+      const backAt = Date.now();
+      await Promise.all(pages.map((p) => waitForMesh(p, others(pages, p), 0)));
+      console.info(
+        `[group] lost realtime connection (resume window 2 s): gone on the others after ${goneMs.join('/')} ms ` +
+          `(${reasons.map((r) => r.find((e) => e.cid === oldCid)?.reason).join('/')}); back in the mesh with its new cid ${Date.now() - backAt} ms after it reconnected`,
+      );
+    } finally {
+      await short.close();
+    }
+  }, 120_000);
 
   it('the cap: with maxParticipants 3 a fourth joiner gets GROUP_CALL_FULL and nobody dials it; 1:1 connectRTC works beside the mesh', async () => {
     const group = `cap-${++groupCounter}`;
