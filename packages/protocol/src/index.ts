@@ -10,7 +10,7 @@ export * from './control.js';
 export { controlMessageSchema, controlSchemas } from './schemas/control.js';
 export * from './http.js';
 export { isJsonObject } from './is-object.js';
-export { httpSchemas, parseGuestRequest, sdkReadSchemas } from './schemas/http.js';
+export { httpSchemas, parseGuestRequest, parseHttpBody, sdkReadSchemas } from './schemas/http.js';
 export {
   rtcSignal as rtcSignalSchema,
   iceServer as iceServerSchema,

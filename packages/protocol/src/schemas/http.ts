@@ -60,6 +60,15 @@ export type IceResponse = HttpBodyOf<'iceResponse'>;
 export type InfoResponse = HttpBodyOf<'infoResponse'>;
 export type HealthResponse = HttpBodyOf<'healthResponse'>;
 
+/** An answer (already parsed JSON) checked against its schema, or the first problem with its field path. */
+export function parseHttpBody<K extends keyof typeof httpSchemas>(kind: K, body: unknown): Result<HttpBodyOf<K>, string> {
+  const parsed = v.safeParse(httpSchemas[kind], body);
+  if (parsed.success) return { ok: true, value: parsed.output as HttpBodyOf<K> };
+  const issue = parsed.issues[0];
+  const path = issue.path?.map((item) => String(item.key)).join('.') || '(body)';
+  return { ok: false, error: `"${path}": ${issue.message}` };
+}
+
 /**
  * A POST /v1/guest body (already parsed JSON): the name trimmed, or the error text for a 400
  * INVALID_PARAMETER. A body that is not an object carries no name.

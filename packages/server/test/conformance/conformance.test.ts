@@ -8,9 +8,11 @@
  * behaviour drifts from the fixtures fails here.
  */
 import { describe, expect, it } from 'vitest';
-import { LAST_SEQ_PARAM, RESUME_PARAM, resultSchemas } from '@switchboard/protocol';
+import { LAST_SEQ_PARAM, RESUME_PARAM, parseHttpBody, resultSchemas, type HttpBodyOf } from '@switchboard/protocol';
 import { getJson, startServer, TestClient, useCleanup, type TestServer } from '../helpers.js';
 import { Suite, type Wire } from './wire.js';
+
+type HttpKind = Parameters<typeof parseHttpBody>[0];
 
 useCleanup();
 
@@ -257,6 +259,28 @@ describe('conformance: golden fixtures against a running server', () => {
     const again = await suite.wire('alice again', await TestClient.open(t.wsUrl, { token, query }));
     expect(again.welcome['cid']).toBe(first.wire.cid);
     await again.wire.expect('server-welcome-resumed', again.welcome);
+  });
+
+  it('the HTTP answers match the protocol\'s body schemas', async () => {
+    const t = await startServer({ nodeId: 'node-1', ice: ICE });
+    const auth = { headers: { authorization: `Bearer ${await t.token('alice', { name: 'Alice' })}` } };
+    const answers: Array<[HttpKind, number, Promise<{ status: number; body: unknown }>]> = [
+      ['guestResponse', 200, getJson(`${t.url}/v1/guest`, { method: 'POST', body: JSON.stringify({ name: ' Ada ' }) })],
+      ['sessionResponse', 200, getJson(`${t.url}/v1/session`, auth)],
+      ['iceResponse', 200, getJson(`${t.url}/v1/ice`, auth)],
+      ['infoResponse', 200, getJson(`${t.url}/v1/info`)],
+      ['healthResponse', 200, getJson(`${t.url}/healthz`)],
+      ['errorBody', 400, getJson(`${t.url}/v1/guest`, { method: 'POST', body: JSON.stringify({ name: 5 }) })],
+      ['errorBody', 401, getJson(`${t.url}/v1/session`)],
+    ];
+    for (const [kind, status, answer] of answers) {
+      const { status: got, body } = await answer;
+      expect(got, kind).toBe(status);
+      expect(parseHttpBody(kind, body), kind).toEqual({ ok: true, value: body });
+    }
+    const guest = (await answers[0]![2]).body as HttpBodyOf<'guestResponse'>;
+    expect(guest.user.name).toBe('Ada');
+    expect((await answers[5]![2]).body).toEqual({ code: 'INVALID_PARAMETER', message: '"name" must be a string.' });
   });
 
   it('replayed every client fixture and every server fixture a server can send, and acked every request type', () => {

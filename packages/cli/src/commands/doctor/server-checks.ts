@@ -5,7 +5,7 @@
  * needs, or null when the doctor cannot go on.
  */
 import { WebSocket } from 'ws';
-import { GUEST_PATH, ICE_PATH, REALTIME_PATH, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from '@switchboard/protocol';
+import { GUEST_PATH, ICE_PATH, REALTIME_PATH, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, parseHttpBody } from '@switchboard/protocol';
 import { closeCodeFix } from './close-codes.js';
 import { describeBody, endpoint, httpCall, jsonObject, networkProblem, type HttpAnswer, type Problem } from './http.js';
 import type { IceServerLike } from './ice-config.js';
@@ -54,13 +54,15 @@ export async function checkAuth(ctx: CheckContext, token: string | null): Promis
         });
         return null;
       }
-      const userId = String((body?.['user'] as { user_id?: unknown } | undefined)?.user_id ?? '');
+      const answer = parseHttpBody('sessionResponse', body);
+      const userId = answer.ok ? answer.value.user.user_id : '';
       ctx.add({ id: 'auth', name: 'Auth', status: 'ok', detail: `token accepted for user "${userId}"` });
       return token;
     }
     const guest = await httpCall(endpoint(base, GUEST_PATH), { method: 'POST', insecure, ca, timeoutMs, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'switchboard doctor' }) });
     const body = jsonObject(guest.body);
-    if (guest.status !== 200 || typeof body?.['token'] !== 'string') {
+    const answer = guest.status === 200 ? parseHttpBody('guestResponse', body) : null;
+    if (!answer?.ok) {
       ctx.add({
         id: 'auth', name: 'Auth', status: 'fail', detail: `no guest token: HTTP ${guest.status} ${describeBody(guest)}`,
         fix: body?.['code'] === 'GUESTS_DISABLED' ? 'Guests are off on this server: pass --token (switchboard token --user ID).' : 'See the server log.',
@@ -68,9 +70,8 @@ export async function checkAuth(ctx: CheckContext, token: string | null): Promis
       });
       return null;
     }
-    const userId = String((body['user'] as { user_id?: unknown } | undefined)?.user_id ?? '');
-    ctx.add({ id: 'auth', name: 'Auth', status: 'ok', detail: `guest token for "${userId}" (POST ${GUEST_PATH})` });
-    return body['token'];
+    ctx.add({ id: 'auth', name: 'Auth', status: 'ok', detail: `guest token for "${answer.value.user.user_id}" (POST ${GUEST_PATH})` });
+    return answer.value.token;
   } catch (err) {
     ctx.add({ id: 'auth', name: 'Auth', status: 'fail', ...networkProblem(err, 'auth request', ctx.caFile ?? null) });
     return null;
@@ -93,9 +94,9 @@ export async function checkIceEndpoint(ctx: CheckContext, token: string, fromWel
   const { base, insecure, ca, timeoutMs } = ctx;
   try {
     const ice = await httpCall(endpoint(base, ICE_PATH), { insecure, ca, timeoutMs, headers: { authorization: `Bearer ${token}` } });
-    const body = jsonObject(ice.body);
-    if (ice.status === 200 && Array.isArray(body?.['iceServers'])) {
-      const fromHttp = body['iceServers'] as IceServerLike[];
+    const answer = ice.status === 200 ? parseHttpBody('iceResponse', jsonObject(ice.body)) : null;
+    if (answer?.ok) {
+      const fromHttp: IceServerLike[] = answer.value.iceServers;
       const urlsOf = (list: IceServerLike[]) => list.flatMap((s) => (Array.isArray(s.urls) ? s.urls : [s.urls])).sort().join(' ');
       if (fromWelcome && urlsOf(fromWelcome) !== urlsOf(fromHttp)) {
         ctx.add({ id: 'ice-endpoint', name: 'GET /v1/ice', status: 'warn', detail: 'lists other ICE URLs than the welcome frame', fix: 'Several server nodes with different ice settings? Give every node the same configuration.' });
