@@ -7,7 +7,8 @@ import { defineConfig } from 'vite';
 export default defineConfig(({ mode }) => ({
   base: './',
   resolve: mode === 'mock'
-    ? { alias: { '@switchboard/client': fileURLToPath(new URL('./dev/mock-client.ts', import.meta.url)) } }
+    // Exact match: the file-transfer add-on (`@switchboard/client/transfer`) stays the real one.
+    ? { alias: [{ find: /^@switchboard\/client$/, replacement: fileURLToPath(new URL('./dev/mock-client.ts', import.meta.url)) }] }
     : {},
   build: {
     outDir: mode === 'mock'

@@ -33,6 +33,26 @@ export function clearFailureShots(): void {
   }
 }
 
+/** Newest modification time under `dir` (0 when it does not exist). */
+function newest(dir: string): number {
+  const stat = statSync(dir, { throwIfNoEntry: false });
+  if (!stat) return 0;
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(stat.mtimeMs, ...readdirSync(dir).map((name) => newest(join(dir, name))));
+}
+
+/**
+ * Builds the demo when its sources (or the SDK build it bundles) are newer than the build: demo
+ * test files running one after another (or side by side) then share one build instead of
+ * emptying the directory another file's server is serving from.
+ */
+export function buildDemoIfStale(): void {
+  const built = statSync(join(DEMO_OUT, 'index.html'), { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  const sources = Math.max(newest(join(DEMO_SRC, 'src')), newest(join(DEMO_SRC, 'index.html')), newest(join(DEMO_SRC, 'vite.config.ts')),
+    newest(join(ROOT, 'packages/client/dist')), MOCK ? newest(join(DEMO_SRC, 'dev')) : 0);
+  if (built < sources) buildDemo();
+}
+
 /** Builds the demo exactly as `npm run build -w @switchboard/demo` does (or the mock build). */
 export function buildDemo(): void {
   execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', ...(MOCK ? ['--mode', 'mock'] : [])], {

@@ -10,7 +10,8 @@ export interface PeerState { mic: boolean; cam: boolean; hasAudio: boolean; hasV
 
 type Wire =
   | { t: 'chat'; id: string; text: string; ts: number }
-  | ({ t: 'state' } & PeerState);
+  | ({ t: 'state' } & PeerState)
+  | { t: 'file-cancel'; id: string };
 
 /** The SDK's default channel: every call has it, so the demo needs no channel setup. */
 const CHANNEL = 'default';
@@ -20,6 +21,8 @@ export interface CallChannelEvents {
   open(): void;
   chat(text: string, ts: number): void;
   peerState(state: PeerState): void;
+  /** The other side cancelled a file we are sending them. */
+  fileCancel(id: string): void;
 }
 
 function newId(): string {
@@ -68,6 +71,8 @@ export class CallChannel {
     const m = message as Partial<Wire> & Record<string, unknown>;
     if (m.t === 'chat' && typeof m.text === 'string') {
       this.events.chat(m.text.slice(0, 2000), typeof m.ts === 'number' ? m.ts : Date.now());
+    } else if (m.t === 'file-cancel' && typeof m.id === 'string') {
+      this.events.fileCancel(m.id);
     } else if (m.t === 'state') {
       this.events.peerState({
         mic: m.mic !== false,
@@ -87,6 +92,10 @@ export class CallChannel {
   /** Dropped when the channel is not open: the state is sent again when it opens. */
   sendState(state: PeerState): void {
     this.send({ t: 'state', ...state });
+  }
+
+  sendFileCancel(id: string): boolean {
+    return this.send({ t: 'file-cancel', id });
   }
 
   /** The call ended: a channel that opens late sends nothing. */

@@ -4,10 +4,11 @@
  */
 import type { ChatPanel } from './chat.js';
 import { $, fillAvatar } from './dom.js';
+import { CallLog } from './history.js';
 import { getLocalMedia, stopStream, type LocalMedia } from './media.js';
 import { displayName, type Person, type Roster } from './people.js';
 import { startRinging } from './ring.js';
-import { errorCode, errorMessage, type RtcClosedEvent, type RtcIncomingEvent, type RTCConnector, type Switchboard } from './sdk.js';
+import { errorCode, errorMessage, FILE_TRANSFER_CHANNEL, type RtcClosedEvent, type RtcIncomingEvent, type RTCConnector, type Switchboard } from './sdk.js';
 import { CallSession, type Peer } from './session.js';
 import type { Stage } from './stage.js';
 import { toast } from './toast.js';
@@ -18,6 +19,9 @@ type Phase =
   | { kind: 'outgoing'; peer: Peer; session: CallSession; connector: RTCConnector | null; cancelled: boolean }
   | { kind: 'incoming'; peer: Peer; event: RtcIncomingEvent; abort: AbortController }
   | { kind: 'active'; session: CallSession };
+
+/** Chat and state on `default`; files on a reliable, ordered channel of their own (the callee gets both). */
+const CALL_CHANNELS = [{ label: 'default' }, FILE_TRANSFER_CHANNEL];
 
 /** Why the caller's `connection` promise rejected, in plain words. */
 export function outcomeText(code: string | undefined, name: string, fallback: string): string {
@@ -50,6 +54,11 @@ function closedText(reason: string, name: string): string {
 
 export class Calls {
   private phase: Phase = { kind: 'idle' };
+  private readonly log = new CallLog((cid, name) => {
+    const person = this.roster.get(cid);
+    if (person) void this.call(person);
+    else toast(`${name} is no longer in this room.`);
+  });
 
   constructor(
     private readonly sb: () => Switchboard | null,
@@ -137,7 +146,8 @@ export class Calls {
 
     let connector: RTCConnector;
     try {
-      connector = await sb.connectRTC(media.stream ? { cid: peer.cid, media: media.stream } : { cid: peer.cid }, session.handler);
+      const params = { cid: peer.cid, channels: CALL_CHANNELS };
+      connector = await sb.connectRTC(media.stream ? { ...params, media: media.stream } : params, session.handler);
     } catch (error) {
       stopRing();
       this.closeDialog('outgoing');
@@ -198,6 +208,7 @@ export class Calls {
     if (this.phase.kind !== 'idle') {
       event.hangup('busy');
       toast(`${name} tried to call you. They were told you are busy.`);
+      this.log.missed(name, event.sender_cid ?? '', 'while you were in another call');
       return;
     }
     const peer: Peer = { cid: event.sender_cid ?? '', user_id: event.sender ?? '', name };
@@ -269,6 +280,8 @@ export class Calls {
       phase.abort.abort();
       this.setPhase({ kind: 'idle' });
       const name = phase.peer.name;
+      const away = document.visibilityState !== 'visible';
+      if (reason === 'timeout' || away) this.log.missed(name, phase.peer.cid, away ? 'while you were away' : '');
       toast(reason === 'timeout' ? `Missed call from ${name}.` : reason === 'cancelled' ? `${name} cancelled the call.` : `Missed call from ${name}.`);
     } else if (phase.kind === 'active' && phase.session.callId === call && !phase.session.hangingUp) {
       const detail = (event.message as { error?: { message?: unknown } }).error?.message;
@@ -282,6 +295,7 @@ export class Calls {
     if ((this.phase.kind === 'active' || this.phase.kind === 'outgoing') && this.phase.session === session) {
       const wasActive = this.phase.kind === 'active';
       this.setPhase({ kind: 'idle' });
+      if (wasActive) this.log.ended(session.peer.name, session.durationMs);
       if (wasActive || message === 'Call cancelled.') toast(message);
     }
     document.title = 'Switchboard';

@@ -76,6 +76,17 @@ export class ChatPanel {
     }
   }
 
+  /** A ready-made entry (a file transfer); `announce` counts it as unread when the chat is closed. */
+  addEntry(item: HTMLElement, mine: boolean, announce?: string): void {
+    $('chat-empty').hidden = true;
+    this.log.append(item);
+    this.scrollToEnd();
+    if (!mine && announce && !this.isOpen) {
+      this.unread += 1;
+      this.updateUnread();
+    }
+  }
+
   system(text: string): void {
     $('chat-empty').hidden = true;
     this.log.append(h('li', { class: 'msg is-system' }, text));

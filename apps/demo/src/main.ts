@@ -6,7 +6,9 @@ import { Calls } from './calls.js';
 import { ChatPanel } from './chat.js';
 import { randomRoom, ringTimeoutFromUrl, roomFromUrl, roomLink, roomProblem, showRoomInUrl } from './config.js';
 import { $, h, icon } from './dom.js';
+import { bindFilePicking } from './files.js';
 import { displayName, isAppMessage, Roster, type AppMessage } from './people.js';
+import { PreJoin } from './prejoin.js';
 import { unlockAudio } from './ring.js';
 import { errorCode, errorMessage, Switchboard, type RealtimeEvent } from './sdk.js';
 import { Stage } from './stage.js';
@@ -30,6 +32,7 @@ let joining = false;
 
 const stage = new Stage();
 const chat = new ChatPanel();
+const prejoin = new PreJoin();
 const roster = new Roster((person) => void calls.call(person));
 const calls = new Calls(() => joined?.sb ?? null, roster, stage, chat, (busy) => {
   roster.setSelf({ busy });
@@ -47,6 +50,7 @@ const joinButton = $<HTMLButtonElement>('join');
 function initLobby(): void {
   nameInput.value = localStorage.getItem(NAME_KEY) ?? '';
   roomInput.value = roomFromUrl() ?? randomRoom();
+  prejoin.start();
   if (nameInput.value) joinButton.focus();
   else nameInput.focus();
 }
@@ -131,6 +135,7 @@ async function join(): Promise<void> {
 function enterRoom(): void {
   if (!joined) return;
   showRoomInUrl(joined.room);
+  prejoin.stop(); // calls open the chosen devices themselves
   $('lobby').hidden = true;
   $('room-view').hidden = false;
   $('room-info').hidden = false;
@@ -223,13 +228,16 @@ async function leaveRoom(): Promise<void> {
   $('room-view').hidden = true;
   $('room-info').hidden = true;
   $('lobby').hidden = false;
+  prejoin.start();
   roomInput.value = current.room;
   document.title = 'Switchboard';
   joinButton.focus();
 }
 
 $('leave').addEventListener('click', () => void leaveRoom());
+bindFilePicking(() => calls.session?.files ?? null);
 window.addEventListener('pagehide', () => {
+  prejoin.stop();
   calls.endAll();
   void joined?.sb.closeRealtime().catch(() => undefined);
 });
@@ -381,6 +389,7 @@ declare global {
 
 window.__demo = {
   get pc(): RTCPeerConnection | null { return calls.session?.rtc?.target ?? null; },
+  get localStream(): MediaStream | null { return calls.session?.localStream ?? null; },
   get quality(): unknown { return calls.session?.quality ?? null; },
   get phase(): string { return calls.phaseName; },
   get cid(): string | null { return joined?.selfCid ?? null; },

@@ -3,6 +3,7 @@
  * and a way forward when they are blocked or missing: microphone only, or
  * receive-only (no local media at all).
  */
+import { loadPrefs, openDevices } from './devices.js';
 import { $ } from './dom.js';
 
 export type MediaMode = 'camera' | 'microphone' | 'none';
@@ -11,8 +12,6 @@ export interface LocalMedia { stream: MediaStream | null; mode: MediaMode }
 type Problem = 'unsupported' | 'denied' | 'missing' | 'in-use' | 'other';
 type Choice = 'retry' | 'audio' | 'none' | 'cancel';
 
-const VIDEO: MediaTrackConstraints = { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } };
-const AUDIO: MediaTrackConstraints = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
 
 function classify(error: unknown): Problem {
   const name = error instanceof DOMException || error instanceof Error ? error.name : '';
@@ -107,7 +106,9 @@ export async function getLocalMedia(signal?: AbortSignal): Promise<LocalMedia | 
       problem = 'unsupported';
     } else {
       try {
-        const stream = await navigator.mediaDevices.getUserMedia(wanted === 'camera' ? { audio: AUDIO, video: VIDEO } : { audio: AUDIO, video: false });
+        // The devices chosen before joining (or in an earlier call), if they are still there.
+        const prefs = loadPrefs();
+        const stream = await openDevices(wanted === 'camera' ? prefs.camera : false, prefs.microphone);
         if (signal?.aborted) {
           for (const track of stream.getTracks()) track.stop();
           return null;

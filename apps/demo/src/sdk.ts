@@ -13,6 +13,9 @@ import type {
 } from '@switchboard/client';
 
 export { Switchboard };
+// The file-transfer add-on (package export `@switchboard/client/transfer`): chunked, backpressured, SHA-256 checked.
+export { FILE_TRANSFER_CHANNEL, receiveFiles, sendFile } from '@switchboard/client/transfer';
+export type { IncomingFileInfo, ReceivedFile, TransferProgress } from '@switchboard/client/transfer';
 export type { RealtimeEvent, RtcIncomingEvent, RTCConnector, RTCEvent, RTCResolved, SwitchboardOptions };
 
 export type RtcClosedEvent = Extract<RealtimeEvent, { type: 'rtc:closed' }>;

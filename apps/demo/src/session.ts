@@ -5,6 +5,10 @@
  */
 import { CallChannel } from './call-channel.js';
 import type { ChatPanel } from './chat.js';
+import { loadPrefs, savePrefs, type DeviceKind } from './devices.js';
+import { FILES_CHANNEL, FileShare } from './files.js';
+import { formatDuration } from './history.js';
+import { LocalDevices } from './local-devices.js';
 import { stopStream, type LocalMedia } from './media.js';
 import { RemoteMedia } from './remote-media.js';
 import { ScreenShare } from './screen-share.js';
@@ -19,21 +23,16 @@ export interface Peer {
   name: string;
 }
 
-function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = String(s % 60).padStart(2, '0');
-  return h ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
-}
-
 export class CallSession {
   rtc: RTCResolved | null = null;
   ended = false;
   quality: Quality | null = null;
 
-  private micOn = true;
-  private camOn = true;
+  // Off when the person chose so before joining (the tracks are there, disabled: one click turns them on).
+  private micOn = loadPrefs().micOn;
+  private camOn = loadPrefs().camOn;
+  private readonly devices: LocalDevices;
+  readonly files: FileShare;
   private readonly screenShare = new ScreenShare(() => {
     this.refreshLocal();
     this.sendState();
@@ -43,6 +42,7 @@ export class CallSession {
     open: () => this.sendState(),
     chat: (text, ts) => this.chat.add(text, this.peer.name, false, ts),
     peerState: (state) => this.remote.handlePeerState(state),
+    fileCancel: (id) => this.files.handleCancel(id),
   });
   private eventPcState = 'new';
   private eventIceState = 'new';
@@ -60,7 +60,14 @@ export class CallSession {
     private readonly stage: Stage,
     private readonly chat: ChatPanel,
     private readonly onEnded: (session: CallSession, message: string) => void,
-  ) {}
+  ) {
+    this.devices = new LocalDevices(local.stream, () => this.rtc?.target ?? null, () => {
+      this.refreshLocal();
+      this.sendState();
+      void this.stage.devices.refresh();
+    });
+    this.files = new FileShare(chat, peer.name, (m) => this.channel.sendFileCancel(m.id));
+  }
 
   get callId(): string | null {
     return this.rtc?.call ?? null;
@@ -74,6 +81,16 @@ export class CallSession {
     return (this.local.stream?.getVideoTracks().length ?? 0) > 0;
   }
 
+  /** Our camera and microphone in this call (for tests: the track a device switch put in). */
+  get localStream(): MediaStream | null {
+    return this.local.stream;
+  }
+
+  /** How long the call has been connected (null if it never was). */
+  get durationMs(): number | null {
+    return this.connectedAt === null ? null : Date.now() - this.connectedAt;
+  }
+
   /** Opens the call screen (before the connection is up, so accepting feels instant). */
   show(): void {
     this.stage.open(this.peer.name, this.peer.user_id, {
@@ -82,6 +99,9 @@ export class CallSession {
       screen: () => void this.toggleScreen(),
       hangup: () => this.hangup(),
     });
+    for (const track of this.local.stream?.getAudioTracks() ?? []) track.enabled = this.micOn;
+    for (const track of this.local.stream?.getVideoTracks() ?? []) track.enabled = this.camOn;
+    this.stage.devices.attach({ current: (kind) => this.devices.current(kind), choose: (kind, id) => void this.chooseDevice(kind, id) });
     this.refreshLocal();
     this.relayout();
     this.chat.start((text) => this.sendChat(text));
@@ -101,15 +121,20 @@ export class CallSession {
       pc.removeEventListener('iceconnectionstatechange', onState);
     });
     this.channel.attach(rtc.channels);
+    const files = rtc.channels[FILES_CHANNEL];
+    if (files) this.files.handleChannel(files, () => this.rtc?.target ?? null);
     this.ensureReceiving(pc);
+    // A first sample now is the baseline, so the readout has rates (not dashes) from the first second.
     const meter = new QualityMeter(() => rtc.target);
-    this.statsTimer = window.setInterval(() => {
+    const sample = (): void => {
       meter.sample().then((q) => {
-        if (this.ended) return;
+        if (this.ended || q.inKbps === null) return;
         this.quality = q;
         this.stage.setQuality(q);
       }).catch(() => undefined);
-    }, 1000);
+    };
+    sample();
+    this.statsTimer = window.setInterval(sample, 1000);
     this.updateState();
     this.relayout();
   }
@@ -135,6 +160,9 @@ export class CallSession {
     window.clearInterval(this.statsTimer);
     for (const dispose of this.disposers.splice(0)) dispose();
     this.channel.stop();
+    this.files.stop();
+    this.devices.stop();
+    this.stage.devices.attach(null);
     this.screenShare.release();
     // The stream is ours (we passed a MediaStream), so we stop it; the SDK only stops what it opened.
     stopStream(this.local.stream);
@@ -164,7 +192,10 @@ export class CallSession {
         this.updateState();
         break;
       case 'open':
-        if (event.target instanceof RTCDataChannel) this.channel.handleChannel(event.target);
+        if (event.target instanceof RTCDataChannel) {
+          this.channel.handleChannel(event.target);
+          this.files.handleChannel(event.target, () => this.rtc?.target ?? null);
+        }
         break;
       case 'message':
         this.channel.handleMessage(event);
@@ -253,6 +284,16 @@ export class CallSession {
     for (const track of this.local.stream?.getVideoTracks() ?? []) track.enabled = this.camOn;
     this.refreshLocal();
     this.sendState();
+  }
+
+  private async chooseDevice(kind: DeviceKind, deviceId: string): Promise<void> {
+    if (kind === 'speaker') {
+      savePrefs({ speaker: deviceId || null });
+      await this.stage.setSpeaker(deviceId || null);
+      return;
+    }
+    if (!(await this.devices.use(kind, deviceId))) toast(`Could not switch to that ${kind}.`, 'warn');
+    void this.stage.devices.refresh();
   }
 
   private async toggleScreen(): Promise<void> {

@@ -1,4 +1,6 @@
 /** The in-call screen: videos, state pill, quality readout and the control bar. Pure view. */
+import { DeviceMenu } from './device-menu.js';
+import { loadPrefs, routeAudio } from './devices.js';
 import { $, fillAvatar, isTyping, setIcon } from './dom.js';
 import { formatRate, type Quality } from './stats.js';
 
@@ -41,6 +43,8 @@ function setSource(media: HTMLMediaElement, stream: MediaStream | null, onBlocke
 }
 
 export class Stage {
+  /** Camera, microphone and speaker pickers for the call on screen. */
+  readonly devices = new DeviceMenu();
   private handlers: StageHandlers | null = null;
   private readonly root = $('stage');
   private readonly remoteVideo = $<HTMLVideoElement>('remote-video');
@@ -78,12 +82,18 @@ export class Stage {
     this.setQuality(null);
     this.setRemote({ main: null, side: null, audio: [], showVideo: false, placeholder: `Connecting to ${peerName}…`, muted: false, sharing: false });
     this.root.hidden = false;
+    void this.setSpeaker(loadPrefs().speaker);
     for (const id of ['main', 'topbar']) {
       const el = id === 'topbar' ? document.querySelector<HTMLElement>('.topbar') : document.getElementById(id);
       if (el) el.inert = true;
     }
     document.title = `In call with ${peerName} · Switchboard`;
     $('btn-mic').focus();
+  }
+
+  /** Where the other person's audio plays (where the browser lets a page choose). */
+  setSpeaker(deviceId: string | null): Promise<void> {
+    return routeAudio(this.remoteAudio, deviceId);
   }
 
   close(): void {
@@ -106,13 +116,24 @@ export class Stage {
     if (pill.textContent !== label) pill.textContent = label;
   }
 
+  /** Only what is known is shown: "Measuring…" until the first sample, no placeholder dashes. */
   setQuality(q: Quality | null): void {
     const box = $('quality');
     box.dataset.level = q?.level ?? 'unknown';
-    $('q-rtt').textContent = q?.rttMs != null ? `${q.rttMs} ms` : '– ms';
-    $('q-loss').textContent = q?.lossPct != null ? `${q.lossPct < 10 ? q.lossPct.toFixed(1) : Math.round(q.lossPct)}% loss` : '–% loss';
-    $('q-rate').textContent = q ? `↓ ${formatRate(q.inKbps)}` : '– kbps';
-    $('q-res').textContent = q?.width && q.height ? `${q.width}×${q.height}${q.fps ? ` · ${Math.round(q.fps)} fps` : ''}` : 'no video';
+    const level = q && q.level !== 'unknown' ? q.level : null;
+    $('q-level').textContent = level ? level[0]!.toUpperCase() + level.slice(1) : 'Measuring…';
+    const show = (id: string, text: string | null): void => {
+      const el = $(id);
+      el.hidden = text === null;
+      el.textContent = text ?? '';
+    };
+    show('q-rtt', q?.rttMs != null ? `${q.rttMs} ms` : null);
+    show('q-loss', q?.lossPct != null ? `${q.lossPct < 10 ? q.lossPct.toFixed(1) : Math.round(q.lossPct)}% loss` : null);
+    show('q-rate', q?.inKbps != null ? `↓ ${formatRate(q.inKbps)}${q.outKbps != null ? ` ↑ ${formatRate(q.outKbps)}` : ''}` : null);
+    show('q-res', q?.width && q.height ? `${q.width}×${q.height}${q.fps ? ` · ${Math.round(q.fps)} fps` : ''}` : null);
+    const hint = $('quality-hint');
+    hint.hidden = !q?.hint;
+    if (hint.textContent !== (q?.hint ?? '')) hint.textContent = q?.hint ?? '';
     box.setAttribute('aria-label', q
       ? `Connection quality ${q.level}: round trip ${q.rttMs ?? 'unknown'} ms, ${q.lossPct?.toFixed(1) ?? 'unknown'}% packet loss, ${formatRate(q.inKbps)} received`
       : 'Connection quality: measuring');

@@ -12,6 +12,8 @@ export interface Quality {
   fps: number | null;
   framesDecoded: number;
   level: 'good' | 'fair' | 'poor' | 'unknown';
+  /** Plain words for a poor connection (what is wrong, what helps), else null. */
+  hint: string | null;
 }
 
 interface Totals { at: number; bytesIn: number; bytesOut: number; lost: number; received: number }
@@ -43,6 +45,7 @@ export class QualityMeter {
     pair ??= stats.find((s) => s.type === 'candidate-pair' && s.state === 'succeeded' && s.nominated === true);
 
     let bytesIn = 0, bytesOut = 0, lost = 0, received = 0;
+    let remoteRtt: number | null = null, outLoss: number | null = null;
     let width: number | null = null, height: number | null = null, fps: number | null = null, framesDecoded = 0;
     let bestPixels = -1;
     for (const s of stats) {
@@ -60,6 +63,11 @@ export class QualityMeter {
         }
       } else if (s.type === 'outbound-rtp') {
         bytesOut += num(s.bytesSent) ?? 0;
+      } else if (s.type === 'remote-inbound-rtp') {
+        // What the other side reports about what we send: their loss and the round trip it measured.
+        remoteRtt ??= num(s.roundTripTime);
+        const fraction = num(s.fractionLost);
+        if (fraction !== null) outLoss = Math.max(outLoss ?? 0, fraction * 100);
       }
     }
 
@@ -67,10 +75,11 @@ export class QualityMeter {
     const prev = this.last;
     this.last = { at: now, bytesIn, bytesOut, lost, received };
     const seconds = prev ? (now - prev.at) / 1000 : 0;
-    const rtt = num(pair?.currentRoundTripTime);
+    const rtt = num(pair?.currentRoundTripTime) ?? remoteRtt;
     const dLost = prev ? lost - prev.lost : 0;
     const dReceived = prev ? received - prev.received : 0;
-    const lossPct = prev && dLost + dReceived > 0 ? (100 * dLost) / (dLost + dReceived) : prev ? 0 : null;
+    const inLoss = prev && dLost + dReceived > 0 ? (100 * dLost) / (dLost + dReceived) : prev ? 0 : null;
+    const lossPct = inLoss === null ? outLoss : Math.max(inLoss, outLoss ?? 0);
     const quality: Quality = {
       rttMs: rtt === null ? null : Math.round(rtt * 1000),
       lossPct,
@@ -78,8 +87,10 @@ export class QualityMeter {
       outKbps: prev && seconds > 0 ? Math.max(0, ((bytesOut - prev.bytesOut) * 8) / seconds / 1000) : null,
       width, height, fps, framesDecoded,
       level: 'unknown',
+      hint: null,
     };
     quality.level = levelOf(quality);
+    quality.hint = hintOf(quality);
     return quality;
   }
 }
@@ -91,6 +102,12 @@ function levelOf(q: Quality): Quality['level'] {
   if (rtt > 400 || loss > 8) return 'poor';
   if (rtt > 150 || loss > 2) return 'fair';
   return 'good';
+}
+
+function hintOf(q: Quality): string | null {
+  if (q.level !== 'poor') return null;
+  if ((q.lossPct ?? 0) > 8) return 'Your network is dropping packets: video may freeze or blur. A wired or closer Wi-Fi connection helps, or turn your camera off.';
+  return 'Your connection is slow to respond: expect delays. Closing other downloads or moving closer to Wi-Fi helps.';
 }
 
 export function formatRate(kbps: number | null): string {
