@@ -100,6 +100,17 @@ function sourceGraph(): Map<string, string[]> {
   return graph;
 }
 
+/**
+ * Cycles still to cut, each exactly as the check prints it. The test fails on any other cycle,
+ * and on an entry here that is no longer a cycle (remove it then).
+ * - calls/: the phase modules (ringing, connected, teardown) take the Call they act on with
+ *   `import type { Call } from './call.js'` while call.ts imports them: type-only, no runtime
+ *   cycle. Cut it by giving them an interface of what they use, in a file below call.ts.
+ */
+const KNOWN_CYCLES: readonly string[] = [
+  'packages/client/src/calls/call.ts ↔ packages/client/src/calls/connected.ts ↔ packages/client/src/calls/ringing.ts ↔ packages/client/src/calls/teardown.ts',
+];
+
 describe('import graph', () => {
   it('finds a cycle when there is one (the check itself works)', () => {
     const graph = new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']], ['e', ['e']]]);
@@ -109,11 +120,12 @@ describe('import graph', () => {
       .toEqual(['./x.js', '../y.js', './z.js']);
   });
 
-  it('has no cycle of relative imports in packages/*/src', () => {
+  it('has no cycle of relative imports in packages/*/src but the listed ones', () => {
     const graph = sourceGraph();
     expect(graph.size).toBeGreaterThan(100);
-    const cycles = findCycles(graph).map((files) => files.map((f) => relative(ROOT, f)).join(' ↔ '));
-    expect(cycles).toEqual([]);
+    const cycles = findCycles(graph).map((files) => files.map((f) => relative(ROOT, f).split(sep).join('/')).join(' ↔ '));
+    expect(cycles.filter((cycle) => !KNOWN_CYCLES.includes(cycle)), 'new import cycles').toEqual([]);
+    expect(KNOWN_CYCLES.filter((known) => !cycles.includes(known)), 'listed as known but no longer a cycle').toEqual([]);
   });
 
   it('nothing under packages/, bench/ or scripts/ imports from e2e/', () => {
