@@ -100,13 +100,13 @@ export class Wire {
 
   /** The next frame, decoded by the full codec, its ack result checked against its request's result schema. */
   async next(): Promise<Frame> {
-    const frame = await this.client.waitFor((f) => f.type !== 'ice', 3000);
+    const frame = await this.client.waitFor((f) => f.type !== 'ice', 10_000);
     this.check(frame);
     return frame;
   }
 
   async nextIce(): Promise<Frame> {
-    const frame = await this.client.waitFor('ice', 5000);
+    const frame = await this.client.waitFor('ice', 10_000);
     this.check(frame);
     return frame;
   }
