@@ -3,7 +3,7 @@
  * Data channel file transfer: the SDK's sendFile/receiveFiles next to raw RTCDataChannel.send,
  * Node → Node and Node → Chromium, plus call setup times. Medians of several runs.
  *
- *   npx tsc -b packages/protocol packages/server packages/client && npm run build -w @switchboard/client
+ *   npx tsc -b packages/protocol packages/server packages/client packages/test-utils && npm run build -w @switchboard/client
  *   node bench/transfer.mjs              # 3 runs, 50 MiB; prints a markdown table
  *   node bench/transfer.mjs --write      # … and replaces "## Data channel file transfer" in docs/benchmarks.md
  *   options: --runs R (≥ 3 recommended), --mib M, --no-chromium, --json FILE,
