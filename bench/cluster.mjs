@@ -115,9 +115,9 @@ async function startNodes(setup, redisUrl, run) {
   return { nodes, async stop() { await Promise.all(nodes.map((n) => stop(n.child))); rmSync(dataDir, { recursive: true, force: true }); } };
 }
 
-function connect(port, userId, onFrame) {
-  return new Promise(async (resolve, reject) => {
-    const token = await signToken([SECRET], { user_id: userId, ttlSeconds: 3600 });
+async function connect(port, userId, onFrame) {
+  const token = await signToken([SECRET], { user_id: userId, ttlSeconds: 3600 });
+  return new Promise((resolve, reject) => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}${REALTIME_PATH}`, [SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${token}`]);
     ws.once('error', reject);
     ws.on('message', (data) => {

@@ -120,7 +120,7 @@ describeWith(['chromium', 'netns'], 'peer session in Chromium', () => {
     const before = { a: await offers(p.a), b: await offers(p.b), ufrag: await ufrag(p.a) };
     blockUdp(ns);
     const blockedAt = Date.now();
-    let disconnectedAfter = 0;
+    let disconnectedAfter: number;
     try {
       await waitFor(p.a, `['disconnected', 'failed'].includes(window.harness.state().connection)`, 30_000);
       disconnectedAfter = Date.now() - blockedAt;

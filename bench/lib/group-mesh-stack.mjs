@@ -123,7 +123,7 @@ export function descendantsCpu(rootPid = process.pid) {
   for (const p of procs.values()) {
     if (!isDescendant(p)) continue;
     out.total += p.cpu;
-    let cmdline = '';
+    let cmdline;
     try {
       cmdline = readFileSync(`/proc/${p.pid}/cmdline`, 'utf8');
     } catch {

@@ -81,7 +81,7 @@ export function printReport(results, opts, machine, { partial = false, failures 
   };
 
   const fanoutRows = [];
-  for (const [n, m] of opts.fanout) {
+  for (const [n] of opts.fanout) {
     const key = `fanout-${n}`;
     for (const s of order.filter((x) => SYSTEMS[x].scenarios.includes('fanout'))) {
       if (!results[key]?.[s]) continue;
@@ -187,7 +187,6 @@ function scenarioKeysFrom(opts) {
 function readings(combined, opts) {
   const m = (key, system, field) => combined[key]?.[system]?.[field]?.median;
   const pct = (a, b) => (a === undefined || b === undefined ? null : Math.round((a / b) * 100));
-  const times = (a, b) => (a === undefined || b === undefined ? '?' : fmt(a / b, 2));
   const ms2 = (x) => (x === undefined ? '?' : fmt(x, 2));
   const fanoutKeys = opts.fanout.map(([n]) => [n, `fanout-${n}`]);
   const ratePct = (system) => fanoutKeys.map(([n, k]) => `${pct(m(k, system, 'rate'), m(k, 'ws', 'rate')) ?? '?'} % at N = ${n}`).join(', ');

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSelfSigned } from '@switchboard/server';
 import { EXIT_REDIS_UNREACHABLE, EXIT_STARTUP, EXIT_USAGE } from '../src/errors.js';
-import { bin, ensureCliBuilt, root } from './built-cli.js';
+import { bin, ensureCliBuilt } from './built-cli.js';
 
 
 beforeAll(ensureCliBuilt, 120_000);

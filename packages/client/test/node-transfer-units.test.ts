@@ -194,7 +194,7 @@ describe('sendFile / receiveFiles', () => {
     await expect(sendFile(a, pattern(5000))).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
     stop();
 
-    [a, b] = channelPair();
+    [a] = channelPair();
     a.ordered = false;
     a.maxPacketLifeTime = 3000;
     expect(() => sendFile(a, pattern(10))).toThrow(/not reliable and ordered/);
@@ -205,7 +205,7 @@ describe('sendFile / receiveFiles', () => {
     setTimeout(() => a.close(), 5);
     await expect(pending).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' });
 
-    [a, b] = channelPair();
+    [a] = channelPair();
     await expect(sendFile(a, pattern(1000), { ackTimeoutMs: 50 })).rejects.toMatchObject({ code: 'TIMEOUT' });
   });
 

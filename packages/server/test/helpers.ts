@@ -16,7 +16,6 @@ import {
 export const SECRET = 'test-secret-0123456789abcdef';
 export const LOG_LEVEL = (process.env['SWITCHBOARD_TEST_LOG_LEVEL'] ?? 'silent') as 'silent';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Frame = Record<string, any> & { type: string };
 type Predicate = (frame: Frame) => boolean;
 

@@ -5,7 +5,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryReplayStore } from '../../src/resume/memory-replay.js';
-import { createRedisReplayStore, type RedisReplayStore } from '../../src/resume/redis-replay.js';
+import { createRedisReplayStore } from '../../src/resume/redis-replay.js';
 import { buildFrame } from '../../src/state/delivery.js';
 import { describeRedis, startRedis, type RedisHandle } from '../cluster/redis.js';
 import { replayTable, TABLE_LIMITS, type Harness } from './replay-table.js';
