@@ -18,9 +18,10 @@
  */
 import { SwitchboardError, type RtcSignal, type ServerMessageOf } from '@switchboard/protocol';
 import type { PeerSession } from '../rtc/index.js';
-import type { CallHost, DeclineReason, RTCCallback, RTCConnector, RTCEvent, RTCReceiverParams, RTCResolved, RtcEndReason } from '../types.js';
+import type { DeclineReason, RTCCallback, RTCConnector, RTCEvent, RTCReceiverParams, RTCResolved, RtcEndReason } from '../types.js';
 import type { LocalMedia } from './media.js';
 import type { CallPlan } from './validate.js';
+import type { CallContext, CallData, CallDirection, CallState } from './call-data.js';
 import { CallConnection } from './call-connection.js';
 import { connectorFor } from './connector.js';
 import { invokeCallback } from '../realtime/callback.js';
@@ -30,18 +31,10 @@ import * as teardown from './teardown.js';
 
 export { CALLEE_RING_SLACK_MS } from './ringing.js';
 export { PEER_PING_MS } from './connected.js';
-export type CallState = 'ringing' | 'accepted' | 'connected' | 'reconnecting' | 'ended';
-export type CallDirection = 'outgoing' | 'incoming';
+export type { CallContext, CallDirection, CallState } from './call-data.js';
 type RtcFrame = ServerMessageOf<'rtc'>;
 
-/** What a call needs from its manager. */
-export interface CallContext {
-  host: CallHost;
-  realtimeOpen(): boolean;
-  ended(call: Call): void;
-}
-
-export class Call {
+export class Call implements CallData {
   state: CallState = 'ringing';
   media: LocalMedia | null = null;
   readonly warnings: string[] = [];

@@ -10,7 +10,7 @@
  */
 import { SwitchboardError } from '@switchboard/protocol';
 import type { ControlMessage } from '../rtc/index.js';
-import type { Call } from './call.js';
+import type { CallData } from './call-data.js';
 import type { CallConnectionOwner } from './call-connection.js';
 import { hangupReason } from './reasons.js';
 import { end } from './teardown.js';
@@ -19,7 +19,7 @@ import { end } from './teardown.js';
 export const PEER_PING_MS = 1500;
 
 /** What the call makes of its peer connection's events. */
-export function connectionOwner(call: Call): CallConnectionOwner {
+export function connectionOwner(call: CallData): CallConnectionOwner {
   return {
     host: call.ctx.host,
     realtimeOpen: () => call.ctx.realtimeOpen(),
@@ -49,14 +49,14 @@ export function connectionOwner(call: Call): CallConnectionOwner {
 }
 
 /** The call's first peer connection (the caller offers first). */
-export function startSession(call: Call, initialOfferer: boolean): void {
+export function startSession(call: CallData, initialOfferer: boolean): void {
   // Polite rule: the side with the lexicographically smaller cid (when the first peer
   // connection is made) is polite. Both sides compute it from the same two cids.
   call.connection.start(call.plan!, call.media?.stream ?? null, { polite: call.selfCid < call.peer.cid, initialOfferer });
 }
 
 /** A hang-up from the peer or the server; "peer_gone" is checked first while the control channel is open. */
-export async function peerHungUp(call: Call, reason: string): Promise<void> {
+export async function peerHungUp(call: CallData, reason: string): Promise<void> {
   if (reason === 'peer_gone' && call.session?.controlOpen) {
     // The server saw the peer's realtime connection go; the call itself may be fine.
     if (call.checkingPeer) return;
@@ -72,12 +72,12 @@ export async function peerHungUp(call: Call, reason: string): Promise<void> {
 }
 
 /** The peer is on the server again, with a new cid. */
-export function peerMoved(call: Call, cid: string): void {
+export function peerMoved(call: CallData, cid: string): void {
   call.peer.cid = cid;
   call.peerReportedGone = false;
 }
 
-function onControl(call: Call, message: ControlMessage): void {
+function onControl(call: CallData, message: ControlMessage): void {
   if (message.t === 'hangup') {
     void end(call, hangupReason(message.reason), 'peer');
   } else if (message.t === 'cid') {
@@ -85,7 +85,7 @@ function onControl(call: Call, message: ControlMessage): void {
   }
 }
 
-export function realtimeClosed(call: Call): void {
+export function realtimeClosed(call: CallData): void {
   if (call.state === 'ended') return;
   if (call.session?.controlOpen) return; // the call lives on; hang-ups travel over the control channel
   void end(call, 'error', 'self', {
@@ -94,7 +94,7 @@ export function realtimeClosed(call: Call): void {
 }
 
 /** Our realtime connection is back, perhaps with a new cid: the peer hears it over the control channel. */
-export function realtimeOpen(call: Call, cid: string): void {
+export function realtimeOpen(call: CallData, cid: string): void {
   if (call.state === 'ended' || cid === call.selfCid) return;
   call.selfCid = cid;
   call.session?.sendControl({ t: 'cid', cid });

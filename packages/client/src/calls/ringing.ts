@@ -9,7 +9,7 @@
  */
 import { SwitchboardError, type RtcSignal, type ServerMessageOf } from '@switchboard/protocol';
 import type { RTCCallback, RTCReceiverParams, RTCResolved } from '../types.js';
-import type { Call } from './call.js';
+import type { CallData } from './call-data.js';
 import { startSession } from './connected.js';
 import { openMedia, releaseMedia, type LocalMedia } from './media.js';
 import { asError, tooManyCalls } from './reasons.js';
@@ -22,7 +22,7 @@ type RtcFrame = ServerMessageOf<'rtc'>;
 export const CALLEE_RING_SLACK_MS = 5000;
 
 /** Caller: media is open; send the invite and start ringing. */
-export function startOutgoing(call: Call, plan: CallPlan, media: LocalMedia, cb: RTCCallback): void {
+export function startOutgoing(call: CallData, plan: CallPlan, media: LocalMedia, cb: RTCCallback): void {
   if (call.state === 'ended') {
     releaseMedia(media);
     return;
@@ -55,7 +55,7 @@ export function startOutgoing(call: Call, plan: CallPlan, media: LocalMedia, cb:
 }
 
 /** connectRTC could not open the media: the call never started (no invite, no rtc:closed). */
-export function abandon(call: Call): void {
+export function abandon(call: CallData): void {
   if (call.state === 'ended') return;
   call.state = 'ended';
   clearTimeout(call.ringTimer);
@@ -64,7 +64,7 @@ export function abandon(call: Call): void {
 }
 
 /** Glare: our outgoing call loses to the peer's invite; we become the callee of theirs. */
-export function adoptInvite(call: Call, frame: RtcFrame): void {
+export function adoptInvite(call: CallData, frame: RtcFrame): void {
   const oldId = call.id;
   if (call.invited) call.ctx.host.sendSignal(call.peer.cid, oldId, { kind: 'hangup', reason: 'cancelled' }).catch(() => undefined);
   clearTimeout(call.ringTimer);
@@ -75,7 +75,7 @@ export function adoptInvite(call: Call, frame: RtcFrame): void {
   else call.adoptWhenReady = true; // startOutgoing finishes it
 }
 
-function finishAdoption(call: Call): void {
+function finishAdoption(call: CallData): void {
   call.plan!.channels = call.plan!.channels.filter((c) => !call.remoteLabels.includes(c.label));
   call.state = 'accepted';
   startSession(call, false);
@@ -83,13 +83,13 @@ function finishAdoption(call: Call): void {
   call.settle?.resolve(result(call));
 }
 
-export function startIncoming(call: Call, frame: RtcFrame): void {
+export function startIncoming(call: CallData, frame: RtcFrame): void {
   heardInvite(call, frame);
   armCalleeTimer(call);
 }
 
 /** Callee: `rt.connectRTC(params, cb)`. Resolves null when the call no longer rings. */
-export async function accept(call: Call, params: RTCReceiverParams | undefined, cb: RTCCallback): Promise<RTCResolved | null> {
+export async function accept(call: CallData, params: RTCReceiverParams | undefined, cb: RTCCallback): Promise<RTCResolved | null> {
   checkCallback(cb);
   if (call.state !== 'ringing' || call.direction !== 'incoming') return null;
   const p = params ?? {};
@@ -122,7 +122,7 @@ export async function accept(call: Call, params: RTCReceiverParams | undefined, 
 }
 
 /** Caller: the callee accepted; the caller makes the first offer. */
-export function peerAccepted(call: Call): void {
+export function peerAccepted(call: CallData): void {
   clearTimeout(call.ringTimer);
   call.state = 'accepted';
   startSession(call, true);
@@ -130,7 +130,7 @@ export function peerAccepted(call: Call): void {
 }
 
 /** The peer, the labels and the media its invite announced. */
-function heardInvite(call: Call, frame: RtcFrame): void {
+function heardInvite(call: CallData, frame: RtcFrame): void {
   call.learnPeer(frame);
   if (frame.signal.kind === 'invite') {
     call.remoteLabels = frame.signal.channels ?? [];
@@ -138,14 +138,14 @@ function heardInvite(call: Call, frame: RtcFrame): void {
   }
 }
 
-function armCalleeTimer(call: Call): void {
+function armCalleeTimer(call: CallData): void {
   clearTimeout(call.ringTimer);
   call.ringTimer = setTimeout(() => {
     if (call.state === 'ringing') void end(call, 'timeout', 'peer');
   }, call.ctx.host.options.ringTimeoutMs + CALLEE_RING_SLACK_MS);
 }
 
-function sendAccept(call: Call): void {
+function sendAccept(call: CallData): void {
   call.ctx.host.sendSignal(call.peer.cid, call.id, { kind: 'accept' }).catch((error: unknown) => {
     if (call.state === 'ended' || call.session?.controlOpen) return;
     const err = asError(error);
@@ -159,7 +159,7 @@ function sendAccept(call: Call): void {
   });
 }
 
-function result(call: Call): RTCResolved {
+function result(call: CallData): RTCResolved {
   call.resolved ??= {
     // A getter: a renewal replaces the peer connection within the call.
     get target(): RTCPeerConnection {

@@ -8,14 +8,14 @@
  */
 import type { RtcSignal, SwitchboardError } from '@switchboard/protocol';
 import type { DeclineReason, RtcEndReason } from '../types.js';
-import type { Call } from './call.js';
+import type { CallData } from './call-data.js';
 import { releaseMedia } from './media.js';
 import { ABNORMAL, closedEvent, endError } from './reasons.js';
 import { settledWithin } from './settled-within.js';
 import { closedBeforePickup } from '../rtc/events.js';
 
 /** The app hangs up: cancel (caller, ringing), decline (callee, ringing) or hang up. */
-export function hangup(call: Call, reason?: DeclineReason | { reason?: DeclineReason } | null): void {
+export function hangup(call: CallData, reason?: DeclineReason | { reason?: DeclineReason } | null): void {
   if (call.state === 'ended') return;
   if (call.state === 'ringing' && call.direction === 'incoming') {
     const asked = typeof reason === 'object' && reason !== null ? reason.reason : reason;
@@ -32,14 +32,14 @@ export function hangup(call: Call, reason?: DeclineReason | { reason?: DeclineRe
  * The page is being unloaded: its peer connections die with it, often without a close the
  * peer notices, so the peer hears it now, over the control channel and the realtime connection.
  */
-export function leavePage(call: Call): void {
+export function leavePage(call: CallData): void {
   if (call.state === 'ended') return;
   const cancelling = call.state === 'ringing' && call.direction === 'outgoing';
   void end(call, cancelling ? 'cancelled' : 'hangup', 'self', { notify: { kind: 'hangup', reason: cancelling ? 'cancelled' : 'peer_gone' } });
 }
 
 export function end(
-  call: Call,
+  call: CallData,
   reason: RtcEndReason,
   by: 'self' | 'peer',
   opts: { notify?: RtcSignal; error?: SwitchboardError } = {},
