@@ -17,7 +17,7 @@ describeWith(['redis', 'chromium', 'netns'], 'cluster: three nodes, real process
   let ns: Netns;
   let redis: RedisHandle;
   let pages: ReturnType<typeof pagesDir>;
-  let nodes: ClusterNode[] = [];
+  const nodes: ClusterNode[] = [];
   let lb: Awaited<ReturnType<typeof startLoadBalancer>>;
   let browser: Browser;
   const phones: ClusterPhone[] = [];
