@@ -50,26 +50,46 @@ export default tseslint.config(
   {
     files: ['packages/protocol/src/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [pkg('server', 'protocol depends on nothing of ours.'), pkg('client', 'protocol depends on nothing of ours.'), pkg('cli', 'protocol depends on nothing of ours.'), fromE2e, fromTestUtils] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            pkg('server', 'protocol depends on nothing of ours.'),
+            pkg('client', 'protocol depends on nothing of ours.'),
+            pkg('cli', 'protocol depends on nothing of ours.'),
+            fromE2e,
+            fromTestUtils,
+          ],
+        },
+      ],
     },
   },
   {
     files: ['packages/server/src/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [pkg('client', 'The server never imports the SDK.'), pkg('cli', 'The server never imports the CLI.'), fromE2e, fromTestUtils] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [pkg('client', 'The server never imports the SDK.'), pkg('cli', 'The server never imports the CLI.'), fromE2e, fromTestUtils] },
+      ],
     },
   },
   {
     files: ['packages/client/src/**'],
     ignores: ['packages/client/src/node/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [pkg('server', 'The SDK never imports the server.'), pkg('cli', 'The SDK never imports the CLI.'), nodeOnly, fromE2e, fromTestUtils] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [pkg('server', 'The SDK never imports the server.'), pkg('cli', 'The SDK never imports the CLI.'), nodeOnly, fromE2e, fromTestUtils] },
+      ],
     },
   },
   {
     files: ['packages/client/src/node/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [pkg('server', 'The SDK never imports the server.'), pkg('cli', 'The SDK never imports the CLI.'), fromE2e, fromTestUtils] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [pkg('server', 'The SDK never imports the server.'), pkg('cli', 'The SDK never imports the CLI.'), fromE2e, fromTestUtils] },
+      ],
     },
   },
   {

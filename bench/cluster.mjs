@@ -39,8 +39,12 @@ const CLI = path.join(ROOT, 'packages/cli/dist/bin.js');
 const SECRET = 'bench-cluster-secret-0123456789abcdef';
 const { values: opts } = parseArgs({
   options: {
-    runs: { type: 'string', default: '3' }, groups: { type: 'string', default: '4' }, members: { type: 'string', default: '25' },
-    window: { type: 'string', default: '8' }, seconds: { type: 'string', default: '4' }, 'no-write': { type: 'boolean', default: false },
+    runs: { type: 'string', default: '3' },
+    groups: { type: 'string', default: '4' },
+    members: { type: 'string', default: '25' },
+    window: { type: 'string', default: '8' },
+    seconds: { type: 'string', default: '4' },
+    'no-write': { type: 'boolean', default: false },
   },
 });
 const RUNS = Number(opts.runs);
@@ -55,14 +59,19 @@ const SETUPS = [
 ];
 
 const children = new Set();
-process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function freePort() {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
   });
 }
 
@@ -75,11 +84,18 @@ function start(cmd, args, env, ready) {
     const onData = (d) => {
       out += d;
       const m = ready.exec(out);
-      if (m) { clearTimeout(timer); resolve({ child, match: m }); }
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, match: m });
+      }
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    child.once('exit', (code) => { children.delete(child); clearTimeout(timer); reject(new Error(`${cmd} exited ${code}:\n${out}`)); });
+    child.once('exit', (code) => {
+      children.delete(child);
+      clearTimeout(timer);
+      reject(new Error(`${cmd} exited ${code}:\n${out}`));
+    });
   });
 }
 
@@ -105,14 +121,27 @@ async function startNodes(setup, redisUrl, run) {
   for (let i = 0; i < setup.nodes; i++) {
     const args = [CLI, 'serve', '--http', '--host', '127.0.0.1', '--port', '0', '--secret', SECRET, '--log-level', 'warn', '--data-dir', dataDir];
     if (setup.redis) args.push('--redis', redisUrl);
-    const { child, match } = await start(process.execPath, args, {
-      SWITCHBOARD_NODE_ID: `bench-${run}-${setup.key}-${i + 1}`,
-      SWITCHBOARD_LIMITS_MESSAGES_PER_SECOND: '1000000', SWITCHBOARD_LIMITS_MESSAGE_BURST: '1000000',
-      SWITCHBOARD_LIMITS_MAX_CONNECTIONS_PER_USER: '1000', SWITCHBOARD_LIMITS_MAX_CONNECTIONS_PER_ADDRESS: '0',
-    }, /Local:\s+http:\/\/localhost:(\d+)\//);
+    const { child, match } = await start(
+      process.execPath,
+      args,
+      {
+        SWITCHBOARD_NODE_ID: `bench-${run}-${setup.key}-${i + 1}`,
+        SWITCHBOARD_LIMITS_MESSAGES_PER_SECOND: '1000000',
+        SWITCHBOARD_LIMITS_MESSAGE_BURST: '1000000',
+        SWITCHBOARD_LIMITS_MAX_CONNECTIONS_PER_USER: '1000',
+        SWITCHBOARD_LIMITS_MAX_CONNECTIONS_PER_ADDRESS: '0',
+      },
+      /Local:\s+http:\/\/localhost:(\d+)\//,
+    );
     nodes.push({ child, port: Number(match[1]) });
   }
-  return { nodes, async stop() { await Promise.all(nodes.map((n) => stop(n.child))); rmSync(dataDir, { recursive: true, force: true }); } };
+  return {
+    nodes,
+    async stop() {
+      await Promise.all(nodes.map((n) => stop(n.child)));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 async function connect(port, userId, onFrame) {
@@ -189,11 +218,17 @@ async function runSetup(setup, redisUrl, run) {
       const s = senders[g];
       let q = 0;
       let wake = null;
-      s.release = () => { s.inFlight -= 1; wake?.(); };
+      s.release = () => {
+        s.inFlight -= 1;
+        wake?.();
+      };
       while (performance.now() < until() && q < max) {
         while (s.inFlight >= window) {
           if (performance.now() - progress > 10_000) throw new Error('stalled: deliveries stopped arriving');
-          await new Promise((r) => { wake = r; setTimeout(r, 100); });
+          await new Promise((r) => {
+            wake = r;
+            setTimeout(r, 100);
+          });
         }
         if (performance.now() >= until()) break;
         s.inFlight += 1;
@@ -203,7 +238,10 @@ async function runSetup(setup, redisUrl, run) {
       }
       while (s.inFlight > 0) {
         if (performance.now() - progress > 10_000) throw new Error('stalled: deliveries stopped arriving');
-        await new Promise((r) => { wake = r; setTimeout(r, 100); });
+        await new Promise((r) => {
+          wake = r;
+          setTimeout(r, 100);
+        });
       }
     };
     // Warm-up, then the measured phase.
@@ -217,20 +255,27 @@ async function runSetup(setup, redisUrl, run) {
     // Light load: one message at a time per sender, paced every 20 ms.
     phase = 'L';
     const lightEnd = performance.now() + 2000;
-    await Promise.all(senders.map(async (_, g) => {
-      while (performance.now() < lightEnd) {
-        const next = performance.now() + 20;
-        await sendLoop(g, () => lightEnd, 1, 1);
-        await sleep(Math.max(0, next - performance.now()));
-      }
-    }));
+    await Promise.all(
+      senders.map(async (_, g) => {
+        while (performance.now() < lightEnd) {
+          const next = performance.now() + 20;
+          await sendLoop(g, () => lightEnd, 1, 1);
+          await sleep(Math.max(0, next - performance.now()));
+        }
+      }),
+    );
     const pct = (xs, p) => {
       const sorted = [...xs].sort((a, b) => a - b);
       return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
     };
     return {
-      deliveriesPerSecond, deliveries: measuredDeliveries, p50: pct(latencies.T, 0.5), p99: pct(latencies.T, 0.99),
-      lightP50: pct(latencies.L, 0.5), lightP99: pct(latencies.L, 0.99), lightDeliveries: latencies.L.length,
+      deliveriesPerSecond,
+      deliveries: measuredDeliveries,
+      p50: pct(latencies.T, 0.5),
+      p99: pct(latencies.T, 0.99),
+      lightP50: pct(latencies.L, 0.5),
+      lightP99: pct(latencies.L, 0.99),
+      lightDeliveries: latencies.L.length,
     };
   } finally {
     for (const ws of sockets) ws.terminate();
@@ -238,7 +283,10 @@ async function runSetup(setup, redisUrl, run) {
   }
 }
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 
 function replaceSection(file, heading, body) {
   const title = `## ${heading}`;
@@ -263,7 +311,12 @@ function replaceSection(file, heading, body) {
 async function main() {
   const redisPort = await freePort();
   const redisDir = mkdtempSync(path.join(os.tmpdir(), 'sb-bench-redis-'));
-  const { child: redis } = await start('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', redisDir], {}, /Ready to accept connections/);
+  const { child: redis } = await start(
+    'redis-server',
+    ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', redisDir],
+    {},
+    /Ready to accept connections/,
+  );
   const redisUrl = `redis://127.0.0.1:${redisPort}`;
   const results = Object.fromEntries(SETUPS.map((s) => [s.key, []]));
   try {
@@ -273,7 +326,9 @@ async function main() {
         await redisCli(redisPort, 'FLUSHALL');
         const r = await runSetup(setup, redisUrl, run);
         results[setup.key].push(r);
-        console.log(`run ${run + 1}/${RUNS} ${setup.label}: ${Math.round(r.deliveriesPerSecond)} deliveries/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms (${r.deliveries} deliveries); light load p50 ${r.lightP50.toFixed(2)} ms, p99 ${r.lightP99.toFixed(2)} ms (${r.lightDeliveries})`);
+        console.log(
+          `run ${run + 1}/${RUNS} ${setup.label}: ${Math.round(r.deliveriesPerSecond)} deliveries/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms (${r.deliveries} deliveries); light load p50 ${r.lightP50.toFixed(2)} ms, p99 ${r.lightP99.toFixed(2)} ms (${r.lightDeliveries})`,
+        );
         await sleep(300);
       }
     }
@@ -287,8 +342,17 @@ async function main() {
     return `| ${s.label} | ${Math.round(median(rs.map((r) => r.deliveriesPerSecond))).toLocaleString('en-US')} | ${m((r) => r.p50)} / ${m((r) => r.p99)} | ${m((r) => r.lightP50)} / ${m((r) => r.lightP99)} | ${rs.map((r) => Math.round(r.deliveriesPerSecond).toLocaleString('en-US')).join(' / ')} |`;
   });
   const cpus = os.cpus();
-  const commit = (() => { try { return spawnSyncText('git', ['rev-parse', '--short', 'HEAD']); } catch { return '?'; } })();
-  const body = `Measured by \`node bench/cluster.mjs\` (${new Date().toISOString().slice(0, 10)}, commit ${commit}; Node ${process.version}, ${cpus.length} × ${cpus[0]?.model?.trim()}, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}).
+  const commit = (() => {
+    try {
+      return spawnSyncText('git', ['rev-parse', '--short', 'HEAD']);
+    } catch {
+      return '?';
+    }
+  })();
+  const body = `Measured by \`node bench/cluster.mjs\` (${new Date().toISOString().slice(0, 10)}, commit ${commit}; Node ${process.version}, ${cpus.length} × ${cpus[0]?.model?.trim()}, load average ${os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}).
 ${GROUPS} groups × ${MEMBERS} members; one member per group posts ~200-byte messages with at most ${WINDOW} not yet delivered to every member; ${SECONDS} s measured after a 1 s warm-up; then 2 s at light load (each sender posts one message at a time, at most every 20 ms) for latency without queueing; medians of ${RUNS} runs (setups interleaved). Member *i* of a group connects to node *i* mod N, so with 3 nodes two thirds of the deliveries cross Redis pub/sub — once per node, not per member. Nodes, Redis and all ${GROUPS * MEMBERS} clients share the same cores, so the 3-node row measures the extra hop and the Redis round trips, not added capacity.
 
 | Setup | Deliveries/s | Latency p50 / p99 at that load (ms) | Latency p50 / p99 at light load (ms) | Deliveries/s per run |
@@ -306,4 +370,10 @@ function spawnSyncText(cmd, args) {
   return String(execFileSync(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] })).trim();
 }
 
-main().then(() => process.exit(0), (err) => { console.error(err); process.exit(1); });
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

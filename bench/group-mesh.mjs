@@ -41,14 +41,23 @@ import { markdownTable } from './lib/table.mjs';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values: opts } = parseArgs({
   options: {
-    runs: { type: 'string', default: '3' }, sizes: { type: 'string', default: '2,3,4,6' },
-    window: { type: 'string', default: '10' }, warmup: { type: 'string', default: '5' },
-    width: { type: 'string', default: '320' }, height: { type: 'string', default: '240' }, fps: { type: 'string', default: '15' },
-    write: { type: 'boolean', default: false }, json: { type: 'string' }, inside: { type: 'boolean', default: false },
+    runs: { type: 'string', default: '3' },
+    sizes: { type: 'string', default: '2,3,4,6' },
+    window: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '5' },
+    width: { type: 'string', default: '320' },
+    height: { type: 'string', default: '240' },
+    fps: { type: 'string', default: '15' },
+    write: { type: 'boolean', default: false },
+    json: { type: 'string' },
+    inside: { type: 'boolean', default: false },
   },
 });
 const RUNS = Math.max(1, Number(opts.runs));
-const SIZES = opts.sizes.split(',').map(Number).filter((n) => n >= 2 && n <= 6);
+const SIZES = opts.sizes
+  .split(',')
+  .map(Number)
+  .filter((n) => n >= 2 && n <= 6);
 const WINDOW_MS = Number(opts.window) * 1000;
 const WARMUP_MS = Number(opts.warmup) * 1000;
 const MEDIA = { audio: false, video: { width: { exact: Number(opts.width) }, height: { exact: Number(opts.height) }, frameRate: { exact: Number(opts.fps) } } };
@@ -99,21 +108,25 @@ async function main() {
 async function measureMesh(browser, url, n, group) {
   const pages = [];
   try {
-    await withTimeout((async () => {
-      for (let i = 0; i < n; i++) {
-        const context = await browser.newContext();
-        const page = await context.newPage();
-        const cdp = await context.newCDPSession(page);
-        await cdp.send('Performance.enable');
-        pages.push({ context, page, cdp });
-        await page.goto(`${url}/mesh.html`);
-        await page.waitForFunction('window.__ready === true');
-        await page.evaluate(([g, name]) => window.m.connect(g, name), [group, `p${i}`]);
-      }
-      // One after another, as people arrive (simultaneous joins are the SDK tests' business).
-      for (const p of pages) await p.page.evaluate((media) => window.m.join(media), MEDIA);
-      await Promise.all(pages.map((p) => p.page.waitForFunction((others) => window.m.ready(10, others), n - 1, { timeout: MESH_TIMEOUT_MS, polling: 200 })));
-    })(), MESH_TIMEOUT_MS, `a mesh of ${n}`);
+    await withTimeout(
+      (async () => {
+        for (let i = 0; i < n; i++) {
+          const context = await browser.newContext();
+          const page = await context.newPage();
+          const cdp = await context.newCDPSession(page);
+          await cdp.send('Performance.enable');
+          pages.push({ context, page, cdp });
+          await page.goto(`${url}/mesh.html`);
+          await page.waitForFunction('window.__ready === true');
+          await page.evaluate(([g, name]) => window.m.connect(g, name), [group, `p${i}`]);
+        }
+        // One after another, as people arrive (simultaneous joins are the SDK tests' business).
+        for (const p of pages) await p.page.evaluate((media) => window.m.join(media), MEDIA);
+        await Promise.all(pages.map((p) => p.page.waitForFunction((others) => window.m.ready(10, others), n - 1, { timeout: MESH_TIMEOUT_MS, polling: 200 })));
+      })(),
+      MESH_TIMEOUT_MS,
+      `a mesh of ${n}`,
+    );
     await sleep(WARMUP_MS);
     const sample = () => Promise.all(pages.map(async (p) => ({ cpu: await pageCpu(p.cdp), ...(await p.page.evaluate(() => window.m.bytes())) })));
     const before = await sample();
@@ -140,8 +153,8 @@ async function measureMesh(browser, url, n, group) {
       send: mean('send'),
       recv: mean('recv'),
       fps: mean('fps'),
-      browserCpu: ((browserAfter.total - browserBefore.total) / wallSeconds) * 100 / n,
-      renderersProc: ((browserAfter.renderers - browserBefore.renderers) / wallSeconds) * 100 / n,
+      browserCpu: (((browserAfter.total - browserBefore.total) / wallSeconds) * 100) / n,
+      renderersProc: (((browserAfter.renderers - browserBefore.renderers) / wallSeconds) * 100) / n,
       pcs: Math.min(...pcs),
       pcsMax: Math.max(...pcs),
       minSend: Math.min(...perPage.map((p) => p.send)),
@@ -159,16 +172,21 @@ function render(runs, settings, loadStart, loadEnd, chromiumVersion, failures) {
   const shared = Math.max(...loadStart, ...loadEnd) > 2;
   const env = machineInfo({ cwd: ROOT, paths: ['packages/client/src'] });
   const cam = settings ? `${settings.width}×${settings.height} at ${settings.frameRate} fps` : `${opts.width}×${opts.height} at ${opts.fps} fps (requested)`;
-  const cell = (c, digits = 0) => (!c ? 'n/a' : c.n > 1 && c.min !== c.max ? `${c.median.toFixed(digits)} (${c.min.toFixed(digits)}–${c.max.toFixed(digits)})` : c.median.toFixed(digits));
+  const cell = (c, digits = 0) =>
+    !c ? 'n/a' : c.n > 1 && c.min !== c.max ? `${c.median.toFixed(digits)} (${c.min.toFixed(digits)}–${c.max.toFixed(digits)})` : c.median.toFixed(digits);
   const rows = SIZES.map((n) => {
     const c = combineRuns(runs[n]);
     return [n, cell(c.cpu), cell(c.send), cell(c.recv), cell(c.pcs), cell(c.browserCpu), cell(c.fps, 1)];
   });
   const table = markdownTable(
     [
-      'peers', { title: 'per-page CPU (% of one core)', align: 'right' }, { title: 'per-page send kbps', align: 'right' },
-      { title: 'per-page receive kbps', align: 'right' }, { title: 'peer connections per page', align: 'right' },
-      { title: 'whole browser CPU per page (%)', align: 'right' }, { title: 'decoded fps per stream', align: 'right' },
+      'peers',
+      { title: 'per-page CPU (% of one core)', align: 'right' },
+      { title: 'per-page send kbps', align: 'right' },
+      { title: 'per-page receive kbps', align: 'right' },
+      { title: 'peer connections per page', align: 'right' },
+      { title: 'whole browser CPU per page (%)', align: 'right' },
+      { title: 'decoded fps per stream', align: 'right' },
     ],
     rows,
   );
@@ -183,12 +201,12 @@ function render(runs, settings, loadStart, loadEnd, chromiumVersion, failures) {
     `then a ${WINDOW_MS / 1000} s window. Medians over ${RUNS} runs with the sizes interleaved (min–max in brackets); each run's figure`,
     'is the mean over its pages.',
     '',
-    '- **per-page CPU**: the renderer process\'s CPU time (CDP `Performance.getMetrics` `ProcessTime`: user + system, all',
+    "- **per-page CPU**: the renderer process's CPU time (CDP `Performance.getMetrics` `ProcessTime`: user + system, all",
     '  threads, so the WebRTC encoders and decoders) over the window, as % of one core.',
     '- **whole browser CPU per page**: utime + stime (`/proc/<pid>/stat`) of every Chromium process (browser, GPU,',
     '  network and video capture services, renderers) over the window, divided by N.',
     '- **send / receive kbps**: deltas of getStats `outbound-rtp` `bytesSent` and `inbound-rtp` `bytesReceived` (RTP payload,',
-    '  headers excluded) summed over the page\'s peer connections. Loopback has no bandwidth limit: the rates are what',
+    "  headers excluded) summed over the page's peer connections. Loopback has no bandwidth limit: the rates are what",
     '  the encoder chose for this resolution, or less when CPU adaptation scaled it down.',
     '',
     table,
@@ -215,7 +233,9 @@ if (opts.inside) {
   execFileSync('ip', ['netns', 'add', ns]);
   try {
     execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, fileURLToPath(import.meta.url), ...process.argv.slice(2), '--inside'], { stdio: 'inherit' });
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, fileURLToPath(import.meta.url), ...process.argv.slice(2), '--inside'], {
+      stdio: 'inherit',
+    });
     const stop = () => child.kill('SIGTERM');
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

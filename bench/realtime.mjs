@@ -69,7 +69,12 @@ function parseArgs(argv) {
     return i === -1 ? undefined : argv[i + 1];
   };
   const quick = has('--quick');
-  const list = (flag, all) => (value(flag) ? value(flag).split(',').map((s) => s.trim()) : all);
+  const list = (flag, all) =>
+    value(flag)
+      ? value(flag)
+          .split(',')
+          .map((s) => s.trim())
+      : all;
   const opts = {
     quick,
     runs: Number(value('--runs') ?? (quick ? 3 : 5)),
@@ -77,7 +82,15 @@ function parseArgs(argv) {
     scenarios: list('--scenarios', ['memory', 'fanout', 'dm', 'signal']),
     window: Number(value('--window') ?? 16),
     // [N clients, M messages]: 200k deliveries per measured phase at full size.
-    fanout: quick ? [[50, 400], [200, 100]] : [[100, 2000], [500, 400]],
+    fanout: quick
+      ? [
+          [50, 400],
+          [200, 100],
+        ]
+      : [
+          [100, 2000],
+          [500, 400],
+        ],
     singleMessages: Number(value('--single-messages') ?? (quick ? 50 : 100)),
     memoryClients: Number(value('--memory-clients') ?? (quick ? 500 : 2000)),
     dmRoundTrips: Number(value('--dm-round-trips') ?? (quick ? 300 : 5000)),

@@ -64,33 +64,38 @@ async function waitUntil(check, timeoutMs) {
 
 /** One system, one run: connect, chaos, settle; returns every client with what it saw. */
 async function chaosRun(system, child, opts, run, tokens) {
-  const clients = await mapLimit(Array.from({ length: opts.clients }, (_, i) => i), 10, async (i) => {
-    const user = `u${i}`;
-    const group = `g${Math.floor(i / opts.groupSize)}`;
-    const c = system === 'switchboard'
-      ? await switchboardClient({ url: child.info.url, token: tokens[i], user, group })
-      : await socketioClient({ url: child.info.url, user, group });
-    c.index = i;
-    c.posted = 0;
-    c.acked = new Set();
-    c.failed = 0;
-    c.received = new Map(); // sender → n in arrival order
-    c.replayMs = [];
-    c.awayDelayMs = [];
-    c.onMessage = (m) => {
-      if (typeof m?.s !== 'number') return;
-      const now = performance.now();
-      let list = c.received.get(m.s);
-      if (!list) c.received.set(m.s, (list = []));
-      list.push(m.n);
-      const away = c.away;
-      if (m.w && away && m.t >= away.killedAt && (away.connectedAt === null || m.t < away.connectedAt) && away.attemptAt !== null) {
-        c.replayMs.push(now - Math.max(away.attemptAt, m.t));
-        c.awayDelayMs.push(now - m.t);
-      }
-    };
-    return c;
-  });
+  const clients = await mapLimit(
+    Array.from({ length: opts.clients }, (_, i) => i),
+    10,
+    async (i) => {
+      const user = `u${i}`;
+      const group = `g${Math.floor(i / opts.groupSize)}`;
+      const c =
+        system === 'switchboard'
+          ? await switchboardClient({ url: child.info.url, token: tokens[i], user, group })
+          : await socketioClient({ url: child.info.url, user, group });
+      c.index = i;
+      c.posted = 0;
+      c.acked = new Set();
+      c.failed = 0;
+      c.received = new Map(); // sender → n in arrival order
+      c.replayMs = [];
+      c.awayDelayMs = [];
+      c.onMessage = (m) => {
+        if (typeof m?.s !== 'number') return;
+        const now = performance.now();
+        let list = c.received.get(m.s);
+        if (!list) c.received.set(m.s, (list = []));
+        list.push(m.n);
+        const away = c.away;
+        if (m.w && away && m.t >= away.killedAt && (away.connectedAt === null || m.t < away.connectedAt) && away.attemptAt !== null) {
+          c.replayMs.push(now - Math.max(away.attemptAt, m.t));
+          c.awayDelayMs.push(now - m.t);
+        }
+      };
+      return c;
+    },
+  );
   const end = performance.now() + opts.seconds * 1000;
   const timers = new Set();
   const later = (ms, fn) => {
@@ -140,10 +145,7 @@ async function chaosRun(system, child, opts, run, tokens) {
   const settled = await waitUntil(() => clients.every((c) => c.up), 30_000);
   for (const c of clients) c.fence = c.posted + 1;
   await Promise.all(clients.map((c) => post(c, true)));
-  const fenced = await waitUntil(
-    () => clients.every((r) => clients.every((s) => s.group !== r.group || r.received.get(s.index)?.includes(s.fence))),
-    20_000,
-  );
+  const fenced = await waitUntil(() => clients.every((r) => clients.every((s) => s.group !== r.group || r.received.get(s.index)?.includes(s.fence))), 20_000);
   await Promise.all(clients.map((c) => c.close().catch(() => {})));
   return { clients, kills, settled, fenced };
 }
@@ -151,15 +153,22 @@ async function chaosRun(system, child, opts, run, tokens) {
 async function main() {
   const { values } = parseArgs({
     options: {
-      runs: { type: 'string', default: '3' }, clients: { type: 'string', default: '100' },
-      'group-size': { type: 'string', default: '10' }, seconds: { type: 'string', default: '20' },
-      only: { type: 'string', default: 'switchboard,socketio' }, json: { type: 'string' }, 'from-json': { type: 'string' },
+      runs: { type: 'string', default: '3' },
+      clients: { type: 'string', default: '100' },
+      'group-size': { type: 'string', default: '10' },
+      seconds: { type: 'string', default: '20' },
+      only: { type: 'string', default: 'switchboard,socketio' },
+      json: { type: 'string' },
+      'from-json': { type: 'string' },
       'no-write': { type: 'boolean', default: false },
     },
   });
   const opts = {
-    runs: Number(values.runs), clients: Math.min(500, Number(values.clients)), groupSize: Number(values['group-size']),
-    seconds: Math.min(120, Number(values.seconds)), systems: values.only.split(','),
+    runs: Number(values.runs),
+    clients: Math.min(500, Number(values.clients)),
+    groupSize: Number(values['group-size']),
+    seconds: Math.min(120, Number(values.seconds)),
+    systems: values.only.split(','),
   };
   if (values['from-json']) {
     // Re-render the report (and the docs section, unless --no-write) from a saved --json run.
@@ -179,11 +188,14 @@ async function main() {
     killServerChildren();
     process.exit(130);
   });
-  const deadline = setTimeout(() => {
-    console.error('overall timeout: stopping');
-    killServerChildren();
-    process.exit(2);
-  }, opts.runs * opts.systems.length * (opts.seconds + 150) * 1000);
+  const deadline = setTimeout(
+    () => {
+      console.error('overall timeout: stopping');
+      killServerChildren();
+      process.exit(2);
+    },
+    opts.runs * opts.systems.length * (opts.seconds + 150) * 1000,
+  );
   deadline.unref();
 
   const results = {};
@@ -195,10 +207,12 @@ async function main() {
       try {
         const figures = runFigures(await chaosRun(system, child, opts, run, tokens));
         (results[system] ??= []).push(figures);
-        console.error(`run ${run + 1}/${opts.runs} ${system}: delivery ${figures.deliveryPercent.toFixed(3)} %, lost ${figures.lost}, duplicates ${figures.duplicates}, ` +
-          `reordered ${figures.reordered}, recovered ${figures.recovered}/${figures.reconnects}, replay p50/p99 ${figures.replayP50.toFixed(1)}/${figures.replayP99.toFixed(1)} ms, ` +
-          `reconnect attempt p50/p99 ${figures.handshakeP50.toFixed(1)}/${figures.handshakeP99.toFixed(1)} ms, posts ${figures.acked} acked ${figures.failed} failed ` +
-          `(${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+        console.error(
+          `run ${run + 1}/${opts.runs} ${system}: delivery ${figures.deliveryPercent.toFixed(3)} %, lost ${figures.lost}, duplicates ${figures.duplicates}, ` +
+            `reordered ${figures.reordered}, recovered ${figures.recovered}/${figures.reconnects}, replay p50/p99 ${figures.replayP50.toFixed(1)}/${figures.replayP99.toFixed(1)} ms, ` +
+            `reconnect attempt p50/p99 ${figures.handshakeP50.toFixed(1)}/${figures.handshakeP99.toFixed(1)} ms, posts ${figures.acked} acked ${figures.failed} failed ` +
+            `(${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+        );
       } finally {
         await child.stop();
       }

@@ -40,8 +40,13 @@ import { combineRuns } from './lib/stats.mjs';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values: opts } = parseArgs({
   options: {
-    runs: { type: 'string', default: '3' }, mib: { type: 'string', default: '50' }, write: { type: 'boolean', default: false },
-    'no-chromium': { type: 'boolean', default: false }, 'helper-chunk': { type: 'string' }, json: { type: 'string' }, inside: { type: 'boolean', default: false },
+    runs: { type: 'string', default: '3' },
+    mib: { type: 'string', default: '50' },
+    write: { type: 'boolean', default: false },
+    'no-chromium': { type: 'boolean', default: false },
+    'helper-chunk': { type: 'string' },
+    json: { type: 'string' },
+    inside: { type: 'boolean', default: false },
   },
 });
 const RUNS = Math.max(1, Number(opts.runs));
@@ -49,8 +54,16 @@ const SIZE = Number(opts.mib) * 1024 * 1024;
 const CHANNELS = [{ label: 'default' }, { label: 'file-transfer', protocol: 'file-transfer', ordered: true }];
 const LABELS = ['default', 'file-transfer'];
 const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
   '--allow-loopback-in-peer-connection',
 ];
 
@@ -86,7 +99,9 @@ async function main() {
 const mbps = (ms) => SIZE / 1e6 / (ms / 1000);
 
 async function agents(url, n, group) {
-  return Promise.all(Array.from({ length: n }, (_, i) => NodeAgent.start({ url, name: `bench-node-${i}`, group, bind: '127.0.0.1', log: Boolean(process.env.AGENT_LOG) })));
+  return Promise.all(
+    Array.from({ length: n }, (_, i) => NodeAgent.start({ url, name: `bench-node-${i}`, group, bind: '127.0.0.1', log: Boolean(process.env.AGENT_LOG) })),
+  );
 }
 
 /**
@@ -110,7 +125,11 @@ async function measureTransfers(sender, recv, run) {
   };
   const helperChunk = opts['helper-chunk'] ? Number(opts['helper-chunk']) * 1024 : undefined;
   await helperRun(helperChunk); // warm-up
-  const steps = [['helperMs', () => helperRun(helperChunk)], ['helper16Ms', () => helperRun(16 * 1024)], ['rawMs', rawRun]];
+  const steps = [
+    ['helperMs', () => helperRun(helperChunk)],
+    ['helper16Ms', () => helperRun(16 * 1024)],
+    ['rawMs', rawRun],
+  ];
   const out = {};
   for (let i = 0; i < steps.length; i++) {
     const [key, fn] = steps[(i + run) % steps.length];
@@ -164,13 +183,18 @@ async function nodeToChromium(url, browser, run) {
     await page.waitForFunction(`window.b.open(${JSON.stringify(LABELS)})`);
     const recv = {
       receive: () => page.evaluate(() => window.b.receive()),
-      file: async (n) => (await page.waitForFunction((k) => window.b.files.length >= k && window.b.files[k - 1], n, { timeout: 300_000, polling: 20 })).jsonValue(),
+      file: async (n) =>
+        (await page.waitForFunction((k) => window.b.files.length >= k && window.b.files[k - 1], n, { timeout: 300_000, polling: 20 })).jsonValue(),
       rawCount: (total) => page.evaluate((n) => window.b.rawCount(n), total),
       rawDone: async () => (await page.waitForFunction(() => window.b.raw && window.b.raw.at, null, { timeout: 300_000, polling: 20 })).jsonValue(),
     };
     const t = await measureTransfers(node, recv, run);
     return {
-      ncSetupMs: call.setupMs, cnSetupMs: chromeSetupMs, ncHelper: mbps(t.helperMs), ncHelper16: mbps(t.helper16Ms), ncRaw: mbps(t.rawMs),
+      ncSetupMs: call.setupMs,
+      cnSetupMs: chromeSetupMs,
+      ncHelper: mbps(t.helperMs),
+      ncHelper16: mbps(t.helper16Ms),
+      ncRaw: mbps(t.rawMs),
     };
   } finally {
     await context.close();
@@ -256,7 +280,9 @@ function render(combined, withChromium) {
     return c.n > 1 ? `${f(c.median)} (${f(c.min)}–${f(c.max)})` : f(c.median);
   };
   const env = machineInfo({ cwd: ROOT, paths: ['packages/client/src'] });
-  const chromiumVersion = withChromium ? execFileSync(process.env.SWITCHBOARD_CHROMIUM ?? '/usr/bin/chromium', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() : 'not run';
+  const chromiumVersion = withChromium
+    ? execFileSync(process.env.SWITCHBOARD_CHROMIUM ?? '/usr/bin/chromium', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+    : 'not run';
   const lines = [
     'Run: `node bench/transfer.mjs --runs 5 --write` after building (as root: it makes its own loopback-only network',
     'namespace; without root it measures Node → Node only).',
@@ -300,21 +326,26 @@ function readPackageVersion(name) {
 
 // ---------------------------------------------------------------- namespace re-exec
 
-const canNetns = process.getuid?.() === 0 && !opts.inside && (() => {
-  try {
-    execFileSync('ip', ['netns', 'list'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const canNetns =
+  process.getuid?.() === 0 &&
+  !opts.inside &&
+  (() => {
+    try {
+      execFileSync('ip', ['netns', 'list'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
 
 if (canNetns) {
   const ns = `sbbench-transfer-${process.pid}`;
   execFileSync('ip', ['netns', 'add', ns]);
   try {
     execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, fileURLToPath(import.meta.url), ...process.argv.slice(2), '--inside'], { stdio: 'inherit' });
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, fileURLToPath(import.meta.url), ...process.argv.slice(2), '--inside'], {
+      stdio: 'inherit',
+    });
     const code = await new Promise((resolve) => child.once('exit', (c) => resolve(c ?? 1)));
     process.exitCode = code;
   } finally {

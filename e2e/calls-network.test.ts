@@ -8,7 +8,13 @@ import { afterAll, expect, it } from 'vitest';
 import { Phone } from './calls-support/call-app.js';
 import { startSwitchboard } from './calls-support/stack.js';
 import {
-  closeAllBrowsers, createLinkedPair, createRelayTopology, deleteAllNetns, describeWith, launchChromium, startCoturn,
+  closeAllBrowsers,
+  createLinkedPair,
+  createRelayTopology,
+  deleteAllNetns,
+  describeWith,
+  launchChromium,
+  startCoturn,
   stopAllProcesses,
 } from '@switchboard/test-utils';
 
@@ -44,7 +50,10 @@ describeWith(['chromium', 'netns'], 'calls over a veth link (ICE restart)', () =
       const downAt = Date.now();
       await a.waitFor(`['disconnected', 'failed'].includes(window.t.connectionState())`, 30_000);
       // Past the grace period a restart offer goes out (signaling still works: it does not use the link).
-      await a.waitFor(`window.t.rtc.filter((e) => e.type === 'negotiationneeded').length >= 2 || window.t.rtc.filter((e) => e.type === 'signalingstatechange').length >= 4`, 15_000);
+      await a.waitFor(
+        `window.t.rtc.filter((e) => e.type === 'negotiationneeded').length >= 2 || window.t.rtc.filter((e) => e.type === 'signalingstatechange').length >= 4`,
+        15_000,
+      );
       pair.link.up();
       const upAt = Date.now();
       await a.waitFor(`window.t.connectionState() === 'connected'`, 30_000);
@@ -54,7 +63,9 @@ describeWith(['chromium', 'netns'], 'calls over a veth link (ICE restart)', () =
       expect(await a.eval('window.t.of("rtc:closed").length')).toBe(0);
       // Two browsers restart ICE in place: the same peer connection (no renewal, ADR 0007).
       expect(await a.eval('window.t.resolved.target === window.__firstTarget')).toBe(true);
-      console.info(`[calls] veth: pair ${pairBefore?.local.address}; link down for ${upAt - downAt} ms; reconnected ${Date.now() - upAt} ms after it came back`);
+      console.info(
+        `[calls] veth: pair ${pairBefore?.local.address}; link down for ${upAt - downAt} ms; reconnected ${Date.now() - upAt} ms after it came back`,
+      );
     } finally {
       await Promise.all(phones.splice(0).map((p) => p.close()));
       await Promise.all(browsers.map((br) => br.close()));
@@ -100,7 +111,9 @@ describeWith(['chromium', 'netns', 'coturn'], 'calls across A–T–B (no direct
       await b.waitFor('window.t.frames().then((n) => n >= 10)', 20_000);
       const selected = await a.eval<{ local: { candidateType: string }; remote: { candidateType: string } }>('window.t.pair()');
       expect(selected).toMatchObject({ local: { candidateType: 'relay' }, remote: { candidateType: 'relay' } });
-      console.info(`[calls] A–T–B with TURN: relay/relay, accept→connected ${Math.round(await a.eval<number>('window.t.connectedAfter(window.t.resolvedAt)'))} ms`);
+      console.info(
+        `[calls] A–T–B with TURN: relay/relay, accept→connected ${Math.round(await a.eval<number>('window.t.connectedAfter(window.t.resolvedAt)'))} ms`,
+      );
     } finally {
       await Promise.all(phones.splice(0).map((p) => p.close()));
       await Promise.all(browsers.map((br) => br.close()));

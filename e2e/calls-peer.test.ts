@@ -13,8 +13,7 @@ import { blockUdp, createNetns, describeWith, launchChromium, unblockUdp, type N
 
 const waitFor = (page: Page, expression: string, timeout = 20_000): Promise<unknown> => pollPage(page, expression, timeout);
 
-const connected = (page: Page, timeout?: number): Promise<unknown> =>
-  waitFor(page, `window.harness.state().connection === 'connected'`, timeout);
+const connected = (page: Page, timeout?: number): Promise<unknown> => waitFor(page, `window.harness.state().connection === 'connected'`, timeout);
 
 describeWith(['chromium', 'netns'], 'peer session in Chromium', () => {
   let ns: Netns;
@@ -113,8 +112,7 @@ describeWith(['chromium', 'netns'], 'peer session in Chromium', () => {
     await p.b.evaluate((o) => window.harness.start({ polite: false, initialOfferer: false, media: null, ...o }), opts);
     await p.a.evaluate((o) => window.harness.start({ polite: true, initialOfferer: true, media: null, ...o }), opts);
     await Promise.all([connected(p.a), connected(p.b)]);
-    const offers = (page: Page): Promise<number> =>
-      page.evaluate(() => window.harness.signalsOut.filter((s) => s === 'description:offer').length);
+    const offers = (page: Page): Promise<number> => page.evaluate(() => window.harness.signalsOut.filter((s) => s === 'description:offer').length);
     const ufrag = (page: Page): Promise<string | undefined> =>
       page.evaluate(() => /a=ice-ufrag:(\S+)/.exec(window.harness.pc?.remoteDescription?.sdp ?? '')?.[1]);
     const before = { a: await offers(p.a), b: await offers(p.b), ufrag: await ufrag(p.a) };
@@ -125,8 +123,7 @@ describeWith(['chromium', 'netns'], 'peer session in Chromium', () => {
       await waitFor(p.a, `['disconnected', 'failed'].includes(window.harness.state().connection)`, 30_000);
       disconnectedAfter = Date.now() - blockedAt;
       // The grace period passed and a restart offer went out while the path was down (from either side).
-      await expect.poll(async () => (await offers(p.a)) - before.a + (await offers(p.b)) - before.b, { timeout: 15_000, interval: 50 })
-        .toBeGreaterThan(0);
+      await expect.poll(async () => (await offers(p.a)) - before.a + (await offers(p.b)) - before.b, { timeout: 15_000, interval: 50 }).toBeGreaterThan(0);
     } finally {
       unblockUdp(ns);
     }

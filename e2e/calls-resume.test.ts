@@ -59,7 +59,9 @@ describeWith(['chromium', 'netns'], 'calls through the real server across realti
     expect(await a.eval('window.t.connectionState()')).toBe('connected');
     const framesAfter = await b.eval<number>('window.t.frames()');
     await b.waitFor(`window.t.frames().then((n) => n >= ${framesAfter + 10})`, 10_000);
-    console.info(`[calls] WebSocket cut for ${restoredAt - cutAt} ms mid-call: resumed ${resumedMs} ms after the path came back, same cid; b decoded ${framesAfter - framesAtCut} frames from the cut to the resume; 2 frames replayed, the queued post acked once`);
+    console.info(
+      `[calls] WebSocket cut for ${restoredAt - cutAt} ms mid-call: resumed ${resumedMs} ms after the path came back, same cid; b decoded ${framesAfter - framesAtCut} frames from the cut to the resume; 2 frames replayed, the queued post acked once`,
+    );
     await a.eval('window.t.hangup()');
     await b.waitFor(`window.t.of('rtc:closed').length === 1`, 5_000);
     expect((await b.eval<{ message: { reason: string } }[]>('window.t.of("rtc:closed")'))[0]!.message.reason).toBe('hangup');
@@ -114,7 +116,10 @@ describeWith(['chromium', 'netns'], 'calls through the real server across realti
       const ms = Date.now() - started;
       console.info(`[calls] hang-up with the server stopped reached the callee in ${ms} ms`);
       expect(ms).toBeLessThan(1000);
-      expect((await b.eval<{ message: { hungup: string; reason: string } }[]>('window.t.of("rtc:closed")'))[0]!.message).toMatchObject({ hungup: a.user_id, reason: 'hangup' });
+      expect((await b.eval<{ message: { hungup: string; reason: string } }[]>('window.t.of("rtc:closed")'))[0]!.message).toMatchObject({
+        hungup: a.user_id,
+        reason: 'hangup',
+      });
     } finally {
       await own.close();
     }

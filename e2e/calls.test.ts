@@ -20,8 +20,15 @@ describeWith(['chromium', 'netns'], 'calls through the real server', () => {
     const { call, callerMs, calleeMs } = await connected(a, b);
     const incoming = (await b.eval<Record<string, unknown>[]>('window.t.of("rtc:incoming")'))[0];
     expect(incoming).toMatchObject({
-      sender: a.user_id, sender_cid: a.cid, sender_rid: null, code: null, call, sender_name: 'alice',
-      media: { audio: true, video: true }, hasConnectRTC: true, hasHangup: true,
+      sender: a.user_id,
+      sender_cid: a.cid,
+      sender_rid: null,
+      code: null,
+      call,
+      sender_name: 'alice',
+      media: { audio: true, video: true },
+      hasConnectRTC: true,
+      hasHangup: true,
     });
     const framesFrom = Date.now();
     await a.waitFor(`window.t.frames().then((n) => n >= 20)`);
@@ -34,7 +41,9 @@ describeWith(['chromium', 'netns'], 'calls through the real server', () => {
     expect(await a.eval('window.t.rtc.filter((e) => e.type === "track").length')).toBe(2);
     expect(await b.eval('window.t.rtc.filter((e) => e.type === "track").length')).toBe(2);
     const pair = await a.eval<{ local: { address: string } } | null>('window.t.pair()');
-    console.info(`[calls] guide flow: accept→connected caller ${Math.round(callerMs)} ms, callee ${Math.round(calleeMs)} ms; frames decoded a=${frames[0]} b=${frames[1]} ${framesMs} ms after connected; pair ${pair?.local.address}`);
+    console.info(
+      `[calls] guide flow: accept→connected caller ${Math.round(callerMs)} ms, callee ${Math.round(calleeMs)} ms; frames decoded a=${frames[0]} b=${frames[1]} ${framesMs} ms after connected; pair ${pair?.local.address}`,
+    );
 
     await a.eval('window.t.hangup()');
     await b.waitFor(`window.t.of('rtc:closed').length === 1`);
@@ -88,17 +97,14 @@ describeWith(['chromium', 'netns'], 'calls through the real server', () => {
 
   it('glare: two users calling each other at the same moment end up in exactly one call', async () => {
     const [a, b] = await two();
-    const [ca, cb] = await Promise.all([
-      a.call(b.cid, { media: { video: true } }),
-      b.call(a.cid, { media: { video: true } }),
-    ]);
+    const [ca, cb] = await Promise.all([a.call(b.cid, { media: { video: true } }), b.call(a.cid, { media: { video: true } })]);
     await a.waitFor(`window.t.connectionState() === 'connected'`);
     await b.waitFor(`window.t.connectionState() === 'connected'`);
     const ids = [await a.eval<string>('window.t.resolved.call'), await b.eval<string>('window.t.resolved.call')];
     expect(ids[0]).toBe(ids[1]);
     expect([ca, cb]).toContain(ids[0]);
     // ca !== cb: both invites crossed (glare rule); equal: b saw a's invite first and connectRTC accepted it.
-    console.info(`[calls] glare: ${ca !== cb ? 'the two invites crossed; the smaller cid\'s call was kept' : "b's connectRTC accepted a's ringing call"}`);
+    console.info(`[calls] glare: ${ca !== cb ? "the two invites crossed; the smaller cid's call was kept" : "b's connectRTC accepted a's ringing call"}`);
     expect(await a.eval('window.t.callError')).toBeNull();
     expect(await b.eval('window.t.callError')).toBeNull();
     expect(await a.eval('window.t.of("rtc:incoming").length + window.t.of("rtc:closed").length')).toBe(0);
@@ -185,13 +191,17 @@ describeWith(['chromium', 'netns'], 'calls through the real server', () => {
       await pollPage(page, `window.skapi && window.skapi.cid !== null`, 10_000);
       await pollPage(page, `window.skapi.getRealtimeUsers({ group: 'RTCCall' }).then((r) => r.list.some((u) => u.cid === window.skapi.cid))`, 10_000);
     }
-    const [alice, bob] = pages as [typeof pages[0], typeof pages[0]];
+    const [alice, bob] = pages as [(typeof pages)[0], (typeof pages)[0]];
     try {
       await pollPage(bob!.page, `document.getElementById('call_dialog').open && document.body.innerHTML.includes('Incoming call')`, 15_000);
       await pollPage(alice!.page, `document.getElementById('call_dialog').open && document.body.innerHTML.includes('Outgoing call')`);
       await bob!.page.getByText('Accept').click();
       for (const p of [alice!, bob!]) {
-        await pollPage(p.page, `typeof rtcConnection !== 'undefined' && rtcConnection && document.getElementById('localVideo').srcObject === rtcConnection.media`, 15_000);
+        await pollPage(
+          p.page,
+          `typeof rtcConnection !== 'undefined' && rtcConnection && document.getElementById('localVideo').srcObject === rtcConnection.media`,
+          15_000,
+        );
         await pollPage(p.page, `document.getElementById('remoteVideo').srcObject !== null`, 15_000);
         await pollPage(p.page, `window.__sbStats.framesDecoded(rtcConnection.target).then((n) => n >= 10)`, 15_000);
       }

@@ -9,8 +9,16 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { pollPage } from './calls-support/call-app.js';
 import { ClusterPhone, nodeOf, pagesDir, resumedOn, startLoadBalancer, startNode, type ClusterNode } from './cluster-support/cluster.js';
 import {
-  closeAllBrowsers, createNetns, deleteAllNetns, describeWith, installWebrtcStats, launchChromium, startRedis, stopAllProcesses,
-  type Netns, type RedisHandle,
+  closeAllBrowsers,
+  createNetns,
+  deleteAllNetns,
+  describeWith,
+  installWebrtcStats,
+  launchChromium,
+  startRedis,
+  stopAllProcesses,
+  type Netns,
+  type RedisHandle,
 } from '@switchboard/test-utils';
 
 describeWith(['redis', 'chromium', 'netns'], 'cluster: three nodes, real processes, Chromium', () => {
@@ -27,7 +35,10 @@ describeWith(['redis', 'chromium', 'netns'], 'cluster: three nodes, real process
     redis = await startRedis({ netns: ns });
     pages = pagesDir();
     for (const id of ['node-1', 'node-2', 'node-3']) nodes.push(await startNode({ netns: ns, redisUrl: redis.url, id, staticDir: pages.dir }));
-    lb = await startLoadBalancer(ns, nodes.map((n) => n.port));
+    lb = await startLoadBalancer(
+      ns,
+      nodes.map((n) => n.port),
+    );
     browser = await launchChromium({ netns: ns, args: ['--autoplay-policy=no-user-gesture-required'] });
   }, 60_000);
 
@@ -41,7 +52,10 @@ describeWith(['redis', 'chromium', 'netns'], 'cluster: three nodes, real process
 
   it("Skapi's guide call flow with the caller on node-1 and the callee on node-2", async () => {
     const sides = [];
-    for (const [name, node] of [['alice', nodes[0]!], ['bob', nodes[1]!]] as const) {
+    for (const [name, node] of [
+      ['alice', nodes[0]!],
+      ['bob', nodes[1]!],
+    ] as const) {
       const context = await browser.newContext();
       const page = await context.newPage();
       await installWebrtcStats(page);
@@ -100,10 +114,12 @@ describeWith(['redis', 'chromium', 'netns'], 'cluster: three nodes, real process
     await erin.eval(`window.t.sb.postRealtime({ gap: 1 }, 'room')`);
     const backBeforeGapPost = await Promise.all(victims.map((v) => v.eval<boolean>(`window.t.rt.some((e) => e.type === 'reconnect' && 'resumed' in e)`)));
     await alice.eval(`window.t.sb.postRealtime(${JSON.stringify('private in the gap')}, ${JSON.stringify(carol.cid)})`);
-    const resumed = Promise.all(victims.map(async (v) => {
-      await v.waitFor(`window.t.rt.some((e) => e.type === 'reconnect' && 'resumed' in e)`, 20_000);
-      return Date.now() - killedAt;
-    }));
+    const resumed = Promise.all(
+      victims.map(async (v) => {
+        await v.waitFor(`window.t.rt.some((e) => e.type === 'reconnect' && 'resumed' in e)`, 20_000);
+        return Date.now() - killedAt;
+      }),
+    );
 
     // The call does not notice: frames keep coming, the data channel still carries messages.
     const framesAtKill = await alice.eval<number>('window.t.frames()');
@@ -118,7 +134,9 @@ describeWith(['redis', 'chromium', 'netns'], 'cluster: three nodes, real process
     // The dead node's users resumed through the balancer on a surviving node, with their cids.
     const resumedMs = await resumed;
     for (const v of victims) {
-      const events = await v.eval<Array<{ resumed: boolean; reason?: string; cid: string; previousCid: string }>>(`window.t.rt.filter((e) => e.type === 'reconnect' && 'resumed' in e)`);
+      const events = await v.eval<Array<{ resumed: boolean; reason?: string; cid: string; previousCid: string }>>(
+        `window.t.rt.filter((e) => e.type === 'reconnect' && 'resumed' in e)`,
+      );
       expect(events).toEqual([expect.objectContaining({ resumed: true, cid: v.cid, previousCid: v.cid })]);
       expect(await v.currentCid()).toBe(v.cid);
       expect([0, 1]).toContain(await resumedOn(nodes, v.cid));
@@ -151,7 +169,9 @@ describeWith(['redis', 'chromium', 'netns'], 'cluster: three nodes, real process
     for (const p of [alice, bob]) expect(await p.eval(`window.t.rt.filter((e) => e.type === 'rtc:closed').length`)).toBe(0);
     await alice.eval('window.t.hangup()');
     await bob.waitFor(`window.t.rt.some((e) => e.type === 'rtc:closed')`, 5_000);
-    console.info(`[cluster] kill -9 node-3: its users resumed with their cids via the balancer after ${resumedMs.join(' / ')} ms (back before the gap post: ${backBeforeGapPost.join(' / ')}); node-3 reaped after ${reapedMs} ms with 0 connections left; no notices; the call kept decoding`);
+    console.info(
+      `[cluster] kill -9 node-3: its users resumed with their cids via the balancer after ${resumedMs.join(' / ')} ms (back before the gap post: ${backBeforeGapPost.join(' / ')}); node-3 reaped after ${reapedMs} ms with 0 connections left; no notices; the call kept decoding`,
+    );
   }, 120_000);
 
   it('Redis stopped and restarted under load: SERVER_UNAVAILABLE meanwhile, then the nodes rebuild their state', async () => {
@@ -194,6 +214,8 @@ describeWith(['redis', 'chromium', 'netns'], 'cluster: three nodes, real process
     for (const p of [alice, bob]) await p.waitFor(`window.t.connectionState() === 'connected'`);
     await alice.eval('window.t.hangup()');
     const unavailable = codes.reduce((n, c) => n + (c['SERVER_UNAVAILABLE'] ?? 0), 0);
-    console.info(`[cluster] Redis restart under load: ${unavailable} posts answered SERVER_UNAVAILABLE (nothing else), traffic back ${recoveredMs} ms after Redis restarted; 6 memberships rebuilt; a new call connected`);
+    console.info(
+      `[cluster] Redis restart under load: ${unavailable} posts answered SERVER_UNAVAILABLE (nothing else), traffic back ${recoveredMs} ms after Redis restarted; 6 memberships rebuilt; a new call connected`,
+    );
   }, 90_000);
 });

@@ -11,8 +11,15 @@ import type { Browser } from 'playwright-core';
 import type { Browser as FirefoxBrowser } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import {
-  closeAllBrowsers, closeAllFirefox, createNetns, deleteAllNetns, describeWithFirefox, launchChromium, launchFirefox,
-  stopAllProcesses, type Netns,
+  closeAllBrowsers,
+  closeAllFirefox,
+  createNetns,
+  deleteAllNetns,
+  describeWithFirefox,
+  launchChromium,
+  launchFirefox,
+  stopAllProcesses,
+  type Netns,
 } from '@switchboard/test-utils';
 import { BUNDLE_PATH, Phone } from './calls-support/call-app.js';
 import { startSwitchboard, type Stack } from './calls-support/stack.js';
@@ -52,14 +59,18 @@ describeWithFirefox(['chromium', 'netns'], 'calls between Chromium and Firefox',
   // Generous ICE timing: two cores shared with other suites.
   const sdkOptions = { iceRestartTimeoutMs: 30_000, iceDisconnectGraceMs: 10_000 };
   const open = async (kind: 'chromium' | 'firefox', name: string, group: string): Promise<AnyPhone> => {
-    const phone = kind === 'chromium'
-      ? await Phone.open(chromium, ns, stack.port, { name, ...sdkOptions }, group)
-      : await FirefoxPhone.open(firefox, ns, stack.port, { name, ...sdkOptions }, group);
+    const phone =
+      kind === 'chromium'
+        ? await Phone.open(chromium, ns, stack.port, { name, ...sdkOptions }, group)
+        : await FirefoxPhone.open(firefox, ns, stack.port, { name, ...sdkOptions }, group);
     phones.push(phone);
     return phone;
   };
 
-  for (const [callerKind, calleeKind] of [['chromium', 'firefox'], ['firefox', 'chromium']] as const) {
+  for (const [callerKind, calleeKind] of [
+    ['chromium', 'firefox'],
+    ['firefox', 'chromium'],
+  ] as const) {
     it(`${callerKind} calls ${calleeKind}: video decoded both ways, data channel both ways, hang-up arrives`, async () => {
       const group = `ff-${++groupCounter}`;
       const a = await open(callerKind, `${callerKind}-caller`, group);

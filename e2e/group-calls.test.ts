@@ -70,7 +70,11 @@ describeWith(['chromium', 'netns'], 'group calls through the real server', () =>
     const meshMs = Date.now() - started;
     const frames = await Promise.all(four.map((p) => p.eval<Record<string, number>>('window.g.frames()')));
     for (const [i, f] of frames.entries()) {
-      expect(Object.keys(f).sort()).toEqual(others(four, four[i]!).map((o) => o.cid).sort());
+      expect(Object.keys(f).sort()).toEqual(
+        others(four, four[i]!)
+          .map((o) => o.cid)
+          .sort(),
+      );
       for (const n of Object.values(f)) expect(n).toBeGreaterThanOrEqual(FRAMES);
     }
     // Exactly one call per pair: 3 peer connections per page, none left over from glare.

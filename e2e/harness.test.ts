@@ -5,10 +5,28 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import {
-  closeAllBrowsers, createLinkedPair, createNetns, createRelayTopology, deleteAllNetns, describeWith, forwardIntoNetns,
-  installWebrtcStats, ipCommand, launchChromium, libdatachannelDeadlocked, selectedCandidatePair, showsLibdatachannelDeadlock,
-  startCoturn, startProcess, startRedis, stopAllProcesses, waitForFramesDecoded, type Forward, type Netns,
-  CALL_PAGE_SCRIPT, median,
+  closeAllBrowsers,
+  createLinkedPair,
+  createNetns,
+  createRelayTopology,
+  deleteAllNetns,
+  describeWith,
+  forwardIntoNetns,
+  installWebrtcStats,
+  ipCommand,
+  launchChromium,
+  libdatachannelDeadlocked,
+  selectedCandidatePair,
+  showsLibdatachannelDeadlock,
+  startCoturn,
+  startProcess,
+  startRedis,
+  stopAllProcesses,
+  waitForFramesDecoded,
+  type Forward,
+  type Netns,
+  CALL_PAGE_SCRIPT,
+  median,
 } from '@switchboard/test-utils';
 
 afterAll(async () => {
@@ -28,7 +46,9 @@ async function startPageServer(): Promise<{ server: Server; port: number }> {
 /** A TCP listener inside a namespace (node), for reachability checks (no ping on these machines). */
 const listenIn = (ns: Netns, host: string, port: number) =>
   startProcess(process.execPath, ['-e', `require('net').createServer((s) => s.end()).listen(${port}, '${host}', () => console.log('up'))`], {
-    netns: ns, waitForLine: 'up', name: `listener:${host}`,
+    netns: ns,
+    waitForLine: 'up',
+    name: `listener:${host}`,
   });
 
 describeWith(['netns'], 'network namespaces', () => {
@@ -88,11 +108,12 @@ Thread 12 (Thread 0x7fa4df7ff6c0 (LWP 2004) "RTC worker"):
 Thread 13 (Thread 0x7fa4deffe6c0 (LWP 2005) "RTC worker"):
 #6  0x00007fa4df9e81e4 in rtc::impl::ThreadPool::dequeue() () from node_datachannel.node`;
 
-  it('libdatachannel\'s DTLS/TURN deadlock is recognised by its stacks, and a healthy process is not', async () => {
+  it("libdatachannel's DTLS/TURN deadlock is recognised by its stacks, and a healthy process is not", async () => {
     expect(showsLibdatachannelDeadlock(stuck)).toBe(true);
     expect(showsLibdatachannelDeadlock(healthy)).toBe(false);
     const { spawn } = await import('node:child_process');
-    const script = "const n = require('node-datachannel'); const pc = new n.PeerConnection('x', { iceServers: [] }); pc.createDataChannel('a'); setTimeout(() => {}, 30000);";
+    const script =
+      "const n = require('node-datachannel'); const pc = new n.PeerConnection('x', { iceServers: [] }); pc.createDataChannel('a'); setTimeout(() => {}, 30000);";
     const child = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
     try {
       await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -157,9 +178,11 @@ describeWith(['chromium', 'netns', 'coturn'], 'chromium in a loopback namespace'
     const later = await waitForFramesDecoded(page, 'window.pcB', frames + 40);
     const fps = ((later - frames) * 1000) / (Date.now() - rateStart);
     const pair = await selectedCandidatePair(page, 'window.pcB');
-    console.log(`[harness] loopback call connect ms: ${times.map(Math.round).join(', ')} (median ${Math.round(median(times))}); ` +
-      `${frames} frames decoded ${firstFramesMs} ms after connect, then ${fps.toFixed(1)} frames/s; ` +
-      `pair ${pair?.local.candidateType}/${pair?.remote.candidateType} ${pair?.local.address}`);
+    console.log(
+      `[harness] loopback call connect ms: ${times.map(Math.round).join(', ')} (median ${Math.round(median(times))}); ` +
+        `${frames} frames decoded ${firstFramesMs} ms after connect, then ${fps.toFixed(1)} frames/s; ` +
+        `pair ${pair?.local.candidateType}/${pair?.remote.candidateType} ${pair?.local.address}`,
+    );
     expect(frames).toBeGreaterThanOrEqual(20);
     expect(pair).toMatchObject({ local: { candidateType: 'host', address: '127.0.0.1' }, remote: { candidateType: 'host' } });
     await page.evaluate('hangupAll()');
@@ -176,7 +199,9 @@ describeWith(['chromium', 'netns', 'coturn'], 'chromium in a loopback namespace'
       const ms = await page.evaluate<number>(`loopbackCall({ iceServers: ${JSON.stringify(good)}, policy: 'relay' })`);
       const pair = await selectedCandidatePair(page, 'window.pcA');
       const frames = await waitForFramesDecoded(page, 'window.pcB', 10);
-      console.log(`[harness] relay call connect ms: ${Math.round(ms)}; pair ${pair?.local.candidateType}/${pair?.remote.candidateType} over ${pair?.local.relayProtocol}; frames ${frames}`);
+      console.log(
+        `[harness] relay call connect ms: ${Math.round(ms)}; pair ${pair?.local.candidateType}/${pair?.remote.candidateType} over ${pair?.local.relayProtocol}; frames ${frames}`,
+      );
       expect(pair).toMatchObject({ local: { candidateType: 'relay' }, remote: { candidateType: 'relay' } });
       await turn.process.waitForLine(/ALLOCATE processed, success/);
       await page.evaluate('hangupAll()');
@@ -197,7 +222,10 @@ describeWith(['chromium', 'netns', 'coturn'], 'A–T–B: browsers in A and B, c
       forwards.push(await forwardIntoNetns(topo.a, pages.port), await forwardIntoNetns(topo.b, pages.port));
       const [browserA, browserB] = await Promise.all([launchChromium({ netns: topo.a }), launchChromium({ netns: topo.b })]);
       const [pageA, pageB] = await Promise.all([browserA.newPage(), browserB.newPage()]);
-      for (const [page, forward] of [[pageA, forwards[0]!], [pageB, forwards[1]!]] as const) {
+      for (const [page, forward] of [
+        [pageA, forwards[0]!],
+        [pageB, forwards[1]!],
+      ] as const) {
         await installWebrtcStats(page);
         await page.goto(forward.origin);
       }
@@ -208,12 +236,11 @@ describeWith(['chromium', 'netns', 'coturn'], 'A–T–B: browsers in A and B, c
       const iceB = [turn.iceServer('bob', { ip: topo.tIpB })];
       await pageB.evaluate(`startPeer({ iceServers: ${JSON.stringify(iceB)}, offerer: false })`);
       const ms = await pageA.evaluate<number>(`startPeer({ iceServers: ${JSON.stringify(iceA)}, offerer: true })`);
-      const [framesA, framesB] = await Promise.all([
-        waitForFramesDecoded(pageA, 'window.pc', 10),
-        waitForFramesDecoded(pageB, 'window.pc', 10),
-      ]);
+      const [framesA, framesB] = await Promise.all([waitForFramesDecoded(pageA, 'window.pc', 10), waitForFramesDecoded(pageB, 'window.pc', 10)]);
       const pairA = await selectedCandidatePair(pageA, 'window.pc');
-      console.log(`[harness] A–T–B call connect ms: ${Math.round(ms)}; pair at A ${pairA?.local.candidateType}(${pairA?.local.address})/${pairA?.remote.candidateType}(${pairA?.remote.address}); frames A ${framesA}, B ${framesB}`);
+      console.log(
+        `[harness] A–T–B call connect ms: ${Math.round(ms)}; pair at A ${pairA?.local.candidateType}(${pairA?.local.address})/${pairA?.remote.candidateType}(${pairA?.remote.address}); frames A ${framesA}, B ${framesB}`,
+      );
       expect(pairA).toMatchObject({ local: { candidateType: 'relay' }, remote: { candidateType: 'relay' } });
 
       // Without TURN there is no path: ICE fails.

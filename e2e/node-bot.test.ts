@@ -10,8 +10,17 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Phone } from './calls-support/call-app.js';
 import { startSwitchboard, type Stack } from './calls-support/stack.js';
 import {
-  closeAllBrowsers, createNetns, deleteAllNetns, describeWith, forwardIntoNetns, launchChromium, startProcess, stopAllProcesses,
-  type Forward, type ManagedProcess, type Netns,
+  closeAllBrowsers,
+  createNetns,
+  deleteAllNetns,
+  describeWith,
+  forwardIntoNetns,
+  launchChromium,
+  startProcess,
+  stopAllProcesses,
+  type Forward,
+  type ManagedProcess,
+  type Netns,
 } from '@switchboard/test-utils';
 
 const BOT = fileURLToPath(new URL('../examples/node-bot/bot.mjs', import.meta.url));
@@ -65,7 +74,9 @@ describeWith(['chromium', 'netns'], 'examples/node-bot', () => {
       expect(users.list.map((u) => u.cid)).toContain(botCid);
 
       await page.call(botCid, { channels: [{ label: 'default' }, { label: 'file-transfer', protocol: 'file-transfer', ordered: true }] });
-      await page.waitFor(`window.t.resolved && ['default', 'file-transfer'].every((l) => window.t.resolved.channels[l] && window.t.resolved.channels[l].readyState === 'open')`);
+      await page.waitFor(
+        `window.t.resolved && ['default', 'file-transfer'].every((l) => window.t.resolved.channels[l] && window.t.resolved.channels[l].readyState === 'open')`,
+      );
       expect(await page.eval('window.t.send("default", "hello bot")')).toBe(true);
       await page.waitFor(`window.t.rtc.some((e) => e.type === 'message' && e.data === 'echo: hello bot')`);
 
@@ -79,7 +90,9 @@ describeWith(['chromium', 'netns'], 'examples/node-bot', () => {
       })()`);
       const expected = createHash('sha256').update(payload(SIZE)).digest('hex');
       expect(sent).toMatchObject({ sha256: expected, bytes: SIZE, local: expected });
-      const answer = await page.waitFor(`(window.t.rtc.find((e) => e.type === 'message' && typeof e.data === 'string' && e.data.startsWith('{"type":"file"')) || {}).data`);
+      const answer = await page.waitFor(
+        `(window.t.rtc.find((e) => e.type === 'message' && typeof e.data === 'string' && e.data.startsWith('{"type":"file"')) || {}).data`,
+      );
       expect(JSON.parse(answer as string)).toEqual({ type: 'file', name: 'upload.bin', bytes: SIZE, sha256: expected });
       await bot.waitForLine(new RegExp(`"sha256":"${expected}"`));
       console.info(`[node-bot] Chromium → bot: ${(SIZE / 1e6 / (sent.ms / 1000)).toFixed(1)} MB/s (${sent.ms} ms incl. the bot's verification)`);

@@ -11,8 +11,21 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { Phone } from './calls-support/call-app.js';
 import { startSwitchboard, type Stack } from './calls-support/stack.js';
 import {
-  NodeAgent, closeAllBrowsers, createNetns, createRelayTopology, deleteAllNetns, describeWith, explainFailure, forwardIntoNetns, launchChromium,
-  retryOnceOnLibdatachannelDeadlock, startCoturn, stopAllProcesses, type CoturnHandle, type Forward, type Netns,
+  NodeAgent,
+  closeAllBrowsers,
+  createNetns,
+  createRelayTopology,
+  deleteAllNetns,
+  describeWith,
+  explainFailure,
+  forwardIntoNetns,
+  launchChromium,
+  retryOnceOnLibdatachannelDeadlock,
+  startCoturn,
+  stopAllProcesses,
+  type CoturnHandle,
+  type Forward,
+  type Netns,
 } from '@switchboard/test-utils';
 
 const FILE_CHANNELS = [{ label: 'default' }, { label: 'file-transfer', protocol: 'file-transfer', ordered: true }];
@@ -66,7 +79,14 @@ describeWith(['chromium', 'netns', 'coturn'], 'Node SDK ↔ Chromium', () => {
   async function agent(name: string, groupName: string): Promise<NodeAgent> {
     const forward = await forwardIntoNetns(ns, stack.port, { listenPort: listenPort++ });
     forwards.push(forward);
-    const a = await NodeAgent.start({ url: forward.origin, name, group: groupName, bind: '127.0.0.1', wrap: (file, args) => ns.wrap(file, args), log: Boolean(process.env.AGENT_LOG) });
+    const a = await NodeAgent.start({
+      url: forward.origin,
+      name,
+      group: groupName,
+      bind: '127.0.0.1',
+      wrap: (file, args) => ns.wrap(file, args),
+      log: Boolean(process.env.AGENT_LOG),
+    });
     agents.push(a);
     return a;
   }
@@ -173,7 +193,10 @@ describeWith(['chromium', 'netns', 'coturn'], 'Node SDK ↔ Chromium', () => {
     const topo = createRelayTopology();
     const relayTurn = await startCoturn({ netns: topo.t, listeningIps: [topo.tIpA, topo.tIpB], relayIp: topo.tRelayIp });
     const relayStack = await startSwitchboard({
-      ice: { turn: [`turn:${topo.tIpA}:${relayTurn.port}?transport=udp`, `turn:${topo.tIpB}:${relayTurn.port}?transport=udp`], turnSecrets: [relayTurn.secret] },
+      ice: {
+        turn: [`turn:${topo.tIpA}:${relayTurn.port}?transport=udp`, `turn:${topo.tIpB}:${relayTurn.port}?transport=udp`],
+        turnSecrets: [relayTurn.secret],
+      },
     });
     const browserA = await launchChromium({ netns: topo.a });
     try {
@@ -194,13 +217,19 @@ describeWith(['chromium', 'netns', 'coturn'], 'Node SDK ↔ Chromium', () => {
       const nodeA = await NodeAgent.start({ url: forwardA.origin, name: 'node-in-a', group: g, wrap: (file, args) => topo.a.wrap(file, args) });
       agents.push(nodeA);
       const times: number[] = [];
-      for (const [caller, callee] of [[nodeA, bot], [bot, nodeA]] as const) {
+      for (const [caller, callee] of [
+        [nodeA, bot],
+        [bot, nodeA],
+      ] as const) {
         await callee.request('autoAccept', { params: { iceTransportPolicy: 'relay' } });
         const mark = callee.mark();
         const { setupMs } = await caller.request('call', { cid: callee.cid, params: { iceTransportPolicy: 'relay' } });
         await callee.waitEvent((e) => e.event === 'accepted', 15_000, mark);
         times.push(setupMs as number);
-        const [pc, pe] = [(await caller.request('pair')).pair, (await callee.request('pair')).pair] as { local: { type: string; port: number }; remote: { type: string; port: number } }[];
+        const [pc, pe] = [(await caller.request('pair')).pair, (await callee.request('pair')).pair] as {
+          local: { type: string; port: number };
+          remote: { type: string; port: number };
+        }[];
         expect(pc).toMatchObject({ local: { type: 'relay' }, remote: { type: 'relay' } });
         expect(pe).toMatchObject({ local: { type: 'relay' }, remote: { type: 'relay' } });
         expect(pc!.remote.port).toBe(pe!.local.port);
@@ -211,7 +240,10 @@ describeWith(['chromium', 'netns', 'coturn'], 'Node SDK ↔ Chromium', () => {
       }
       console.info(`[node-calls] A–T–B Node↔Node relay/relay setup: ${times.join(', ')} ms`);
     } catch (error) {
-      throw explainFailure(error, agents.map((agent) => agent.child.pid));
+      throw explainFailure(
+        error,
+        agents.map((agent) => agent.child.pid),
+      );
     } finally {
       await Promise.all(agents.splice(0).map((a) => a.stop()));
       await Promise.all(phones.splice(0).map((p) => p.close()));
@@ -271,6 +303,8 @@ describeWith(['chromium', 'netns', 'coturn'], 'Node SDK ↔ Chromium', () => {
     const rawDone = await page.eval<{ at: number }>('window.__raw');
     expect(await sender.request('state')).toMatchObject({ renewed: false, connectionState: 'connected' });
     const mbps = (ms: number): string => (MB50 / 1e6 / (ms / 1000)).toFixed(1);
-    console.info(`[node-calls] 50 MB Node→Chromium: helper ${mbps(sent.ms as number)} MB/s (${sent.ms} ms incl. verification), raw 16 KiB ${mbps(rawDone.at - (raw.startedAt as number))} MB/s`);
+    console.info(
+      `[node-calls] 50 MB Node→Chromium: helper ${mbps(sent.ms as number)} MB/s (${sent.ms} ms incl. verification), raw 16 KiB ${mbps(rawDone.at - (raw.startedAt as number))} MB/s`,
+    );
   }, 180_000);
 });

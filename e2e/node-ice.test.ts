@@ -14,8 +14,25 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { Phone } from './calls-support/call-app.js';
 import { startSwitchboard, type Stack } from './calls-support/stack.js';
 import {
-  NodeAgent, blockUdp, blockUdpOn, closeAllBrowsers, createNetns, createRelayTopology, deleteAllNetns, describeWith, forwardIntoNetns, launchChromium,
-  explainFailure, retryOnceOnLibdatachannelDeadlock, startCoturn, stopAllProcesses, throttleUdp, unblockUdp, unblockUdpOn, type Forward, type Netns,
+  NodeAgent,
+  blockUdp,
+  blockUdpOn,
+  closeAllBrowsers,
+  createNetns,
+  createRelayTopology,
+  deleteAllNetns,
+  describeWith,
+  forwardIntoNetns,
+  launchChromium,
+  explainFailure,
+  retryOnceOnLibdatachannelDeadlock,
+  startCoturn,
+  stopAllProcesses,
+  throttleUdp,
+  unblockUdp,
+  unblockUdpOn,
+  type Forward,
+  type Netns,
 } from '@switchboard/test-utils';
 
 const FAST = { iceDisconnectGraceMs: 1_000, iceRestartTimeoutMs: 4_000, maxIceRestarts: 3 };
@@ -64,7 +81,15 @@ describeWith(['chromium', 'netns'], 'Node calls when the path breaks', () => {
   async function agent(name: string, g: string): Promise<NodeAgent> {
     const forward = await forwardIntoNetns(ns, stack.port, { listenPort: listenPort++ });
     forwards.push(forward);
-    const a = await NodeAgent.start({ url: forward.origin, name, group: g, bind: '127.0.0.1', options: FAST, wrap: (f, args) => ns.wrap(f, args), log: Boolean(process.env.AGENT_LOG) });
+    const a = await NodeAgent.start({
+      url: forward.origin,
+      name,
+      group: g,
+      bind: '127.0.0.1',
+      options: FAST,
+      wrap: (f, args) => ns.wrap(f, args),
+      log: Boolean(process.env.AGENT_LOG),
+    });
     agents.push(a);
     return a;
   }
@@ -73,14 +98,18 @@ describeWith(['chromium', 'netns'], 'Node calls when the path breaks', () => {
   async function nodeSendsUntilReceived(from: NodeAgent, to: NodeAgent, data: string): Promise<number> {
     const started = Date.now();
     const mark = to.mark();
-    await until(async () => {
-      try {
-        await from.request('send', { data });
-        return true;
-      } catch {
-        return false;
-      }
-    }, 30_000, `sending "${data}"`);
+    await until(
+      async () => {
+        try {
+          await from.request('send', { data });
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      30_000,
+      `sending "${data}"`,
+    );
     await to.waitEvent((e) => e.event === 'message' && e.data === data, 20_000, mark);
     return Date.now() - started;
   }
@@ -101,10 +130,18 @@ describeWith(['chromium', 'netns'], 'Node calls when the path breaks', () => {
     const restored = Date.now();
     const aToB = await nodeSendsUntilReceived(a, b, 'after the outage a→b');
     const bToA = await nodeSendsUntilReceived(b, a, 'after the outage b→a');
-    const states = a.events.slice(markA).filter((e) => e.event === 'connectionstatechange').map((e) => e.state);
-    console.info(`[node-ice] Node↔Node ${OUTAGE_MS / 1000} s outage: a→b delivered ${Date.now() - restored - bToA} ms after the path returned (then b→a ${bToA} ms); a's states ${JSON.stringify(states)}`);
+    const states = a.events
+      .slice(markA)
+      .filter((e) => e.event === 'connectionstatechange')
+      .map((e) => e.state);
+    console.info(
+      `[node-ice] Node↔Node ${OUTAGE_MS / 1000} s outage: a→b delivered ${Date.now() - restored - bToA} ms after the path returned (then b→a ${bToA} ms); a's states ${JSON.stringify(states)}`,
+    );
     expect(aToB).toBeGreaterThan(0);
-    const [stateA, stateB] = await Promise.all([a.request<{ call: string; renewed: boolean }>('state', {}), b.request<{ call: string; renewed: boolean }>('state', {})]);
+    const [stateA, stateB] = await Promise.all([
+      a.request<{ call: string; renewed: boolean }>('state', {}),
+      b.request<{ call: string; renewed: boolean }>('state', {}),
+    ]);
     expect(stateA).toMatchObject({ call, renewed: true, connectionState: 'connected' });
     expect(stateB).toMatchObject({ call, renewed: true, connectionState: 'connected' });
     expect(b.events.filter((e) => e.event === 'incoming')).toHaveLength(1);
@@ -160,17 +197,23 @@ describeWith(['chromium', 'netns'], 'Node calls when the path breaks', () => {
     await until(() => page.eval<boolean>('window.t.send("default", "after the outage")'), 30_000, 'Chromium sending on the renewed channel');
     await bot.waitEvent((e) => e.event === 'message' && e.data === 'after the outage', 20_000, mark);
     const toBot = Date.now() - restored;
-    await until(async () => {
-      try {
-        await bot.request('send', { data: 'back to chromium' });
-        return true;
-      } catch {
-        return false;
-      }
-    }, 30_000, 'Node sending on the renewed channel');
+    await until(
+      async () => {
+        try {
+          await bot.request('send', { data: 'back to chromium' });
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      30_000,
+      'Node sending on the renewed channel',
+    );
     await page.waitFor(`window.t.rtc.some((e) => e.type === 'message' && e.data === 'back to chromium')`);
     const states = await page.eval<string[]>(`window.t.rtc.filter((e) => e.type === 'connectionstatechange').map((e) => e.state)`);
-    console.info(`[node-ice] Chromium↔Node ${OUTAGE_MS / 1000} s outage: Chromium→Node delivered ${toBot} ms after the path returned; Chromium states ${JSON.stringify(states)}`);
+    console.info(
+      `[node-ice] Chromium↔Node ${OUTAGE_MS / 1000} s outage: Chromium→Node delivered ${toBot} ms after the path returned; Chromium states ${JSON.stringify(states)}`,
+    );
     // The old peer connections may carry the first messages when the path returns (each side keeps
     // its old one until the new one connects); the renewed one takes over right after.
     await until(
@@ -189,7 +232,9 @@ describeWith(['chromium', 'netns'], 'Node calls when the path breaks', () => {
     const closed = await bot.waitEvent((e) => e.event === 'closed', 60_000, cutBot);
     await page.waitFor(`window.t.of('rtc:closed').length === 1`, 60_000);
     const pageClosed = (await page.eval<{ message: { reason: string } }[]>('window.t.of("rtc:closed")'))[0]!.message;
-    console.info(`[node-ice] Chromium↔Node lasting outage: closed after ${Date.now() - cut} ms: node ${JSON.stringify(closed)}, chromium ${JSON.stringify(pageClosed)}`);
+    console.info(
+      `[node-ice] Chromium↔Node lasting outage: closed after ${Date.now() - cut} ms: node ${JSON.stringify(closed)}, chromium ${JSON.stringify(pageClosed)}`,
+    );
     expect(pageClosed.reason).toBe('ice_failed');
     expect(closed).toMatchObject({ reason: 'ice_failed', code: 'RTC_ICE_FAILED' });
     expect(Date.now() - cut).toBeLessThan(45_000);
@@ -210,7 +255,10 @@ describeWith(['netns', 'coturn'], 'Node calls through coturn when the path break
 /** One run of the A–T–B renewal scenario, with its own topology, coturn, server and agents. */
 async function renewalThroughTurn(): Promise<void> {
   const topo = createRelayTopology();
-  const linkA = [[topo.a, topo.linkA.devices[0]], [topo.t, topo.linkA.devices[1]]] as const;
+  const linkA = [
+    [topo.a, topo.linkA.devices[0]],
+    [topo.t, topo.linkA.devices[1]],
+  ] as const;
   const agents: NodeAgent[] = [];
   const forwards: Forward[] = [];
   const turn = await startCoturn({ netns: topo.t, listeningIps: [topo.tIpA, topo.tIpB], relayIp: topo.tRelayIp });
@@ -221,7 +269,14 @@ async function renewalThroughTurn(): Promise<void> {
     const start = async (ns: Netns, name: string): Promise<NodeAgent> => {
       const forward = await forwardIntoNetns(ns, stack.port, { listenPort: listenPort++ });
       forwards.push(forward);
-      const node = await NodeAgent.start({ url: forward.origin, name, group: 'ice-atb', options: FAST, wrap: (file, args) => ns.wrap(file, args), log: Boolean(process.env.AGENT_LOG) });
+      const node = await NodeAgent.start({
+        url: forward.origin,
+        name,
+        group: 'ice-atb',
+        options: FAST,
+        wrap: (file, args) => ns.wrap(file, args),
+        log: Boolean(process.env.AGENT_LOG),
+      });
       agents.push(node);
       return node;
     };
@@ -241,21 +296,27 @@ async function renewalThroughTurn(): Promise<void> {
     unblockUdpOn(linkA);
     const restored = Date.now();
     const mark = b.mark();
-    await until(async () => {
-      try {
-        await a.request('send', { data: 'after the outage, via TURN' });
-        return true;
-      } catch {
-        return false;
-      }
-    }, 30_000, 'sending on the renewed channel').catch(async (error: unknown) => {
+    await until(
+      async () => {
+        try {
+          await a.request('send', { data: 'after the outage, via TURN' });
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      30_000,
+      'sending on the renewed channel',
+    ).catch(async (error: unknown) => {
       console.info(`[node-ice] A–T–B no recovery: a ${JSON.stringify(await a.request('debug', {}))} b ${JSON.stringify(await b.request('debug', {}))}`);
       console.info(`[node-ice] A–T–B events: a ${JSON.stringify(a.events.slice(-30))} b ${JSON.stringify(b.events.slice(-30))}`);
       throw error;
     });
     await b.waitEvent((e) => e.event === 'message' && e.data === 'after the outage, via TURN', 20_000, mark);
     const after = (await a.request<{ pair: Pair }>('pair', {})).pair;
-    console.info(`[node-ice] A–T–B relay ${OUTAGE_MS / 1000} s outage: a→b delivered ${Date.now() - restored} ms after UDP returned; relay ports ${before.local.port}→${after.local.port}`);
+    console.info(
+      `[node-ice] A–T–B relay ${OUTAGE_MS / 1000} s outage: a→b delivered ${Date.now() - restored} ms after UDP returned; relay ports ${before.local.port}→${after.local.port}`,
+    );
     expect(after).toMatchObject({ local: { type: 'relay' }, remote: { type: 'relay' } });
     expect(after.local.port).not.toBe(before.local.port); // a new allocation
     expect(await a.request('state', {})).toMatchObject({ call, renewed: true, connectionState: 'connected' });
@@ -265,7 +326,10 @@ async function renewalThroughTurn(): Promise<void> {
     await b.waitEvent((e) => e.event === 'closed', 10_000, mark);
   } catch (error) {
     if (process.env.AGENT_LOG) console.info(`[node-ice] coturn log:\n${turn.process.output().split('\n').slice(-80).join('\n')}`);
-    throw explainFailure(error, agents.map((agent) => agent.child.pid));
+    throw explainFailure(
+      error,
+      agents.map((agent) => agent.child.pid),
+    );
   } finally {
     unblockUdpOn(linkA);
     await Promise.all(agents.map((agent) => agent.stop()));

@@ -116,7 +116,9 @@ describeWith(['chromium'], 'page lifecycle in Chromium (browser bundle)', () => 
     await run(cam.page, `SB.switchboardInternals(sb).session.transport.abort(1006, 'network gone')`);
     await waitFor(cam.page, { type: 'error', message: 'Skapi: WebSocket unexpected close.' });
     const announced = await cam.page
-      .waitForFunction(() => (window as unknown as { events: Shaped[] }).events.find((e) => e.type === 'reconnect' && typeof e['delayMs'] === 'number'), null, { timeout: 10_000 })
+      .waitForFunction(() => (window as unknown as { events: Shaped[] }).events.find((e) => e.type === 'reconnect' && typeof e['delayMs'] === 'number'), null, {
+        timeout: 10_000,
+      })
       .then((handle) => handle.jsonValue() as Promise<Shaped>);
     expect(announced['delayMs']).toBeGreaterThan(1_500);
     const online = Date.now();

@@ -105,7 +105,12 @@ describeWith(['chromium'], 'realtime in Chromium (browser bundle)', () => {
     const ann = await guest('Ann');
     const bob = await guest('Bob');
     expect((await events(ann.page))[0]).toEqual({
-      type: 'success', message: 'Connected to WebSocket server.', sender: null, sender_cid: null, sender_rid: null, code: null,
+      type: 'success',
+      message: 'Connected to WebSocket server.',
+      sender: null,
+      sender_cid: null,
+      sender_rid: null,
+      code: null,
     });
 
     expect(await call(ann.page, `sb.joinRealtime({ group: 'e2e room' })`)).toEqual({
@@ -121,13 +126,23 @@ describeWith(['chromium'], 'realtime in Chromium (browser bundle)', () => {
     const sent = await call(ann.page, `sb.postRealtime({ text: 'hello room' }, 'e2e room')`);
     expect(sent).toEqual({ type: 'success', message: 'Message sent.', delivered: 2 });
     expect(await waitForEvent(bob.page, { type: 'message', sender_cid: ann.cid })).toEqual({
-      type: 'message', message: { text: 'hello room' }, sender: ann.user_id, sender_cid: ann.cid, sender_rid: 'e2e room', code: null,
+      type: 'message',
+      message: { text: 'hello room' },
+      sender: ann.user_id,
+      sender_cid: ann.cid,
+      sender_rid: 'e2e room',
+      code: null,
     });
     await waitForEvent(ann.page, { type: 'message', sender_cid: ann.cid }); // the sender gets its broadcast too
 
     expect(await call(bob.page, `sb.postRealtime(0, ${JSON.stringify(ann.cid)})`)).toMatchObject({ delivered: 1 });
     expect(await waitForEvent(ann.page, { type: 'private', sender_cid: bob.cid })).toEqual({
-      type: 'private', message: 0, sender: bob.user_id, sender_cid: bob.cid, sender_rid: null, code: null,
+      type: 'private',
+      message: 0,
+      sender: bob.user_id,
+      sender_cid: bob.cid,
+      sender_rid: null,
+      code: null,
     });
 
     await call(bob.page, 'sb.closeRealtime()');

@@ -16,8 +16,18 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ClusterPhone, pagesDir, startLoadBalancer, startNode, tokenFor, type ClusterNode } from './cluster-support/cluster.js';
 import { checkDelivery, LoadClient } from './cluster-support/load-client.js';
 import {
-  closeAllBrowsers, createNetns, deleteAllNetns, describeWith, forwardIntoNetns, freePort, launchChromium, startRedis, stopAllProcesses,
-  type Forward, type Netns, type RedisHandle,
+  closeAllBrowsers,
+  createNetns,
+  deleteAllNetns,
+  describeWith,
+  forwardIntoNetns,
+  freePort,
+  launchChromium,
+  startRedis,
+  stopAllProcesses,
+  type Forward,
+  type Netns,
+  type RedisHandle,
 } from '@switchboard/test-utils';
 
 const CLIENTS = 30;
@@ -46,10 +56,15 @@ describeWith(['redis', 'chromium', 'netns'], 'rolling restart: three nodes, one 
 
   const node = (i: number) =>
     startNode({
-      redisUrl: redis.url, id: `rolling-${i + 1}`, staticDir: pages.dir, port: ports[i]!,
+      redisUrl: redis.url,
+      id: `rolling-${i + 1}`,
+      staticDir: pages.dir,
+      port: ports[i]!,
       // Every client comes from 127.0.0.1; the nodes share this namespace, so no STUN port of their own.
       env: {
-        SWITCHBOARD_LIMITS_MAX_CONNECTIONS_PER_ADDRESS: '0', SWITCHBOARD_STUN_ENABLED: 'false', SWITCHBOARD_DATA_DIR: dataDirs[i]!,
+        SWITCHBOARD_LIMITS_MAX_CONNECTIONS_PER_ADDRESS: '0',
+        SWITCHBOARD_STUN_ENABLED: 'false',
+        SWITCHBOARD_DATA_DIR: dataDirs[i]!,
         // Two cores run Redis, three nodes, Chromium and 30 clients: a node's event loop can lag past
         // the default 1 s, which then counts as a stalled Redis (SERVER_UNAVAILABLE). Stalls are still
         // counted and printed below.
@@ -114,8 +129,12 @@ describeWith(['redis', 'chromium', 'netns'], 'rolling restart: three nodes, one 
     for (const p of phones) await p.eval(pageLoad(p.user_id, POST_EVERY_MS));
     await Promise.all(clients.map((c) => c.until(() => c.acked.length >= 3, 10_000, 'first acks')));
 
-    const resumes = async () => clients.reduce((n, c) => n + c.outcomes.length, 0)
-      + (await Promise.all(phones.map((p) => p.eval<number>(`window.t.rt.filter((e) => e.type === 'reconnect' && 'resumed' in e).length`)))).reduce((a, b) => a + b, 0);
+    const resumes = async () =>
+      clients.reduce((n, c) => n + c.outcomes.length, 0) +
+      (await Promise.all(phones.map((p) => p.eval<number>(`window.t.rt.filter((e) => e.type === 'reconnect' && 'resumed' in e).length`)))).reduce(
+        (a, b) => a + b,
+        0,
+      );
     const figures: string[] = [];
     for (let i = 0; i < 3; i++) {
       const held = (await health(nodes[i]!)).connections;
@@ -136,26 +155,35 @@ describeWith(['redis', 'chromium', 'netns'], 'rolling restart: three nodes, one 
       restarted.catch(() => undefined);
       // Every connection the node held resumed elsewhere, and every client is up.
       await until(async () => (await resumes()) - before >= held, 20_000, `${held} resumes after stopping ${nodes[i]!.id}`);
-      await until(async () => clients.every((c) => c.sb.connectionState === 'open')
-        && (await Promise.all(phones.map((p) => p.eval<string>('window.t.sb.connectionState')))).every((s) => s === 'open'), 20_000, 'every client open');
+      await until(
+        async () =>
+          clients.every((c) => c.sb.connectionState === 'open') &&
+          (await Promise.all(phones.map((p) => p.eval<string>('window.t.sb.connectionState')))).every((s) => s === 'open'),
+        20_000,
+        'every client open',
+      );
       const resumedMs = Date.now() - termAt;
       debug('every client resumed');
       const { next, healthyMs } = await restarted;
       nodes[i] = next;
       debug(`${next.id} healthy`);
       // The calls never stopped: data both ways on every Node call, frames and data on the pages' calls.
-      await Promise.all(Array.from({ length: NODE_CALLS }, async (_, k) => {
-        const [a, b] = [clients[2 * k]!, clients[2 * k + 1]!];
-        await a.roundTrip(b, `after restart ${i + 1} from ${a.name}`);
-        await b.roundTrip(a, `after restart ${i + 1} from ${b.name}`);
-      }));
+      await Promise.all(
+        Array.from({ length: NODE_CALLS }, async (_, k) => {
+          const [a, b] = [clients[2 * k]!, clients[2 * k + 1]!];
+          await a.roundTrip(b, `after restart ${i + 1} from ${a.name}`);
+          await b.roundTrip(a, `after restart ${i + 1} from ${b.name}`);
+        }),
+      );
       for (let k = 0; k < PAGES / 2; k++) {
         const [a, b] = [phones[2 * k]!, phones[2 * k + 1]!];
         expect(await a.eval(`window.t.send('default', 'after restart ${i + 1}')`)).toBe(true);
         await b.waitFor(`window.t.rtc.some((e) => e.type === 'message' && e.data === 'after restart ${i + 1}')`, 10_000);
       }
       await Promise.all(phones.map((p, j) => p.waitFor(`window.t.frames().then((n) => n >= ${frames[j]! + 10})`, 15_000)));
-      figures.push(`${nodes[i]!.id}: SIGTERM with ${held} connections; exited after ${stoppedMs} ms; all of them resumed elsewhere and every client open after ${resumedMs} ms (${(await resumes()) - before} resumes); restarted and healthy after ${healthyMs} ms`);
+      figures.push(
+        `${nodes[i]!.id}: SIGTERM with ${held} connections; exited after ${stoppedMs} ms; all of them resumed elsewhere and every client open after ${resumedMs} ms (${(await resumes()) - before} resumes); restarted and healthy after ${healthyMs} ms`,
+      );
     }
 
     // Stop the load, then every acked message must arrive everywhere (exactly once, in order).
@@ -175,8 +203,13 @@ describeWith(['redis', 'chromium', 'netns'], 'rolling restart: three nodes, one 
     const lastAcked = (acked: Map<string, number[]>) => [...acked].map(([s, ns]) => [s, ns.at(-1) ?? 0] as const);
     for (const p of phones) {
       // Settled once the last acked message of every page arrived here.
-      await p.waitFor(`${JSON.stringify(lastAcked(pageAcked))}.every(([s, n]) => window.t.rt.some((e) => e.type === 'message' && e.message && e.message.s === s && e.message.n === n))`, 10_000);
-      const got = await p.eval<Array<[string, number]>>(`window.t.rt.filter((e) => e.type === 'message' && e.message && typeof e.message.s === 'string').map((e) => [e.message.s, e.message.n])`);
+      await p.waitFor(
+        `${JSON.stringify(lastAcked(pageAcked))}.every(([s, n]) => window.t.rt.some((e) => e.type === 'message' && e.message && e.message.s === s && e.message.n === n))`,
+        10_000,
+      );
+      const got = await p.eval<Array<[string, number]>>(
+        `window.t.rt.filter((e) => e.type === 'message' && e.message && typeof e.message.s === 'string').map((e) => [e.message.s, e.message.n])`,
+      );
       const received = new Map<string, number[]>();
       for (const [s, n] of got) received.set(s, [...(received.get(s) ?? []), n]);
       pageGroup.members.push({ name: p.user_id, received });
@@ -196,16 +229,33 @@ describeWith(['redis', 'chromium', 'netns'], 'rolling restart: three nodes, one 
     const failed = [...clients.flatMap((c) => c.failed), ...(await Promise.all(phones.map((p) => p.eval<string[]>('window.__load.failed')))).flat()];
 
     // Same cids, every reconnect resumed, no call ended.
-    const outcomes = [...clients.flatMap((c) => c.outcomes), ...(await Promise.all(phones.map((p) => p.eval<Array<{ resumed: boolean; reason?: string }>>(`window.t.rt.filter((e) => e.type === 'reconnect' && 'resumed' in e)`)))).flat()];
+    const outcomes = [
+      ...clients.flatMap((c) => c.outcomes),
+      ...(
+        await Promise.all(
+          phones.map((p) => p.eval<Array<{ resumed: boolean; reason?: string }>>(`window.t.rt.filter((e) => e.type === 'reconnect' && 'resumed' in e)`)),
+        )
+      ).flat(),
+    ];
     const notResumed = outcomes.filter((o) => !o.resumed);
     const closed = [...clients.flatMap((c) => c.closed), ...(await Promise.all(phones.map((p) => p.eval<unknown[]>(`window.t.of('rtc:closed')`)))).flat()];
-    const changed = [...clients.filter((c) => c.sb.cid !== cids.get(c.name)).map((c) => c.name), ...(await Promise.all(phones.map(async (p) => ((await p.currentCid()) === cids.get(p.user_id) ? null : p.user_id)))).filter((x) => x !== null)];
+    const changed = [
+      ...clients.filter((c) => c.sb.cid !== cids.get(c.name)).map((c) => c.name),
+      ...(await Promise.all(phones.map(async (p) => ((await p.currentCid()) === cids.get(p.user_id) ? null : p.user_id)))).filter((x) => x !== null),
+    ];
     console.info(`[rolling] setup ${setupMs} ms (${CLIENTS} Node clients, ${NODE_CALLS} Node calls, ${PAGES} pages in ${PAGES / 2} video calls)`);
     for (const f of figures) console.info(`[rolling] ${f}`);
     if (failed.length > 0) console.info(`[rolling] failed posts: ${failed.slice(0, 10).join('; ')}`);
-    const stalls = processes.flatMap((p) => p.output().split('\n').filter((l) => l.includes('Redis is not answering')));
+    const stalls = processes.flatMap((p) =>
+      p
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('Redis is not answering')),
+    );
     if (stalls.length > 0) console.info(`[rolling] the nodes saw Redis stall ${stalls.length} time(s): ${stalls.slice(0, 3).join(' | ')}`);
-    console.info(`[rolling] ${acked} posts acked, ${failed.length} failed; ${totals.delivered} deliveries checked, ${totals.lost} lost, ${totals.duplicates} duplicates, ${totals.outOfOrder} out of order; ${outcomes.length} reconnects, ${notResumed.length} not resumed; ${closed.length} calls ended; ${changed.length} cids changed; ${Date.now() - started} ms in all`);
+    console.info(
+      `[rolling] ${acked} posts acked, ${failed.length} failed; ${totals.delivered} deliveries checked, ${totals.lost} lost, ${totals.duplicates} duplicates, ${totals.outOfOrder} out of order; ${outcomes.length} reconnects, ${notResumed.length} not resumed; ${closed.length} calls ended; ${changed.length} cids changed; ${Date.now() - started} ms in all`,
+    );
     expect(totals).toMatchObject({ lost: 0, duplicates: 0, outOfOrder: 0 });
     expect(failed).toEqual([]);
     expect(notResumed).toEqual([]);

@@ -17,8 +17,15 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createServer, type SwitchboardServer } from '@switchboard/server';
 import { pollPage } from './calls-support/call-app.js';
 import {
-  closeAllBrowsers, createNetns, deleteAllNetns, describeWith, forwardIntoNetns, installWebrtcStats, launchChromium,
-  type Forward, type Netns,
+  closeAllBrowsers,
+  createNetns,
+  deleteAllNetns,
+  describeWith,
+  forwardIntoNetns,
+  installWebrtcStats,
+  launchChromium,
+  type Forward,
+  type Netns,
 } from '@switchboard/test-utils';
 
 const GUIDE_SCRIPT = readFileSync(new URL('../examples/skapi-guide/guide.js', import.meta.url), 'utf8');
@@ -76,7 +83,12 @@ describeWith(['chromium', 'netns'], "Skapi's guide page on the script-tag SDK", 
     const site = join(dir, 'site');
     ns = createNetns('script-tag');
     server = createServer({
-      host: '127.0.0.1', tls: { mode: 'off' }, logLevel: 'silent', dataDir: join(dir, 'data'), guests: true, staticDir: site,
+      host: '127.0.0.1',
+      tls: { mode: 'off' },
+      logLevel: 'silent',
+      dataDir: join(dir, 'data'),
+      guests: true,
+      staticDir: site,
       limits: { maxConnectionsPerAddress: 0, guestTokensPerMinute: 0 },
     });
     const { port } = await server.listen(0, '127.0.0.1');
@@ -104,13 +116,20 @@ describeWith(['chromium', 'netns'], "Skapi's guide page on the script-tag SDK", 
     const tab: GuideTab = { page, context, errors: [], rtcEvents: [], messages: [], sdkResponse: null };
     page.on('pageerror', (e) => tab.errors.push(e.message));
     page.on('response', (res) => {
-      if (new URL(res.url()).pathname === '/switchboard.js') tab.sdkResponse = { status: res.status(), version: res.headers()['x-switchboard-version'] ?? null };
+      if (new URL(res.url()).pathname === '/switchboard.js')
+        tab.sdkResponse = { status: res.status(), version: res.headers()['x-switchboard-version'] ?? null };
     });
     page.on('console', (msg) => {
       const text = msg.text();
       if (text.startsWith('Message received from RTC data channel:')) tab.messages.push(text);
       if (!text.startsWith('RTC Callback:')) return;
-      void msg.args()[1]?.evaluate((e: { type: string; state?: string; label?: string }) => ({ type: e.type, ...(e.state === undefined ? {} : { state: e.state }), ...(e.label === undefined ? {} : { label: e.label }) }))
+      void msg
+        .args()[1]
+        ?.evaluate((e: { type: string; state?: string; label?: string }) => ({
+          type: e.type,
+          ...(e.state === undefined ? {} : { state: e.state }),
+          ...(e.label === undefined ? {} : { label: e.label }),
+        }))
         .then((event) => tab.rtcEvents.push(event))
         .catch(() => undefined);
     });
@@ -124,7 +143,11 @@ describeWith(['chromium', 'netns'], "Skapi's guide page on the script-tag SDK", 
   it('video both ways, the data channel both ways, hang-up on both sides', async () => {
     // Alice is in the group before Bob joins, so Bob's USER_JOINED makes Alice call him.
     const alice = await open();
-    expect(await alice.page.evaluate(`[typeof Switchboard, typeof Switchboard.SwitchboardError, skapi instanceof Switchboard]`)).toEqual(['function', 'function', true]);
+    expect(await alice.page.evaluate(`[typeof Switchboard, typeof Switchboard.SwitchboardError, skapi instanceof Switchboard]`)).toEqual([
+      'function',
+      'function',
+      true,
+    ]);
     expect(alice.sdkResponse).toEqual({ status: 200, version });
     const bob = await open();
     await pollPage(bob.page, `call_dialog.open && call_dialog.textContent.includes('Incoming call')`, 15_000);
@@ -143,7 +166,10 @@ describeWith(['chromium', 'netns'], "Skapi's guide page on the script-tag SDK", 
     }
     const frames = await Promise.all([alice, bob].map((t) => t.page.evaluate<number>('window.__sbStats.framesDecoded(rtcConnection.target)')));
 
-    for (const [from, to, text] of [[alice, bob, 'hello from alice'], [bob, alice, 'hello from bob']] as const) {
+    for (const [from, to, text] of [
+      [alice, bob, 'hello from alice'],
+      [bob, alice, 'hello from bob'],
+    ] as const) {
       await pollPage(from.page, `rtcConnection.channels.default?.readyState === 'open'`, 10_000);
       await from.page.evaluate(`rtcConnection.channels.default.send(${JSON.stringify(text)})`);
       await expect.poll(() => to.messages, { timeout: 10_000 }).toContain(`Message received from RTC data channel: ${text}`);
@@ -162,7 +188,10 @@ describeWith(['chromium', 'netns'], "Skapi's guide page on the script-tag SDK", 
       await expect.poll(() => tab.rtcEvents.filter((e) => e.type === 'close').length, { timeout: 5_000 }).toBe(1);
       await tab.page.evaluate('new Promise((resolve) => setTimeout(resolve, 500))'); // late duplicates would show up here
       const ending = tab.rtcEvents.filter((e) => e.type === 'close' || (e.type === 'connectionstatechange' && e.state === 'closed'));
-      expect(ending).toEqual([{ type: 'close', label: 'default' }, { type: 'connectionstatechange', state: 'closed' }]);
+      expect(ending).toEqual([
+        { type: 'close', label: 'default' },
+        { type: 'connectionstatechange', state: 'closed' },
+      ]);
     }
     const closes = [alice, bob].map((t) => t.rtcEvents.filter((e) => e.type === 'close').length);
     console.info(

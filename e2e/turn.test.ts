@@ -41,7 +41,9 @@ describeWith(['chromium', 'netns', 'coturn'], 'NAT traversal across A–T–B (n
         times.push(await connect(a, b));
         await hangup(a, b);
       }
-      console.info(`[turn] UDP relay/relay: call→connected median ${Math.round(median(times.map((x) => x.callMs)))} ms (${times.map((x) => Math.round(x.callMs)).join(', ')}), accept→connected median ${Math.round(median(times.map((x) => x.acceptMs)))} ms; frames decoded a=${frames[0]} b=${frames[1]}`);
+      console.info(
+        `[turn] UDP relay/relay: call→connected median ${Math.round(median(times.map((x) => x.callMs)))} ms (${times.map((x) => Math.round(x.callMs)).join(', ')}), accept→connected median ${Math.round(median(times.map((x) => x.acceptMs)))} ms; frames decoded a=${frames[0]} b=${frames[1]}`,
+      );
     });
   }, 90_000);
 
@@ -75,7 +77,9 @@ describeWith(['chromium', 'netns', 'coturn'], 'NAT traversal across A–T–B (n
           times.push(await connect(a, b));
           await hangup(a, b);
         }
-        console.info(`[turn] TCP-only relay/relay (UDP dropped): call→connected median ${Math.round(median(times.map((x) => x.callMs)))} ms (${times.map((x) => Math.round(x.callMs)).join(', ')}), accept→connected median ${Math.round(median(times.map((x) => x.acceptMs)))} ms`);
+        console.info(
+          `[turn] TCP-only relay/relay (UDP dropped): call→connected median ${Math.round(median(times.map((x) => x.callMs)))} ms (${times.map((x) => Math.round(x.callMs)).join(', ')}), accept→connected median ${Math.round(median(times.map((x) => x.acceptMs)))} ms`,
+        );
       } finally {
         unblockUdpOn(peerLinks(stack.topo));
       }
@@ -99,7 +103,7 @@ describeWith(['chromium', 'netns', 'coturn'], 'NAT traversal across A–T–B (n
     });
   }, 60_000);
 
-  it('TURN removed from the config: RTC_ICE_FAILED saying no TURN is configured within 10 s (3 s attempt + 1 restart of 3 s); the app\'s own `ice` still connects', async () => {
+  it("TURN removed from the config: RTC_ICE_FAILED saying no TURN is configured within 10 s (3 s attempt + 1 restart of 3 s); the app's own `ice` still connects", async () => {
     await withServer(PORTS.none, { turn: [], turnSecrets: [] }, async () => {
       const [a, b] = await pair(PORTS.none);
       expect(await a.eval('window.t.ice()')).toEqual([{ urls: [STUN] }]);
@@ -107,10 +111,14 @@ describeWith(['chromium', 'netns', 'coturn'], 'NAT traversal across A–T–B (n
       const failMs = await b.eval<number>('window.t.closed()[0].at - window.t.acceptedAt');
       const callerMs = await a.eval<number>('window.t.closed()[0].at - window.t.startedAt');
       const messages = await iceFailures(a, b);
-      expect(messages.some((m) => /^No network path between the peers \(ICE failed after 1 restart\)\. No TURN server is configured for this call/.test(m))).toBe(true);
+      expect(
+        messages.some((m) => /^No network path between the peers \(ICE failed after 1 restart\)\. No TURN server is configured for this call/.test(m)),
+      ).toBe(true);
       expect(await a.eval('window.t.state()')).not.toBe('connected');
       expect(failMs).toBeLessThan(10_000);
-      console.info(`[turn] no TURN: RTC_ICE_FAILED ${Math.round(failMs)} ms after accept at the callee, ${Math.round(callerMs)} ms after connectRTC at the caller; messages: ${JSON.stringify(messages)}`);
+      console.info(
+        `[turn] no TURN: RTC_ICE_FAILED ${Math.round(failMs)} ms after accept at the callee, ${Math.round(callerMs)} ms after connectRTC at the caller; messages: ${JSON.stringify(messages)}`,
+      );
 
       // The app's own TURN (connectRTC/accept with `ice` as RTCIceServer[]) overrides the server's list.
       const expiry = Math.floor(Date.now() / 1000) + 600;
@@ -143,7 +151,9 @@ describeWith(['chromium', 'netns', 'coturn'], 'NAT traversal across A–T–B (n
       await expectRelayRelay(b, 'udp');
       await b.waitFor('window.t.frames().then((n) => n > 0)', 15_000);
       await hangup(a, b);
-      console.info(`[turn] refresh: first credentials expired at ${new Date(expiry).toISOString()}; the stale ones draw 401; a new call with refreshed ones connected in ${Math.round(second.callMs)} ms`);
+      console.info(
+        `[turn] refresh: first credentials expired at ${new Date(expiry).toISOString()}; the stale ones draw 401; a new call with refreshed ones connected in ${Math.round(second.callMs)} ms`,
+      );
     });
   }, 60_000);
 
@@ -161,9 +171,12 @@ describeWith(['chromium', 'netns', 'coturn'], 'NAT traversal across A–T–B (n
     const good = await serve(PORTS.udp, { turn: [TURN_UDP, TURN_TCP] });
     const wrong = await serve(PORTS.wrong, { turn: [TURN_UDP, TURN_TCP], turnSecrets: ['not-the-coturn-secret'] });
     try {
-      const run = (port: number) => spawnSync('ip', ['netns', 'exec', stack.topo.a.name, process.execPath, CLI, 'doctor', `http://${T_IP}:${port}`, '--timeout', '3000'], {
-        encoding: 'utf8', timeout: 60_000, env: { ...process.env, SWITCHBOARD_CONFIG: '' },
-      });
+      const run = (port: number) =>
+        spawnSync('ip', ['netns', 'exec', stack.topo.a.name, process.execPath, CLI, 'doctor', `http://${T_IP}:${port}`, '--timeout', '3000'], {
+          encoding: 'utf8',
+          timeout: 60_000,
+          env: { ...process.env, SWITCHBOARD_CONFIG: '' },
+        });
       const ok = run(PORTS.udp);
       expect(ok.status, ok.stdout + ok.stderr).toBe(0);
       expect(ok.stdout).toMatch(/ok {4}TURN turn:10\.77\.0\.2:3478\?transport=udp: allocation over UDP: relay address 10\.77\.0\.1:\d+/);
@@ -171,7 +184,9 @@ describeWith(['chromium', 'netns', 'coturn'], 'NAT traversal across A–T–B (n
       expect(ok.stdout).toMatch(/ok {4}Data through the relay: two relay-only peers connected/);
       const bad = run(PORTS.wrong);
       expect(bad.status).toBe(1);
-      expect(bad.stdout).toMatch(/FAIL {2}TURN turn:10\.77\.0\.2:3478\?transport=udp: credentials refused \(401 Unauthorized\) although they are valid for .* the shared secret differs/);
+      expect(bad.stdout).toMatch(
+        /FAIL {2}TURN turn:10\.77\.0\.2:3478\?transport=udp: credentials refused \(401 Unauthorized\) although they are valid for .* the shared secret differs/,
+      );
       expect(bad.stdout).toMatch(/Wrong TURN secret/);
       console.info(`[turn] doctor from A:\n${ok.stdout}`);
     } finally {
@@ -183,4 +198,7 @@ describeWith(['chromium', 'netns', 'coturn'], 'NAT traversal across A–T–B (n
 
 /** A's and B's links to T: blocking UDP there (TCP still passes) leaves only TURN over TCP or TLS. */
 const peerLinks = (topo: RelayTopology) =>
-  [[topo.a, topo.linkA.devices[0]], [topo.b, topo.linkB.devices[0]]] as const;
+  [
+    [topo.a, topo.linkA.devices[0]],
+    [topo.b, topo.linkB.devices[0]],
+  ] as const;

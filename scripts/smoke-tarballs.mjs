@@ -97,7 +97,8 @@ function project(name, tarballs, extra = []) {
   const lock = readJson(join(dir, 'node_modules/.package-lock.json'));
   for (const [path, entry] of Object.entries(lock.packages)) {
     // The workspace's own packages must come from these tarballs, never from the registry.
-    if (path.startsWith('node_modules/@switchboard/')) check(entry.resolved?.startsWith('file:'), `${name}: ${path} was not installed from a tarball (${entry.resolved})`);
+    if (path.startsWith('node_modules/@switchboard/'))
+      check(entry.resolved?.startsWith('file:'), `${name}: ${path} was not installed from a tarball (${entry.resolved})`);
   }
   return dir;
 }
@@ -140,10 +141,12 @@ function startServer(app) {
   const child = spawn(bin, args, { cwd: app, env: cleanEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let output = '';
-  const exited = new Promise((resolveExit) => child.once('exit', (code, signal) => {
-    children.delete(child);
-    resolveExit(code ?? signal);
-  }));
+  const exited = new Promise((resolveExit) =>
+    child.once('exit', (code, signal) => {
+      children.delete(child);
+      resolveExit(code ?? signal);
+    }),
+  );
   const url = new Promise((resolveUrl, reject) => {
     const timer = setTimeout(() => reject(new Error(`switchboard serve printed no address in 20 s:\n${output}`)), 20_000);
     const onData = (chunk) => {
@@ -216,7 +219,11 @@ async function main() {
 
   // A Node app installs the Node entry's optional peers (ws, node-datachannel) itself.
   const peers = readJson(join(repo, 'packages/client/package.json')).peerDependencies;
-  const app = project('app', Object.values(tarballs), NODE_ONLY.map((dep) => `${dep}@${peers[dep]}`));
+  const app = project(
+    'app',
+    Object.values(tarballs),
+    NODE_ONLY.map((dep) => `${dep}@${peers[dep]}`),
+  );
   log('installed the four tarballs (and ws, node-datachannel) into an empty project');
   log(`source maps: ${checkSourceMaps(app)} checked, none dangling`);
   const help = run('npx', ['--no-install', 'switchboard', '--help'], app, 30_000);
@@ -233,7 +240,10 @@ async function main() {
   for (const file of ['switchboard.js', 'switchboard.mjs']) {
     const res = await fetch(`${base}/${file}`);
     check(res.status === 200, `/${file} answered ${res.status}`);
-    check(res.headers.get('x-switchboard-version') === version, `/${file}: X-Switchboard-Version ${res.headers.get('x-switchboard-version')}, expected ${version}`);
+    check(
+      res.headers.get('x-switchboard-version') === version,
+      `/${file}: X-Switchboard-Version ${res.headers.get('x-switchboard-version')}, expected ${version}`,
+    );
     const body = await res.text();
     check(body === readFileSync(join(app, 'node_modules/@switchboard/client/dist/cdn', file), 'utf8'), `/${file} is not the installed SDK's file`);
   }
@@ -254,13 +264,24 @@ async function main() {
   writeFileSync(join(web, 'page.js'), PAGE_SCRIPT);
   const { build } = await import(join(repo, 'node_modules/esbuild/lib/main.js'));
   const bundle = await build({
-    absWorkingDir: web, entryPoints: ['page.js'], bundle: true, minify: true, format: 'esm',
-    platform: 'browser', target: ['es2022'], write: false, metafile: true, logLevel: 'silent',
+    absWorkingDir: web,
+    entryPoints: ['page.js'],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    target: ['es2022'],
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
   });
   const inputs = Object.keys(bundle.metafile.inputs);
   const nodeOnly = inputs.filter((i) => /(^|\/)node_modules\/(ws|node-datachannel)\//.test(i) || i.startsWith('node:'));
   check(nodeOnly.length === 0, `the browser bundle contains Node-only modules: ${nodeOnly.join(', ')}`);
-  check(inputs.some((i) => i.includes('node_modules/@switchboard/client/')), 'the browser bundle does not contain @switchboard/client');
+  check(
+    inputs.some((i) => i.includes('node_modules/@switchboard/client/')),
+    'the browser bundle does not contain @switchboard/client',
+  );
   log(`browser app: ${inputs.length} modules bundled by esbuild, ${(bundle.outputFiles[0].contents.length / 1024).toFixed(1)} KiB, no ws/node-datachannel`);
 }
 

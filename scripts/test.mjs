@@ -7,11 +7,9 @@ const report = 'test-results/vitest.json';
 mkdirSync('test-results', { recursive: true });
 if (existsSync(report)) rmSync(report);
 
-const run = spawnSync(
-  'npx',
-  ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)],
-  { stdio: 'inherit' },
-);
+const run = spawnSync('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)], {
+  stdio: 'inherit',
+});
 
 let passed = 0;
 let failed = 0;

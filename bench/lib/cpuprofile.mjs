@@ -74,7 +74,10 @@ export function callersOf(profile, name, depth = 8) {
     for (let cur = id; cur !== undefined; cur = parent.get(cur)) chain.push(byId.get(cur).callFrame);
     const at = chain.findIndex((f) => f.functionName === name);
     if (at === -1) return;
-    const key = chain.slice(at, at + depth).map((f) => `${f.functionName || '(anon)'}@${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`).join(' < ');
+    const key = chain
+      .slice(at, at + depth)
+      .map((f) => `${f.functionName || '(anon)'}@${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`)
+      .join(' < ');
     paths.set(key, (paths.get(key) ?? 0) + (deltas[i] ?? 0));
   });
   return [...paths.entries()].sort((a, b) => b[1] - a[1]).map(([path, micros]) => ({ path, ms: micros / 1000 }));

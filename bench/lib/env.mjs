@@ -33,11 +33,6 @@ export function machineInfo({ cwd = process.cwd(), paths = [] } = {}) {
 }
 
 export function describeMachine(info) {
-  const parts = [
-    `Node ${info.node} (V8 ${info.v8})`,
-    `${info.cpuCount} × ${info.cpuModel}`,
-    `${info.memoryGiB} GiB RAM`,
-    info.platform,
-  ];
+  const parts = [`Node ${info.node} (V8 ${info.v8})`, `${info.cpuCount} × ${info.cpuModel}`, `${info.memoryGiB} GiB RAM`, info.platform];
   return parts.join(', ');
 }

@@ -202,11 +202,13 @@ async function peerJsClient(info, index) {
   });
   await open.promise;
   c.signal = (to, type, sdp) =>
-    ws.send(JSON.stringify({
-      type: type === 'offer' ? 'OFFER' : 'ANSWER',
-      dst: to,
-      payload: { sdp: { type, sdp }, type: 'data', connectionId: 'dc_bench', label: 'dc_bench', reliable: true, serialization: 'binary', browser: 'node' },
-    }));
+    ws.send(
+      JSON.stringify({
+        type: type === 'offer' ? 'OFFER' : 'ANSWER',
+        dst: to,
+        payload: { sdp: { type, sdp }, type: 'data', connectionId: 'dc_bench', label: 'dc_bench', reliable: true, serialization: 'binary', browser: 'node' },
+      }),
+    );
   c.terminate = () => ws.terminate();
   return c;
 }
@@ -235,7 +237,11 @@ export async function clientFactory(system, info, ctx) {
 
 export async function connectMany(connect, count, offset = 0) {
   return withTimeout(
-    mapLimit(Array.from({ length: count }, (_, i) => i + offset), 50, (i) => connect(i)),
+    mapLimit(
+      Array.from({ length: count }, (_, i) => i + offset),
+      50,
+      (i) => connect(i),
+    ),
     120_000,
     `connecting ${count} clients`,
   );

@@ -94,7 +94,11 @@ async function broadcastPhase(clients, sender, M, window) {
 export async function scenarioFanout(system, child, connect, opts, N, M) {
   const clients = await connectMany(connect, N);
   try {
-    await withTimeout(mapLimit(clients, 50, (c) => c.join(ROOM)), 60_000, 'joining');
+    await withTimeout(
+      mapLimit(clients, 50, (c) => c.join(ROOM)),
+      60_000,
+      'joining',
+    );
     const sender = clients[0];
     await broadcastPhase(clients, sender, Math.max(20, Math.round(M / 2)), opts.window); // warm-up (JIT)
     const cpu0 = await child.cpuMicros();
@@ -123,7 +127,11 @@ async function pingPong(a, b, k, warmup, child) {
   const run = (count, record) =>
     new Promise((resolve, reject) => {
       let i = 0;
-      const stall = progressWaiter(() => i, 10_000, () => `round trip ${i}/${count}`);
+      const stall = progressWaiter(
+        () => i,
+        10_000,
+        () => `round trip ${i}/${count}`,
+      );
       stall.promise.catch(reject);
       a.onData = (m) => {
         if (record) rtt.push(performance.now() - m.ts);
@@ -183,20 +191,56 @@ export async function scenarioMemory(system, child, connect, opts) {
 /** A ~4 KB SDP (Chrome-like audio+video+data offer); the origin line carries a sequence number. */
 function sdpTemplate(type) {
   const lines = [
-    's=-', 't=0 0', 'a=group:BUNDLE 0 1 2', 'a=extmap-allow-mixed', 'a=msid-semantic: WMS bench',
-    'm=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 110 126', 'c=IN IP4 0.0.0.0', 'a=rtcp:9 IN IP4 0.0.0.0',
-    'a=ice-ufrag:Zx4f', 'a=ice-pwd:7bd5cS3/8PHg1UOkVwgFP1qN', 'a=ice-options:trickle',
+    's=-',
+    't=0 0',
+    'a=group:BUNDLE 0 1 2',
+    'a=extmap-allow-mixed',
+    'a=msid-semantic: WMS bench',
+    'm=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 110 126',
+    'c=IN IP4 0.0.0.0',
+    'a=rtcp:9 IN IP4 0.0.0.0',
+    'a=ice-ufrag:Zx4f',
+    'a=ice-pwd:7bd5cS3/8PHg1UOkVwgFP1qN',
+    'a=ice-options:trickle',
     'a=fingerprint:sha-256 3B:79:0E:27:B1:86:4C:5A:9E:0D:31:75:F2:10:AA:64:C8:7D:5E:EB:16:02:9B:41:27:6E:8C:D3:F0:15:A2:99',
-    `a=setup:${type === 'offer' ? 'actpass' : 'active'}`, 'a=mid:0', 'a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level',
-    'a=sendrecv', 'a=msid:bench 2f5e1c1e-7a7b-4b53-9b0e-3f1d7c2c9a11', 'a=rtcp-mux',
-    'a=rtpmap:111 opus/48000/2', 'a=rtcp-fb:111 transport-cc', 'a=fmtp:111 minptime=10;useinbandfec=1',
-    'a=rtpmap:63 red/48000/2', 'a=fmtp:63 111/111', 'a=rtpmap:9 G722/8000', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000',
-    'a=ssrc:3735928559 cname:benchcname', 'm=video 9 UDP/TLS/RTP/SAVPF 96 97 98 99 100 101 45 46', 'c=IN IP4 0.0.0.0',
-    'a=mid:1', 'a=sendrecv', 'a=rtcp-mux', 'a=rtcp-rsize',
+    `a=setup:${type === 'offer' ? 'actpass' : 'active'}`,
+    'a=mid:0',
+    'a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level',
+    'a=sendrecv',
+    'a=msid:bench 2f5e1c1e-7a7b-4b53-9b0e-3f1d7c2c9a11',
+    'a=rtcp-mux',
+    'a=rtpmap:111 opus/48000/2',
+    'a=rtcp-fb:111 transport-cc',
+    'a=fmtp:111 minptime=10;useinbandfec=1',
+    'a=rtpmap:63 red/48000/2',
+    'a=fmtp:63 111/111',
+    'a=rtpmap:9 G722/8000',
+    'a=rtpmap:0 PCMU/8000',
+    'a=rtpmap:8 PCMA/8000',
+    'a=ssrc:3735928559 cname:benchcname',
+    'm=video 9 UDP/TLS/RTP/SAVPF 96 97 98 99 100 101 45 46',
+    'c=IN IP4 0.0.0.0',
+    'a=mid:1',
+    'a=sendrecv',
+    'a=rtcp-mux',
+    'a=rtcp-rsize',
   ];
-  for (const [pt, codec] of [[96, 'VP8'], [98, 'VP9'], [100, 'H264'], [45, 'AV1']]) {
-    lines.push(`a=rtpmap:${pt} ${codec}/90000`, `a=rtcp-fb:${pt} goog-remb`, `a=rtcp-fb:${pt} transport-cc`,
-      `a=rtcp-fb:${pt} ccm fir`, `a=rtcp-fb:${pt} nack`, `a=rtcp-fb:${pt} nack pli`, `a=rtpmap:${pt + 1} rtx/90000`, `a=fmtp:${pt + 1} apt=${pt}`);
+  for (const [pt, codec] of [
+    [96, 'VP8'],
+    [98, 'VP9'],
+    [100, 'H264'],
+    [45, 'AV1'],
+  ]) {
+    lines.push(
+      `a=rtpmap:${pt} ${codec}/90000`,
+      `a=rtcp-fb:${pt} goog-remb`,
+      `a=rtcp-fb:${pt} transport-cc`,
+      `a=rtcp-fb:${pt} ccm fir`,
+      `a=rtcp-fb:${pt} nack`,
+      `a=rtcp-fb:${pt} nack pli`,
+      `a=rtpmap:${pt + 1} rtx/90000`,
+      `a=fmtp:${pt + 1} apt=${pt}`,
+    );
   }
   lines.push('m=application 9 UDP/DTLS/SCTP webrtc-datachannel', 'c=IN IP4 0.0.0.0', 'a=mid:2', 'a=sctp-port:5000', 'a=max-message-size:262144');
   let n = 0;
@@ -229,7 +273,11 @@ export async function scenarioSignal(system, child, connect, opts) {
     const run = (count, record) =>
       new Promise((resolve, reject) => {
         let i = 0;
-        const stall = progressWaiter(() => i, 10_000, () => `hop ${i}/${count}`);
+        const stall = progressWaiter(
+          () => i,
+          10_000,
+          () => `hop ${i}/${count}`,
+        );
         stall.promise.catch(reject);
         const send = (from, to, seq) => {
           const type = seq % 2 === 0 ? 'offer' : 'answer';

@@ -15,7 +15,11 @@ const LABELS = {
 
 /** Delivery checked against the acks; the fences that end a run are left out. */
 export function runFigures({ clients, kills, settled, fenced }) {
-  let expected = 0, delivered = 0, duplicates = 0, reordered = 0, unackedDelivered = 0;
+  let expected = 0,
+    delivered = 0,
+    duplicates = 0,
+    reordered = 0,
+    unackedDelivered = 0;
   for (const r of clients) {
     for (const s of clients) {
       if (s.group !== r.group) continue;
@@ -54,7 +58,13 @@ export function runFigures({ clients, kills, settled, fenced }) {
     killsServerSide: kills.server,
     reconnects: sum((c) => c.reconnects),
     recovered: sum((c) => c.recovered),
-    recoveredPercent: (sum((c) => c.recovered) / Math.max(1, sum((c) => c.reconnects))) * 100,
+    recoveredPercent:
+      (sum((c) => c.recovered) /
+        Math.max(
+          1,
+          sum((c) => c.reconnects),
+        )) *
+      100,
     replayed: replay.length,
     replayP50: percentile(replay, 50),
     replayP99: percentile(replay, 99),

@@ -18,7 +18,9 @@ export const RECOVERY_WINDOW_MS = 30_000;
 function ownerOf(req) {
   const query = new URL(req.url ?? '/', 'http://x').searchParams.get('u');
   if (query) return query;
-  const bearer = String(req.headers['sec-websocket-protocol'] ?? '').split(/,\s*/).find((p) => p.startsWith('bearer.'));
+  const bearer = String(req.headers['sec-websocket-protocol'] ?? '')
+    .split(/,\s*/)
+    .find((p) => p.startsWith('bearer.'));
   const payload = bearer?.slice('bearer.'.length).split('.')[1];
   if (!payload) return null;
   try {

@@ -6,7 +6,10 @@
  */
 export function markdownTable(columns, rows) {
   const cols = columns.map((c) => (typeof c === 'string' ? { title: c, align: 'left' } : { align: 'left', ...c }));
-  const cell = (v) => String(v ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const cell = (v) =>
+    String(v ?? '')
+      .replace(/\|/g, '\\|')
+      .replace(/\n/g, ' ');
   const body = rows.map((r) => cols.map((_, i) => cell(r[i])));
   const widths = cols.map((c, i) => Math.max(3, c.title.length, ...body.map((r) => r[i].length)));
   const pad = (text, i) => (cols[i].align === 'right' ? text.padStart(widths[i]) : text.padEnd(widths[i]));

@@ -127,7 +127,7 @@ export class Phone {
     const phone = new Phone(page, context, forward, ns, serverPort);
     await page.goto(`${forward.origin}/call.html`);
     await page.waitForFunction('window.__ready === true');
-    const { cid, user } = await page.evaluate((o) => window.t.connect(o), options) as { cid: string; user: { user_id: string } };
+    const { cid, user } = (await page.evaluate((o) => window.t.connect(o), options)) as { cid: string; user: { user_id: string } };
     phone.cid = cid;
     phone.user_id = user.user_id;
     if (group) await page.evaluate((g) => window.t.join(g), group);

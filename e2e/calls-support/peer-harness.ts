@@ -37,10 +37,18 @@ const harness = {
   received,
   signalsOut,
   warnings,
-  get failed() { return failed; },
-  get tracks() { return tracks; },
-  get controlMessages() { return controlMessages; },
-  get pc(): RTCPeerConnection | null { return session?.pc ?? null; },
+  get failed() {
+    return failed;
+  },
+  get tracks() {
+    return tracks;
+  },
+  get controlMessages() {
+    return controlMessages;
+  },
+  get pc(): RTCPeerConnection | null {
+    return session?.pc ?? null;
+  },
   async start(options: StartOptions): Promise<void> {
     let stream: MediaStream | null = null;
     if (options.media && (options.media.audio || options.media.video)) {
@@ -74,9 +82,15 @@ const harness = {
       if (e.type === 'track') tracks += 1;
       events.push(entry);
     });
-    session.on('failed', (error) => { failed = `${error.code}: ${error.message}`; });
-    session.on('warning', (w) => { warnings.push(`${w.message}: ${String(w.error)}`); });
-    session.on('control', (m) => { controlMessages.push(m); });
+    session.on('failed', (error) => {
+      failed = `${error.code}: ${error.message}`;
+    });
+    session.on('warning', (w) => {
+      warnings.push(`${w.message}: ${String(w.error)}`);
+    });
+    session.on('control', (m) => {
+      controlMessages.push(m);
+    });
   },
   signal(json: string): void {
     session?.handleSignal(JSON.parse(json) as PeerSignal);

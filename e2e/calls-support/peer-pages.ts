@@ -30,7 +30,11 @@ export class PeerPair {
   delivered: Record<Side, number> = { a: 0, b: 0 };
   private chains: Record<Side, Promise<unknown>> = { a: Promise.resolve(), b: Promise.resolve() };
 
-  private constructor(readonly context: BrowserContext, readonly a: Page, readonly b: Page) {}
+  private constructor(
+    readonly context: BrowserContext,
+    readonly a: Page,
+    readonly b: Page,
+  ) {}
 
   static async open(browser: Browser): Promise<PeerPair> {
     const context = await browser.newContext();
@@ -71,9 +75,7 @@ export class PeerPair {
   private deliver(from: Side, json: string): void {
     const to: Side = from === 'a' ? 'b' : 'a';
     this.delivered[to] += 1;
-    this.chains[to] = this.chains[to]
-      .then(() => this.page(to).evaluate((j) => window.harness.signal(j), json))
-      .catch(() => undefined);
+    this.chains[to] = this.chains[to].then(() => this.page(to).evaluate((j) => window.harness.signal(j), json)).catch(() => undefined);
   }
 
   async close(): Promise<void> {

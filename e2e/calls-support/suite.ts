@@ -47,9 +47,15 @@ export function callSuite(name: string): CallSuite {
   });
 
   return {
-    get stack() { return stack; },
-    get browser() { return browser; },
-    get ns() { return ns; },
+    get stack() {
+      return stack;
+    },
+    get browser() {
+      return browser;
+    },
+    get ns() {
+      return ns;
+    },
     phones,
     async two(options = {}) {
       const group = `calls-${++groupCounter}`;

@@ -37,25 +37,52 @@ export function pagesDir(): { dir: string; remove(): void } {
 }
 
 /** `port`: a fixed port (a restarted node takes its old place behind the balancer); default any. Without `netns`, in this namespace. */
-export async function startNode(options: { netns?: Netns; redisUrl: string; id: string; staticDir: string; port?: number; env?: Record<string, string>; timeoutMs?: number }): Promise<ClusterNode> {
-  const proc = await startProcess(process.execPath, [
-    CLI, 'serve', '--http', '--host', '127.0.0.1', '--port', String(options.port ?? 0), '--redis', options.redisUrl,
-    '--secret', CLUSTER_SECRET, '--static', options.staticDir, '--log-level', 'info',
-  ], {
-    name: options.id,
-    ...(options.netns ? { netns: options.netns } : {}),
-    env: { ...process.env, SWITCHBOARD_NODE_ID: options.id, SWITCHBOARD_DATA_DIR: join(tmpdir(), `sb-${options.id}`), ...options.env },
-    waitForLine: /Press Ctrl\+C/,
-    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
-    stopTimeoutMs: 8_000,
-  });
+export async function startNode(options: {
+  netns?: Netns;
+  redisUrl: string;
+  id: string;
+  staticDir: string;
+  port?: number;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}): Promise<ClusterNode> {
+  const proc = await startProcess(
+    process.execPath,
+    [
+      CLI,
+      'serve',
+      '--http',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(options.port ?? 0),
+      '--redis',
+      options.redisUrl,
+      '--secret',
+      CLUSTER_SECRET,
+      '--static',
+      options.staticDir,
+      '--log-level',
+      'info',
+    ],
+    {
+      name: options.id,
+      ...(options.netns ? { netns: options.netns } : {}),
+      env: { ...process.env, SWITCHBOARD_NODE_ID: options.id, SWITCHBOARD_DATA_DIR: join(tmpdir(), `sb-${options.id}`), ...options.env },
+      waitForLine: /Press Ctrl\+C/,
+      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+      stopTimeoutMs: 8_000,
+    },
+  );
   const port = Number(/Local:\s+http:\/\/localhost:(\d+)\//.exec(proc.output())![1]);
   return { id: options.id, port, origin: `http://127.0.0.1:${port}`, process: proc };
 }
 
 export async function startLoadBalancer(netns: Netns | undefined, ports: number[]): Promise<{ port: number; origin: string; process: ManagedProcess }> {
   const proc = await startProcess(process.execPath, [LB, '--port', '0', ...ports.flatMap((p) => ['--backend', `127.0.0.1:${p}`])], {
-    name: 'tcp-lb', ...(netns ? { netns } : {}), waitForLine: /^listening \d+/,
+    name: 'tcp-lb',
+    ...(netns ? { netns } : {}),
+    waitForLine: /^listening \d+/,
   });
   const port = Number(/listening (\d+)/.exec(proc.output())![1]);
   return { port, origin: `http://127.0.0.1:${port}`, process: proc };
@@ -67,7 +94,13 @@ export async function startLoadBalancer(netns: Netns | undefined, ports: number[
  * welcome before the node's log line reaches our pipe (pino writes asynchronously), so wait a little.
  */
 export async function nodeOf(nodes: ClusterNode[], cid: string, timeoutMs = 5_000): Promise<number> {
-  const find = () => nodes.findIndex((n) => n.process.output().split('\n').some((l) => l.includes(`"cid":"${cid}"`) && l.includes('"msg":"connected"')));
+  const find = () =>
+    nodes.findIndex((n) =>
+      n.process
+        .output()
+        .split('\n')
+        .some((l) => l.includes(`"cid":"${cid}"`) && l.includes('"msg":"connected"')),
+    );
   const deadline = Date.now() + timeoutMs;
   let index = find();
   while (index === -1 && Date.now() < deadline) {
@@ -79,7 +112,13 @@ export async function nodeOf(nodes: ClusterNode[], cid: string, timeoutMs = 5_00
 
 /** Which node a resume of `cid` landed on (its "connected" line says resumed), or -1. */
 export async function resumedOn(nodes: ClusterNode[], cid: string, timeoutMs = 5_000): Promise<number> {
-  const find = () => nodes.findIndex((n) => n.process.output().split('\n').some((l) => l.includes(`"cid":"${cid}"`) && l.includes('"resumed":true') && l.includes('"msg":"connected"')));
+  const find = () =>
+    nodes.findIndex((n) =>
+      n.process
+        .output()
+        .split('\n')
+        .some((l) => l.includes(`"cid":"${cid}"`) && l.includes('"resumed":true') && l.includes('"msg":"connected"')),
+    );
   const deadline = Date.now() + timeoutMs;
   let index = find();
   while (index === -1 && Date.now() < deadline) {
@@ -94,7 +133,11 @@ export const tokenFor = (user_id: string, name?: string) => signToken([CLUSTER_S
 /** A page running the call app (window.t) from `origin`, its SDK pointed at `url`. */
 export class ClusterPhone {
   cid = '';
-  private constructor(readonly page: Page, readonly context: BrowserContext, readonly user_id: string) {}
+  private constructor(
+    readonly page: Page,
+    readonly context: BrowserContext,
+    readonly user_id: string,
+  ) {}
 
   static async open(browser: Browser, origin: string, url: string, user_id: string, group: string | null): Promise<ClusterPhone> {
     const context = await browser.newContext();

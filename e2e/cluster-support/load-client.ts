@@ -29,7 +29,12 @@ export class LoadClient {
   private loop: Promise<void> | null = null;
   private waiters: (() => void)[] = [];
 
-  constructor(readonly name: string, readonly group: string, url: string, token: () => Promise<string>) {
+  constructor(
+    readonly name: string,
+    readonly group: string,
+    url: string,
+    token: () => Promise<string>,
+  ) {
     this.sb = new Switchboard({ url, token, node: { bindAddress: '127.0.0.1' } });
   }
 
@@ -124,7 +129,10 @@ export class LoadClient {
  * What the members of a group missed: for each sender and each member (the sender included: a
  * group post reaches it too), acked messages that never arrived, and arrivals out of order or twice.
  */
-export function checkDelivery(members: Pick<LoadClient, 'name' | 'received'>[], acked: Map<string, number[]>): { delivered: number; lost: number; duplicates: number; outOfOrder: number } {
+export function checkDelivery(
+  members: Pick<LoadClient, 'name' | 'received'>[],
+  acked: Map<string, number[]>,
+): { delivered: number; lost: number; duplicates: number; outOfOrder: number } {
   let delivered = 0;
   let lost = 0;
   let duplicates = 0;

@@ -7,7 +7,9 @@
 import { createServer, connect } from 'node:net';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }, host: { type: 'string', default: '127.0.0.1' }, backend: { type: 'string', multiple: true } } });
+const { values } = parseArgs({
+  options: { port: { type: 'string', default: '0' }, host: { type: 'string', default: '127.0.0.1' }, backend: { type: 'string', multiple: true } },
+});
 const backends = (values.backend ?? []).map((b) => {
   const at = b.lastIndexOf(':');
   return { host: b.slice(0, at), port: Number(b.slice(at + 1)), label: b };

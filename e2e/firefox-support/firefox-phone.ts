@@ -14,7 +14,11 @@ export class FirefoxPhone {
   cid = '';
   user_id = '';
 
-  private constructor(readonly page: Page, readonly context: BrowserContext, readonly forward: Forward) {}
+  private constructor(
+    readonly page: Page,
+    readonly context: BrowserContext,
+    readonly forward: Forward,
+  ) {}
 
   static async open(browser: Browser, ns: Netns, serverPort: number, options: Record<string, unknown>, group: string | null): Promise<FirefoxPhone> {
     const forward = await forwardIntoNetns(ns, serverPort, { listenPort: listenPorts++ });

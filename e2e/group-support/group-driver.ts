@@ -76,7 +76,9 @@ export async function waitForMesh(page: GroupPage, others: GroupPage[], frames: 
     if (frames > 0) await page.waitFor(`window.g.framesFromAll(${cids}, ${frames})`, timeout);
   } catch (error) {
     const state = await page
-      .eval<unknown>('(async () => ({ frames: await window.g.frames(), connected: window.g.connected(), events: window.g.events.slice(-20), rt: window.t.rt.slice(-5) }))()')
+      .eval<unknown>(
+        '(async () => ({ frames: await window.g.frames(), connected: window.g.connected(), events: window.g.events.slice(-20), rt: window.t.rt.slice(-5) }))()',
+      )
       .catch(() => null);
     throw new Error(`${(error as Error).message}\n${page.cid} expected ${cids}; state: ${JSON.stringify(state)}`, { cause: error });
   }

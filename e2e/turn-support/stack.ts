@@ -13,8 +13,16 @@ import { spawnSync } from 'node:child_process';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { expect } from 'vitest';
 import {
-  closeAllBrowsers, createRelayTopology, deleteAllNetns, installWebrtcStats, launchChromium,
-  startProcess, stopAllProcesses, waitForPort, type ManagedProcess, type RelayTopology,
+  closeAllBrowsers,
+  createRelayTopology,
+  deleteAllNetns,
+  installWebrtcStats,
+  launchChromium,
+  startProcess,
+  stopAllProcesses,
+  waitForPort,
+  type ManagedProcess,
+  type RelayTopology,
 } from '@switchboard/test-utils';
 import { PAGE_HTML, PAGE_SCRIPT, type Phone } from './page.js';
 
@@ -63,28 +71,65 @@ export function createTurnStack() {
     // A self-signed certificate for T's address (TURN over TLS on 443).
     const cert = join(work, 'turn-cert.pem');
     const key = join(work, 'turn-key.pem');
-    const openssl = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-      '-subj', `/CN=${T_IP}`, '-addext', `subjectAltName=IP:${T_IP}`, '-keyout', key, '-out', cert], { encoding: 'utf8' });
+    const openssl = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        `/CN=${T_IP}`,
+        '-addext',
+        `subjectAltName=IP:${T_IP}`,
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(openssl.status, openssl.stderr).toBe(0);
     // Chromium checks TURN TLS certificates (self-signed: error 701): trust exactly this one.
-    const spki = createHash('sha256').update(new X509Certificate(readFileSync(cert)).publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
-    const conf = spawnSync(process.execPath, [CLI, 'turn-config', '--listening-ip', T_IP, '--relay-ip', topo.tRelayIp, '--min-port', '49152', '--max-port', '49400',
-      '--cert', cert, '--pkey', key], {
-      encoding: 'utf8',
-      env: { ...process.env, SWITCHBOARD_CONFIG: '', SWITCHBOARD_ICE_TURN: `${TURN_UDP},${TURN_TCP},${TURN_TLS}`, SWITCHBOARD_ICE_TURN_SECRETS: SECRET },
-    });
+    const spki = createHash('sha256')
+      .update(new X509Certificate(readFileSync(cert)).publicKey.export({ type: 'spki', format: 'der' }))
+      .digest('base64');
+    const conf = spawnSync(
+      process.execPath,
+      [CLI, 'turn-config', '--listening-ip', T_IP, '--relay-ip', topo.tRelayIp, '--min-port', '49152', '--max-port', '49400', '--cert', cert, '--pkey', key],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, SWITCHBOARD_CONFIG: '', SWITCHBOARD_ICE_TURN: `${TURN_UDP},${TURN_TCP},${TURN_TLS}`, SWITCHBOARD_ICE_TURN_SECRETS: SECRET },
+      },
+    );
     expect(conf.status, conf.stderr).toBe(0);
     expect(conf.stdout).toContain(`allowed-peer-ip=${topo.tRelayIp}`);
     writeFileSync(join(work, 'turnserver.conf'), conf.stdout);
-    coturn = await startProcess('turnserver', ['-c', join(work, 'turnserver.conf'), '--pidfile', join(work, 'turnserver.pid'), '--userdb', join(work, 'turndb'), '-v'], {
-      netns: topo.t, name: 'coturn(T)',
-    });
+    coturn = await startProcess(
+      'turnserver',
+      ['-c', join(work, 'turnserver.conf'), '--pidfile', join(work, 'turnserver.pid'), '--userdb', join(work, 'turndb'), '-v'],
+      {
+        netns: topo.t,
+        name: 'coturn(T)',
+      },
+    );
     await waitForPort(TURN_PORT, { netns: topo.t, protocol: 'udp', whileAlive: coturn });
     await waitForPort(TURN_PORT, { netns: topo.t, protocol: 'tcp', whileAlive: coturn });
     await waitForPort(443, { netns: topo.t, protocol: 'tcp', whileAlive: coturn });
 
-    const origins = Object.values(PORTS).map((p) => `http://${T_IP}:${p}`).join(',');
-    const args = [`--unsafely-treat-insecure-origin-as-secure=${origins}`, '--autoplay-policy=no-user-gesture-required', `--ignore-certificate-errors-spki-list=${spki}`];
+    const origins = Object.values(PORTS)
+      .map((p) => `http://${T_IP}:${p}`)
+      .join(',');
+    const args = [
+      `--unsafely-treat-insecure-origin-as-secure=${origins}`,
+      '--autoplay-policy=no-user-gesture-required',
+      `--ignore-certificate-errors-spki-list=${spki}`,
+    ];
     [browsers.a, browsers.b] = await Promise.all([launchChromium({ netns: topo.a, args }), launchChromium({ netns: topo.b, args })]);
   }
 
@@ -100,10 +145,27 @@ export function createTurnStack() {
     const file = join(work, `switchboard-${port}.json`);
     // coturn holds UDP 3478 in T and answers STUN itself: the server's own STUN stays off (docs/turn.md).
     writeFileSync(file, JSON.stringify({ ice: { stun: [STUN], turnSecrets: [SECRET], ...ice }, stun: { enabled: false }, guests: true }));
-    const proc = await startProcess(process.execPath, [
-      CLI, 'serve', '--http', '--host', T_IP, '--port', String(port), '--config', file, '--static', staticDir,
-      '--data-dir', join(work, `data-${port}`), '--log-level', 'warn',
-    ], { netns: topo.t, env: { ...process.env, SWITCHBOARD_CONFIG: '' }, waitForLine: /Switchboard is running/, name: `switchboard(T):${port}` });
+    const proc = await startProcess(
+      process.execPath,
+      [
+        CLI,
+        'serve',
+        '--http',
+        '--host',
+        T_IP,
+        '--port',
+        String(port),
+        '--config',
+        file,
+        '--static',
+        staticDir,
+        '--data-dir',
+        join(work, `data-${port}`),
+        '--log-level',
+        'warn',
+      ],
+      { netns: topo.t, env: { ...process.env, SWITCHBOARD_CONFIG: '' }, waitForLine: /Switchboard is running/, name: `switchboard(T):${port}` },
+    );
     servers.push(proc);
     return proc;
   }
@@ -116,10 +178,16 @@ export function createTurnStack() {
     await installWebrtcStats(page);
     await page.goto(`http://${T_IP}:${port}/`);
     await page.waitForFunction('window.__ready === true');
-    const cid = (await page.evaluate((o) => (window as unknown as { t: { connect(o: unknown): Promise<string> } }).t.connect(o), { name, ...CALL_OPTIONS })) as string;
+    const cid = (await page.evaluate((o) => (window as unknown as { t: { connect(o: unknown): Promise<string> } }).t.connect(o), {
+      name,
+      ...CALL_OPTIONS,
+    })) as string;
     const ev = <T>(expression: string) => page.evaluate(expression) as Promise<T>;
     return {
-      page, context, cid, eval: ev,
+      page,
+      context,
+      cid,
+      eval: ev,
       async waitFor(expression, timeoutMs = 20_000) {
         const deadline = Date.now() + timeoutMs;
         for (;;) {
@@ -197,15 +265,40 @@ export function createTurnStack() {
   }
 
   async function expectRelayRelay(p: Phone, protocol: 'udp' | 'tcp' | 'tls'): Promise<void> {
-    const selected = await p.eval<{ local: { candidateType: string; relayProtocol: string | null; address: string }; remote: { candidateType: string; address: string } }>('window.t.pair()');
-    expect(selected).toMatchObject({ local: { candidateType: 'relay', relayProtocol: protocol, address: topo.tRelayIp }, remote: { candidateType: 'relay', address: topo.tRelayIp } });
+    const selected = await p.eval<{
+      local: { candidateType: string; relayProtocol: string | null; address: string };
+      remote: { candidateType: string; address: string };
+    }>('window.t.pair()');
+    expect(selected).toMatchObject({
+      local: { candidateType: 'relay', relayProtocol: protocol, address: topo.tRelayIp },
+      remote: { candidateType: 'relay', address: topo.tRelayIp },
+    });
   }
 
   return {
-    get topo(): RelayTopology { return topo; },
-    get browsers(): { a?: Browser; b?: Browser } { return browsers; },
-    get work(): string { return work; },
-    get coturn(): ManagedProcess { return coturn; },
-    start, stop, serve, phone, pair, withServer, closePhones, connect, failedCall, hangup, iceFailures, expectRelayRelay,
+    get topo(): RelayTopology {
+      return topo;
+    },
+    get browsers(): { a?: Browser; b?: Browser } {
+      return browsers;
+    },
+    get work(): string {
+      return work;
+    },
+    get coturn(): ManagedProcess {
+      return coturn;
+    },
+    start,
+    stop,
+    serve,
+    phone,
+    pair,
+    withServer,
+    closePhones,
+    connect,
+    failedCall,
+    hangup,
+    iceFailures,
+    expectRelayRelay,
   };
 }

@@ -46,7 +46,7 @@ function isFile(path: string): boolean {
 function resolveTs(from: string, specifier: string): string | null {
   const target = resolve(dirname(from), specifier);
   const candidates = [target.replace(/\.js$/, '.ts'), target.replace(/\.js$/, '.tsx'), target, join(target, 'index.ts')];
-  return candidates.find((c) => c.endsWith('.ts') || c.endsWith('.tsx') ? isFile(c) : false) ?? null;
+  return candidates.find((c) => (c.endsWith('.ts') || c.endsWith('.tsx') ? isFile(c) : false)) ?? null;
 }
 
 /** Every cycle's files, one list per strongly connected component of more than one file (or a self-import). */
@@ -88,7 +88,13 @@ function findCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
 function sourceGraph(): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   const packages = readdirSync(join(ROOT, 'packages')).map((name) => join(ROOT, 'packages', name, 'src'));
-  for (const src of packages.filter((dir) => { try { return statSync(dir).isDirectory(); } catch { return false; } })) {
+  for (const src of packages.filter((dir) => {
+    try {
+      return statSync(dir).isDirectory();
+    } catch {
+      return false;
+    }
+  })) {
     for (const file of walk(src, ['.ts', '.tsx'])) {
       const targets = importSpecifiers(readFileSync(file, 'utf8'))
         .filter((s) => s.startsWith('.'))
@@ -108,19 +114,41 @@ const KNOWN_CYCLES: readonly string[] = [];
 
 describe('import graph', () => {
   it('finds a cycle when there is one (the check itself works)', () => {
-    const graph = new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']], ['e', ['e']]]);
+    const graph = new Map([
+      ['a', ['b']],
+      ['b', ['c']],
+      ['c', ['a']],
+      ['d', ['a']],
+      ['e', ['e']],
+    ]);
     expect(findCycles(graph)).toEqual([['a', 'b', 'c'], ['e']]);
-    expect(findCycles(new Map([['a', ['b']], ['b', []]]))).toEqual([]);
-    expect(importSpecifiers("import type { X } from './x.js';\n// from './not.js'\nexport { y } from \"../y.js\";\nawait import('./z.js');"))
-      .toEqual(['./x.js', '../y.js', './z.js']);
+    expect(
+      findCycles(
+        new Map([
+          ['a', ['b']],
+          ['b', []],
+        ]),
+      ),
+    ).toEqual([]);
+    expect(importSpecifiers("import type { X } from './x.js';\n// from './not.js'\nexport { y } from \"../y.js\";\nawait import('./z.js');")).toEqual([
+      './x.js',
+      '../y.js',
+      './z.js',
+    ]);
   });
 
   it('has no cycle of relative imports in packages/*/src but the listed ones', () => {
     const graph = sourceGraph();
     expect(graph.size).toBeGreaterThan(100);
     const cycles = findCycles(graph).map((files) => files.map((f) => relative(ROOT, f).split(sep).join('/')).join(' ↔ '));
-    expect(cycles.filter((cycle) => !KNOWN_CYCLES.includes(cycle)), 'new import cycles').toEqual([]);
-    expect(KNOWN_CYCLES.filter((known) => !cycles.includes(known)), 'listed as known but no longer a cycle').toEqual([]);
+    expect(
+      cycles.filter((cycle) => !KNOWN_CYCLES.includes(cycle)),
+      'new import cycles',
+    ).toEqual([]);
+    expect(
+      KNOWN_CYCLES.filter((known) => !cycles.includes(known)),
+      'listed as known but no longer a cycle',
+    ).toEqual([]);
   });
 
   it('nothing under packages/, bench/ or scripts/ imports from e2e/', () => {

@@ -94,10 +94,12 @@ export function runShell(command: string, cwd: string, env: NodeJS.ProcessEnv): 
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
-    resolve(code);
-    for (const wake of waiters) wake();
-  }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      resolve(code);
+      for (const wake of waiters) wake();
+    }),
+  );
   const signal = (name: NodeJS.Signals) => {
     try {
       process.kill(-child.pid!, name);
@@ -106,23 +108,27 @@ export function runShell(command: string, cwd: string, env: NodeJS.ProcessEnv): 
     }
   };
   return {
-    child, exited, output: () => out,
-    waitFor: (pattern, timeoutMs = 30_000) => new Promise((resolve, reject) => {
-      const timer = setTimeout(() => finish(new Error(`no ${pattern} within ${timeoutMs} ms from: ${command}\n${out}`)), timeoutMs);
-      const check = () => {
-        const match = out.match(pattern);
-        if (match) finish(null, match);
-        else if (child.exitCode !== null || child.signalCode !== null) finish(new Error(`"${command}" exited (${child.exitCode ?? child.signalCode}) before ${pattern}:\n${out}`));
-      };
-      const finish = (err: Error | null, match?: RegExpMatchArray) => {
-        clearTimeout(timer);
-        waiters.delete(check);
-        if (err) reject(err);
-        else resolve(match!);
-      };
-      waiters.add(check);
-      check();
-    }),
+    child,
+    exited,
+    output: () => out,
+    waitFor: (pattern, timeoutMs = 30_000) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => finish(new Error(`no ${pattern} within ${timeoutMs} ms from: ${command}\n${out}`)), timeoutMs);
+        const check = () => {
+          const match = out.match(pattern);
+          if (match) finish(null, match);
+          else if (child.exitCode !== null || child.signalCode !== null)
+            finish(new Error(`"${command}" exited (${child.exitCode ?? child.signalCode}) before ${pattern}:\n${out}`));
+        };
+        const finish = (err: Error | null, match?: RegExpMatchArray) => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          if (err) reject(err);
+          else resolve(match!);
+        };
+        waiters.add(check);
+        check();
+      }),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       signal('SIGTERM');

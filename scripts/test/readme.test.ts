@@ -33,7 +33,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const rootManifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
 const DEFAULT_PORT = 8443;
 
-interface Server { run: Run; url: string }
+interface Server {
+  run: Run;
+  url: string;
+}
 
 let ws = '';
 let env: NodeJS.ProcessEnv = {};
@@ -65,7 +68,10 @@ describe('the install links the bins (what `npm ci` needs)', () => {
     expect(bins.map((b) => b.name)).toContain('switchboard');
     for (const bin of bins) {
       // npm links a bin only when its target exists at install time: a built file is too late.
-      expect(() => execFileSync('git', ['ls-files', '--error-unmatch', join(bin.dir, bin.target)], { cwd: root, stdio: 'ignore' }), `${bin.dir}/${bin.target} committed`).not.toThrow();
+      expect(
+        () => execFileSync('git', ['ls-files', '--error-unmatch', join(bin.dir, bin.target)], { cwd: root, stdio: 'ignore' }),
+        `${bin.dir}/${bin.target} committed`,
+      ).not.toThrow();
       expect(lock.packages[bin.dir]?.bin?.[bin.name], `package-lock.json's bin of ${bin.dir}`).toBe(bin.target);
     }
     const launcher = bins.find((b) => b.name === 'switchboard')!;
@@ -195,17 +201,24 @@ async function prepare(block: string[]): Promise<void> {
   if (need === 'redis' && !redis) redis = await startRedis();
 }
 
-for (const [file, title] of [['README.md', 'README.md'], ['examples/node-bot/README.md', 'examples/node-bot/README.md']] as const) {
+for (const [file, title] of [
+  ['README.md', 'README.md'],
+  ['examples/node-bot/README.md', 'examples/node-bot/README.md'],
+] as const) {
   describe(`${title}: every sh command runs as written`, () => {
     const blocks = shellBlocks(readFileSync(join(root, file), 'utf8'));
     it('has commands', () => expect(blocks.flat().length).toBeGreaterThan(0));
     for (const block of blocks) {
       const need = needs(block);
       const missing = need ? requireOrSkip(need) : null;
-      it.skipIf(missing !== null)(`${block.join(' ; ')}${missing ? ` [skipped: ${missing}]` : ''}`, async () => {
-        await prepare(block);
-        for (const command of block) await runCommand(command);
-      }, 120_000);
+      it.skipIf(missing !== null)(
+        `${block.join(' ; ')}${missing ? ` [skipped: ${missing}]` : ''}`,
+        async () => {
+          await prepare(block);
+          for (const command of block) await runCommand(command);
+        },
+        120_000,
+      );
     }
   });
 }

@@ -4,7 +4,14 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  ClusterStartError, createServer, lanAddresses, redactUrl, StartupError, type ListenAddress, type SwitchboardConfig, type SwitchboardConfigInput,
+  ClusterStartError,
+  createServer,
+  lanAddresses,
+  redactUrl,
+  StartupError,
+  type ListenAddress,
+  type SwitchboardConfig,
+  type SwitchboardConfigInput,
   type SwitchboardServer,
 } from '@switchboard/server';
 import { EXIT_REDIS_UNREACHABLE, EXIT_STARTUP, parseArgsError, UsageError } from './errors.js';
@@ -68,8 +75,16 @@ export function serveSetup(args: string[], env: NodeJS.ProcessEnv = process.env)
   if (values.redis !== undefined) flags.redis = values.redis;
   if (values.jwks !== undefined) flags.auth = { jwks: values.jwks };
   const flagNames: Record<string, string> = {
-    port: '--port', host: '--host', 'tls.mode': values.http ? '--http' : '--cert/--key', 'tls.cert': '--cert', 'tls.key': '--key',
-    guests: '--no-guests', staticDir: '--static', logLevel: '--log-level', redis: '--redis', 'auth.jwks': '--jwks',
+    port: '--port',
+    host: '--host',
+    'tls.mode': values.http ? '--http' : '--cert/--key',
+    'tls.cert': '--cert',
+    'tls.key': '--key',
+    guests: '--no-guests',
+    staticDir: '--static',
+    logLevel: '--log-level',
+    redis: '--redis',
+    'auth.jwks': '--jwks',
   };
   const { config, sourceOf } = readConfigWithSources(values, flags, env, flagNames);
   if (config.staticDir === null) {
@@ -96,8 +111,7 @@ function refuseServedConfigFile(file: string | null, staticDir: string | null): 
   if (outside || rel.split(sep).some((segment) => segment.startsWith('.'))) return;
   throw new StartupError(
     'staticDir',
-    `${staticDir} contains the config file ${file}, which may hold secrets and would be served; ` +
-      'move the file out or give it a name starting with "."',
+    `${staticDir} contains the config file ${file}, which may hold secrets and would be served; ` + 'move the file out or give it a name starting with "."',
   );
 }
 

@@ -16,7 +16,6 @@ import { serveConfig } from '../src/serve.js';
 import { token } from '../src/token.js';
 import { bin, ensureCliBuilt } from './built-cli.js';
 
-
 beforeAll(ensureCliBuilt, 120_000);
 
 const cleanups: (() => void)[] = [];
@@ -166,9 +165,35 @@ describe('switchboard serve', () => {
 
   it('parses flags into the config (in-process)', () => {
     const dir = tempDir();
-    const config = serveConfig(['--http', '--port', '0', '--host', '127.0.0.1', '--no-guests', '--secret', 'a'.repeat(16), '--secret', 'b'.repeat(16), '--data-dir', dir, '--static', dir, '--log-level', 'warn'], {})!;
+    const config = serveConfig(
+      [
+        '--http',
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--no-guests',
+        '--secret',
+        'a'.repeat(16),
+        '--secret',
+        'b'.repeat(16),
+        '--data-dir',
+        dir,
+        '--static',
+        dir,
+        '--log-level',
+        'warn',
+      ],
+      {},
+    )!;
     expect(config).toMatchObject({
-      port: 0, host: '127.0.0.1', tls: { mode: 'off' }, guests: false, dataDir: dir, staticDir: dir, logLevel: 'warn',
+      port: 0,
+      host: '127.0.0.1',
+      tls: { mode: 'off' },
+      guests: false,
+      dataDir: dir,
+      staticDir: dir,
+      logLevel: 'warn',
       auth: { secrets: ['a'.repeat(16), 'b'.repeat(16)] },
     });
     expect(serveConfig(['--cert', 'c.pem', '--key', 'k.pem'], {})!.tls).toMatchObject({ mode: 'files', cert: expect.stringMatching(/c\.pem$/) });
@@ -181,7 +206,9 @@ describe('switchboard serve', () => {
     expect(() => serveConfig(['--log-level', 'loud', '--http'], {})).toThrow('logLevel: expected one of');
     expect(serveConfig(['--http'], { SWITCHBOARD_PORT: '9999' })!.port).toBe(9999);
     expect(serveConfig(['--http', '--port', '1234'], { SWITCHBOARD_PORT: '9999' })!.port).toBe(1234);
-    const jwks = serveConfig(['--http', '--jwks', 'https://idp.example/.well-known/jwks.json', '--secret', 'a'.repeat(16)], { SWITCHBOARD_AUTH_AUDIENCE: 'calls' })!;
+    const jwks = serveConfig(['--http', '--jwks', 'https://idp.example/.well-known/jwks.json', '--secret', 'a'.repeat(16)], {
+      SWITCHBOARD_AUTH_AUDIENCE: 'calls',
+    })!;
     expect(jwks.auth).toMatchObject({ jwks: 'https://idp.example/.well-known/jwks.json', audience: 'calls', issuer: null, secrets: ['a'.repeat(16)] });
     expect(() => serveConfig(['--jwks', 'not a url'], {})).toThrow('auth.jwks: expected an http(s) URL');
   });
@@ -218,7 +245,22 @@ describe('switchboard token', () => {
     const secret = 'cli-secret-0123456789abcdef';
     const out = await runToEnd(['token', '--user', 'bob', '--secret', secret]);
     expect(out.code).toBe(0);
-    const server = run(['serve', '--http', '--port', '0', '--host', '127.0.0.1', '--secret', 'another-secret-abcdefghij', '--secret', secret, '--data-dir', tempDir(), '--log-level', 'silent']);
+    const server = run([
+      'serve',
+      '--http',
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--secret',
+      'another-secret-abcdefghij',
+      '--secret',
+      secret,
+      '--data-dir',
+      tempDir(),
+      '--log-level',
+      'silent',
+    ]);
     const [, base] = await server.waitFor(/Local:\s+(http:\/\/\S+?)\/?\n/);
     const { welcome } = await welcomeOf(`${base!.replace('http', 'ws')}/v1/realtime`, out.stdout.trim());
     expect(welcome.user.user_id).toBe('bob');

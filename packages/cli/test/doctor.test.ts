@@ -50,8 +50,11 @@ function doctor(url: string, extra: Partial<Parameters<typeof runDoctor>[0]> = {
 
 /** Rebuilds the CLI when its dist is older than the sources (child-process tests run dist/bin.js). */
 function ensureBuilt(): void {
-  const newest = (dir: string): number => readdirSync(dir, { withFileTypes: true })
-    .reduce((m, e) => Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs), 0);
+  const newest = (dir: string): number =>
+    readdirSync(dir, { withFileTypes: true }).reduce(
+      (m, e) => Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs),
+      0,
+    );
   const stale = ['protocol', 'server', 'cli'].some((p) => {
     try {
       return statSync(join(root, 'packages', p, 'tsconfig.tsbuildinfo')).mtimeMs < newest(join(root, 'packages', p, 'src'));
@@ -77,7 +80,10 @@ function runCli(args: string[], env: Record<string, string> = {}, nodeArgs: stri
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   return {
-    child, exited, stdout: () => out, stderr: () => err,
+    child,
+    exited,
+    stdout: () => out,
+    stderr: () => err,
     async line(pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -113,9 +119,18 @@ describeWith(['coturn'], 'switchboard doctor against coturn', () => {
     const url = await switchboard({ ice });
     const report = await doctor(url);
     expect(statuses(report)).toEqual([
-      'http:ok', 'auth:ok', 'websocket:ok', 'ice-endpoint:ok',
+      'http:ok',
+      'auth:ok',
+      'websocket:ok',
+      'ice-endpoint:ok',
       'ice:warn', // no turns: (TLS) URL
-      'credentials:ok', 'stun:ok', 'stun:ok', 'turn:ok', 'turn:ok', 'turn-native:ok', 'relay:ok',
+      'credentials:ok',
+      'stun:ok',
+      'stun:ok',
+      'turn:ok',
+      'turn:ok',
+      'turn-native:ok',
+      'relay:ok',
     ]);
     expect(report.ok).toBe(true);
     // The server's own STUN comes first and is named as such; coturn's is on the same host, so it is too.
@@ -128,7 +143,12 @@ describeWith(['coturn'], 'switchboard doctor against coturn', () => {
     ]);
     expect(byId(report, 'turn-native')[0]!.detail).toMatch(/typ relay/);
     expect(byId(report, 'relay')[0]!.detail).toMatch(/\((relay\/\w+|\w+\/relay)\) and echoed/);
-    console.info(`[doctor] all checks in ${report.checks.map((c) => (c.ms === undefined ? '' : `${c.id} ${Math.round(c.ms)} ms`)).filter(Boolean).join(', ')}`);
+    console.info(
+      `[doctor] all checks in ${report.checks
+        .map((c) => (c.ms === undefined ? '' : `${c.id} ${Math.round(c.ms)} ms`))
+        .filter(Boolean)
+        .join(', ')}`,
+    );
   });
 
   it('a wrong secret: TURN refuses the credentials and the report names the secret mismatch', async () => {
@@ -151,11 +171,15 @@ describeWith(['coturn'], 'switchboard doctor against coturn', () => {
     const skew = `const R = Date; const s = -2 * 3600 * 1000;
       class D extends R { constructor(...a) { if (a.length === 0) super(R.now() + s); else super(...a); } static now() { return R.now() + s; } }
       globalThis.Date = D;`;
-    const server = runCli(['serve', '--http', '--port', '0', '--host', '127.0.0.1', '--data-dir', tempDir(), '--log-level', 'silent'], {
-      SWITCHBOARD_ICE_TURN: ice!.turn!.join(','),
-      SWITCHBOARD_ICE_TURN_SECRETS: turn.secret,
-      SWITCHBOARD_ICE_TURN_TTL_SECONDS: '3600',
-    }, ['--import', `data:text/javascript,${encodeURIComponent(skew)}`]);
+    const server = runCli(
+      ['serve', '--http', '--port', '0', '--host', '127.0.0.1', '--data-dir', tempDir(), '--log-level', 'silent'],
+      {
+        SWITCHBOARD_ICE_TURN: ice!.turn!.join(','),
+        SWITCHBOARD_ICE_TURN_SECRETS: turn.secret,
+        SWITCHBOARD_ICE_TURN_TTL_SECONDS: '3600',
+      },
+      ['--import', `data:text/javascript,${encodeURIComponent(skew)}`],
+    );
     const [, base] = await server.line(/Local:\s+(http:\/\/\S+?)\/?\n/);
     const run = runCli(['doctor', base!, '--timeout', '2000']);
     expect(await run.exited).toBe(1);
@@ -170,10 +194,15 @@ describeWith(['coturn'], 'switchboard doctor against coturn', () => {
 
   it('an unreachable TURN server (UDP and TCP): "unreachable" with what to open', async () => {
     const dead = await freePort();
-    const url = await switchboard({ ice: { turn: [`turn:127.0.0.1:${dead}?transport=udp`, `turn:127.0.0.1:${dead}?transport=tcp`], turnSecrets: [turn.secret] } });
+    const url = await switchboard({
+      ice: { turn: [`turn:127.0.0.1:${dead}?transport=udp`, `turn:127.0.0.1:${dead}?transport=tcp`], turnSecrets: [turn.secret] },
+    });
     const report = await doctor(url);
     expect(report.ok).toBe(false);
-    expect(byId(report, 'turn').map((c) => [c.status, c.cause])).toEqual([['fail', 'unreachable'], ['fail', 'unreachable']]);
+    expect(byId(report, 'turn').map((c) => [c.status, c.cause])).toEqual([
+      ['fail', 'unreachable'],
+      ['fail', 'unreachable'],
+    ]);
     expect(byId(report, 'turn')[1]!.detail).toMatch(/connection refused/);
     expect(byId(report, 'turn')[0]!.fix).toMatch(new RegExp(`is coturn running with listening-port ${dead}, and is UDP ${dead} open`));
   });
@@ -208,13 +237,15 @@ describe('switchboard doctor without TURN', () => {
     expect(byId(local, 'ice')[0]).toMatchObject({ status: 'warn', cause: 'no-turn' });
   });
 
-  it('the server\'s own STUN: probed and named; silent on its host: what to open; turned off with nothing else: a warning', async () => {
+  it("the server's own STUN: probed and named; silent on its host: what to open; turned off with nothing else: a warning", async () => {
     const own = await doctor(await switchboard({ ice: { stun: [] } }));
     expect(byId(own, 'stun')).toEqual([expect.objectContaining({ status: 'ok', name: expect.stringMatching(/^STUN stun:127\.0\.0\.1:\d+ \(this server\)$/) })]);
 
     const dead = await freePort();
     const silent = await doctor(await switchboard({ stun: { enabled: false }, ice: { stun: [`stun:127.0.0.1:${dead}`] } }), { timeoutMs: 500 });
-    expect(byId(silent, 'stun')).toEqual([expect.objectContaining({ status: 'fail', cause: 'unreachable', name: `STUN stun:127.0.0.1:${dead} (this server)` })]);
+    expect(byId(silent, 'stun')).toEqual([
+      expect.objectContaining({ status: 'fail', cause: 'unreachable', name: `STUN stun:127.0.0.1:${dead} (this server)` }),
+    ]);
     expect(byId(silent, 'stun')[0]!.fix).toMatch(new RegExp(`open UDP ${dead} \\(stun\\.port\\) in the firewall`));
 
     const none = await doctor(await switchboard({ stun: { enabled: false }, ice: { stun: [] } }));
@@ -223,7 +254,19 @@ describe('switchboard doctor without TURN', () => {
   });
 
   it('what counts as a local server (no TURN: a warning)', () => {
-    for (const host of ['localhost', 'app.localhost', '127.0.0.1', '[::1]', '10.1.2.3', '172.20.0.1', '192.168.1.9', '169.254.0.7', '[fd00::1]', '[fe80::1]', 'raspberrypi.local']) {
+    for (const host of [
+      'localhost',
+      'app.localhost',
+      '127.0.0.1',
+      '[::1]',
+      '10.1.2.3',
+      '172.20.0.1',
+      '192.168.1.9',
+      '169.254.0.7',
+      '[fd00::1]',
+      '[fe80::1]',
+      'raspberrypi.local',
+    ]) {
       expect(isLocalHost(host), host).toBe(true);
     }
     for (const host of ['calls.example.com', '8.8.8.8', '172.32.0.1', '100.64.0.1', '[2001:db8::1]', 'localhost.example.com']) {
@@ -233,7 +276,14 @@ describe('switchboard doctor without TURN', () => {
 
   it('auth: guests off without --token fails with GUESTS_DISABLED; a bad token is named; a good one passes', async () => {
     const secret = 'doctor-test-secret-0123456789';
-    const server = createServer({ host: '127.0.0.1', tls: { mode: 'off' }, logLevel: 'silent', dataDir: tempDir(), guests: false, auth: { secrets: [secret] } });
+    const server = createServer({
+      host: '127.0.0.1',
+      tls: { mode: 'off' },
+      logLevel: 'silent',
+      dataDir: tempDir(),
+      guests: false,
+      auth: { secrets: [secret] },
+    });
     const { url } = await server.listen(0, '127.0.0.1');
     cleanups.push(() => server.close());
     const noToken = await doctor(url, { allowNoTurn: true });
@@ -320,6 +370,11 @@ describe('switchboard doctor without TURN', () => {
     expect(() => doctorArgs(['http://x', '--timeout', 'soon'])).toThrow('--timeout');
     expect(() => doctorArgs(['ftp://x'])).toThrow('expected an http(s):// or ws(s):// URL');
     expect(doctorArgs(['--help'])).toBeNull();
-    expect(doctorArgs(['wss://sb.example.com/v1/realtime', '--token', 't', '--insecure'])!.options).toMatchObject({ url: 'wss://sb.example.com/v1/realtime', token: 't', insecure: true, timeoutMs: 5000 });
+    expect(doctorArgs(['wss://sb.example.com/v1/realtime', '--token', 't', '--insecure'])!.options).toMatchObject({
+      url: 'wss://sb.example.com/v1/realtime',
+      token: 't',
+      insecure: true,
+      timeoutMs: 5000,
+    });
   });
 });

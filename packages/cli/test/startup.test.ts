@@ -14,7 +14,6 @@ import { ensureSelfSigned } from '@switchboard/server';
 import { EXIT_REDIS_UNREACHABLE, EXIT_STARTUP, EXIT_USAGE } from '../src/errors.js';
 import { bin, ensureCliBuilt } from './built-cli.js';
 
-
 beforeAll(ensureCliBuilt, 120_000);
 
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -107,7 +106,12 @@ describe('serve: start-up failures are one line naming the setting and its sourc
     const mismatch = await expectStartFailure([...tls, '--cert', certA, '--key', keyB], EXIT_STARTUP, 'tls.key', '--key');
     expect(mismatch).toContain('is not the private key of tls.cert');
     writeFileSync(join(dir, 'sb.json'), JSON.stringify({ tls: { mode: 'files', cert: certA, key: keyB } }));
-    await expectStartFailure(['serve', '--port', '0', '--host', '127.0.0.1', '--config', join(dir, 'sb.json')], EXIT_STARTUP, 'tls.key', `config file ${join(dir, 'sb.json')}`);
+    await expectStartFailure(
+      ['serve', '--port', '0', '--host', '127.0.0.1', '--config', join(dir, 'sb.json')],
+      EXIT_STARTUP,
+      'tls.key',
+      `config file ${join(dir, 'sb.json')}`,
+    );
   });
 
   it(`exits ${EXIT_USAGE} for a malformed Redis URL, its password hidden`, async () => {
@@ -133,7 +137,9 @@ describe('serve: start-up failures are one line naming the setting and its sourc
     const dir = tempDir();
     writeFileSync(join(dir, 'sb.json'), '{ "heartbeatMs": 3e9 }');
     await expectStartFailure([...HTTP, '--config', 'sb.json'], EXIT_USAGE, 'heartbeatMs', 'config file sb.json', { cwd: dir });
-    await expectStartFailure(HTTP, EXIT_USAGE, 'cluster.nodeTimeoutMs', 'SWITCHBOARD_CLUSTER_NODE_TIMEOUT_MS', { env: { SWITCHBOARD_CLUSTER_NODE_TIMEOUT_MS: String(2 ** 31) } });
+    await expectStartFailure(HTTP, EXIT_USAGE, 'cluster.nodeTimeoutMs', 'SWITCHBOARD_CLUSTER_NODE_TIMEOUT_MS', {
+      env: { SWITCHBOARD_CLUSTER_NODE_TIMEOUT_MS: String(2 ** 31) },
+    });
   });
 });
 
@@ -193,8 +199,19 @@ describe('serve --static . never hands out secrets', { timeout: 60_000 }, () => 
     await ensureSelfSigned(join(cwd, '.switchboard')); // as a previous HTTPS run would leave it
     const { port } = await startIn(cwd);
     const secret = readFileSync(join(cwd, '.switchboard', 'secret'), 'utf8').trim();
-    for (const path of ['/.switchboard/secret', '/%2eswitchboard/secret', '/.switchboard%2fsecret', '/%252eswitchboard/secret', '/x/..%2f.switchboard/secret',
-      '/.switchboard/tls/key.pem', '/.switchboard\\tls\\key.pem', '/.git/config', '/%2Egit/config', '/outside.txt', '/..%2foutside.txt']) {
+    for (const path of [
+      '/.switchboard/secret',
+      '/%2eswitchboard/secret',
+      '/.switchboard%2fsecret',
+      '/%252eswitchboard/secret',
+      '/x/..%2f.switchboard/secret',
+      '/.switchboard/tls/key.pem',
+      '/.switchboard\\tls\\key.pem',
+      '/.git/config',
+      '/%2Egit/config',
+      '/outside.txt',
+      '/..%2foutside.txt',
+    ]) {
       for (const method of ['GET', 'HEAD'] as const) {
         const res = await raw(port, method, path);
         expect({ path, method, status: res.status }).toEqual({ path, method, status: 404 });

@@ -37,7 +37,9 @@ async function udpSocket(): Promise<Socket> {
 function serve(env: Record<string, string>) {
   const cwd = mkdtempSync(join(tmpdir(), 'switchboard-stun-'));
   const child = spawn(process.execPath, [bin, 'serve', '--http', '--port', '0', '--host', '127.0.0.1', '--log-level', 'silent'], {
-    cwd, env: { ...process.env, SWITCHBOARD_CONFIG: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd,
+    env: { ...process.env, SWITCHBOARD_CONFIG: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';

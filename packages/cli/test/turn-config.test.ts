@@ -44,22 +44,35 @@ describe('switchboard turn-config (the text)', () => {
   it('matches the server settings: ports, TLS on 443, every secret, realm, relay range, denied ranges', () => {
     const text = turnConfig(['--external-ip', '203.0.113.7/10.0.0.5', '--min-port', '50000', '--max-port', '50999'], PROD_ENV)!;
     const lines = settings(text);
-    expect(lines).toEqual(expect.arrayContaining([
-      'listening-port=3478',
-      'tls-listening-port=443',
-      'cert=/etc/letsencrypt/live/turn.example.com/fullchain.pem',
-      'pkey=/etc/letsencrypt/live/turn.example.com/privkey.pem',
-      'no-tlsv1', 'no-tlsv1_1', 'no-dtls',
-      'external-ip=203.0.113.7/10.0.0.5',
-      'min-port=50000', 'max-port=50999',
-      'use-auth-secret', 'static-auth-secret=new-secret', 'static-auth-secret=old-secret',
-      'realm=turn.example.com', 'fingerprint', 'no-multicast-peers', 'no-cli',
-      'denied-peer-ip=10.0.0.0-10.255.255.255', 'denied-peer-ip=172.16.0.0-172.31.255.255',
-      'denied-peer-ip=192.168.0.0-192.168.255.255', 'denied-peer-ip=127.0.0.0-127.255.255.255',
-      'denied-peer-ip=169.254.0.0-169.254.255.255', 'denied-peer-ip=100.64.0.0-100.127.255.255',
-      'denied-peer-ip=fc00::-fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff',
-      'allowed-peer-ip=10.0.0.5', // coturn's own private address behind the 1:1 NAT
-    ]));
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'listening-port=3478',
+        'tls-listening-port=443',
+        'cert=/etc/letsencrypt/live/turn.example.com/fullchain.pem',
+        'pkey=/etc/letsencrypt/live/turn.example.com/privkey.pem',
+        'no-tlsv1',
+        'no-tlsv1_1',
+        'no-dtls',
+        'external-ip=203.0.113.7/10.0.0.5',
+        'min-port=50000',
+        'max-port=50999',
+        'use-auth-secret',
+        'static-auth-secret=new-secret',
+        'static-auth-secret=old-secret',
+        'realm=turn.example.com',
+        'fingerprint',
+        'no-multicast-peers',
+        'no-cli',
+        'denied-peer-ip=10.0.0.0-10.255.255.255',
+        'denied-peer-ip=172.16.0.0-172.31.255.255',
+        'denied-peer-ip=192.168.0.0-192.168.255.255',
+        'denied-peer-ip=127.0.0.0-127.255.255.255',
+        'denied-peer-ip=169.254.0.0-169.254.255.255',
+        'denied-peer-ip=100.64.0.0-100.127.255.255',
+        'denied-peer-ip=fc00::-fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff',
+        'allowed-peer-ip=10.0.0.5', // coturn's own private address behind the 1:1 NAT
+      ]),
+    );
     expect(lines).not.toContain('no-tls');
     expect(lines.filter((l) => l.startsWith('denied-peer-ip='))).toHaveLength(DENIED_PEER_RANGES.length);
     expect(text).toMatch(/Port 443 < 1024: coturn needs CAP_NET_BIND_SERVICE/);
@@ -80,7 +93,9 @@ describe('switchboard turn-config (the text)', () => {
     const dir = tempDir();
     const file = join(dir, 'switchboard.json');
     writeFileSync(file, JSON.stringify({ ice: { turn: ['turn:relay.example.net:3479'], turnSecrets: ['from-file'] } }));
-    expect(settings(turnConfig(['--config', file], {})!)).toEqual(expect.arrayContaining(['listening-port=3479', 'static-auth-secret=from-file', 'realm=relay.example.net']));
+    expect(settings(turnConfig(['--config', file], {})!)).toEqual(
+      expect.arrayContaining(['listening-port=3479', 'static-auth-secret=from-file', 'realm=relay.example.net']),
+    );
     expect(() => turnConfig([], {})).toThrow(ConfigError);
     expect(() => turnConfig([], {})).toThrow(/ice\.turn: no TURN URLs configured.*SWITCHBOARD_ICE_TURN=/);
     expect(() => turnConfig(['--min-port', 'abc'], PROD_ENV)).toThrow(UsageError);
@@ -105,22 +120,55 @@ describeWith(['coturn'], 'coturn started from the generated configuration', () =
       SWITCHBOARD_ICE_TURN_TTL_SECONDS: '600',
     };
     const conf = join(dir, 'turnserver.conf');
-    writeFileSync(conf, turnConfig([
-      '--listening-ip', '127.0.0.1', '--relay-ip', '127.0.0.2', '--min-port', String(minPort), '--max-port', String(minPort + 199),
-      '--cert', join(dir, 'tls', 'cert.pem'), '--pkey', join(dir, 'tls', 'key.pem'),
-    ], env)!);
+    writeFileSync(
+      conf,
+      turnConfig(
+        [
+          '--listening-ip',
+          '127.0.0.1',
+          '--relay-ip',
+          '127.0.0.2',
+          '--min-port',
+          String(minPort),
+          '--max-port',
+          String(minPort + 199),
+          '--cert',
+          join(dir, 'tls', 'cert.pem'),
+          '--pkey',
+          join(dir, 'tls', 'key.pem'),
+        ],
+        env,
+      )!,
+    );
     // Relaying from 127.0.0.2 leaves relay to relay as the only path between the doctor's two
     // peers on 127.0.0.1 (else libjuice may settle on host/prflx). Test-only additions: loopback relays, files of this run.
-    const proc: ManagedProcess = await startProcess('turnserver', [
-      '-c', conf, '--pidfile', join(dir, 'turnserver.pid'), '--userdb', join(dir, 'turndb'),
-      ...(options.allowLoopbackPeers ? ['--allow-loopback-peers'] : []),
-    ], { name: `coturn-from-turn-config:${port}` });
+    const proc: ManagedProcess = await startProcess(
+      'turnserver',
+      [
+        '-c',
+        conf,
+        '--pidfile',
+        join(dir, 'turnserver.pid'),
+        '--userdb',
+        join(dir, 'turndb'),
+        ...(options.allowLoopbackPeers ? ['--allow-loopback-peers'] : []),
+      ],
+      { name: `coturn-from-turn-config:${port}` },
+    );
     cleanups.push(() => proc.stop());
     await waitForPort(port, { protocol: 'udp', whileAlive: proc });
     await waitForPort(tlsPort, { protocol: 'tcp', whileAlive: proc });
     const server = createServer({
-      host: '127.0.0.1', tls: { mode: 'off' }, logLevel: 'silent', dataDir: dir,
-      ice: { stun: [env.SWITCHBOARD_ICE_STUN], turn: env.SWITCHBOARD_ICE_TURN.split(','), turnSecrets: env.SWITCHBOARD_ICE_TURN_SECRETS.split(','), turnTtlSeconds: 600 },
+      host: '127.0.0.1',
+      tls: { mode: 'off' },
+      logLevel: 'silent',
+      dataDir: dir,
+      ice: {
+        stun: [env.SWITCHBOARD_ICE_STUN],
+        turn: env.SWITCHBOARD_ICE_TURN.split(','),
+        turnSecrets: env.SWITCHBOARD_ICE_TURN_SECRETS.split(','),
+        turnTtlSeconds: 600,
+      },
       stun: { enabled: false }, // coturn beside the server answers STUN (docs/turn.md)
     });
     const { url } = await server.listen(0, '127.0.0.1');
@@ -132,10 +180,24 @@ describeWith(['coturn'], 'coturn started from the generated configuration', () =
     const turn = await coturnFrom({ allowLoopbackPeers: true });
     const report = await runDoctor({ url: turn.url, insecure: true, timeoutMs: 3000, bindAddress: '127.0.0.1' });
     expect(report.checks.map((c) => `${c.id}:${c.status}`)).toEqual([
-      'http:ok', 'auth:ok', 'websocket:ok', 'ice-endpoint:ok', 'ice:ok', 'credentials:ok', 'stun:ok',
-      'turn:ok', 'turn:ok', 'turn:ok', 'turn-native:ok', 'relay:ok',
+      'http:ok',
+      'auth:ok',
+      'websocket:ok',
+      'ice-endpoint:ok',
+      'ice:ok',
+      'credentials:ok',
+      'stun:ok',
+      'turn:ok',
+      'turn:ok',
+      'turn:ok',
+      'turn-native:ok',
+      'relay:ok',
     ]);
-    expect(report.checks.filter((c) => c.id === 'turn').map((c) => c.detail.split(':')[0])).toEqual(['allocation over UDP', 'allocation over TCP', 'allocation over TLS']);
+    expect(report.checks.filter((c) => c.id === 'turn').map((c) => c.detail.split(':')[0])).toEqual([
+      'allocation over UDP',
+      'allocation over TCP',
+      'allocation over TLS',
+    ]);
     expect(report.checks.find((c) => c.id === 'ice')!.detail).toBe('1 STUN, 3 TURN URLs (UDP, TCP, TLS)');
 
     // Rotation: a credential signed with the second (old) secret is accepted too.

@@ -44,11 +44,21 @@ const builds = [
   { ...common, entryPoints: ['scripts/global.js'], outfile: 'dist/cdn/switchboard.js', format: 'iife', minify: true, banner, budget: true },
   { ...common, entryPoints: ['src/index.ts'], outfile: 'dist/cdn/switchboard.mjs', format: 'esm', minify: true, banner, budget: true },
   {
-    ...common, entryPoints: ['scripts/global-transfer.js'], outfile: 'dist/cdn/switchboard-transfer.js', format: 'iife', minify: true, banner,
+    ...common,
+    entryPoints: ['scripts/global-transfer.js'],
+    outfile: 'dist/cdn/switchboard-transfer.js',
+    format: 'iife',
+    minify: true,
+    banner,
     plugins: [protocolFrom('export const SwitchboardError = globalThis.Switchboard?.SwitchboardError;')],
   },
   {
-    ...common, entryPoints: ['src/transfer/index.ts'], outfile: 'dist/cdn/switchboard-transfer.mjs', format: 'esm', minify: true, banner,
+    ...common,
+    entryPoints: ['src/transfer/index.ts'],
+    outfile: 'dist/cdn/switchboard-transfer.mjs',
+    format: 'esm',
+    minify: true,
+    banner,
     plugins: [protocolFrom(null, './switchboard.mjs')],
   },
 ];

@@ -36,8 +36,15 @@ export const lightCodec = {
 };
 
 const base = (root) => ({
-  absWorkingDir: root, bundle: true, platform: 'browser', target: ['es2022'], legalComments: 'none',
-  logLevel: 'warning', minify: true, write: false, plugins: [stripDescriptions, lightCodec],
+  absWorkingDir: root,
+  bundle: true,
+  platform: 'browser',
+  target: ['es2022'],
+  legalComments: 'none',
+  logLevel: 'warning',
+  minify: true,
+  write: false,
+  plugins: [stripDescriptions, lightCodec],
 });
 
 async function measure(options) {
@@ -57,7 +64,8 @@ export async function measureBrowserSdk(root) {
 /** What an app bundler ships for `import { Switchboard } from '@switchboard/client'` (tree-shaken). */
 export function sizeReport(root) {
   return measure({
-    ...base(root), format: 'esm',
+    ...base(root),
+    format: 'esm',
     stdin: { contents: "export { Switchboard } from './src/index.ts';", resolveDir: root, loader: 'js' },
   });
 }

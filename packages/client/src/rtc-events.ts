@@ -54,11 +54,11 @@ export interface RtcIceCandidateErrorEvent extends Pick<RtcPeerStates, 'gatherin
 
 /** `iceconnectionstatechange`, `icegatheringstatechange`, `signalingstatechange` (with the new `state`) and `negotiationneeded`. */
 export type RtcStateEvent = RtcPeerStates & { target: RTCPeerConnection; timestamp: string } & (
-  | { type: 'iceconnectionstatechange'; state: RTCIceConnectionState }
-  | { type: 'icegatheringstatechange'; state: RTCIceGatheringState }
-  | { type: 'signalingstatechange'; state: RTCSignalingState }
-  | { type: 'negotiationneeded' }
-);
+    | { type: 'iceconnectionstatechange'; state: RTCIceConnectionState }
+    | { type: 'icegatheringstatechange'; state: RTCIceGatheringState }
+    | { type: 'signalingstatechange'; state: RTCSignalingState }
+    | { type: 'negotiationneeded' }
+  );
 
 /** `closed` is also synthesised when a call ends (`target` null when it ended before it had a peer connection). */
 export interface RtcConnectionStateEvent extends RtcPeerStates {
@@ -76,23 +76,18 @@ interface RtcChannelEventBase {
   readyState: RTCDataChannelState;
 }
 
-export type RtcChannelEvent = RtcChannelEventBase & (
-  | { type: 'open'; id: number | null; ordered: boolean; maxRetransmits: number | null; maxPacketLifeTime: number | null; protocol: string }
-  | { type: 'message'; data: unknown; lastEventId: string; origin: string; bufferedAmount: number }
-  | { type: 'close'; id: number | null }
-  | { type: 'bufferedamountlow'; bufferedAmount: number; bufferedAmountLowThreshold: number }
-  | { type: 'error'; error: string; errorCode: RTCErrorDetailType | null }
-);
+export type RtcChannelEvent = RtcChannelEventBase &
+  (
+    | { type: 'open'; id: number | null; ordered: boolean; maxRetransmits: number | null; maxPacketLifeTime: number | null; protocol: string }
+    | { type: 'message'; data: unknown; lastEventId: string; origin: string; bufferedAmount: number }
+    | { type: 'close'; id: number | null }
+    | { type: 'bufferedamountlow'; bufferedAmount: number; bufferedAmountLowThreshold: number }
+    | { type: 'error'; error: string; errorCode: RTCErrorDetailType | null }
+  );
 
 /**
  * Events passed to the RTC callback: Skapi's types and fields (see skapi-api-notes §3.3, §3.4),
  * discriminated by `type` (`e.type === 'track'` gives `e.streams`, `'message'` gives `e.data`).
  */
 export type RTCEvent =
-  | RtcTrackEvent
-  | RtcIceCandidateEvent
-  | RtcIceCandidateEndEvent
-  | RtcIceCandidateErrorEvent
-  | RtcStateEvent
-  | RtcConnectionStateEvent
-  | RtcChannelEvent;
+  RtcTrackEvent | RtcIceCandidateEvent | RtcIceCandidateEndEvent | RtcIceCandidateErrorEvent | RtcStateEvent | RtcConnectionStateEvent | RtcChannelEvent;

@@ -9,9 +9,7 @@ import { TokenSource } from './session/auth.js';
 import { Session, type SessionState } from './session/session.js';
 import { backoffPolicy } from './transport/backoff.js';
 import { endpoints } from './transport/url.js';
-import type {
-  CallHost, CallLayer, Platform, RTCCallback, RTCConnector, RTCConnectorParams, RealtimeCallback, SwitchboardOptions,
-} from './types.js';
+import type { CallHost, CallLayer, Platform, RTCCallback, RTCConnector, RTCConnectorParams, RealtimeCallback, SwitchboardOptions } from './types.js';
 
 const DEFAULTS = { requestTimeoutMs: 10_000, ringTimeoutMs: 30_000, iceDisconnectGraceMs: 3_000, maxIceRestarts: 3 };
 
@@ -95,8 +93,7 @@ export class Switchboard {
               return session.close();
             },
           });
-        }
-        else if (state === 'closed' && unwatch) {
+        } else if (state === 'closed' && unwatch) {
           unwatch();
           unwatch = null;
         }
@@ -136,11 +133,7 @@ export class Switchboard {
     return this.#realtime.joinRealtime(params);
   }
 
-  postRealtime(
-    message: unknown,
-    recipient: string,
-    notification?: Notification,
-  ): Promise<{ type: 'success'; message: string; delivered: number }> {
+  postRealtime(message: unknown, recipient: string, notification?: Notification): Promise<{ type: 'success'; message: string; delivered: number }> {
     return this.#realtime.postRealtime(message, recipient, notification);
   }
 
@@ -151,10 +144,7 @@ export class Switchboard {
     return this.#listings.getRealtimeUsers(params, fetchOptions);
   }
 
-  getRealtimeGroups(
-    params?: GroupQuery | null,
-    fetchOptions?: FetchOptions | null,
-  ): Promise<DatabaseResponse<{ group: string; number_of_users: number }>> {
+  getRealtimeGroups(params?: GroupQuery | null, fetchOptions?: FetchOptions | null): Promise<DatabaseResponse<{ group: string; number_of_users: number }>> {
     return this.#listings.getRealtimeGroups(params, fetchOptions);
   }
 

@@ -113,16 +113,7 @@ export interface RtcIncomingEvent extends SenderFields {
 export type DeclineReason = 'rejected' | 'busy';
 
 /** Why a call ended, as reported in `rtc:closed`. */
-export type RtcEndReason =
-  | 'hangup'
-  | 'rejected'
-  | 'busy'
-  | 'cancelled'
-  | 'timeout'
-  | 'peer_gone'
-  | 'ice_failed'
-  | 'error'
-  | 'closed';
+export type RtcEndReason = 'hangup' | 'rejected' | 'busy' | 'cancelled' | 'timeout' | 'peer_gone' | 'ice_failed' | 'error' | 'closed';
 
 // ---------------------------------------------------------------- calls
 
@@ -180,8 +171,7 @@ export interface CallHost {
   /** ICE servers from the welcome (refreshed before TURN credentials expire). */
   iceServers(): IceServer[];
   platform: Platform;
-  options: Required<Pick<SwitchboardOptions, 'ringTimeoutMs' | 'iceDisconnectGraceMs' | 'maxIceRestarts'>> &
-    Pick<SwitchboardOptions, 'iceRestartTimeoutMs'>;
+  options: Required<Pick<SwitchboardOptions, 'ringTimeoutMs' | 'iceDisconnectGraceMs' | 'maxIceRestarts'>> & Pick<SwitchboardOptions, 'iceRestartTimeoutMs'>;
 }
 
 /** The call layer, as the Switchboard class drives it. */

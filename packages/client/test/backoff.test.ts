@@ -21,8 +21,7 @@ describe('backoff (exponential, full jitter)', () => {
       expect(Math.max(...samples)).toBeLessThan(ceiling);
       expect(new Set(samples).size).toBeGreaterThan(50);
     }
-    const mean = (attempt: number) =>
-      Array.from({ length: 2000 }, () => backoffDelay(attempt, DEFAULT_BACKOFF)).reduce((a, b) => a + b, 0) / 2000;
+    const mean = (attempt: number) => Array.from({ length: 2000 }, () => backoffDelay(attempt, DEFAULT_BACKOFF)).reduce((a, b) => a + b, 0) / 2000;
     expect(mean(2)).toBeGreaterThan(mean(1));
     expect(mean(5)).toBeGreaterThan(mean(3));
   });

@@ -15,7 +15,9 @@ describe('browser SDK size', () => {
   it('the script tag and the ES module stay within 25 KB min+gz', async () => {
     const { script, module } = (await measureBrowserSdk(root)) as { script: Size; module: Size };
     const kb = (n: number) => `${(n / 1000).toFixed(1)} KB`;
-    console.info(`[bundle-size] /switchboard.js ${kb(script.min)} min, ${kb(script.gzip)} min+gz; /switchboard.mjs ${kb(module.min)} min, ${kb(module.gzip)} min+gz; budget ${kb(SIZE_BUDGET_BYTES)}`);
+    console.info(
+      `[bundle-size] /switchboard.js ${kb(script.min)} min, ${kb(script.gzip)} min+gz; /switchboard.mjs ${kb(module.min)} min, ${kb(module.gzip)} min+gz; budget ${kb(SIZE_BUDGET_BYTES)}`,
+    );
     expect(SIZE_BUDGET_BYTES).toBe(25_000);
     expect(script.gzip).toBeLessThanOrEqual(SIZE_BUDGET_BYTES);
     expect(module.gzip).toBeLessThanOrEqual(SIZE_BUDGET_BYTES);

@@ -55,7 +55,12 @@ export class FakeClient implements CallHost {
   /** What the server currently hands out as ICE servers (TURN credentials rotate). */
   turn: IceServer[] = [];
 
-  constructor(readonly server: FakeServer, public cid: string, userId: string, opts: ClientOptions = {}) {
+  constructor(
+    readonly server: FakeServer,
+    public cid: string,
+    userId: string,
+    opts: ClientOptions = {},
+  ) {
     this.user = { user_id: userId, name: `name-${userId}` };
     server.clients.set(cid, this);
     this.options = { ringTimeoutMs: opts.ringTimeoutMs ?? 30_000, iceDisconnectGraceMs: 3000, maxIceRestarts: 3, iceRestartTimeoutMs: 10_000 };
@@ -63,15 +68,18 @@ export class FakeClient implements CallHost {
       WebSocket: undefined as never,
       fetch: undefined as never,
       RTCPeerConnection: FakePC as never,
-      getUserMedia: opts.getUserMedia === false ? undefined : async (c) => {
-        if (opts.mediaDelayMs) await new Promise((resolve) => setTimeout(resolve, opts.mediaDelayMs));
-        const tracks: FakeTrack[] = [];
-        if (c.audio) tracks.push(new FakeTrack('audio'));
-        if (c.video) tracks.push(new FakeTrack('video'));
-        const stream = new FakeStream(tracks);
-        this.opened.push(stream);
-        return stream as never;
-      },
+      getUserMedia:
+        opts.getUserMedia === false
+          ? undefined
+          : async (c) => {
+              if (opts.mediaDelayMs) await new Promise((resolve) => setTimeout(resolve, opts.mediaDelayMs));
+              const tracks: FakeTrack[] = [];
+              if (c.audio) tracks.push(new FakeTrack('audio'));
+              if (c.video) tracks.push(new FakeTrack('video'));
+              const stream = new FakeStream(tracks);
+              this.opened.push(stream);
+              return stream as never;
+            },
       isSecureContext: () => opts.secure ?? true,
       kind: 'browser',
       ...(opts.canRestartIce === false ? { canRestartIce: false } : {}),

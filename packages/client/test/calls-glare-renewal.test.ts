@@ -6,10 +6,7 @@ import { pair, recorder, incoming, connectedPair } from './calls-pairs.js';
 describe('calls: glare and repeated calls', () => {
   it('two users calling each other at once end up in exactly one call', async () => {
     const { a, b } = pair();
-    const [ca, cb] = await Promise.all([
-      a.layer.connectRTC({ cid: b.cid }, () => undefined),
-      b.layer.connectRTC({ cid: a.cid }, () => undefined),
-    ]);
+    const [ca, cb] = await Promise.all([a.layer.connectRTC({ cid: b.cid }, () => undefined), b.layer.connectRTC({ cid: a.cid }, () => undefined)]);
     const [ra, rb] = await Promise.all([ca.connection, cb.connection]);
     expect(ra.call).toBe(rb.call);
     expect(cb.call).toBe(ca.call); // the smaller cid's call won; b's connector follows it
@@ -66,7 +63,13 @@ describe('calls: glare and repeated calls', () => {
     const second = await a.layer.connectRTC({ cid: b.cid }, () => undefined);
     const rt = await incoming(b, 1);
     // A stale description for the first call arrives late: ignored.
-    server.deliver(b, { call: first.call, sender: 'user-a', sender_cid: a.cid, sender_name: null, signal: { kind: 'description', description: { type: 'offer', sdp: 'fake stale' } } });
+    server.deliver(b, {
+      call: first.call,
+      sender: 'user-a',
+      sender_cid: a.cid,
+      sender_name: null,
+      signal: { kind: 'description', description: { type: 'offer', sdp: 'fake stale' } },
+    });
     const rb = (await rt.connectRTC({}, () => undefined))!;
     await second.connection;
     await until(() => (rb.target as unknown as FakePC).connectionState === 'connected');

@@ -38,8 +38,14 @@ function session(polite: boolean, initialOfferer: boolean, channels: unknown): P
 
 function link(a: PeerSession, b: PeerSession): PeerSignal[] {
   const seen: PeerSignal[] = [];
-  a.on('signal', (signal) => { seen.push(signal); setTimeout(() => b.handleSignal(JSON.parse(JSON.stringify(signal)) as PeerSignal), 0); });
-  b.on('signal', (signal) => { seen.push(signal); setTimeout(() => a.handleSignal(JSON.parse(JSON.stringify(signal)) as PeerSignal), 0); });
+  a.on('signal', (signal) => {
+    seen.push(signal);
+    setTimeout(() => b.handleSignal(JSON.parse(JSON.stringify(signal)) as PeerSignal), 0);
+  });
+  b.on('signal', (signal) => {
+    seen.push(signal);
+    setTimeout(() => a.handleSignal(JSON.parse(JSON.stringify(signal)) as PeerSignal), 0);
+  });
   return seen;
 }
 
@@ -49,9 +55,13 @@ describe.skipIf(polyfill === null)('peer session on node-datachannel', () => {
     const callee = session(false, false, []);
     const seen = link(caller, callee);
     const got: unknown[] = [];
-    callee.on('event', (e) => { if (e.type === 'message') got.push({ label: e.label, data: e.data }); });
+    callee.on('event', (e) => {
+      if (e.type === 'message') got.push({ label: e.label, data: e.data });
+    });
     const hangups: unknown[] = [];
-    callee.on('control', (m) => { if (m.t === 'hangup') hangups.push(m); });
+    callee.on('control', (m) => {
+      if (m.t === 'hangup') hangups.push(m);
+    });
     await until(() => caller.isConnected && callee.isConnected, 10_000);
     await until(() => caller.channels['default']?.readyState === 'open' && callee.controlOpen && caller.controlOpen, 10_000);
     caller.channels['default']!.send('hello');

@@ -18,7 +18,15 @@ export async function incoming(client: FakeClient, index = 0): Promise<RtcIncomi
   return client.of('rtc:incoming')[index]!;
 }
 
-export async function connectedPair(): Promise<{ server: FakeServer; a: FakeClient; b: FakeClient; ra: RTCResolved; rb: RTCResolved; ea: RTCEvent[]; eb: RTCEvent[] }> {
+export async function connectedPair(): Promise<{
+  server: FakeServer;
+  a: FakeClient;
+  b: FakeClient;
+  ra: RTCResolved;
+  rb: RTCResolved;
+  ea: RTCEvent[];
+  eb: RTCEvent[];
+}> {
   const { server, a, b } = pair();
   const ca = recorder();
   const cb = recorder();

@@ -13,11 +13,17 @@ describe('calls: parameters (Skapi messages)', () => {
     await expect(a.layer.connectRTC({ cid: 'bbb' }, cb)).rejects.toMatchObject({ message: '"cid" should be a valid connection id.' });
     await expect(a.layer.connectRTC({ cid: b.cid, channels: ['chat' as never] }, cb)).rejects.toMatchObject({ code: 'INVALID_PARAMETER' });
     await expect(a.layer.connectRTC({ cid: b.cid, channels: [42 as never] }, cb)).rejects.toMatchObject({ code: 'INVALID_PARAMETER' });
-    await expect(a.layer.connectRTC({ cid: b.cid, channels: ['gaming', 'gaming'] }, cb)).rejects.toMatchObject({ code: 'INVALID_REQUEST', message: 'Data channel with the protocol "gaming" already exists.' });
+    await expect(a.layer.connectRTC({ cid: b.cid, channels: ['gaming', 'gaming'] }, cb)).rejects.toMatchObject({
+      code: 'INVALID_REQUEST',
+      message: 'Data channel with the protocol "gaming" already exists.',
+    });
     await expect(a.layer.connectRTC({ cid: b.cid, ice: 'http://x' }, cb)).rejects.toMatchObject({ code: 'INVALID_PARAMETER' });
     await expect(a.layer.connectRTC({ cid: b.cid, iceTransportPolicy: 'none' as never }, cb)).rejects.toMatchObject({ code: 'INVALID_PARAMETER' });
     a.connected = false;
-    await expect(a.layer.connectRTC({ cid: b.cid }, cb)).rejects.toMatchObject({ code: 'INVALID_REQUEST', message: 'No realtime connection. Execute connectRealtime() before this method.' });
+    await expect(a.layer.connectRTC({ cid: b.cid }, cb)).rejects.toMatchObject({
+      code: 'INVALID_REQUEST',
+      message: 'No realtime connection. Execute connectRealtime() before this method.',
+    });
     await expect(a.layer.closeRTC({})).rejects.toMatchObject({ code: 'INVALID_PARAMETER', message: '"cid" is required.' });
   });
 
@@ -27,8 +33,14 @@ describe('calls: parameters (Skapi messages)', () => {
     const nomedia = new FakeClient(server, 'cid:n', 'u-n', { getUserMedia: false });
     const b = new FakeClient(server, 'cid:z', 'u-z');
     const cb = (): void => undefined;
-    await expect(insecure.layer.connectRTC({ cid: b.cid, media: { video: true } }, cb)).rejects.toMatchObject({ code: 'INVALID_REQUEST', message: 'Media stream is only supported on either localhost or https.' });
-    await expect(nomedia.layer.connectRTC({ cid: b.cid, media: { audio: true } }, cb)).rejects.toMatchObject({ code: 'NOT_SUPPORTED', message: expect.stringContaining('data channels work') });
+    await expect(insecure.layer.connectRTC({ cid: b.cid, media: { video: true } }, cb)).rejects.toMatchObject({
+      code: 'INVALID_REQUEST',
+      message: 'Media stream is only supported on either localhost or https.',
+    });
+    await expect(nomedia.layer.connectRTC({ cid: b.cid, media: { audio: true } }, cb)).rejects.toMatchObject({
+      code: 'NOT_SUPPORTED',
+      message: expect.stringContaining('data channels work'),
+    });
     // No media asked: fine everywhere.
     const quiet = await nomedia.layer.connectRTC({ cid: b.cid, media: { audio: false, video: false } }, cb);
     const rt = await incoming(b);

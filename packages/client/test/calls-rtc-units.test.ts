@@ -16,7 +16,18 @@ describe('data channel presets', () => {
     expect(normalizeChannels([])).toEqual([]);
   });
   it('rejects invalid items with INVALID_PARAMETER', () => {
-    for (const bad of [['nope'], [1], [null], [{ ordered: 'yes' }], [{ maxRetransmits: 1, maxPacketLifeTime: 1 }], [{ negotiated: true }], [{ label: '__switchboard' }], [{ foo: 1 }], 42, {}]) {
+    for (const bad of [
+      ['nope'],
+      [1],
+      [null],
+      [{ ordered: 'yes' }],
+      [{ maxRetransmits: 1, maxPacketLifeTime: 1 }],
+      [{ negotiated: true }],
+      [{ label: '__switchboard' }],
+      [{ foo: 1 }],
+      42,
+      {},
+    ]) {
       expect(() => normalizeChannels(bad), JSON.stringify(bad)).toThrow(expect.objectContaining({ code: 'INVALID_PARAMETER' }));
     }
   });
@@ -37,7 +48,10 @@ describe('control messages', () => {
     expect(parseControl('{"t":"hangup","reason":"hangup"}')).toEqual({ t: 'hangup', reason: 'hangup' });
     expect(parseControl('{"t":"cid","cid":"cid:x"}')).toEqual({ t: 'cid', cid: 'cid:x' });
     expect(parseControl('{"t":"cid","cid":"x"}')).toBeNull();
-    expect(parseControl('{"t":"signal","signal":{"kind":"candidate","candidate":null}}')).toEqual({ t: 'signal', signal: { kind: 'candidate', candidate: null } });
+    expect(parseControl('{"t":"signal","signal":{"kind":"candidate","candidate":null}}')).toEqual({
+      t: 'signal',
+      signal: { kind: 'candidate', candidate: null },
+    });
     expect(parseControl('nope')).toBeNull();
     expect(parseControl(new ArrayBuffer(2))).toBeNull();
   });
@@ -48,7 +62,10 @@ describe('ICE restart policy', () => {
   const make = (maxRestarts = 3): { policy: IceRestartPolicy; restarts: number[]; failed: number[] } => {
     const restarts: number[] = [];
     const failed: number[] = [];
-    const policy = new IceRestartPolicy({ graceMs: 3000, maxRestarts, attemptTimeoutMs: 10_000 }, { restart: (n) => restarts.push(n), fail: (n) => failed.push(n) });
+    const policy = new IceRestartPolicy(
+      { graceMs: 3000, maxRestarts, attemptTimeoutMs: 10_000 },
+      { restart: (n) => restarts.push(n), fail: (n) => failed.push(n) },
+    );
     return { policy, restarts, failed };
   };
 

@@ -7,12 +7,21 @@ describe('calls: happy path', () => {
   it('rings, accepts, connects; rtc:incoming carries Skapi fields plus call, sender_name, media', async () => {
     const { a, b } = pair();
     const ca = recorder();
-    const connector = await a.layer.connectRTC({ cid: b.cid, media: { audio: true, video: true }, channels: ['text-chat', { protocol: 'files', ordered: false }] }, ca.cb);
+    const connector = await a.layer.connectRTC(
+      { cid: b.cid, media: { audio: true, video: true }, channels: ['text-chat', { protocol: 'files', ordered: false }] },
+      ca.cb,
+    );
     expect(typeof connector.call).toBe('string');
     const rt = await incoming(b);
     expect(rt).toMatchObject({
-      type: 'rtc:incoming', sender: 'user-a', sender_cid: a.cid, sender_rid: null, code: null,
-      call: connector.call, sender_name: 'name-user-a', media: { audio: true, video: true },
+      type: 'rtc:incoming',
+      sender: 'user-a',
+      sender_cid: a.cid,
+      sender_rid: null,
+      code: null,
+      call: connector.call,
+      sender_name: 'name-user-a',
+      media: { audio: true, video: true },
     });
     const eb = recorder();
     const rb = await rt.connectRTC(undefined, eb.cb);
@@ -30,7 +39,7 @@ describe('calls: happy path', () => {
     expect(eb.events.filter((e) => e.type === 'track')).toHaveLength(2);
     // Accepting again, or after it stopped ringing, resolves null.
     expect(await rt.connectRTC(undefined, eb.cb)).toBeNull();
-    const pcs = FakePC.all.filter((pc) => pc === ra.target as unknown || pc === rb!.target as unknown);
+    const pcs = FakePC.all.filter((pc) => pc === (ra.target as unknown) || pc === (rb!.target as unknown));
     expect(pcs).toHaveLength(2);
     expect(pcs.every((pc) => pc.channels.some((c) => c.label === '__switchboard'))).toBe(true);
     expect(Object.keys(ra.channels)).not.toContain('__switchboard');

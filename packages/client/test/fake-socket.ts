@@ -55,7 +55,16 @@ export class FakeSocket {
     this.readyState = 1;
     this.protocol = SUBPROTOCOL;
     this.onopen?.();
-    this.push({ type: 'welcome', cid, user: { user_id: 'u', name: null }, limits: { ...DEFAULT_LIMITS }, iceServers: [], iceExpiresAt: null, node: 'fake', ...extra });
+    this.push({
+      type: 'welcome',
+      cid,
+      user: { user_id: 'u', name: null },
+      limits: { ...DEFAULT_LIMITS },
+      iceServers: [],
+      iceExpiresAt: null,
+      node: 'fake',
+      ...extra,
+    });
   }
 
   push(frame: Record<string, unknown>): void {

@@ -6,7 +6,12 @@
 class Target {
   private readonly listeners = new Map<string, Set<(e: unknown) => void>>();
   addEventListener(type: string, fn: (e: never) => void, opts?: { once?: boolean }): void {
-    const wrapped = opts?.once ? (e: unknown) => { this.removeEventListener(type, wrapped); (fn as (e: unknown) => void)(e); } : (fn as (e: unknown) => void);
+    const wrapped = opts?.once
+      ? (e: unknown) => {
+          this.removeEventListener(type, wrapped);
+          (fn as (e: unknown) => void)(e);
+        }
+      : (fn as (e: unknown) => void);
     let set = this.listeners.get(type);
     if (!set) this.listeners.set(type, (set = new Set()));
     set.add(wrapped);
@@ -22,7 +27,10 @@ class Target {
 
 export class FakeTrack {
   readyState: 'live' | 'ended' = 'live';
-  constructor(readonly kind: 'audio' | 'video', readonly id = Math.random().toString(36).slice(2)) {}
+  constructor(
+    readonly kind: 'audio' | 'video',
+    readonly id = Math.random().toString(36).slice(2),
+  ) {}
   stop(): void {
     this.readyState = 'ended';
   }
@@ -46,7 +54,10 @@ export class FakeChannel extends Target {
   readonly protocol: string;
   readonly maxRetransmits: number | null;
   readonly maxPacketLifeTime: number | null;
-  constructor(readonly label: string, readonly init: RTCDataChannelInit = {}) {
+  constructor(
+    readonly label: string,
+    readonly init: RTCDataChannelInit = {},
+  ) {
     super();
     this.id = init.id ?? null;
     this.ordered = init.ordered ?? true;
@@ -234,7 +245,10 @@ export class FakePC extends Target {
   private linkChannels(): void {
     const peer = this.peer;
     if (!peer || this.closed || peer.closed) return;
-    for (const [a, b] of [[this, peer], [peer, this]] as const) {
+    for (const [a, b] of [
+      [this, peer],
+      [peer, this],
+    ] as const) {
       for (const channel of a.channels) {
         if (channel.remote || channel.readyState !== 'connecting') continue;
         let remote: FakeChannel | undefined;
@@ -266,7 +280,13 @@ export class FakePC extends Target {
   private gather(): void {
     setTimeout(() => {
       if (this.closed) return;
-      const candidate = { candidate: `candidate:1 1 udp 1 127.0.0.1 ${1000 + this.ufrag} typ host`, sdpMid: '0', sdpMLineIndex: 0, usernameFragment: `u${this.ufrag}`, protocol: 'udp' };
+      const candidate = {
+        candidate: `candidate:1 1 udp 1 127.0.0.1 ${1000 + this.ufrag} typ host`,
+        sdpMid: '0',
+        sdpMLineIndex: 0,
+        usernameFragment: `u${this.ufrag}`,
+        protocol: 'udp',
+      };
       this.dispatch('icecandidate', { candidate: { ...candidate, toJSON: () => candidate } });
       this.dispatch('icecandidate', { candidate: null });
     }, 0);

@@ -44,8 +44,16 @@ describe('group calls between Node members', () => {
     m.call = await joinGroupCall(m.peer.sb, { rollCallMs: 300, ...params }, (e) => void m.events.push(e));
     return m.call;
   };
-  const connectedTo = (m: Member): string[] => (m.call?.peers ?? []).filter((p) => p.state === 'connected').map((p) => p.cid).sort();
-  const cidsBut = (all: Member[], m: Member): string[] => all.filter((o) => o !== m).map((o) => o.peer.cid).sort();
+  const connectedTo = (m: Member): string[] =>
+    (m.call?.peers ?? [])
+      .filter((p) => p.state === 'connected')
+      .map((p) => p.cid)
+      .sort();
+  const cidsBut = (all: Member[], m: Member): string[] =>
+    all
+      .filter((o) => o !== m)
+      .map((o) => o.peer.cid)
+      .sort();
 
   it('six members: a full mesh, messages to everyone, the seventh refused, leave and a closed connection dropped', async () => {
     const group = `mesh-${counter}`;
@@ -98,6 +106,8 @@ describe('group calls between Node members', () => {
     await until(() => rest.every((m) => !m.call!.peers.some((p) => p.cid === closing.peer.cid)), 5_000, 'the closed member dropped');
     const closeMs = Date.now() - closedAt;
     expect(closing.events.at(-1)).toEqual({ type: 'closed' });
-    console.info(`[group-node] six Node members: full mesh (15 calls) in ${meshMs} ms; seventh refused GROUP_CALL_FULL; leave → dropped by the other five in ${leaveMs} ms; closed connection → dropped in ${closeMs} ms`);
+    console.info(
+      `[group-node] six Node members: full mesh (15 calls) in ${meshMs} ms; seventh refused GROUP_CALL_FULL; leave → dropped by the other five in ${leaveMs} ms; closed connection → dropped in ${closeMs} ms`,
+    );
   }, 90_000);
 });

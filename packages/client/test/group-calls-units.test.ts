@@ -61,8 +61,21 @@ function member(bus: Bus, max?: number): Member {
   const events: GroupCallEvent[] = [];
   const app: RealtimeEvent[] = [];
   const realtime = { group: 'room' as string | null, emit: (event: RealtimeEvent) => void app.push(event) };
-  const resolved = (peer: string, call: string): RTCResolved => ({ target: {} as RTCPeerConnection, channels: {}, hangup: () => bus.deliver(peer, closed(call)), media: null, call });
-  const closed = (call: string): RealtimeEvent => ({ type: 'rtc:closed', message: { hungup: null, reason: 'hangup', call }, sender: null, sender_cid: null, sender_rid: null, code: null });
+  const resolved = (peer: string, call: string): RTCResolved => ({
+    target: {} as RTCPeerConnection,
+    channels: {},
+    hangup: () => bus.deliver(peer, closed(call)),
+    media: null,
+    call,
+  });
+  const closed = (call: string): RealtimeEvent => ({
+    type: 'rtc:closed',
+    message: { hungup: null, reason: 'hangup', call },
+    sender: null,
+    sender_cid: null,
+    sender_rid: null,
+    code: null,
+  });
   const sb = {
     cid,
     user: { user_id: cid, name: null },
@@ -78,7 +91,14 @@ function member(bus: Bus, max?: number): Member {
       let settle!: (r: RTCResolved) => void;
       const connection = new Promise<RTCResolved>((resolve) => (settle = resolve));
       bus.deliver(params.cid, {
-        type: 'rtc:incoming', sender: cid, sender_cid: cid, sender_rid: null, code: null, call, sender_name: null, media: null,
+        type: 'rtc:incoming',
+        sender: cid,
+        sender_cid: cid,
+        sender_rid: null,
+        code: null,
+        call,
+        sender_name: null,
+        media: null,
         connectRTC: async () => {
           settle(resolved(params.cid, call));
           return resolved(cid, call);
@@ -90,7 +110,13 @@ function member(bus: Bus, max?: number): Member {
   } as unknown as Switchboard;
   const internals = { realtime } as unknown as SwitchboardInternals;
   const options = { stream: null, owned: [], channels: undefined, ice: undefined, iceTransportPolicy: undefined, max: max ?? 6 };
-  const call = new GroupCall(sb, internals, (e) => void events.push(e), options, () => undefined);
+  const call = new GroupCall(
+    sb,
+    internals,
+    (e) => void events.push(e),
+    options,
+    () => undefined,
+  );
   const m: Member = { cid, realtime, call, events, app };
   bus.members.set(cid, m);
   return m;
@@ -136,7 +162,10 @@ describe('a mesh of GroupCalls on a fake bus', () => {
     }
     const dialled = bus.dialled.length;
     const seventh = member(bus);
-    const error = await seventh.call.join(1000).then(() => null, (e: unknown) => e);
+    const error = await seventh.call.join(1000).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(SwitchboardError);
     expect((error as SwitchboardError).code).toBe('GROUP_CALL_FULL');
     await settle();

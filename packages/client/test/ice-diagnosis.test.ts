@@ -13,7 +13,9 @@ describe('IceDiagnosis', () => {
       const d = new IceDiagnosis({ iceServers });
       d.local(HOST);
       expect(d.turnUrls).toEqual([]);
-      expect(d.hint()).toMatch(/^No TURN server is configured for this call .* cannot connect\. Configure TURN on the server \(ice\.turn and ice\.turnSecrets; "switchboard turn-config"/);
+      expect(d.hint()).toMatch(
+        /^No TURN server is configured for this call .* cannot connect\. Configure TURN on the server \(ice\.turn and ice\.turnSecrets; "switchboard turn-config"/,
+      );
     }
     const d = new IceDiagnosis({ iceServers: [] });
     d.remote(RELAY);
@@ -34,10 +36,14 @@ describe('IceDiagnosis', () => {
 
   it('TURN configured, no relay candidate, 701 or no error at all: unreachable', () => {
     const silent = new IceDiagnosis({ iceServers: [TURN] });
-    expect(silent.hint()).toMatch(/^The TURN server could not be reached from here \(no relay candidate from turn:turn\.example\.com:3478\?transport=udp\): a firewall/);
+    expect(silent.hint()).toMatch(
+      /^The TURN server could not be reached from here \(no relay candidate from turn:turn\.example\.com:3478\?transport=udp\): a firewall/,
+    );
     const d = new IceDiagnosis({ iceServers: [{ urls: 'turns:turn.example.com:443?transport=tcp', username: 'u', credential: 'c' }] });
     d.error({ errorCode: 701, url: 'turns:turn.example.com:443?transport=tcp', errorText: 'TURN host lookup received error.' });
-    expect(d.hint()).toMatch(/could not be reached from here \(no relay candidate from turns:turn\.example\.com:443\?transport=tcp, error 701\): a firewall may block its ports, its TLS certificate is not valid for that host \(browsers check it\), or it is down/);
+    expect(d.hint()).toMatch(
+      /could not be reached from here \(no relay candidate from turns:turn\.example\.com:443\?transport=tcp, error 701\): a firewall may block its ports, its TLS certificate is not valid for that host \(browsers check it\), or it is down/,
+    );
     expect(silent.hint()).toMatch(/a firewall may block its ports or it is down/);
   });
 

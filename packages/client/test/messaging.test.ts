@@ -68,10 +68,12 @@ describe('joinRealtime', () => {
     expect(a.events.count(isNotice('USER_LEFT', b.cid))).toBe(1);
     expect(b.events.count(isNotice('USER_JOINED', b.cid))).toBe(2);
     // The subject gets its own notices too: one USER_LEFT per group it left (lobby, kitchen).
-    expect(b.events.of('notice').filter((e) => e.code === 'USER_LEFT').map((e) => e.sender_rid)).toEqual([
-      'lobby',
-      'kitchen',
-    ]);
+    expect(
+      b.events
+        .of('notice')
+        .filter((e) => e.code === 'USER_LEFT')
+        .map((e) => e.sender_rid),
+    ).toEqual(['lobby', 'kitchen']);
     expect(a.events.count(isNotice('USER_DISCONNECTED'))).toBe(0);
   });
 
@@ -190,9 +192,7 @@ describe('listings', () => {
     });
     // Without fetchMore the query starts over.
     expect((await first!.sb.getRealtimeUsers({ group: 'paging' }, { limit: 2 })).list).toHaveLength(2);
-    expect((await first!.sb.getRealtimeUsers({ group: 'paging', user_id: 'u3' })).list).toEqual([
-      { user_id: 'u3', cid: members[2]!.cid },
-    ]);
+    expect((await first!.sb.getRealtimeUsers({ group: 'paging', user_id: 'u3' })).list).toEqual([{ user_id: 'u3', cid: members[2]!.cid }]);
   });
 
   it("getRealtimeUsers: Skapi's validation", async () => {
@@ -209,18 +209,24 @@ describe('listings', () => {
     expect((await a.sb.getRealtimeUsers({ group: 'empty-group' })).list).toEqual([]);
   });
 
-  it('getRealtimeUsers / getRealtimeGroups without a realtime connection: over HTTP with the token, as Skapi\'s', async () => {
+  it("getRealtimeUsers / getRealtimeGroups without a realtime connection: over HTTP with the token, as Skapi's", async () => {
     const a = await connect('http-a');
     await a.sb.joinRealtime({ group: 'over-http' });
     // Never connected: the token alone.
     const offline = new Switchboard({ url: server.url, token: await server.token('http-reader') });
     clients.push(offline);
     expect(await offline.getRealtimeUsers({ group: 'over-http' })).toEqual({
-      list: [{ user_id: 'http-a', cid: a.cid }], startKey: 'end', endOfList: true, startKeyHistory: ['end'],
+      list: [{ user_id: 'http-a', cid: a.cid }],
+      startKey: 'end',
+      endOfList: true,
+      startKeyHistory: ['end'],
     });
     expect((await offline.getRealtimeGroups({ searchFor: 'group', value: 'over-http' })).list).toEqual([{ group: 'over-http', number_of_users: 1 }]);
     // Skapi's rules still hold: no group joined means "group" is required; the fetch limit.
-    expect(await rejection(offline.getRealtimeUsers())).toMatchObject({ code: 'INVALID_REQUEST', message: 'No group has been joined. Otherwise "group" is required.' });
+    expect(await rejection(offline.getRealtimeUsers())).toMatchObject({
+      code: 'INVALID_REQUEST',
+      message: 'No group has been joined. Otherwise "group" is required.',
+    });
     expect(await rejection(offline.getRealtimeGroups(null, { limit: 5000 }))).toMatchObject({ code: 'INVALID_REQUEST' });
     // A server refusal arrives as the server's code: a token it does not take.
     const stranger = new Switchboard({ url: server.url, token: server.expiredToken('late') });
@@ -239,17 +245,15 @@ describe('listings', () => {
     await b.sb.joinRealtime({ group: 'alpha' });
     await c.sb.joinRealtime({ group: 'beta' });
     const all = await a.sb.getRealtimeGroups();
-    expect(all.list).toEqual(expect.arrayContaining([
-      { group: 'alpha', number_of_users: 2 },
-      { group: 'beta', number_of_users: 1 },
-    ]));
+    expect(all.list).toEqual(
+      expect.arrayContaining([
+        { group: 'alpha', number_of_users: 2 },
+        { group: 'beta', number_of_users: 1 },
+      ]),
+    );
     expect(all.endOfList).toBe(true);
-    expect((await a.sb.getRealtimeGroups({ searchFor: 'group', value: 'alp', condition: '>=' })).list).toEqual([
-      { group: 'alpha', number_of_users: 2 },
-    ]);
-    expect((await a.sb.getRealtimeGroups({ searchFor: 'number_of_users', value: 2 })).list).toEqual([
-      { group: 'alpha', number_of_users: 2 },
-    ]);
+    expect((await a.sb.getRealtimeGroups({ searchFor: 'group', value: 'alp', condition: '>=' })).list).toEqual([{ group: 'alpha', number_of_users: 2 }]);
+    expect((await a.sb.getRealtimeGroups({ searchFor: 'number_of_users', value: 2 })).list).toEqual([{ group: 'alpha', number_of_users: 2 }]);
     const first = await a.sb.getRealtimeGroups(null, { limit: 1 });
     expect(first.list).toHaveLength(1);
     expect(first.endOfList).toBe(false);

@@ -55,7 +55,11 @@ describe('Node ↔ Node calls', () => {
   it('both directions as caller, presets and custom channels, a channel added mid-call', async () => {
     const [a, b] = await pair();
     const setup: number[] = [];
-    for (const [caller, callee] of [[a, b], [b, a], [a, b]] as const) {
+    for (const [caller, callee] of [
+      [a, b],
+      [b, a],
+      [a, b],
+    ] as const) {
       const call = await connectPair(caller, callee, {
         caller: { channels: ['text-chat', { label: 'bulk', ordered: true }] },
         label: 'bulk',

@@ -27,7 +27,11 @@ export class RtcLog {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w.resolve !== done);
-        reject(new Error(`Timed out waiting for ${label}; got ${JSON.stringify(this.events.map((e) => [e.type, ('state' in e ? e.state : undefined) ?? ('label' in e ? e.label : '')]))}`));
+        reject(
+          new Error(
+            `Timed out waiting for ${label}; got ${JSON.stringify(this.events.map((e) => [e.type, ('state' in e ? e.state : undefined) ?? ('label' in e ? e.label : '')]))}`,
+          ),
+        );
       }, timeoutMs);
       const done = (event: RTCEvent): void => {
         clearTimeout(timer);

@@ -17,15 +17,20 @@ import { until } from './server.js';
 
 const pair = useNodePairs('node-renewal', async (server, side, n) => new NodePeer({ url: server.url, name: `${side}${n}` }));
 
-
 /** What the restart policy does when the path is down and a stack cannot restart ICE (internals, on purpose). */
 function requestRenewal(peer: NodePeer, call: string): void {
-  const manager = switchboardInternals(peer.sb).calls as unknown as { calls: Map<string, { session: { emit(type: 'renew', value: { restarts: number }): void } }> };
+  const manager = switchboardInternals(peer.sb).calls as unknown as {
+    calls: Map<string, { session: { emit(type: 'renew', value: { restarts: number }): void } }>;
+  };
   manager.calls.get(call)!.session.emit('renew', { restarts: 1 });
 }
 
 async function opened(resolved: RTCResolved, label: string, old: RTCDataChannel | undefined): Promise<RTCDataChannel> {
-  await until(() => resolved.channels[label] !== undefined && resolved.channels[label] !== old && resolved.channels[label]!.readyState === 'open', 10_000, `${label} reopened`);
+  await until(
+    () => resolved.channels[label] !== undefined && resolved.channels[label] !== old && resolved.channels[label]!.readyState === 'open',
+    10_000,
+    `${label} reopened`,
+  );
   return resolved.channels[label]!;
 }
 
@@ -34,7 +39,6 @@ async function roundTrip(from: RTCResolved, toLog: RtcLog, label: string, text: 
   from.channels[label]!.send(text);
   expect(await waiting).toBe(text);
 }
-
 
 /** Both sides start the same renewal at once (each saw the path die): internals, on purpose. */
 function renewBothAtOnce(peers: NodePeer[], call: string): void {
@@ -59,7 +63,6 @@ describe('renewal (Node ↔ Node)', () => {
     await until(() => livePeerConnections() === 2, 5_000, 'the dropped and the old peer connections closed');
   }, 30_000);
 
-
   for (const side of ['caller', 'callee'] as const) {
     it(`requested by the ${side}: same call and channels record, every open label back with its options, closed ones not`, async () => {
       const [a, b] = await pair();
@@ -70,11 +73,23 @@ describe('renewal (Node ↔ Node)', () => {
       caller.target.createDataChannel('paired', { negotiated: true, id: 7 });
       callee.target.createDataChannel('paired', { negotiated: true, id: 7 });
       const temporary = caller.target.createDataChannel('temporary');
-      await until(() => ['midcall', 'paired', 'gaming'].every((l) => caller.channels[l]?.readyState === 'open' && callee.channels[l]?.readyState === 'open') && callee.channels.temporary?.readyState === 'open', 10_000, 'mid-call channels open');
+      await until(
+        () =>
+          ['midcall', 'paired', 'gaming'].every((l) => caller.channels[l]?.readyState === 'open' && callee.channels[l]?.readyState === 'open') &&
+          callee.channels.temporary?.readyState === 'open',
+        10_000,
+        'mid-call channels open',
+      );
       temporary.close();
       await until(() => caller.channels.temporary === undefined && callee.channels.temporary === undefined, 5_000, 'temporary closed on both sides');
 
-      const before = { target: caller.target, calleeTarget: callee.target, record: caller.channels, channels: { ...caller.channels }, calleeChannels: { ...callee.channels } };
+      const before = {
+        target: caller.target,
+        calleeTarget: callee.target,
+        record: caller.channels,
+        channels: { ...caller.channels },
+        calleeChannels: { ...callee.channels },
+      };
       const [aFrom, bFrom] = [a.rt.mark(), b.rt.mark()];
       const [aEvents, bEvents] = [aLog.events.length, bLog.events.length];
       const started = performance.now();
@@ -100,8 +115,16 @@ describe('renewal (Node ↔ Node)', () => {
         await roundTrip(callee, aLog, label, `b→a on ${label}`);
       }
       // The app saw the new channels open, and no end: no closed state, no rtc:closed, no second rtc:incoming.
-      expect(aLog.events.slice(aEvents).filter((e) => e.type === 'open').map((e) => e.label).sort()).toEqual(['default', 'gaming', 'midcall', 'paired']);
-      expect([...aLog.events.slice(aEvents), ...bLog.events.slice(bEvents)].filter((e) => e.type === 'connectionstatechange' && e.state === 'closed')).toEqual([]);
+      expect(
+        aLog.events
+          .slice(aEvents)
+          .filter((e) => e.type === 'open')
+          .map((e) => e.label)
+          .sort(),
+      ).toEqual(['default', 'gaming', 'midcall', 'paired']);
+      expect([...aLog.events.slice(aEvents), ...bLog.events.slice(bEvents)].filter((e) => e.type === 'connectionstatechange' && e.state === 'closed')).toEqual(
+        [],
+      );
       expect([...a.rt.events.slice(aFrom), ...b.rt.events.slice(bFrom)].filter((e) => e.type === 'rtc:closed' || e.type === 'rtc:incoming')).toEqual([]);
       expect(livePeerConnections()).toBe(2);
 

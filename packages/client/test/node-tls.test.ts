@@ -99,11 +99,12 @@ describe('Node SDK trusting the self-signed certificate', () => {
       await sb.connectRealtime(() => {});
       console.log('connected');
       await sb.closeRealtime();`;
-    const run = (env: NodeJS.ProcessEnv) => new Promise<{ code: number; out: string }>((resolve) => {
-      execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: root, env, timeout: 20_000 }, (err, stdout, stderr) => {
-        resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, out: `${stdout}${stderr}` });
+    const run = (env: NodeJS.ProcessEnv) =>
+      new Promise<{ code: number; out: string }>((resolve) => {
+        execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: root, env, timeout: 20_000 }, (err, stdout, stderr) => {
+          resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, out: `${stdout}${stderr}` });
+        });
       });
-    });
     const trusted = await run({ ...process.env, NODE_EXTRA_CA_CERTS: certPath });
     expect(trusted.out).toContain('connected');
     expect(trusted.code).toBe(0);

@@ -74,7 +74,8 @@ class FakeChannel extends EventTarget {
         this.bufferedAmount -= size;
         this.peer.dispatchEvent(new MessageEvent('message', { data: payload }));
       }
-      if (before > this.bufferedAmountLowThreshold && this.bufferedAmount <= this.bufferedAmountLowThreshold) this.dispatchEvent(new Event('bufferedamountlow'));
+      if (before > this.bufferedAmountLowThreshold && this.bufferedAmount <= this.bufferedAmountLowThreshold)
+        this.dispatchEvent(new Event('bufferedamountlow'));
       if (this.queue.length > 0) this.pump();
     }, 0);
   }
@@ -134,7 +135,12 @@ describe('sendFile / receiveFiles', () => {
   });
 
   it('without a peer connection the chunks are 16 KiB; with one, never above sctp.maxMessageSize', async () => {
-    for (const [pc, expected] of [[undefined, 16 * 1024], [fakePc(null), 16 * 1024], [fakePc(32 * 1024), 32 * 1024], [fakePc(262_144), 64 * 1024]] as const) {
+    for (const [pc, expected] of [
+      [undefined, 16 * 1024],
+      [fakePc(null), 16 * 1024],
+      [fakePc(32 * 1024), 32 * 1024],
+      [fakePc(262_144), 64 * 1024],
+    ] as const) {
       const [a, b] = channelPair();
       const received = nextFile(b);
       await sendFile(a, pattern(200_000), pc ? { pc } : {});
@@ -246,7 +252,11 @@ describe('Node platform helpers', () => {
   it('converts TURN REST credentials to native ICE servers (usernames with ":" survive)', () => {
     const servers = nativeIceServers([
       { urls: 'stun:127.0.0.1:3478' },
-      { urls: ['turn:127.0.0.1:3478?transport=udp', 'turn:[::1]?transport=tcp', 'turns:turn.example.com:443'], username: '1700000000:alice', credential: 'c2VjcmV0' },
+      {
+        urls: ['turn:127.0.0.1:3478?transport=udp', 'turn:[::1]?transport=tcp', 'turns:turn.example.com:443'],
+        username: '1700000000:alice',
+        credential: 'c2VjcmV0',
+      },
     ]);
     expect(servers).toEqual([
       { hostname: '127.0.0.1', port: 3478 },
@@ -260,7 +270,15 @@ describe('Node platform helpers', () => {
   });
 
   it('splits candidates out of an SDP, keeping their mid', () => {
-    const sdp = ['v=0', 'm=application 9 UDP/DTLS/SCTP webrtc-datachannel', 'a=mid:0', 'a=candidate:1 1 UDP 2114977791 127.0.0.1 5000 typ host', 'a=end-of-candidates', 'a=setup:actpass', ''].join('\r\n');
+    const sdp = [
+      'v=0',
+      'm=application 9 UDP/DTLS/SCTP webrtc-datachannel',
+      'a=mid:0',
+      'a=candidate:1 1 UDP 2114977791 127.0.0.1 5000 typ host',
+      'a=end-of-candidates',
+      'a=setup:actpass',
+      '',
+    ].join('\r\n');
     const split = splitCandidates(sdp);
     expect(split.candidates).toEqual([{ candidate: 'candidate:1 1 UDP 2114977791 127.0.0.1 5000 typ host', mid: '0' }]);
     expect(split.sdp).toBe(['v=0', 'm=application 9 UDP/DTLS/SCTP webrtc-datachannel', 'a=mid:0', 'a=setup:actpass', ''].join('\r\n'));

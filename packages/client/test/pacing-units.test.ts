@@ -29,7 +29,10 @@ describe('Pacer', () => {
 
   it('keeps at least one token of burst; empty() makes the next frame wait a full token', () => {
     let now = 0;
-    const pacer = new Pacer(() => undefined, () => now);
+    const pacer = new Pacer(
+      () => undefined,
+      () => now,
+    );
     pacer.reset({ messagesPerSecond: 1, messageBurst: 1 });
     expect(pacer.take()).toBe(true);
     expect(pacer.take()).toBe(false);

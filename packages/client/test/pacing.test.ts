@@ -67,10 +67,12 @@ describe('pacing to the announced rate limit', () => {
     const N = 1000;
     const started = Date.now();
     const order: number[] = [];
-    const posts = Array.from({ length: N }, (_, i) => sender.sb.postRealtime({ seq: i }, 'loop-receiver').then((result) => {
-      order.push(i);
-      return result;
-    }));
+    const posts = Array.from({ length: N }, (_, i) =>
+      sender.sb.postRealtime({ seq: i }, 'loop-receiver').then((result) => {
+        order.push(i);
+        return result;
+      }),
+    );
     const results = await Promise.allSettled(posts);
     const duration = Date.now() - started;
     const failed = results.filter((r) => r.status === 'rejected');
@@ -85,7 +87,9 @@ describe('pacing to the announced rate limit', () => {
     // Paced at 90 % of 50/s after a burst of 80: about 20 s; never faster than the server allows.
     const floor = ((N - DEFAULT_LIMITS.messageBurst) / DEFAULT_LIMITS.messagesPerSecond) * 1000;
     expect(duration).toBeGreaterThan(floor);
-    console.log(`1,000 postRealtime: ${duration} ms (${((N / duration) * 1000).toFixed(1)}/s, server limit ${DEFAULT_LIMITS.messagesPerSecond}/s burst ${DEFAULT_LIMITS.messageBurst}); 0 failed, 0 RATE_LIMITED`);
+    console.log(
+      `1,000 postRealtime: ${duration} ms (${((N / duration) * 1000).toFixed(1)}/s, server limit ${DEFAULT_LIMITS.messagesPerSecond}/s burst ${DEFAULT_LIMITS.messageBurst}); 0 failed, 0 RATE_LIMITED`,
+    );
   }, 60_000);
 
   it('a burst of 300 ICE candidates goes out paced: none hits the limit, all arrive in order', async () => {

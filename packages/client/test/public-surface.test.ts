@@ -10,8 +10,17 @@ import { Switchboard } from '../src/index.js';
 import { Switchboard as NodeSwitchboard } from '../src/node/index.js';
 
 const PUBLIC = [
-  'closeRTC', 'closeRealtime', 'cid', 'connectRTC', 'connectRealtime', 'connectionState', 'getRealtimeGroups',
-  'getRealtimeUsers', 'joinRealtime', 'postRealtime', 'user',
+  'closeRTC',
+  'closeRealtime',
+  'cid',
+  'connectRTC',
+  'connectRealtime',
+  'connectionState',
+  'getRealtimeGroups',
+  'getRealtimeUsers',
+  'joinRealtime',
+  'postRealtime',
+  'user',
 ].sort();
 
 /** Every name an app reaches on an instance: own properties and those of the prototype chain up to Object. */
@@ -34,7 +43,14 @@ describe('public surface', () => {
   }, 60_000);
 
   it('an instance reaches exactly the documented members at runtime', () => {
-    const platform = { fetch: globalThis.fetch, WebSocket: class {} as never, RTCPeerConnection: undefined, getUserMedia: undefined, isSecureContext: () => true, kind: 'node' as const };
+    const platform = {
+      fetch: globalThis.fetch,
+      WebSocket: class {} as never,
+      RTCPeerConnection: undefined,
+      getUserMedia: undefined,
+      isSecureContext: () => true,
+      kind: 'node' as const,
+    };
     expect(reachable(new Switchboard({ url: 'http://127.0.0.1:1' }, platform))).toEqual(PUBLIC);
     expect(reachable(new NodeSwitchboard({ url: 'http://127.0.0.1:1' }, platform))).toEqual(PUBLIC);
     expect(Object.getOwnPropertyNames(Switchboard).filter((name) => !['length', 'name', 'prototype'].includes(name))).toEqual([]);

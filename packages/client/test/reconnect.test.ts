@@ -109,10 +109,7 @@ describe('reconnect', () => {
     const mark = a.events.mark();
     await srv.close();
     await a.events.waitFor((e) => e.type === 'error' && e.message === 'Skapi: Max reconnection attempts reached.', mark);
-    expect(a.events.of('reconnect', mark).map((e) => e.message)).toEqual([
-      'Reconnecting to WebSocket server...1',
-      'Reconnecting to WebSocket server...2',
-    ]);
+    expect(a.events.of('reconnect', mark).map((e) => e.message)).toEqual(['Reconnecting to WebSocket server...1', 'Reconnecting to WebSocket server...2']);
     expect(a.sb.connectionState).toBe('closed');
     await expect(a.sb.postRealtime('x', 'quitter')).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
   });

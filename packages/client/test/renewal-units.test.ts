@@ -87,11 +87,14 @@ describe('control-channel heartbeat', () => {
     vi.useFakeTimers();
     const changes: boolean[] = [];
     let received = 0;
-    const liveness = new ControlLiveness({ intervalMs: 1_000, silenceMs: 2_500 }, {
-      ping: () => undefined,
-      change: (silent) => changes.push(silent),
-      activity: () => received,
-    });
+    const liveness = new ControlLiveness(
+      { intervalMs: 1_000, silenceMs: 2_500 },
+      {
+        ping: () => undefined,
+        change: (silent) => changes.push(silent),
+        activity: () => received,
+      },
+    );
     liveness.start();
     for (let second = 0; second < 10; second += 1) {
       received += 30_000; // acknowledgements of the data we send keep coming; no control message does
@@ -111,13 +114,16 @@ describe('control-channel heartbeat', () => {
     const changes: boolean[] = [];
     let sent = 0;
     let queued = true;
-    const liveness = new ControlLiveness({ intervalMs: 1_000, silenceMs: 2_500 }, {
-      ping: () => undefined,
-      change: (silent) => changes.push(silent),
-      activity: () => 0, // libdatachannel: acknowledgements are not counted as received bytes
-      sent: () => sent,
-      pingQueued: () => queued,
-    });
+    const liveness = new ControlLiveness(
+      { intervalMs: 1_000, silenceMs: 2_500 },
+      {
+        ping: () => undefined,
+        change: (silent) => changes.push(silent),
+        activity: () => 0, // libdatachannel: acknowledgements are not counted as received bytes
+        sent: () => sent,
+        pingQueued: () => queued,
+      },
+    );
     liveness.start();
     for (let second = 0; second < 10; second += 1) {
       sent += 3_000_000; // SCTP takes more of the queue as the peer acknowledges
@@ -131,7 +137,10 @@ describe('control-channel heartbeat', () => {
     // Bytes sent while no ping waits in the queue prove nothing (they go into a buffer, dead path or not).
     const idle: boolean[] = [];
     queued = false;
-    const quiet = new ControlLiveness({ intervalMs: 1_000, silenceMs: 2_500 }, { ping: () => (sent += 20), change: (silent) => idle.push(silent), sent: () => sent, pingQueued: () => queued });
+    const quiet = new ControlLiveness(
+      { intervalMs: 1_000, silenceMs: 2_500 },
+      { ping: () => (sent += 20), change: (silent) => idle.push(silent), sent: () => sent, pingQueued: () => queued },
+    );
     quiet.start();
     vi.advanceTimersByTime(3_000);
     expect(idle).toEqual([true]);

@@ -13,10 +13,7 @@ async function delaysAfterDrop(resumeToken: string): Promise<number[]> {
   FakeSocket.reset();
   const delays: number[] = [];
   // Ceilings 1.5, 3, 6, 12, 24 s without the cap: five delays all under 2 s by chance is ~0.3 %.
-  const sb = new Switchboard(
-    { url: 'http://fake.test', token: 'jwt', reconnect: { baseDelayMs: 1_500, maxDelayMs: 600_000 } },
-    fakePlatform(),
-  );
+  const sb = new Switchboard({ url: 'http://fake.test', token: 'jwt', reconnect: { baseDelayMs: 1_500, maxDelayMs: 600_000 } }, fakePlatform());
   const connected = sb.connectRealtime((e) => {
     if (e.type === 'reconnect' && 'delayMs' in e && typeof e.delayMs === 'number') delays.push(e.delayMs);
   });

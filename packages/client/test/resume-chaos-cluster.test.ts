@@ -20,41 +20,45 @@ afterAll(async () => {
 });
 
 (missing === null ? describe : describe.skip)(`resume chaos on three nodes${missing ? ` [skipped: ${missing}]` : ''}`, () => {
-  it(`${CHAOS_CLIENTS} clients, resumes on random nodes for ${CHAOS_SECONDS} s: every acked message delivered once and in order, every cid kept`, async () => {
-    redis = await startRedis();
-    const prefix = `chaos${process.pid}:`;
-    for (let i = 1; i <= 3; i++) {
-      const node = await startServer({
-        redis: redis.url,
-        nodeId: `${prefix}n${i}`,
-        cluster: { prefix },
-        limits: { maxConnectionsPerAddress: 0, guestTokensPerMinute: 0 },
+  it(
+    `${CHAOS_CLIENTS} clients, resumes on random nodes for ${CHAOS_SECONDS} s: every acked message delivered once and in order, every cid kept`,
+    async () => {
+      redis = await startRedis();
+      const prefix = `chaos${process.pid}:`;
+      for (let i = 1; i <= 3; i++) {
+        const node = await startServer({
+          redis: redis.url,
+          nodeId: `${prefix}n${i}`,
+          cluster: { prefix },
+          limits: { maxConnectionsPerAddress: 0, guestTokensPerMinute: 0 },
+        });
+        nodes.push(node);
+        await node.server.ready();
+      }
+      const ports = nodes.map((n) => String(n.port));
+      const result = await runChaos({
+        clients: CHAOS_CLIENTS,
+        groupSize: 10,
+        seconds: CHAOS_SECONDS,
+        postMinMs: 500,
+        postMaxMs: 1000,
+        killMinMs: 5_000,
+        killMaxMs: 15_000,
+        baseUrl: nodes[0]!.url,
+        realtimeUrl: (url) => {
+          const to = new URL(url);
+          to.port = ports[Math.floor(Math.random() * ports.length)]!;
+          return to.toString();
+        },
+        token: (user_id) => nodes[0]!.token(user_id),
+        dropUser: (user_id) => nodes.reduce((sum, n) => sum + n.dropUser(user_id), 0),
       });
-      nodes.push(node);
-      await node.server.ready();
-    }
-    const ports = nodes.map((n) => String(n.port));
-    const result = await runChaos({
-      clients: CHAOS_CLIENTS,
-      groupSize: 10,
-      seconds: CHAOS_SECONDS,
-      postMinMs: 500,
-      postMaxMs: 1000,
-      killMinMs: 5_000,
-      killMaxMs: 15_000,
-      baseUrl: nodes[0]!.url,
-      realtimeUrl: (url) => {
-        const to = new URL(url);
-        to.port = ports[Math.floor(Math.random() * ports.length)]!;
-        return to.toString();
-      },
-      token: (user_id) => nodes[0]!.token(user_id),
-      dropUser: (user_id) => nodes.reduce((sum, n) => sum + n.dropUser(user_id), 0),
-    });
-    try {
-      checkChaos('three nodes, Redis', result, CHAOS_SECONDS);
-    } finally {
-      await Promise.all(result.clients.map((c) => c.sb.closeRealtime()));
-    }
-  }, (CHAOS_SECONDS + 180) * 1000);
+      try {
+        checkChaos('three nodes, Redis', result, CHAOS_SECONDS);
+      } finally {
+        await Promise.all(result.clients.map((c) => c.sb.closeRealtime()));
+      }
+    },
+    (CHAOS_SECONDS + 180) * 1000,
+  );
 });

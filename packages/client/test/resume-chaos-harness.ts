@@ -26,7 +26,11 @@ export interface ChaosOptions {
   baseUrl: string;
 }
 
-interface Post { s: number; n: number; t: number }
+interface Post {
+  s: number;
+  n: number;
+  t: number;
+}
 
 /** One SDK client and what it saw. */
 export class ChaosClient {
@@ -57,7 +61,11 @@ export class ChaosClient {
   private maxSeq = 0;
   posted = 0;
 
-  constructor(readonly index: number, readonly user_id: string, readonly group: string) {}
+  constructor(
+    readonly index: number,
+    readonly user_id: string,
+    readonly group: string,
+  ) {}
 
   /** The platform's WebSocket, watched: remembers the live socket and times the replay after a resumed welcome. */
   platform(rewrite: (url: string) => string): Partial<Platform> {

@@ -16,26 +16,30 @@ afterAll(async () => {
   await srv?.close();
 });
 
-it(`${CHAOS_CLIENTS} clients, sockets killed every 5–15 s for ${CHAOS_SECONDS} s: every acked message delivered once and in order, every cid kept`, async () => {
-  // Every client connects from 127.0.0.1: lift the per-address limits a public server keeps.
-  srv = await startServer({ limits: { maxConnectionsPerAddress: 0, guestTokensPerMinute: 0 } });
-  const server = srv;
-  const result = await runChaos({
-    clients: CHAOS_CLIENTS,
-    groupSize: 10,
-    seconds: CHAOS_SECONDS,
-    postMinMs: 500,
-    postMaxMs: 1000,
-    killMinMs: 5_000,
-    killMaxMs: 15_000,
-    baseUrl: server.url,
-    realtimeUrl: (url) => url,
-    token: (user_id) => server.token(user_id),
-    dropUser: (user_id) => server.dropUser(user_id),
-  });
-  try {
-    checkChaos('one node, memory store', result, CHAOS_SECONDS);
-  } finally {
-    await Promise.all(result.clients.map((c) => c.sb.closeRealtime()));
-  }
-}, (CHAOS_SECONDS + 150) * 1000);
+it(
+  `${CHAOS_CLIENTS} clients, sockets killed every 5–15 s for ${CHAOS_SECONDS} s: every acked message delivered once and in order, every cid kept`,
+  async () => {
+    // Every client connects from 127.0.0.1: lift the per-address limits a public server keeps.
+    srv = await startServer({ limits: { maxConnectionsPerAddress: 0, guestTokensPerMinute: 0 } });
+    const server = srv;
+    const result = await runChaos({
+      clients: CHAOS_CLIENTS,
+      groupSize: 10,
+      seconds: CHAOS_SECONDS,
+      postMinMs: 500,
+      postMaxMs: 1000,
+      killMinMs: 5_000,
+      killMaxMs: 15_000,
+      baseUrl: server.url,
+      realtimeUrl: (url) => url,
+      token: (user_id) => server.token(user_id),
+      dropUser: (user_id) => server.dropUser(user_id),
+    });
+    try {
+      checkChaos('one node, memory store', result, CHAOS_SECONDS);
+    } finally {
+      await Promise.all(result.clients.map((c) => c.sb.closeRealtime()));
+    }
+  },
+  (CHAOS_SECONDS + 150) * 1000,
+);

@@ -14,10 +14,8 @@ afterEach(async () => {
   await closeFakeClients();
 });
 
-const messages = (events: { events: { type: string; message?: unknown }[] }) =>
-  events.events.filter((e) => e.type === 'message').map((e) => e.message);
-const outcome = (events: { events: { type: string }[] }) =>
-  events.events.filter((e): e is ReconnectedEvent => e.type === 'reconnect' && 'resumed' in e);
+const messages = (events: { events: { type: string; message?: unknown }[] }) => events.events.filter((e) => e.type === 'message').map((e) => e.message);
+const outcome = (events: { events: { type: string }[] }) => events.events.filter((e): e is ReconnectedEvent => e.type === 'reconnect' && 'resumed' in e);
 
 describe('sequence numbers', () => {
   it('a frame seen already is dropped; frames without seq pass', async () => {

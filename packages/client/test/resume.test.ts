@@ -53,14 +53,17 @@ function tappedPlatform(): { platform: Partial<Platform>; sockets: { terminate()
       sockets.push(this);
     }
     override set onmessage(handler: ((event: MessageEvent) => void) | null) {
-      super.onmessage = handler === null ? null : (event: MessageEvent) => {
-        if (tap.incoming && typeof event.data === 'string' && !tap.incoming(event.data)) {
-          tap.incoming = null;
-          this.terminate();
-          return;
-        }
-        handler(event);
-      };
+      super.onmessage =
+        handler === null
+          ? null
+          : (event: MessageEvent) => {
+              if (tap.incoming && typeof event.data === 'string' && !tap.incoming(event.data)) {
+                tap.incoming = null;
+                this.terminate();
+                return;
+              }
+              handler(event);
+            };
     }
     override get onmessage(): ((event: MessageEvent) => void) | null {
       return super.onmessage as ((event: MessageEvent) => void) | null;
@@ -115,7 +118,12 @@ describe('resume', () => {
     await b.events.waitFor((e) => e.type === 'message' && (e.message as { n: number }).n === 6, mark);
     expect(messagesFrom(b.events, mark)).toEqual([1, 2, 3, 4, 5, 6].map((n) => ({ n })));
     // Skapi's events around it, just fewer: no re-join notice for b, none of b's churn for a.
-    expect(b.events.events.slice(mark).map((e) => e.type).slice(0, 4)).toEqual(['error', 'reconnect', 'reconnect', 'success']);
+    expect(
+      b.events.events
+        .slice(mark)
+        .map((e) => e.type)
+        .slice(0, 4),
+    ).toEqual(['error', 'reconnect', 'reconnect', 'success']);
     expect(b.events.count((e) => e.type === 'notice', mark)).toBe(0);
     expect(a.events.count((e) => e.type === 'notice', aMark)).toBe(0);
     expect((await b.sb.getRealtimeUsers()).list.map((row) => row.cid).sort()).toEqual([a.cid, b.cid].sort());

@@ -41,7 +41,9 @@ export async function startServer(config: SwitchboardConfigInput = {}, port = 0)
   });
   const owners = new WeakMap<object, string>();
   http.on('upgrade', (req, socket) => {
-    const bearer = String(req.headers['sec-websocket-protocol'] ?? '').split(/,\s*/).find((p) => p.startsWith('bearer.'));
+    const bearer = String(req.headers['sec-websocket-protocol'] ?? '')
+      .split(/,\s*/)
+      .find((p) => p.startsWith('bearer.'));
     const payload = bearer?.slice('bearer.'.length).split('.')[1];
     if (!payload) return;
     try {

@@ -85,7 +85,15 @@ describe("Skapi pages' call behaviour (Node SDK, real server)", () => {
 
   it('hang-up: every data channel reports `close` once on both sides, `connectionstatechange` `closed` once', async () => {
     const [a, b] = await pair();
-    const { caller, callee, aLog, bLog } = await connectPair(a, b, { caller: { channels: [{ label: 'default', ordered: true }, { label: 'chat', ordered: true }] }, label: 'default' });
+    const { caller, callee, aLog, bLog } = await connectPair(a, b, {
+      caller: {
+        channels: [
+          { label: 'default', ordered: true },
+          { label: 'chat', ordered: true },
+        ],
+      },
+      label: 'default',
+    });
     await Promise.all([openChannel(caller, aLog, 'chat'), openChannel(callee, bLog, 'chat')]);
     const [aFrom, bFrom] = [a.rt.mark(), b.rt.mark()];
     caller.hangup();
@@ -94,8 +102,14 @@ describe("Skapi pages' call behaviour (Node SDK, real server)", () => {
     for (const log of [aLog, bLog]) await log.waitFor((e) => e.type === 'connectionstatechange' && e.state === 'closed');
     await until(() => livePeerConnections() === 0, 5_000, 'peer connections closed');
     await settle();
-    for (const [log, side] of [[aLog, 'caller'], [bLog, 'callee']] as const) {
-      const closes = log.events.filter((e) => e.type === 'close').map((e) => e.label).sort();
+    for (const [log, side] of [
+      [aLog, 'caller'],
+      [bLog, 'callee'],
+    ] as const) {
+      const closes = log.events
+        .filter((e) => e.type === 'close')
+        .map((e) => e.label)
+        .sort();
       expect({ side, closes }).toEqual({ side, closes: ['chat', 'default'] });
       expect({ side, closed: closedStates(log).length }).toEqual({ side, closed: 1 });
       // The channel closes come before the call's `closed`, and nothing after it.

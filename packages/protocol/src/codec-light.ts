@@ -35,7 +35,8 @@ export function decodeServerMessage(raw: string): Result<ServerMessage, DecodeEr
   if (type === 'error') {
     const code = record['code'];
     if (typeof code !== 'string' || typeof record['message'] !== 'string') return fail('INVALID_PARAMETER', '"code": expected an error code');
-    if (!Object.hasOwn(ERROR_CODES, code)) return { ok: true, value: { ...record, code: 'INTERNAL', message: `${code}: ${String(record['message'])}` } as ServerMessage };
+    if (!Object.hasOwn(ERROR_CODES, code))
+      return { ok: true, value: { ...record, code: 'INTERNAL', message: `${code}: ${String(record['message'])}` } as ServerMessage };
   }
   return { ok: true, value: record as ServerMessage };
 }

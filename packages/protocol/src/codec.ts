@@ -110,10 +110,7 @@ export function encode(message: ClientMessage | ServerMessage): string {
 }
 
 /** Validates an ack's `result` against the shape expected for the request type. */
-export function parseResult<T extends keyof typeof resultSchemas>(
-  type: T,
-  result: unknown,
-): Result<v.InferOutput<(typeof resultSchemas)[T]>, string> {
+export function parseResult<T extends keyof typeof resultSchemas>(type: T, result: unknown): Result<v.InferOutput<(typeof resultSchemas)[T]>, string> {
   const parsed = v.safeParse(resultSchemas[type], result);
   if (parsed.success) return { ok: true, value: parsed.output };
   const issue = parsed.issues[0];

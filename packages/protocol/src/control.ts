@@ -27,8 +27,15 @@ function isPeerSignal(s: unknown): boolean {
   if (s['kind'] === 'description') {
     return isJsonObject(d) && ['offer', 'answer', 'pranswer', 'rollback'].includes(d['type'] as string) && (d['sdp'] === undefined || isStr(d['sdp'], SDP_MAX));
   }
-  return s['kind'] === 'candidate' && (c === null || (isJsonObject(c) && isStr(c['candidate'], CANDIDATE_MAX) && orNull(c['sdpMid'], isStr(c['sdpMid'], 64))
-    && orNull(c['sdpMLineIndex'], isInt(c['sdpMLineIndex'], 1024)) && orNull(c['usernameFragment'], isStr(c['usernameFragment'], 256))));
+  return (
+    s['kind'] === 'candidate' &&
+    (c === null ||
+      (isJsonObject(c) &&
+        isStr(c['candidate'], CANDIDATE_MAX) &&
+        orNull(c['sdpMid'], isStr(c['sdpMid'], 64)) &&
+        orNull(c['sdpMLineIndex'], isInt(c['sdpMLineIndex'], 1024)) &&
+        orNull(c['usernameFragment'], isStr(c['usernameFragment'], 256))))
+  );
 }
 
 /** Whether a parsed value is a control message. */

@@ -4,7 +4,10 @@
  * generated from this object and a test fails when it is stale.
  */
 export const ERROR_CODES = {
-  INVALID_REQUEST: { retryable: false, description: 'The request is not valid in the current state (Skapi code), e.g. posting to a group you have not joined.' },
+  INVALID_REQUEST: {
+    retryable: false,
+    description: 'The request is not valid in the current state (Skapi code), e.g. posting to a group you have not joined.',
+  },
   INVALID_PARAMETER: { retryable: false, description: 'A parameter has the wrong type, format or length (Skapi code).' },
   NOT_SUPPORTED: { retryable: false, description: 'The feature is not available in this environment, e.g. media in Node (Skapi code).' },
   MALFORMED_FRAME: { retryable: false, description: 'The frame is not valid JSON or not a JSON object with a string `type`.' },
@@ -13,15 +16,28 @@ export const ERROR_CODES = {
   TOKEN_EXPIRED: { retryable: false, description: 'The token has expired; mint a new one and reconnect.' },
   FORBIDDEN: { retryable: false, description: 'Authenticated, but not allowed, e.g. signaling a connection that shares no group with you.' },
   GUESTS_DISABLED: { retryable: false, description: 'Guest tokens are turned off on this server.' },
-  RATE_LIMITED: { retryable: true, description: 'Too many messages per second on this connection, or too many guest tokens from one address (HTTP 429 with Retry-After); slow down.' },
+  RATE_LIMITED: {
+    retryable: true,
+    description: 'Too many messages per second on this connection, or too many guest tokens from one address (HTTP 429 with Retry-After); slow down.',
+  },
   PAYLOAD_TOO_LARGE: { retryable: false, description: 'The frame or a field is over its size limit.' },
-  TOO_MANY_CONNECTIONS: { retryable: true, description: 'The user, or the client address, already has the maximum number of open connections (HTTP 429 at the upgrade).' },
-  TOO_MANY_CALLS: { retryable: true, description: 'The connection (or the other side) already has the maximum number of ringing or active calls; end one first.' },
+  TOO_MANY_CONNECTIONS: {
+    retryable: true,
+    description: 'The user, or the client address, already has the maximum number of open connections (HTTP 429 at the upgrade).',
+  },
+  TOO_MANY_CALLS: {
+    retryable: true,
+    description: 'The connection (or the other side) already has the maximum number of ringing or active calls; end one first.',
+  },
   RECIPIENT_NOT_FOUND: { retryable: false, description: 'No open connection matches the recipient (cid or user_id).' },
   TIMEOUT: { retryable: true, description: 'No acknowledgement arrived in time.' },
   CONNECTION_CLOSED: { retryable: true, description: 'The realtime connection is closed or closed before the request completed.' },
   SERVER_UNAVAILABLE: { retryable: true, description: 'The server is shutting down or a backing service (e.g. Redis) is unreachable.' },
-  CERTIFICATE_UNTRUSTED: { retryable: false, description: "The server's TLS certificate is not trusted by this client (self-signed, unknown CA, expired or for another name); Node: trust it with NODE_EXTRA_CA_CERTS or the `ca` option." },
+  CERTIFICATE_UNTRUSTED: {
+    retryable: false,
+    description:
+      "The server's TLS certificate is not trusted by this client (self-signed, unknown CA, expired or for another name); Node: trust it with NODE_EXTRA_CA_CERTS or the `ca` option.",
+  },
   INTERNAL: { retryable: true, description: 'An unexpected server error; the request may be retried.' },
   RTC_REJECTED: { retryable: false, description: 'The callee declined the call.' },
   RTC_BUSY: { retryable: true, description: 'The callee declined the call as busy.' },
@@ -30,7 +46,10 @@ export const ERROR_CODES = {
   RTC_PEER_GONE: { retryable: false, description: "The other side's connection went away." },
   RTC_ICE_FAILED: { retryable: true, description: 'No network path between the peers after ICE restarts; usually TURN is missing or unreachable.' },
   RTC_CALL_NOT_FOUND: { retryable: false, description: 'A signal referred to a call that does not exist (or no longer exists).' },
-  GROUP_CALL_FULL: { retryable: true, description: 'The group call already has its maximum number of participants (6 by default); try again when someone leaves.' },
+  GROUP_CALL_FULL: {
+    retryable: true,
+    description: 'The group call already has its maximum number of participants (6 by default); try again when someone leaves.',
+  },
 } as const satisfies Record<string, { retryable: boolean; description: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -45,12 +64,30 @@ export function isErrorCode(value: unknown): value is ErrorCode {
  */
 export const CLOSE_CODES = {
   SERVER_SHUTDOWN: { code: 4000, reconnect: true, description: 'The server is shutting down gracefully; reconnect (to another node).' },
-  HEARTBEAT_TIMEOUT: { code: 4001, reconnect: true, description: 'Sent by the SDK when the server was silent for two heartbeat intervals (the server itself terminates silent clients without a close frame: 1006).' },
+  HEARTBEAT_TIMEOUT: {
+    code: 4001,
+    reconnect: true,
+    description:
+      'Sent by the SDK when the server was silent for two heartbeat intervals (the server itself terminates silent clients without a close frame: 1006).',
+  },
   SLOW_CONSUMER: { code: 4002, reconnect: true, description: 'The client did not read fast enough and its send buffer overflowed.' },
   NODE_LOST: { code: 4003, reconnect: true, description: 'The node lost its backing store; reconnect to rebuild state.' },
-  TOKEN_EXPIRED: { code: 4004, reconnect: true, description: 'The token expired while connected; reconnect with a fresh token (the SDK asks its token provider again).' },
-  PAGE_HIDDEN: { code: 4005, reconnect: true, description: 'Sent by the SDK when its page goes into the back/forward cache; the server keeps the connection for a resume (docs/protocol.md §12) and the SDK resumes it when the page is shown again.' },
-  POLICY_VIOLATION: { code: 4500, reconnect: false, description: 'Repeated invalid or oversized frames, or a flood of rate-limited ones; do not reconnect automatically.' },
+  TOKEN_EXPIRED: {
+    code: 4004,
+    reconnect: true,
+    description: 'The token expired while connected; reconnect with a fresh token (the SDK asks its token provider again).',
+  },
+  PAGE_HIDDEN: {
+    code: 4005,
+    reconnect: true,
+    description:
+      'Sent by the SDK when its page goes into the back/forward cache; the server keeps the connection for a resume (docs/protocol.md §12) and the SDK resumes it when the page is shown again.',
+  },
+  POLICY_VIOLATION: {
+    code: 4500,
+    reconnect: false,
+    description: 'Repeated invalid or oversized frames, or a flood of rate-limited ones; do not reconnect automatically.',
+  },
   UNAUTHORIZED: { code: 4501, reconnect: false, description: 'The credentials are no longer accepted (e.g. the signing secret was rotated out).' },
 } as const;
 

@@ -6,10 +6,7 @@
 import { isJsonObject } from './is-object.js';
 import type { SessionResponse } from './schemas/http.js';
 
-export type {
-  GuestRequest, GuestResponse, HealthResponse, HttpBodyOf, IceResponse, InfoResponse, SessionResponse,
-} from './schemas/http.js';
-
+export type { GuestRequest, GuestResponse, HealthResponse, HttpBodyOf, IceResponse, InfoResponse, SessionResponse } from './schemas/http.js';
 
 /** POST /v1/guest's 200 answer has a token. */
 export function isGuestAnswer(b: unknown): b is { token: string } {

@@ -2,17 +2,28 @@
 // make a missing message type a type error; fixtures.test.ts / property.test.ts check at runtime too.
 import fc from 'fast-check';
 import {
-  CALL_ID_MAX, CANDIDATE_MAX, ERROR_CODES, PAGE_LIMIT_MAX, RECIPIENT_MAX, SDP_MAX, USER_ID_MAX,
-  type ClientMessageOf, type ClientMessageType, type ErrorCode, type IceServer, type RtcSignal,
-  type ServerMessageOf, type ServerMessageType, type WireLimits,
+  CALL_ID_MAX,
+  CANDIDATE_MAX,
+  ERROR_CODES,
+  PAGE_LIMIT_MAX,
+  RECIPIENT_MAX,
+  SDP_MAX,
+  USER_ID_MAX,
+  type ClientMessageOf,
+  type ClientMessageType,
+  type ErrorCode,
+  type IceServer,
+  type RtcSignal,
+  type ServerMessageOf,
+  type ServerMessageType,
+  type WireLimits,
 } from '@switchboard/protocol';
 
 /** Re-parse through JSON so values are exactly what JSON can carry (no -0, no undefined). */
 const viaJson = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
 /** Any string whose UTF-16 length is at most `max` (code points may be astral or lone surrogates). */
-const text = (max: number, min = 0) =>
-  fc.string({ unit: 'binary', minLength: min, maxLength: max }).filter((s) => s.length >= min && s.length <= max);
+const text = (max: number, min = 0) => fc.string({ unit: 'binary', minLength: min, maxLength: max }).filter((s) => s.length >= min && s.length <= max);
 /** A finite double as JSON carries it (no -0). */
 const finite = fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => (n === 0 ? 0 : n));
 const integer = (min: number, max: number) => fc.integer({ min, max });
@@ -98,10 +109,7 @@ export const clientMessages: { [T in ClientMessageType]: fc.Arbitrary<ClientMess
       id: requestId,
       to: recipient,
       message: jsonValue,
-      notification: optional(
-        { title: text(200), body: text(1000), config: optional({ always: fc.boolean() }, []) },
-        ['title', 'body'],
-      ),
+      notification: optional({ title: text(200), body: text(1000), config: optional({ always: fc.boolean() }, []) }, ['title', 'body']),
     },
     ['type', 'id', 'to', 'message'],
   ),
@@ -132,10 +140,12 @@ export const clientMessages: { [T in ClientMessageType]: fc.Arbitrary<ClientMess
     ['type', 'id', 'searchFor', 'value'],
   ),
   ping: optional<ClientMessageOf<'ping'>>({ type: fc.constant('ping' as const), ts: finite }, ['type']),
-  rtc: optional<ClientMessageOf<'rtc'>>(
-    { type: fc.constant('rtc' as const), id: requestId, to: cid, call: callId, signal: rtcSignal },
-    ['type', 'to', 'call', 'signal'],
-  ),
+  rtc: optional<ClientMessageOf<'rtc'>>({ type: fc.constant('rtc' as const), id: requestId, to: cid, call: callId, signal: rtcSignal }, [
+    'type',
+    'to',
+    'call',
+    'signal',
+  ]),
   ice: record({ type: fc.constant('ice' as const), id: requestId }),
 };
 
@@ -186,9 +196,7 @@ export const serverMessages: { [T in ServerMessageType]: fc.Arbitrary<ServerMess
   }),
   notice: record({
     type: fc.constant('notice' as const),
-    code: fc.constantFrom('USER_JOINED', 'USER_LEFT', 'USER_DISCONNECTED') as fc.Arbitrary<
-      'USER_JOINED' | 'USER_LEFT' | 'USER_DISCONNECTED'
-    >,
+    code: fc.constantFrom('USER_JOINED', 'USER_LEFT', 'USER_DISCONNECTED') as fc.Arbitrary<'USER_JOINED' | 'USER_LEFT' | 'USER_DISCONNECTED'>,
     message: text(300),
     sender: userId,
     sender_cid: cid,

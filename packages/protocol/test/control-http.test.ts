@@ -8,7 +8,14 @@ import fc from 'fast-check';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import {
-  controlMessageSchema, controlSchemas, httpSchemas, isGuestAnswer, isSessionAnswer, parseControlMessage, parseGuestRequest, sdkReadSchemas,
+  controlMessageSchema,
+  controlSchemas,
+  httpSchemas,
+  isGuestAnswer,
+  isSessionAnswer,
+  parseControlMessage,
+  parseGuestRequest,
+  sdkReadSchemas,
 } from '@switchboard/protocol';
 import { cid, jsonValue, rtcSignal, userId } from './arbitraries.js';
 
@@ -30,10 +37,20 @@ const fixtureSignals = ['valid', 'invalid'].flatMap((dir) =>
 );
 
 const controlCorpus: unknown[] = [
-  { t: 'hangup', reason: 'hangup' }, { t: 'hangup', reason: '' }, { t: 'hangup' }, { t: 'hangup', reason: 1 },
-  { t: 'ping', n: 0 }, { t: 'pong', n: 1.5 }, { t: 'ping', n: '1' }, { t: 'pong' },
-  { t: 'cid', cid: 'cid:abc' }, { t: 'cid', cid: 'abc' }, { t: 'cid', cid: null },
-  { t: 'caps', iceRestart: false }, { t: 'caps', iceRestart: 'no' }, { t: 'caps' },
+  { t: 'hangup', reason: 'hangup' },
+  { t: 'hangup', reason: '' },
+  { t: 'hangup' },
+  { t: 'hangup', reason: 1 },
+  { t: 'ping', n: 0 },
+  { t: 'pong', n: 1.5 },
+  { t: 'ping', n: '1' },
+  { t: 'pong' },
+  { t: 'cid', cid: 'cid:abc' },
+  { t: 'cid', cid: 'abc' },
+  { t: 'cid', cid: null },
+  { t: 'caps', iceRestart: false },
+  { t: 'caps', iceRestart: 'no' },
+  { t: 'caps' },
   { t: 'signal', signal: { kind: 'description', description: { type: 'offer', sdp: 'v=0' }, pc: 1 } },
   { t: 'signal', signal: { kind: 'description', description: { type: 'rollback' } } },
   { t: 'signal', signal: { kind: 'description', description: { type: 'offer', sdp: null } } },
@@ -46,8 +63,16 @@ const controlCorpus: unknown[] = [
   { t: 'signal', signal: { kind: 'candidate', candidate: { candidate: 'x', sdpMLineIndex: -1 } } },
   { t: 'signal', signal: { kind: 'candidate', candidate: { candidate: 'x', usernameFragment: 'u'.repeat(257) } } },
   { t: 'signal', signal: { kind: 'candidate' } },
-  { t: 'signal', signal: { kind: 'invite' } }, { t: 'signal', signal: { kind: 'hangup' } }, { t: 'signal', signal: null },
-  { t: 'nope' }, { t: 'constructor' }, {}, [], null, 1, 'hangup',
+  { t: 'signal', signal: { kind: 'invite' } },
+  { t: 'signal', signal: { kind: 'hangup' } },
+  { t: 'signal', signal: null },
+  { t: 'nope' },
+  { t: 'constructor' },
+  {},
+  [],
+  null,
+  1,
+  'hangup',
   ...fixtureSignals.map((signal) => ({ t: 'signal', signal })),
 ];
 
@@ -73,17 +98,19 @@ function mutate(value: unknown, pick: number, replacement: unknown): unknown {
 const agrees = (schema: v.GenericSchema, light: (value: unknown) => boolean) => (value: unknown) =>
   expect(light(value), JSON.stringify(value)?.slice(0, 300)).toBe(v.is(schema, value));
 const lightControl = (value: unknown) => parseControlMessage(JSON.stringify(value)) !== null;
-const validControl = fc.oneof(
-  fc.record({ t: fc.constant('hangup'), reason: fc.string() }),
-  fc.record({ t: fc.constantFrom('ping', 'pong'), n: fc.double({ noNaN: true }) }),
-  fc.record({ t: fc.constant('cid'), cid }),
-  fc.record({ t: fc.constant('caps'), iceRestart: fc.boolean() }),
-  rtcSignal.filter((s) => s.kind === 'description' || s.kind === 'candidate').map((signal) => ({ t: 'signal', signal })),
-).map((m) => JSON.parse(JSON.stringify(m)) as unknown);
+const validControl = fc
+  .oneof(
+    fc.record({ t: fc.constant('hangup'), reason: fc.string() }),
+    fc.record({ t: fc.constantFrom('ping', 'pong'), n: fc.double({ noNaN: true }) }),
+    fc.record({ t: fc.constant('cid'), cid }),
+    fc.record({ t: fc.constant('caps'), iceRestart: fc.boolean() }),
+    rtcSignal.filter((s) => s.kind === 'description' || s.kind === 'candidate').map((signal) => ({ t: 'signal', signal })),
+  )
+  .map((m) => JSON.parse(JSON.stringify(m)) as unknown);
 const replacement = fc.option(fc.oneof(jsonValue, fc.constantFrom(-1, 1.5, 65536, 1025, '', 'cid:', 'x'.repeat(1025))), { nil: undefined });
 
 describe('control channel messages', () => {
-  it('the light parser accepts exactly what the schema accepts (corpus, the rtc fixtures\' signals)', () => {
+  it("the light parser accepts exactly what the schema accepts (corpus, the rtc fixtures' signals)", () => {
     expect(controlCorpus.length).toBeGreaterThan(40);
     for (const message of controlCorpus) agrees(controlMessageSchema, lightControl)(message);
     expect(controlCorpus.filter(lightControl).length).toBeGreaterThan(10);
@@ -91,10 +118,13 @@ describe('control channel messages', () => {
   });
 
   it('and on random valid messages with one field changed or removed', () => {
-    fc.assert(fc.property(validControl, fc.nat(), replacement, (message, pick, value) => {
-      agrees(controlMessageSchema, lightControl)(message);
-      agrees(controlMessageSchema, lightControl)(mutate(message, pick, value));
-    }), { numRuns: 1000 });
+    fc.assert(
+      fc.property(validControl, fc.nat(), replacement, (message, pick, value) => {
+        agrees(controlMessageSchema, lightControl)(message);
+        agrees(controlMessageSchema, lightControl)(mutate(message, pick, value));
+      }),
+      { numRuns: 1000 },
+    );
   });
 
   it('ignores what is not a JSON text of a known message, and oversized text unread', () => {
@@ -110,7 +140,10 @@ describe('HTTP bodies', () => {
   const guest = fc.record({ token: fc.string({ minLength: 1 }), user, expiresAt: fc.integer() });
   const session = fc.record({ user, expiresAt: fc.integer(), connections: fc.record({ open: fc.nat(), max: fc.nat() }) });
 
-  const checks = [[sdkReadSchemas.guestResponse, isGuestAnswer], [sdkReadSchemas.sessionResponse, isSessionAnswer]] as const;
+  const checks = [
+    [sdkReadSchemas.guestResponse, isGuestAnswer],
+    [sdkReadSchemas.sessionResponse, isSessionAnswer],
+  ] as const;
 
   it('the light checks of /v1/guest and /v1/session answers accept exactly what the SDK-read schemas accept', () => {
     const corpus: unknown[] = [
@@ -119,28 +152,41 @@ describe('HTTP bodies', () => {
       { token: 'j.w.t', user: { user_id: '', name: null }, expiresAt: 1 },
       { token: 'j.w.t', user: { user_id: 'g', name: 'n'.repeat(65) }, expiresAt: 1 },
       { token: 'j.w.t', user: { user_id: 'g' }, expiresAt: 1 },
-      { token: 'j.w.t' }, { user: { user_id: 'a', name: 'A' }, expiresAt: 2, connections: { open: 1, max: 20 } },
+      { token: 'j.w.t' },
+      { user: { user_id: 'a', name: 'A' }, expiresAt: 2, connections: { open: 1, max: 20 } },
       { user: { user_id: 'a', name: 'A' }, expiresAt: 2, connections: { open: '1', max: 20 } },
-      { user: { user_id: 'a', name: 'A' }, expiresAt: 2 }, null, [], 'token',
+      { user: { user_id: 'a', name: 'A' }, expiresAt: 2 },
+      null,
+      [],
+      'token',
     ];
     for (const body of corpus) for (const [schema, light] of checks) agrees(schema, light)(body);
-    fc.assert(fc.property(fc.oneof(guest, session), fc.nat(), replacement, (body, pick, value) => {
-      for (const b of [body, mutate(body, pick, value)]) for (const [schema, light] of checks) agrees(schema, light)(b);
-    }), { numRuns: 1000 });
+    fc.assert(
+      fc.property(fc.oneof(guest, session), fc.nat(), replacement, (body, pick, value) => {
+        for (const b of [body, mutate(body, pick, value)]) for (const [schema, light] of checks) agrees(schema, light)(b);
+      }),
+      { numRuns: 1000 },
+    );
   });
 
-  it('every valid full answer passes the SDK\'s check', () => {
-    fc.assert(fc.property(guest, session, fc.nat(), replacement, (g, s, pick, value) => {
-      expect(v.is(httpSchemas.guestResponse, g) && isGuestAnswer(g)).toBe(true);
-      expect(v.is(httpSchemas.sessionResponse, s) && isSessionAnswer(s)).toBe(true);
-      for (const [full, light] of [[httpSchemas.guestResponse, isGuestAnswer], [httpSchemas.sessionResponse, isSessionAnswer]] as const) {
-        const b = mutate(full === httpSchemas.guestResponse ? g : s, pick, value);
-        if (v.is(full, b)) expect(light(b)).toBe(true);
-      }
-    }), { numRuns: 500 });
+  it("every valid full answer passes the SDK's check", () => {
+    fc.assert(
+      fc.property(guest, session, fc.nat(), replacement, (g, s, pick, value) => {
+        expect(v.is(httpSchemas.guestResponse, g) && isGuestAnswer(g)).toBe(true);
+        expect(v.is(httpSchemas.sessionResponse, s) && isSessionAnswer(s)).toBe(true);
+        for (const [full, light] of [
+          [httpSchemas.guestResponse, isGuestAnswer],
+          [httpSchemas.sessionResponse, isSessionAnswer],
+        ] as const) {
+          const b = mutate(full === httpSchemas.guestResponse ? g : s, pick, value);
+          if (v.is(full, b)) expect(light(b)).toBe(true);
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 
-  it('a guest request: the name trimmed, the server\'s error texts', () => {
+  it("a guest request: the name trimmed, the server's error texts", () => {
     expect(parseGuestRequest({ name: '  Ada ' })).toEqual({ ok: true, value: { name: 'Ada' } });
     expect(parseGuestRequest({})).toEqual({ ok: true, value: {} });
     expect(parseGuestRequest([1])).toEqual({ ok: true, value: {} });

@@ -6,8 +6,16 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
-  clientSchemas, decodeClientMessage, decodeServerMessage, encode, isErrorCode, parseResult, resultSchemas,
-  serverSchemas, type ClientMessage, type ServerMessage,
+  clientSchemas,
+  decodeClientMessage,
+  decodeServerMessage,
+  encode,
+  isErrorCode,
+  parseResult,
+  resultSchemas,
+  serverSchemas,
+  type ClientMessage,
+  type ServerMessage,
 } from '@switchboard/protocol';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -71,11 +79,7 @@ describe('valid fixtures', () => {
 
   it('cover every rtc signal kind in both directions and every ack result shape', () => {
     const kinds = (side: Side) =>
-      new Set(
-        validFixtures
-          .filter(([, f]) => f.side === side && f.frame['type'] === 'rtc')
-          .map(([, f]) => (f.frame['signal'] as { kind: string }).kind),
-      );
+      new Set(validFixtures.filter(([, f]) => f.side === side && f.frame['type'] === 'rtc').map(([, f]) => (f.frame['signal'] as { kind: string }).kind));
     expect([...kinds('client')].sort()).toEqual(['accept', 'candidate', 'description', 'hangup', 'invite', 'reject']);
     expect(kinds('server').size).toBeGreaterThanOrEqual(3);
     const results = new Set(validFixtures.map(([, f]) => f.resultOf).filter(Boolean));

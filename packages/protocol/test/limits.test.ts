@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
-  CID_PREFIX, DEFAULT_LIMITS, GROUP_NAME_MAX, GROUP_NAME_PATTERN, REALTIME_PATH, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX,
-  groupNameProblem, isCid,
+  CID_PREFIX,
+  DEFAULT_LIMITS,
+  GROUP_NAME_MAX,
+  GROUP_NAME_PATTERN,
+  REALTIME_PATH,
+  SUBPROTOCOL,
+  TOKEN_SUBPROTOCOL_PREFIX,
+  groupNameProblem,
+  isCid,
 } from '@switchboard/protocol';
 
 describe('groupNameProblem', () => {

@@ -2,10 +2,7 @@
 // encode → decode unchanged, and whatever decodes re-encodes to the same value.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  clientSchemas, decodeClientMessage, decodeServerMessage, encode, serverSchemas,
-  type ClientMessage, type ServerMessage,
-} from '@switchboard/protocol';
+import { clientSchemas, decodeClientMessage, decodeServerMessage, encode, serverSchemas, type ClientMessage, type ServerMessage } from '@switchboard/protocol';
 import { anyClientMessage, anyServerMessage, clientMessages, jsonValue, serverMessages } from './arbitraries.js';
 
 const runs = { numRuns: 500 };
@@ -18,16 +15,14 @@ const typedObject = fc
   .map(([type, fields, id]) => ({ ...fields, type, ...(id === null ? {} : { id }) }));
 
 /** A valid message with one field replaced by an arbitrary JSON value (or removed). */
-const mutated = fc
-  .tuple(fc.oneof(anyClientMessage, anyServerMessage), fc.nat(), fc.option(jsonValue))
-  .map(([message, pick, value]) => {
-    const copy: Record<string, unknown> = { ...message };
-    const keys = Object.keys(copy);
-    const key = keys[pick % keys.length] ?? 'type';
-    if (value === null) delete copy[key];
-    else copy[key] = value;
-    return copy;
-  });
+const mutated = fc.tuple(fc.oneof(anyClientMessage, anyServerMessage), fc.nat(), fc.option(jsonValue)).map(([message, pick, value]) => {
+  const copy: Record<string, unknown> = { ...message };
+  const keys = Object.keys(copy);
+  const key = keys[pick % keys.length] ?? 'type';
+  if (value === null) delete copy[key];
+  else copy[key] = value;
+  return copy;
+});
 
 /** JSON text with numbers JSON.parse turns into ±Infinity or -0, spliced into otherwise valid frames. */
 const awkwardNumbers = fc
@@ -65,13 +60,22 @@ describe('decode never throws', () => {
     fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), neverThrows), runs);
   });
   it('on arbitrary JSON values, stringified', () => {
-    fc.assert(fc.property(fc.jsonValue(), (value) => neverThrows(JSON.stringify(value))), runs);
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => neverThrows(JSON.stringify(value))),
+      runs,
+    );
   });
   it('on objects with a frame type and random fields', () => {
-    fc.assert(fc.property(typedObject, (value) => neverThrows(JSON.stringify(value))), runs);
+    fc.assert(
+      fc.property(typedObject, (value) => neverThrows(JSON.stringify(value))),
+      runs,
+    );
   });
   it('on valid messages with one field broken', () => {
-    fc.assert(fc.property(mutated, (value) => neverThrows(JSON.stringify(value))), runs);
+    fc.assert(
+      fc.property(mutated, (value) => neverThrows(JSON.stringify(value))),
+      runs,
+    );
   });
   it('on deeply nested and huge input', () => {
     neverThrows('['.repeat(100_000));
@@ -109,7 +113,10 @@ describe('round trip: encode → decode returns the same value', () => {
 
 describe('decoding is canonical', () => {
   it('for broken valid messages', () => {
-    fc.assert(fc.property(mutated, (value) => canonical(JSON.stringify(value))), runs);
+    fc.assert(
+      fc.property(mutated, (value) => canonical(JSON.stringify(value))),
+      runs,
+    );
   });
   it('for frames with numbers JSON cannot re-encode (1e400 → Infinity)', () => {
     fc.assert(fc.property(awkwardNumbers, canonical), runs);

@@ -5,9 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import {
-  ConfigError, defaultConfig, mergeConfig, validateConfig, type SwitchboardConfig, type SwitchboardConfigInput,
-} from './config.js';
+import { ConfigError, defaultConfig, mergeConfig, validateConfig, type SwitchboardConfig, type SwitchboardConfigInput } from './config.js';
 
 export interface ConfigSources {
   /** Path of a JSON config file. */
@@ -37,7 +35,11 @@ export function configLeaves(): { path: string; env: string; example: unknown }[
 }
 
 function coerce(raw: string, example: unknown): unknown {
-  if (Array.isArray(example)) return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (Array.isArray(example))
+    return raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
   if (typeof example === 'number') return /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(raw.trim()) ? Number(raw) : raw;
   if (typeof example === 'boolean') {
     const lower = raw.trim().toLowerCase();

@@ -31,7 +31,10 @@ const optionalText = v.nullable(text);
 const urlList = (schemes: string[]) => {
   const msg = `expected a URL starting with ${schemes.map((s) => `"${s}:"`).join(' or ')}`;
   return v.array(
-    v.pipe(v.string(msg), v.check((s) => schemes.some((scheme) => s.startsWith(`${scheme}:`)), msg)),
+    v.pipe(
+      v.string(msg),
+      v.check((s) => schemes.some((scheme) => s.startsWith(`${scheme}:`)), msg),
+    ),
     'expected a list of URLs',
   );
 };
@@ -77,10 +80,7 @@ export const configSchema = obj({
   publicUrl: v.nullable(v.pipe(v.string('expected a URL'), v.url('expected an http(s) URL'), v.regex(/^https?:\/\//i, 'expected an http(s) URL'))),
   auth: obj({
     /** HS256 secrets; the first signs, any verifies (rotation). Empty: a random secret kept in dataDir. */
-    secrets: v.array(
-      v.pipe(v.string('expected a string'), v.minLength(16, 'expected a secret of at least 16 characters')),
-      'expected a list of secrets',
-    ),
+    secrets: v.array(v.pipe(v.string('expected a string'), v.minLength(16, 'expected a secret of at least 16 characters')), 'expected a list of secrets'),
     guestTtlSeconds: num(60, 365 * 24 * 60 * 60),
     /** URL of a JWKS document (your identity provider's public keys): RS/PS/ES/EdDSA tokens verify against it. */
     jwks: v.nullable(v.pipe(v.string('expected a URL'), v.url('expected an http(s) URL'), v.regex(/^https?:\/\//i, 'expected an http(s) URL'))),
@@ -173,7 +173,15 @@ export function defaultConfig(): SwitchboardConfig {
     trustProxy: 0,
     publicUrl: null,
     auth: { secrets: [], guestTtlSeconds: 24 * 60 * 60, jwks: null, issuer: null, audience: null },
-    limits: { ...wireLimits, maxBufferedBytes: 4 * 1024 * 1024, maxRingingCalls: 8, maxActiveCalls: 8, maxConnectionsPerAddress: 50, guestTokensPerMinute: 30, httpListingsPerMinute: 120 },
+    limits: {
+      ...wireLimits,
+      maxBufferedBytes: 4 * 1024 * 1024,
+      maxRingingCalls: 8,
+      maxActiveCalls: 8,
+      maxConnectionsPerAddress: 50,
+      guestTokensPerMinute: 30,
+      httpListingsPerMinute: 120,
+    },
     heartbeatMs,
     rtc: { allowAnyPair: false },
     ice: { stun: [], turn: [], turnSecrets: [], turnTtlSeconds: 6 * 60 * 60 },
@@ -206,8 +214,7 @@ export class ConfigError extends Error {
   }
 }
 
-const isPlainObject = (x: unknown): x is Record<string, unknown> =>
-  typeof x === 'object' && x !== null && !Array.isArray(x);
+const isPlainObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 /** Deep merge of plain objects; arrays and scalars replace; `undefined` is skipped. */
 export function mergeConfig(base: unknown, over: unknown): unknown {
@@ -235,11 +242,12 @@ export function validateConfig(merged: unknown, sources: ReadonlyMap<string, str
     for (const issue of result.issues) {
       const path = issue.path?.map((p) => String(p.key)).join('.') || '(root)';
       const unknownKey = issue.kind === 'schema' && issue.type === 'strict_object' && issue.path !== undefined;
-      const shown = /secret/i.test(path) && typeof issue.input === 'string'
-        ? `a string of ${issue.input.length} characters`
-        : path === 'redis' && typeof issue.input === 'string'
-          ? describe(redactUrl(issue.input))
-          : describe(issue.input);
+      const shown =
+        /secret/i.test(path) && typeof issue.input === 'string'
+          ? `a string of ${issue.input.length} characters`
+          : path === 'redis' && typeof issue.input === 'string'
+            ? describe(redactUrl(issue.input))
+            : describe(issue.input);
       const message = unknownKey ? 'unknown setting' : `${issue.message}, got ${shown}`;
       const source = sources.get(path) ?? sources.get(path.replace(/\.\d+$/, ''));
       issues.push({ path, message: source ? `${message} (from ${source})` : message });

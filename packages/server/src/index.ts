@@ -1,8 +1,6 @@
 export { createServer } from './server.js';
 export type { ListenAddress, ServerRuntime, SwitchboardServer } from './server.js';
-export {
-  ConfigError, configSchema, defaultConfig, LOG_LEVELS, mergeConfig, resolveConfig, TLS_MODES, validateConfig,
-} from './config.js';
+export { ConfigError, configSchema, defaultConfig, LOG_LEVELS, mergeConfig, resolveConfig, TLS_MODES, validateConfig } from './config.js';
 export type { ConfigIssue, LogLevel, ServerLimits, SwitchboardConfig, SwitchboardConfigInput, TlsMode } from './config.js';
 export { configFromEnv, configFromFile, configLeaves, loadConfig, loadConfigWithSources } from './config-sources.js';
 export type { ConfigSources } from './config-sources.js';
@@ -23,6 +21,4 @@ export type { MembershipHooks, RedisCluster, RedisClusterOptions } from './clust
 export { redactUrl } from './redact.js';
 export { createLocalDelivery, buildFrame } from './state/delivery.js';
 export type { Delivery, FrameSink, OutboundFrame } from './state/delivery.js';
-export type {
-  CallRecord, ConnectionRecord, GroupFilter, GroupRow, Page, PageQuery, Store, UserRow,
-} from './state/store.js';
+export type { CallRecord, ConnectionRecord, GroupFilter, GroupRow, Page, PageQuery, Store, UserRow } from './state/store.js';

@@ -96,13 +96,22 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
   // Resume needs our own delivery (it numbers and buffers frames) and a secret to sign its tokens.
   const resumeOn = config.resume.windowMs > 0 && !custom && secrets.length > 0;
   const limits = resumeOn ? replayLimits(config) : null;
-  const cluster: RedisCluster | null = config.redis !== null && !custom
-    ? createRedisCluster({ url: config.redis, node, ...config.cluster, log, registry: metrics.registry, replay: limits })
-    : null;
+  const cluster: RedisCluster | null =
+    config.redis !== null && !custom
+      ? createRedisCluster({ url: config.redis, node, ...config.cluster, log, registry: metrics.registry, replay: limits })
+      : null;
   const replay: ReplayStore | null = limits ? (cluster ? cluster.replay : createMemoryReplayStore(limits)) : null;
   const store = runtime.store ?? cluster?.store ?? createMemoryStore();
   const delivery = runtime.delivery ?? cluster?.delivery ?? createLocalDelivery(replay ?? undefined);
-  const { maxBufferedBytes: _b, maxRingingCalls: _r, maxActiveCalls: _a, maxConnectionsPerAddress: _ca, guestTokensPerMinute: _gt, httpListingsPerMinute: _hl, ...wire } = config.limits;
+  const {
+    maxBufferedBytes: _b,
+    maxRingingCalls: _r,
+    maxActiveCalls: _a,
+    maxConnectionsPerAddress: _ca,
+    guestTokensPerMinute: _gt,
+    httpListingsPerMinute: _hl,
+    ...wire
+  } = config.limits;
   const wireLimits: Limits = { ...wire, heartbeatMs: config.heartbeatMs };
   let stun: StunResponder | null = null;
   const ctx: ServerContext = {
@@ -125,7 +134,11 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
   let shuttingDown = false;
   let closing: Promise<void> | null = null;
   let owned: HttpServer | null = null;
-  const attached: { server: HttpServer; request?: (req: IncomingMessage, res: ServerResponse) => void; upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void }[] = [];
+  const attached: {
+    server: HttpServer;
+    request?: (req: IncomingMessage, res: ServerResponse) => void;
+    upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  }[] = [];
 
   cluster?.bind({
     reap: (cid, fallback) => handleDisconnect(ctx, cid, fallback),
@@ -228,11 +241,17 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
       // too, unless stun.port was changed from the default.
       const stunPort = port === 0 && config.stun.port === DEFAULT_STUN_PORT ? 0 : config.stun.port;
       const { perAddressPerSecond } = config.stun;
-      stun = await startStun({ host: config.stun.host ?? host, port: stunPort, perAddressPerSecond, publicUrl: config.publicUrl, registry: metrics.registry, log })
-        .catch(async (err: unknown) => {
-          await new Promise((resolve) => server.close(resolve));
-          throw err;
-        });
+      stun = await startStun({
+        host: config.stun.host ?? host,
+        port: stunPort,
+        perAddressPerSecond,
+        publicUrl: config.publicUrl,
+        registry: metrics.registry,
+        log,
+      }).catch(async (err: unknown) => {
+        await new Promise((resolve) => server.close(resolve));
+        throw err;
+      });
     }
     const address = server.address() as AddressInfo;
     const protocol = tls ? 'https' : 'http';
@@ -253,9 +272,7 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
 
   async function shutdown(): Promise<void> {
     shuttingDown = true;
-    const httpClosed = owned
-      ? new Promise<void>((resolve) => owned!.close(() => resolve()))
-      : Promise.resolve();
+    const httpClosed = owned ? new Promise<void>((resolve) => owned!.close(() => resolve())) : Promise.resolve();
     if (sweep) clearInterval(sweep);
     const open = [...connections];
     // A cluster node hands its connections over: away, for their clients to resume on another node.

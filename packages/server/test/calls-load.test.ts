@@ -130,7 +130,9 @@ async function attack(run: number) {
       `server process CPU ${cpuPercent}%`,
   );
 
-  const refusedAtBuild = Object.entries(build.codes).filter(([k]) => k.endsWith(':TOO_MANY_CALLS')).reduce((n, [, v]) => n + v, 0);
+  const refusedAtBuild = Object.entries(build.codes)
+    .filter(([k]) => k.endsWith(':TOO_MANY_CALLS'))
+    .reduce((n, [, v]) => n + v, 0);
   expect(refusedAtBuild).toBeGreaterThan(0);
   expect(build.acked['accept'] ?? 0).toBeLessThanOrEqual(PAIRS * maxActiveCalls);
   for (const c of counts) {

@@ -21,10 +21,27 @@ describe('config', () => {
   it('has the documented defaults', () => {
     const c = resolveConfig();
     expect(c).toMatchObject({
-      port: 8443, host: '0.0.0.0', tls: { mode: 'self-signed' }, dataDir: './.switchboard', guests: true,
-      auth: { secrets: [] }, heartbeatMs: 15_000, rtc: { allowAnyPair: false }, cors: { origins: ['*'] }, staticDir: null, logLevel: 'info',
+      port: 8443,
+      host: '0.0.0.0',
+      tls: { mode: 'self-signed' },
+      dataDir: './.switchboard',
+      guests: true,
+      auth: { secrets: [] },
+      heartbeatMs: 15_000,
+      rtc: { allowAnyPair: false },
+      cors: { origins: ['*'] },
+      staticDir: null,
+      logLevel: 'info',
       ice: { stun: [], turn: [], turnSecrets: [] },
-      limits: { maxFrameBytes: 131072, messagesPerSecond: 50, messageBurst: 100, maxConnectionsPerUser: 20, maxViolations: 20, violationWindowMs: 10_000, maxNotificationBytes: 3072 },
+      limits: {
+        maxFrameBytes: 131072,
+        messagesPerSecond: 50,
+        messageBurst: 100,
+        maxConnectionsPerUser: 20,
+        maxViolations: 20,
+        violationWindowMs: 10_000,
+        maxNotificationBytes: 3072,
+      },
     });
   });
 
@@ -52,7 +69,12 @@ describe('config', () => {
     writeFileSync(file, JSON.stringify({ port: 9000, guests: false, staticDir: 'public', limits: { messageBurst: 7 }, heartbeatMs: 1000 }));
     const c = loadConfig({
       file,
-      env: { SWITCHBOARD_PORT: '9100', SWITCHBOARD_ICE_STUN: 'stun:a:3478, stun:b:3478', SWITCHBOARD_RTC_ALLOW_ANY_PAIR: 'true', SWITCHBOARD_HEARTBEAT_MS: '2000' },
+      env: {
+        SWITCHBOARD_PORT: '9100',
+        SWITCHBOARD_ICE_STUN: 'stun:a:3478, stun:b:3478',
+        SWITCHBOARD_RTC_ALLOW_ANY_PAIR: 'true',
+        SWITCHBOARD_HEARTBEAT_MS: '2000',
+      },
       flags: { port: 9200 },
     });
     expect(c.port).toBe(9200);
@@ -79,7 +101,8 @@ describe('config', () => {
       { path: 'heartbeatMs', message: 'expected a number between 10 and 600000, got 3000000000' },
     ]);
     expect(errorOf(() => loadConfig({ env: { SWITCHBOARD_HEARTBEAT_MS: '3e9' } })).issues[0]).toEqual({
-      path: 'heartbeatMs', message: 'expected a number between 10 and 600000, got 3000000000 (from SWITCHBOARD_HEARTBEAT_MS)',
+      path: 'heartbeatMs',
+      message: 'expected a number between 10 and 600000, got 3000000000 (from SWITCHBOARD_HEARTBEAT_MS)',
     });
     const numbers = configLeaves().filter((leaf) => typeof leaf.example === 'number');
     expect(numbers.map((l) => l.path)).toEqual(expect.arrayContaining(['port', 'heartbeatMs', 'limits.maxFrameBytes', 'cluster.nodeTimeoutMs']));

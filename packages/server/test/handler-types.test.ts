@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 describe('handler result types', () => {
-  it('each handler returns its request type\'s ack result (tsc)', async () => {
+  it("each handler returns its request type's ack result (tsc)", async () => {
     const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
     const project = fileURLToPath(new URL('./types/tsconfig.json', import.meta.url));
     const output = await new Promise<string>((resolve) => {

@@ -9,7 +9,12 @@ import { SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from '@switchboard/protocol';
 import { afterEach } from 'vitest';
 import { WebSocket } from 'ws';
 import {
-  createServer, mergeConfig, signToken, type ListenAddress, type ServerRuntime, type SwitchboardConfigInput,
+  createServer,
+  mergeConfig,
+  signToken,
+  type ListenAddress,
+  type ServerRuntime,
+  type SwitchboardConfigInput,
   type SwitchboardServer,
 } from '../src/index.js';
 
@@ -74,9 +79,8 @@ export async function startServer(overrides: SwitchboardConfigInput = {}, runtim
   const prefix = `t${process.pid}-${++clusterCount}:`;
   const nodes: TestServer['nodes'] = [];
   for (let i = 0; i < count; i++) {
-    const clustered: SwitchboardConfigInput = clusterMode && !runtime
-      ? { redis: clusterMode.redisUrl, nodeId: `${prefix}n${i + 1}`, cluster: { ...clusterMode.cluster, prefix } }
-      : {};
+    const clustered: SwitchboardConfigInput =
+      clusterMode && !runtime ? { redis: clusterMode.redisUrl, nodeId: `${prefix}n${i + 1}`, cluster: { ...clusterMode.cluster, prefix } } : {};
     const server = createServer(mergeConfig(mergeConfig(base, clustered), overrides) as SwitchboardConfigInput, runtime);
     const address = await server.listen(0, '127.0.0.1');
     cleanups.push(() => server.close());
@@ -84,8 +88,7 @@ export async function startServer(overrides: SwitchboardConfigInput = {}, runtim
   }
   const { server, address } = nodes[0]!;
   const secrets = server.config.auth.secrets;
-  const token = (user_id: string, options: { name?: string; ttlSeconds?: number } = {}) =>
-    signToken(secrets, { user_id, ...options });
+  const token = (user_id: string, options: { name?: string; ttlSeconds?: number } = {}) => signToken(secrets, { user_id, ...options });
   async function connectTo(at: ListenAddress, user_id: string, options: { name?: string; ttlSeconds?: number } & ClientOptions) {
     const client = await TestClient.open(at.realtimeUrl, { token: await token(user_id, options), ...options });
     await client.welcome;

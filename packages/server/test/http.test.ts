@@ -48,7 +48,11 @@ describe('HTTP API', () => {
 
   it('POST /v1/guest issues a working token with a guest-… user_id', async () => {
     const t = await startServer({ auth: { guestTtlSeconds: 600 } });
-    const res = await getJson(`${t.url}/v1/guest`, { method: 'POST', body: JSON.stringify({ name: '  Guest Gail ' }), headers: { 'Content-Type': 'application/json' } });
+    const res = await getJson(`${t.url}/v1/guest`, {
+      method: 'POST',
+      body: JSON.stringify({ name: '  Guest Gail ' }),
+      headers: { 'Content-Type': 'application/json' },
+    });
     expect(res.status).toBe(200);
     expect(res.body.user.user_id).toMatch(/^guest-[A-Za-z0-9_-]+$/);
     expect(res.body.user.name).toBe('Guest Gail');
@@ -92,8 +96,11 @@ describe('HTTP API', () => {
 
     expect(await getJson(`${t.url}/v1/session`)).toMatchObject({ status: 401, body: { code: 'UNAUTHORIZED' } });
     expect(await getJson(`${t.url}/v1/ice`, { headers: { Authorization: 'Bearer nope' } })).toMatchObject({ status: 401, body: { code: 'UNAUTHORIZED' } });
-    const expired = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('alice')
-      .setExpirationTime(Math.floor(Date.now() / 1000) - 10).sign(new TextEncoder().encode(SECRET));
+    const expired = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('alice')
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 10)
+      .sign(new TextEncoder().encode(SECRET));
     const res = await getJson(`${t.url}/v1/session`, { headers: { Authorization: `Bearer ${expired}` } });
     expect(res).toMatchObject({ status: 401, body: { code: 'TOKEN_EXPIRED', message: 'The token has expired.' } });
   });

@@ -15,9 +15,16 @@ describe('welcome', () => {
     expect(welcome.cid).toMatch(/^cid:[A-Za-z0-9_-]{8,}$/);
     expect(welcome.user).toEqual({ user_id: 'alice', name: 'Alice' });
     expect(welcome.limits).toMatchObject({ maxFrameBytes: 128 * 1024, heartbeatMs: 5000, maxNotificationBytes: 3072 });
-    expect(Object.keys(welcome.limits).sort()).toEqual(
-      ['heartbeatMs', 'maxConnectionsPerUser', 'maxFrameBytes', 'maxNotificationBytes', 'maxViolations', 'messageBurst', 'messagesPerSecond', 'violationWindowMs'],
-    );
+    expect(Object.keys(welcome.limits).sort()).toEqual([
+      'heartbeatMs',
+      'maxConnectionsPerUser',
+      'maxFrameBytes',
+      'maxNotificationBytes',
+      'maxViolations',
+      'messageBurst',
+      'messagesPerSecond',
+      'violationWindowMs',
+    ]);
     expect(welcome.iceServers).toEqual([]);
     expect(welcome.iceExpiresAt).toBeNull();
     expect(welcome.node).toBe(t.server.node);
@@ -50,7 +57,12 @@ describe('join', () => {
     expect(aOwn).toBeGreaterThan(-1);
     expect(aOwn).toBeLessThan(a.frames.indexOf(ackA));
     expect(a.frames[aOwn]).toEqual({
-      type: 'notice', code: 'USER_JOINED', message: joined('alice'), sender: 'alice', sender_cid: aCid, sender_rid: 'room',
+      type: 'notice',
+      code: 'USER_JOINED',
+      message: joined('alice'),
+      sender: 'alice',
+      sender_cid: aCid,
+      sender_rid: 'room',
     });
 
     await join(b, 'room');
@@ -77,7 +89,12 @@ describe('join', () => {
     await join(a, 'two');
     const leftNotice = await b.waitFor((f) => f.type === 'notice' && f.code === 'USER_LEFT');
     expect(leftNotice).toEqual({
-      type: 'notice', code: 'USER_LEFT', message: left('alice'), sender: 'alice', sender_cid: aCid, sender_rid: 'one',
+      type: 'notice',
+      code: 'USER_LEFT',
+      message: left('alice'),
+      sender: 'alice',
+      sender_cid: aCid,
+      sender_rid: 'one',
     });
     await a.waitFor((f) => f.type === 'notice' && f.code === 'USER_LEFT' && f.sender_rid === 'one');
     await c.waitFor((f) => f.type === 'notice' && f.code === 'USER_JOINED' && f.sender_cid === aCid && f.sender_rid === 'two');
@@ -122,7 +139,12 @@ describe('join', () => {
     await b.close();
     const notice = await a.waitFor((f) => f.code === 'USER_DISCONNECTED');
     expect(notice).toEqual({
-      type: 'notice', code: 'USER_DISCONNECTED', message: gone('bob'), sender: 'bob', sender_cid: bCid, sender_rid: 'room',
+      type: 'notice',
+      code: 'USER_DISCONNECTED',
+      message: gone('bob'),
+      sender: 'bob',
+      sender_cid: bCid,
+      sender_rid: 'room',
     });
     await a.sync();
     expect(a.all((f) => f.type === 'notice' && f.sender === 'bob' && f.code !== 'USER_JOINED')).toHaveLength(1);

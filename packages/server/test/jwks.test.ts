@@ -92,7 +92,8 @@ describe('auth.jwks: identity-provider tokens on the WebSocket upgrade', () => {
     const idp = await jwks([rsa.jwk]);
     const t = await startServer({ auth: { secrets: [SECRET], jwks: idp.url, issuer: ISSUER, audience: AUDIENCE } });
     expect(await expectRejected(t.wsUrl, { token: await token(rsa, { expInSeconds: -60 }) })).toMatchObject({
-      status: 401, body: { code: 'TOKEN_EXPIRED' },
+      status: 401,
+      body: { code: 'TOKEN_EXPIRED' },
     });
     const issuer = await expectRejected(t.wsUrl, { token: await token(rsa, { iss: 'https://evil.example/' }) });
     expect(issuer).toMatchObject({ status: 401, body: { code: 'UNAUTHORIZED' } });

@@ -156,8 +156,7 @@ describe('close codes', () => {
     const now = Date.now();
     let exp = Math.floor(now / 1000) + 1;
     if (exp * 1000 - now < 300) exp += 1;
-    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setExpirationTime(exp)
-      .sign(new TextEncoder().encode(SECRET));
+    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setExpirationTime(exp).sign(new TextEncoder().encode(SECRET));
     const a = await TestClient.open(t.wsUrl, { token });
     await a.welcome;
     const closed = await a.closed;

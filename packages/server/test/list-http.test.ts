@@ -54,7 +54,8 @@ describe('listings over HTTP', () => {
     expect(await post(`${t.url}/v1/users`, null, { group: 'room' })).toMatchObject({ status: 401, body: { code: 'UNAUTHORIZED' } });
     expect(await post(`${t.url}/v1/users`, 'not-a-jwt', { group: 'room' })).toMatchObject({ status: 401, body: { code: 'UNAUTHORIZED' } });
     expect(await post(`${t.url}/v1/users`, token, {})).toMatchObject({
-      status: 400, body: { code: 'INVALID_REQUEST', message: 'No group has been joined. Otherwise "group" is required.' },
+      status: 400,
+      body: { code: 'INVALID_REQUEST', message: 'No group has been joined. Otherwise "group" is required.' },
     });
     expect(await post(`${t.url}/v1/users`, token, { group: 'room', limit: 1001 })).toMatchObject({ status: 400, body: { code: 'INVALID_PARAMETER' } });
     expect(await post(`${t.url}/v1/groups`, token, { searchFor: 'colour', value: 'x' })).toMatchObject({ status: 400, body: { code: 'INVALID_PARAMETER' } });

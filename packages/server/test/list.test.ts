@@ -47,7 +47,9 @@ describe('list_users', () => {
     const t = await startServer();
     const a = await t.connect('alice');
     expect(await a.request({ type: 'list_users' })).toMatchObject({
-      type: 'error', code: 'INVALID_REQUEST', message: 'No group has been joined. Otherwise "group" is required.',
+      type: 'error',
+      code: 'INVALID_REQUEST',
+      message: 'No group has been joined. Otherwise "group" is required.',
     });
     await join(a, 'room');
     expect((await a.request({ type: 'list_users', limit: 1001 })).code).toBe('INVALID_PARAMETER');
@@ -111,7 +113,7 @@ describe('list_groups', () => {
     expect(names(await q({ searchFor: 'number_of_users', value: 0, ascending: false }))[0]).toBe('cherry');
   });
 
-  it('pages and validates value/range types with Skapi\'s messages', async () => {
+  it("pages and validates value/range types with Skapi's messages", async () => {
     const c = await populate();
     const p1 = await c.call({ type: 'list_groups', searchFor: 'group', value: ' ', limit: 3 });
     expect(p1.endOfList).toBe(false);

@@ -44,13 +44,17 @@ describe('post', () => {
     const reply = await a.request({ type: 'post', to: b1Cid, message: 'psst' });
     expect(reply.result).toEqual({ delivered: 1 });
     expect(await b1.waitFor('private')).toEqual({
-      type: 'private', message: 'psst', sender: 'alice', sender_cid: aCid, sender_rid: null,
+      type: 'private',
+      message: 'psst',
+      sender: 'alice',
+      sender_cid: aCid,
+      sender_rid: null,
     });
     await b2.sync();
     expect(b2.all('private')).toHaveLength(0);
   });
 
-  it('to a user_id reaches all of that user\'s connections', async () => {
+  it("to a user_id reaches all of that user's connections", async () => {
     const t = await startServer();
     const a = await t.connect('alice');
     const b1 = await t.connect('bob');
@@ -73,15 +77,19 @@ describe('post', () => {
     // The server forgot b once its USER_DISCONNECTED notice went out.
     await a.waitFor((f) => f.code === 'USER_DISCONNECTED');
     expect(await a.request({ type: 'post', to: bCid, message: 'x' })).toMatchObject({
-      type: 'error', code: 'RECIPIENT_NOT_FOUND', message: `No open connection "${bCid}".`,
+      type: 'error',
+      code: 'RECIPIENT_NOT_FOUND',
+      message: `No open connection "${bCid}".`,
     });
     expect(await a.request({ type: 'post', to: 'bob', message: 'x' })).toMatchObject({ type: 'error', code: 'RECIPIENT_NOT_FOUND' });
     expect(await a.request({ type: 'post', to: 'nobody', message: 'x' })).toMatchObject({
-      type: 'error', code: 'RECIPIENT_NOT_FOUND', message: 'User "nobody" has no open connection.',
+      type: 'error',
+      code: 'RECIPIENT_NOT_FOUND',
+      message: 'User "nobody" has no open connection.',
     });
   });
 
-  it('INVALID_REQUEST with Skapi\'s message when posting to a group not joined', async () => {
+  it("INVALID_REQUEST with Skapi's message when posting to a group not joined", async () => {
     const t = await startServer();
     const a = await t.connect('alice');
     const b = await t.connect('bob');

@@ -90,8 +90,10 @@ describe('connections per address', () => {
     expect(() => resolveConfig({ guestListing: 'nobody' as never })).toThrow(/guestListing/);
     const fromEnv = loadConfig({
       env: {
-        SWITCHBOARD_LIMITS_MAX_CONNECTIONS_PER_ADDRESS: '0', SWITCHBOARD_TRUST_PROXY: '1',
-        SWITCHBOARD_PUBLIC_URL: 'https://calls.example.com', SWITCHBOARD_GUEST_LISTING: 'own-group',
+        SWITCHBOARD_LIMITS_MAX_CONNECTIONS_PER_ADDRESS: '0',
+        SWITCHBOARD_TRUST_PROXY: '1',
+        SWITCHBOARD_PUBLIC_URL: 'https://calls.example.com',
+        SWITCHBOARD_GUEST_LISTING: 'own-group',
       },
     });
     expect(fromEnv).toMatchObject({ trustProxy: 1, publicUrl: 'https://calls.example.com', guestListing: 'own-group' });
@@ -139,8 +141,7 @@ describe('guest tokens per address', () => {
 });
 
 describe('client address', () => {
-  const req = (remoteAddress: string, xff?: string) =>
-    ({ socket: { remoteAddress }, headers: xff === undefined ? {} : { 'x-forwarded-for': xff } }) as never;
+  const req = (remoteAddress: string, xff?: string) => ({ socket: { remoteAddress }, headers: xff === undefined ? {} : { 'x-forwarded-for': xff } }) as never;
 
   it('reads X-Forwarded-For from the right, N trusted hops deep', () => {
     expect(clientAddress(req('::ffff:10.0.0.1', '1.1.1.1'), 0)).toBe('10.0.0.1');
@@ -162,7 +163,9 @@ describe('Origin at the upgrade', () => {
   it('with an allow-list: a foreign Origin gets 403 FORBIDDEN; listed, same-origin and missing Origin are accepted', async () => {
     const t = await startServer({ cors: { origins: ['https://app.example'] } });
     expect(await attempt(t, 'a', { headers: { Origin: 'https://evil.example' } })).toMatchObject({
-      ok: false, status: 403, body: { code: 'FORBIDDEN' },
+      ok: false,
+      status: 403,
+      body: { code: 'FORBIDDEN' },
     });
     expect(await attempt(t, 'a', { headers: { Origin: 'null' } })).toMatchObject({ ok: false, status: 403 });
     expect((await attempt(t, 'a', { headers: { Origin: 'https://app.example' } })).ok).toBe(true);
@@ -218,6 +221,9 @@ describe('guestListing', () => {
   it('"all" (the default, as Skapi): a guest lists any group', async () => {
     const { guest } = await scene();
     expect((await guest.call({ type: 'list_users', group: 'private-room' })).list).toHaveLength(1);
-    expect((await guest.call({ type: 'list_groups', searchFor: 'group', value: ' ' })).list.map((r: { group: string }) => r.group)).toEqual(['lobby', 'private-room']);
+    expect((await guest.call({ type: 'list_groups', searchFor: 'group', value: ' ' })).list.map((r: { group: string }) => r.group)).toEqual([
+      'lobby',
+      'private-room',
+    ]);
   });
 });

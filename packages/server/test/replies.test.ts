@@ -49,15 +49,29 @@ describe('reply order', () => {
       { type: 'join', id: 5, group: 7 },
     ]);
     await a.waitFor((f) => f.type === 'error' && f['id'] === 5);
-    expect(replies(a).map((f) => [f.type, f['id']])).toEqual([['ack', 1], ['error', null], ['error', 3], ['ack', 4], ['error', 5]]);
+    expect(replies(a).map((f) => [f.type, f['id']])).toEqual([
+      ['ack', 1],
+      ['error', null],
+      ['error', 3],
+      ['ack', 4],
+      ['error', 5],
+    ]);
   });
 
   it('keeps RATE_LIMITED in request order too', async () => {
     const t = await startServer({ limits: { messagesPerSecond: 1, messageBurst: 2 } });
     const a = await t.connect('alice');
-    sendInOneWrite(a, [1, 2, 3, 4].map((id) => ({ type: 'join', id, group: `g${id}` })));
+    sendInOneWrite(
+      a,
+      [1, 2, 3, 4].map((id) => ({ type: 'join', id, group: `g${id}` })),
+    );
     await a.waitFor((f) => f['id'] === 4);
-    expect(replies(a).map((f) => [f['id'], f['code'] ?? 'ack'])).toEqual([[1, 'ack'], [2, 'ack'], [3, 'RATE_LIMITED'], [4, 'RATE_LIMITED']]);
+    expect(replies(a).map((f) => [f['id'], f['code'] ?? 'ack'])).toEqual([
+      [1, 'ack'],
+      [2, 'ack'],
+      [3, 'RATE_LIMITED'],
+      [4, 'RATE_LIMITED'],
+    ]);
   });
 
   it('answers every accepted request before closing a connection for abuse (4500)', async () => {
@@ -72,7 +86,13 @@ describe('reply order', () => {
     ]);
     expect((await a.closed).code).toBe(4500);
     expect(replies(a).map((f) => [f.type, f['id']])).toEqual([
-      ['ack', 1], ['ack', 2], ['ack', 3], ['error', null], ['error', null], ['error', null], ['error', null],
+      ['ack', 1],
+      ['ack', 2],
+      ['ack', 3],
+      ['error', null],
+      ['error', null],
+      ['error', null],
+      ['error', null],
     ]);
   });
 });
@@ -81,7 +101,10 @@ describe('rate limit', () => {
   it('rate-limited frames are not violations: an honest overshoot keeps the connection', async () => {
     const t = await startServer({ limits: { messagesPerSecond: 20, messageBurst: 2, maxViolations: 2 } });
     const a = await t.connect('alice');
-    sendInOneWrite(a, Array.from({ length: 10 }, (_, i) => ({ type: 'join', id: i + 1, group: 'room' })));
+    sendInOneWrite(
+      a,
+      Array.from({ length: 10 }, (_, i) => ({ type: 'join', id: i + 1, group: 'room' })),
+    );
     await a.waitFor((f) => f['id'] === 10);
     expect(a.all((f) => f['code'] === 'RATE_LIMITED').length).toBeGreaterThanOrEqual(7);
     // Once the bucket refilled (50 ms a token), requests go through again on the same connection.
@@ -92,7 +115,10 @@ describe('rate limit', () => {
   it('a flood (more than 5 × messageBurst rate-limited frames in the window) closes with 4500', async () => {
     const t = await startServer({ limits: { messagesPerSecond: 1, messageBurst: 2 } });
     const a = await t.connect('alice');
-    sendInOneWrite(a, Array.from({ length: 30 }, (_, i) => ({ type: 'join', id: i + 1, group: 'room' })));
+    sendInOneWrite(
+      a,
+      Array.from({ length: 30 }, (_, i) => ({ type: 'join', id: i + 1, group: 'room' })),
+    );
     expect((await a.closed).code).toBe(4500);
     expect(a.all('ack')).toHaveLength(2);
     expect(a.all((f) => f['code'] === 'RATE_LIMITED')).toHaveLength(11);

@@ -40,10 +40,29 @@ describe('fuzz', () => {
     await join(bystander, 'room');
     // Every request type carries an id here; `ping` is left out: a valid one is answered by an id-less pong.
     const types = ['join', 'post', 'list_users', 'list_groups', 'rtc', 'ice', 'nope'];
-    const value = fc.oneof(fc.constantFrom(...types), fc.string({ maxLength: 20 }), fc.integer(), fc.constant(null), fc.boolean(),
-      fc.constant(bystanderCid), fc.constant('room'), fc.dictionary(fc.constantFrom('kind', 'type', 'sdp', 'candidate'), fc.constantFrom('invite', 'accept', 'offer', 'x', null)));
+    const value = fc.oneof(
+      fc.constantFrom(...types),
+      fc.string({ maxLength: 20 }),
+      fc.integer(),
+      fc.constant(null),
+      fc.boolean(),
+      fc.constant(bystanderCid),
+      fc.constant('room'),
+      fc.dictionary(fc.constantFrom('kind', 'type', 'sdp', 'candidate'), fc.constantFrom('invite', 'accept', 'offer', 'x', null)),
+    );
     const frame = fc.record(
-      { type: fc.constantFrom(...types), group: value, to: value, message: value, signal: value, call: value, searchFor: value, value, limit: value, startKey: value },
+      {
+        type: fc.constantFrom(...types),
+        group: value,
+        to: value,
+        message: value,
+        signal: value,
+        call: value,
+        searchFor: value,
+        value,
+        limit: value,
+        startKey: value,
+      },
       { requiredKeys: ['type'] },
     );
     const samples = fc.sample(frame, { numRuns: 300, seed: 42 });

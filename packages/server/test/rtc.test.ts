@@ -12,8 +12,7 @@ async function pair(overrides = {}) {
   return { t, caller, callee, callerCid, calleeCid };
 }
 
-const signal = (client: TestClient, to: string, call: string, sig: Record<string, unknown>) =>
-  client.request({ type: 'rtc', to, call, signal: sig });
+const signal = (client: TestClient, to: string, call: string, sig: Record<string, unknown>) => client.request({ type: 'rtc', to, call, signal: sig });
 
 describe('rtc relay', () => {
   it('relays to exactly one connection in a shared group, stamped with the sender, and acks {delivered:1}', async () => {
@@ -50,11 +49,13 @@ describe('rtc relay', () => {
     expect(bystander.all('rtc')).toHaveLength(0);
   });
 
-  it('FORBIDDEN without a shared group; allowed between one user\'s devices or with rtc.allowAnyPair', async () => {
+  it("FORBIDDEN without a shared group; allowed between one user's devices or with rtc.allowAnyPair", async () => {
     const { t, caller, calleeCid } = await pair();
     await join(caller, 'room');
     expect(await signal(caller, calleeCid, 'c', { kind: 'invite' })).toMatchObject({
-      type: 'error', code: 'FORBIDDEN', message: 'You can only signal connections that share a group with you.',
+      type: 'error',
+      code: 'FORBIDDEN',
+      message: 'You can only signal connections that share a group with you.',
     });
     const otherDevice = await t.connect('alice');
     const otherCid = (await otherDevice.welcome).cid;
@@ -106,8 +107,7 @@ describe('rtc relay', () => {
 });
 
 describe('call registry hangups on disconnect', () => {
-  const hangupOf = (client: TestClient, call: string) =>
-    client.waitFor((f) => f.type === 'rtc' && f.call === call && f.signal.kind === 'hangup');
+  const hangupOf = (client: TestClient, call: string) => client.waitFor((f) => f.type === 'rtc' && f.call === call && f.signal.kind === 'hangup');
 
   it('callee gone while ringing → caller gets peer_gone from the callee', async () => {
     const { caller, callee, calleeCid } = await pair();
@@ -117,7 +117,12 @@ describe('call registry hangups on disconnect', () => {
     await callee.waitFor('rtc');
     await callee.close();
     expect(await hangupOf(caller, 'ring-1')).toEqual({
-      type: 'rtc', call: 'ring-1', sender: 'bob', sender_cid: calleeCid, sender_name: 'Bob', signal: { kind: 'hangup', reason: 'peer_gone' },
+      type: 'rtc',
+      call: 'ring-1',
+      sender: 'bob',
+      sender_cid: calleeCid,
+      sender_name: 'Bob',
+      signal: { kind: 'hangup', reason: 'peer_gone' },
     });
   });
 

@@ -91,7 +91,9 @@ describe('GET /switchboard.js and /switchboard.mjs', () => {
       request(`${base}/switchboard.js`, { headers: { 'accept-encoding': 'br;q=1, gzip;q=0.8' } }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
-      }).on('error', reject).end();
+      })
+        .on('error', reject)
+        .end();
     });
     expect(raw.headers['content-encoding']).toBe('gzip');
     expect(raw.headers['vary']).toBe('Accept-Encoding');

@@ -40,61 +40,65 @@ function errorCounter(): { stream: Writable; errors: string[] } {
 }
 
 describe('soak', () => {
-  it(`hostile frames from ${ATTACKERS} connections for ${SECONDS} s: the honest pair loses nothing, no error logs, heap back to baseline`, async () => {
-    const logs = errorCounter();
-    const t = await startServer({ logLevel: 'info' }, { logger: createLogger('info', logs.stream) });
-    const sender = await t.connect('honest-sender');
-    const receiver = await t.connect('honest-receiver');
-    await join(sender, 'room');
-    await join(receiver, 'room');
-    const receiverCid = (await receiver.welcome)['cid'] as string;
+  it(
+    `hostile frames from ${ATTACKERS} connections for ${SECONDS} s: the honest pair loses nothing, no error logs, heap back to baseline`,
+    async () => {
+      const logs = errorCounter();
+      const t = await startServer({ logLevel: 'info' }, { logger: createLogger('info', logs.stream) });
+      const sender = await t.connect('honest-sender');
+      const receiver = await t.connect('honest-receiver');
+      await join(sender, 'room');
+      await join(receiver, 'room');
+      const receiverCid = (await receiver.welcome)['cid'] as string;
 
-    collectGarbage();
-    const baseline = process.memoryUsage().heapUsed;
+      collectGarbage();
+      const baseline = process.memoryUsage().heapUsed;
 
-    const until = Date.now() + SECONDS * 1000;
-    const tokens = await Promise.all(Array.from({ length: 10 }, (_, i) => t.token(`attacker-${i}`)));
-    const child = spawn(process.execPath, [ATTACKER, t.wsUrl, tokens.join(','), receiverCid, String(SECONDS), process.env['SOAK_SEED'] ?? '7'], {
-      env: { ...process.env, SOAK_ATTACKERS: String(ATTACKERS) },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const attackers = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    onTestFinished(() => {
-      child.kill('SIGKILL');
-    });
+      const until = Date.now() + SECONDS * 1000;
+      const tokens = await Promise.all(Array.from({ length: 10 }, (_, i) => t.token(`attacker-${i}`)));
+      const child = spawn(process.execPath, [ATTACKER, t.wsUrl, tokens.join(','), receiverCid, String(SECONDS), process.env['SOAK_SEED'] ?? '7'], {
+        env: { ...process.env, SOAK_ATTACKERS: String(ATTACKERS) },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const attackers = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      onTestFinished(() => {
+        child.kill('SIGKILL');
+      });
 
-    // The honest pair: 20 group posts per second, each acked before the next, numbered.
-    let acked = 0;
-    let refused = 0;
-    while (Date.now() < until) {
-      const reply = await sender.request({ type: 'post', to: 'room', message: { seq: acked } }, 5000);
-      if (reply.type === 'ack') acked += 1;
-      else refused += 1;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    await attackers;
-    const stats = JSON.parse(output) as { frames: number; closes: number; codes: Record<string, number> };
-    await receiver.sync();
+      // The honest pair: 20 group posts per second, each acked before the next, numbered.
+      let acked = 0;
+      let refused = 0;
+      while (Date.now() < until) {
+        const reply = await sender.request({ type: 'post', to: 'room', message: { seq: acked } }, 5000);
+        if (reply.type === 'ack') acked += 1;
+        else refused += 1;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await attackers;
+      const stats = JSON.parse(output) as { frames: number; closes: number; codes: Record<string, number> };
+      await receiver.sync();
 
-    const received = receiver.all((f) => f.type === 'message' && f['sender'] === 'honest-sender').map((f) => f['message'].seq as number);
-    collectGarbage();
-    await new Promise((resolve) => setTimeout(resolve, 200)); // let closed sockets' cleanup run
-    collectGarbage();
-    const after = process.memoryUsage().heapUsed;
-    console.log(
-      `soak ${SECONDS}s: ${stats.frames} hostile frames, ${stats.closes} attacker sockets closed by the server, ` +
-        `replies ${JSON.stringify(stats.codes)}, honest posts acked ${acked} refused ${refused} received ${received.length}, ` +
-        `heap ${(baseline / 1e6).toFixed(1)} → ${(after / 1e6).toFixed(1)} MB, error logs ${logs.errors.length}`,
-    );
+      const received = receiver.all((f) => f.type === 'message' && f['sender'] === 'honest-sender').map((f) => f['message'].seq as number);
+      collectGarbage();
+      await new Promise((resolve) => setTimeout(resolve, 200)); // let closed sockets' cleanup run
+      collectGarbage();
+      const after = process.memoryUsage().heapUsed;
+      console.log(
+        `soak ${SECONDS}s: ${stats.frames} hostile frames, ${stats.closes} attacker sockets closed by the server, ` +
+          `replies ${JSON.stringify(stats.codes)}, honest posts acked ${acked} refused ${refused} received ${received.length}, ` +
+          `heap ${(baseline / 1e6).toFixed(1)} → ${(after / 1e6).toFixed(1)} MB, error logs ${logs.errors.length}`,
+      );
 
-    expect(refused).toBe(0);
-    expect(received).toEqual(Array.from({ length: acked }, (_, i) => i));
-    expect(logs.errors.slice(0, 3), `${logs.errors.length} error-level log lines`).toEqual([]);
-    expect(sender.ws.readyState).toBe(WebSocket.OPEN);
-    expect(receiver.ws.readyState).toBe(WebSocket.OPEN);
-    expect(after).toBeLessThan(baseline * 1.5 + 8e6);
-    expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
-  }, (SECONDS + 60) * 1000);
+      expect(refused).toBe(0);
+      expect(received).toEqual(Array.from({ length: acked }, (_, i) => i));
+      expect(logs.errors.slice(0, 3), `${logs.errors.length} error-level log lines`).toEqual([]);
+      expect(sender.ws.readyState).toBe(WebSocket.OPEN);
+      expect(receiver.ws.readyState).toBe(WebSocket.OPEN);
+      expect(after).toBeLessThan(baseline * 1.5 + 8e6);
+      expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
+    },
+    (SECONDS + 60) * 1000,
+  );
 });

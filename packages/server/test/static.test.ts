@@ -75,9 +75,22 @@ const ENCODINGS = (dir: string, file: string): string[] => [
 ];
 
 const OUTSIDE = [
-  '/../outside.txt', '/..%2foutside.txt', '/%2e%2e/outside.txt', '/%2e%2e%2foutside.txt', '/%252e%252e%252foutside.txt',
-  '/sub/..%2f..%2foutside.txt', '/..%5coutside.txt', '/link-out.txt', '/link-dir/notes.txt', '/link-dir/', '/sub/link-git.txt',
-  '/.git/', '/.git', '/.env', '/%2eenv', '/%00',
+  '/../outside.txt',
+  '/..%2foutside.txt',
+  '/%2e%2e/outside.txt',
+  '/%2e%2e%2foutside.txt',
+  '/%252e%252e%252foutside.txt',
+  '/sub/..%2f..%2foutside.txt',
+  '/..%5coutside.txt',
+  '/link-out.txt',
+  '/link-dir/notes.txt',
+  '/link-dir/',
+  '/sub/link-git.txt',
+  '/.git/',
+  '/.git',
+  '/.env',
+  '/%2eenv',
+  '/%00',
 ];
 
 async function expectAll404(base: string, paths: string[], secrets: string[]): Promise<void> {
@@ -91,7 +104,15 @@ async function expectAll404(base: string, paths: string[], secrets: string[]): P
 }
 
 async function expectServed(base: string): Promise<void> {
-  for (const [path, text] of [['/', 'site'], ['/index.html', 'site'], ['/app.min.js', 'app'], ['/sub/', 'sub'], ['/sub', 'sub'], ['/link-ok.js', 'app'], ['/%61pp.min.js', 'app']]) {
+  for (const [path, text] of [
+    ['/', 'site'],
+    ['/index.html', 'site'],
+    ['/app.min.js', 'app'],
+    ['/sub/', 'sub'],
+    ['/sub', 'sub'],
+    ['/link-ok.js', 'app'],
+    ['/%61pp.min.js', 'app'],
+  ]) {
     const res = await raw(base, 'GET', path!);
     expect({ path, status: res.status }).toEqual({ path, status: 200 });
     expect(res.body).toContain(text);
@@ -108,10 +129,17 @@ describe('static hosting', () => {
     const secret = readFileSync(join(dataDir, 'secret'), 'utf8').trim();
     const key = readFileSync(join(dataDir, 'tls', 'key.pem'), 'utf8');
     const secrets = [secret, key.split('\n')[1]!, 'git@secret', 'secret-env', 'outside-secret', 'private-secret'];
-    await expectAll404(url, [
-      ...ENCODINGS('.switchboard', 'secret'), ...ENCODINGS('.switchboard', 'tls/key.pem'), ...ENCODINGS('.switchboard', 'tls%2fkey.pem'),
-      ...ENCODINGS('.git', 'config'), ...OUTSIDE,
-    ], secrets);
+    await expectAll404(
+      url,
+      [
+        ...ENCODINGS('.switchboard', 'secret'),
+        ...ENCODINGS('.switchboard', 'tls/key.pem'),
+        ...ENCODINGS('.switchboard', 'tls%2fkey.pem'),
+        ...ENCODINGS('.git', 'config'),
+        ...OUTSIDE,
+      ],
+      secrets,
+    );
     await expectServed(url);
   });
 
@@ -127,10 +155,23 @@ describe('static hosting', () => {
     // tls.mode stays "off": the cert/key settings alone mark the files as never served.
     const url = await serve({ staticDir: root, dataDir, tls: { mode: 'off', cert: join(root, 'cert.pem'), key: join(root, 'key.pem') } });
     const secret = readFileSync(join(dataDir, 'secret'), 'utf8').trim();
-    await expectAll404(url, [
-      '/state/secret', '/state/', '/state', '/alias/secret', '/secret-link.txt', '/%73tate/secret', '/state%2fsecret', '/sub/..%2fstate/secret',
-      '/key.pem', '/%6bey.pem', '/cert.pem',
-    ], [secret, tls.key.split('\n')[1]!]);
+    await expectAll404(
+      url,
+      [
+        '/state/secret',
+        '/state/',
+        '/state',
+        '/alias/secret',
+        '/secret-link.txt',
+        '/%73tate/secret',
+        '/state%2fsecret',
+        '/sub/..%2fstate/secret',
+        '/key.pem',
+        '/%6bey.pem',
+        '/cert.pem',
+      ],
+      [secret, tls.key.split('\n')[1]!],
+    );
     await expectServed(url);
   });
 });

@@ -51,7 +51,7 @@ async function udpNat(target: number): Promise<Nat> {
 }
 
 describe('STUN with a real WebRTC stack', () => {
-  it('node-datachannel with only the server\'s stun: URL gathers a srflx candidate carrying the address the server saw', async () => {
+  it("node-datachannel with only the server's stun: URL gathers a srflx candidate carrying the address the server saw", async () => {
     const t = await startServer({ stun: { enabled: true } });
     const client = await t.connect('alice');
     const own = ((await client.welcome).iceServers as { urls: string[] }[])[0]!.urls[0]!;

@@ -79,7 +79,10 @@ describe('STUN codec (RFC 5769 vectors)', () => {
   });
 
   it('answers with XOR-MAPPED-ADDRESS, MAPPED-ADDRESS and a valid FINGERPRINT, within the size bound', () => {
-    for (const [address, family] of [['192.0.2.1', 1], ['2001:db8:1234:5678:11:2233:4455:6677', 2]] as const) {
+    for (const [address, family] of [
+      ['192.0.2.1', 1],
+      ['2001:db8:1234:5678:11:2233:4455:6677', 2],
+    ] as const) {
       const out = bindingSuccess(TX, address, 32853);
       expect(out.readUInt16BE(0)).toBe(0x0101);
       expect(out.readUInt16BE(2)).toBe(out.length - 20);
@@ -107,7 +110,14 @@ describe('STUN codec (RFC 5769 vectors)', () => {
     expect(parseRequest(mutate((b) => b.writeUInt16BE(4, 2)))).toBeNull(); // length beyond the datagram
     expect(parseRequest(good.subarray(0, 19))).toBeNull();
     expect(parseRequest(Buffer.concat([good, Buffer.alloc(4)]))).toBeNull(); // trailing bytes
-    expect(parseRequest(mutate((b) => { const last = b.length - 1; b[last] = b[last]! ^ 1; }, SAMPLE_REQUEST))).toBeNull(); // FINGERPRINT
+    expect(
+      parseRequest(
+        mutate((b) => {
+          const last = b.length - 1;
+          b[last] = b[last]! ^ 1;
+        }, SAMPLE_REQUEST),
+      ),
+    ).toBeNull(); // FINGERPRINT
     expect(parseRequest(bindingRequest(TX, hex('00060010 61626364')))).toBeNull(); // attribute longer than the message
     expect(parseRequest(Buffer.alloc(2000))).toBeNull();
   });
@@ -175,7 +185,7 @@ async function metric(t: TestServer, result: string): Promise<number> {
 }
 
 describe('STUN responder on UDP', () => {
-  it('answers a Binding request with the client\'s own address and port (XOR-MAPPED-ADDRESS)', async () => {
+  it("answers a Binding request with the client's own address and port (XOR-MAPPED-ADDRESS)", async () => {
     const t = await stunServer();
     const client = await udpClient();
     try {
@@ -194,7 +204,7 @@ describe('STUN responder on UDP', () => {
     }
   });
 
-  it('over IPv6 too: XOR-MAPPED-ADDRESS carries the client\'s IPv6 address, and the URL is bracketed', async () => {
+  it("over IPv6 too: XOR-MAPPED-ADDRESS carries the client's IPv6 address, and the URL is bracketed", async () => {
     const t = await stunServer({ stun: { enabled: true, host: '::1' } });
     const client = createSocket('udp6');
     await new Promise<void>((resolve) => client.bind(0, '::1', resolve));
@@ -213,13 +223,28 @@ describe('STUN responder on UDP', () => {
 
   it('drops garbage without a crash or a log line, then still answers', async () => {
     const lines: string[] = [];
-    const logger = createLogger('trace', new Writable({ write(chunk, _e, cb) { lines.push(String(chunk)); cb(); } }));
+    const logger = createLogger(
+      'trace',
+      new Writable({
+        write(chunk, _e, cb) {
+          lines.push(String(chunk));
+          cb();
+        },
+      }),
+    );
     const t = await startServer({ stun: { enabled: true } }, { logger });
     const port = t.address.stunPort!;
     const client = await udpClient();
     try {
-      const junk = [Buffer.alloc(0), Buffer.from('GET / HTTP/1.1\r\n\r\n'), randomBytes(20), randomBytes(1400), SAMPLE_RESPONSE_V4,
-        mutate(bindingRequest(), (b) => b.writeUInt16BE(0xffff, 2)), bindingRequest(randomBytes(12), hex('0006ffff'))];
+      const junk = [
+        Buffer.alloc(0),
+        Buffer.from('GET / HTTP/1.1\r\n\r\n'),
+        randomBytes(20),
+        randomBytes(1400),
+        SAMPLE_RESPONSE_V4,
+        mutate(bindingRequest(), (b) => b.writeUInt16BE(0xffff, 2)),
+        bindingRequest(randomBytes(12), hex('0006ffff')),
+      ];
       for (let i = 0; i < 200; i++) junk.push(randomBytes(1 + (i % 120)));
       const before = lines.length;
       for (const j of junk) client.send(j, port, '127.0.0.1');
@@ -238,7 +263,11 @@ describe('STUN responder on UDP', () => {
     const t = await stunServer();
     const client = await udpClient();
     try {
-      client.send(mutate(bindingRequest(), (b) => b.writeUInt16BE(0x0003, 0)), t.stunPort, '127.0.0.1');
+      client.send(
+        mutate(bindingRequest(), (b) => b.writeUInt16BE(0x0003, 0)),
+        t.stunPort,
+        '127.0.0.1',
+      );
       const answer = await client.nextMessage();
       expect(answer?.readUInt16BE(0)).toBe(0x0113);
       expect(await metric(t, 'error')).toBe(1);
@@ -267,7 +296,7 @@ describe('STUN responder on UDP', () => {
     }
   });
 
-  it('the ICE servers (welcome and GET /v1/ice) carry the server\'s own stun: URL first', async () => {
+  it("the ICE servers (welcome and GET /v1/ice) carry the server's own stun: URL first", async () => {
     const t = await stunServer({ ice: { stun: ['stun:stun.example.com:3478'] } });
     const own = `stun:127.0.0.1:${t.stunPort}`;
     const a = await t.connect('alice');
@@ -276,8 +305,14 @@ describe('STUN responder on UDP', () => {
     expect(((await ice.json()) as { iceServers: unknown }).iceServers).toEqual([{ urls: [own, 'stun:stun.example.com:3478'] }]);
   });
 
-  it('on every interface: the URL names the address the client came in on (or publicUrl\'s host), never the Host header', async () => {
-    const server = createServer({ host: '0.0.0.0', tls: { mode: 'off' }, auth: { secrets: ['test-secret-0123456789abcdef'] }, logLevel: 'silent', dataDir: tempDir() });
+  it("on every interface: the URL names the address the client came in on (or publicUrl's host), never the Host header", async () => {
+    const server = createServer({
+      host: '0.0.0.0',
+      tls: { mode: 'off' },
+      auth: { secrets: ['test-secret-0123456789abcdef'] },
+      logLevel: 'silent',
+      dataDir: tempDir(),
+    });
     const address = await server.listen(0, '0.0.0.0');
     try {
       const token = await server.issueToken({ user_id: 'bob' });
@@ -294,7 +329,13 @@ describe('STUN responder on UDP', () => {
     } finally {
       await server.close();
     }
-    const pub = createServer({ tls: { mode: 'off' }, auth: { secrets: ['test-secret-0123456789abcdef'] }, logLevel: 'silent', dataDir: tempDir(), publicUrl: 'https://sb.example.com' });
+    const pub = createServer({
+      tls: { mode: 'off' },
+      auth: { secrets: ['test-secret-0123456789abcdef'] },
+      logLevel: 'silent',
+      dataDir: tempDir(),
+      publicUrl: 'https://sb.example.com',
+    });
     const pubAddress = await pub.listen(0, '127.0.0.1');
     try {
       const res = await fetch(`${pubAddress.url}/v1/ice`, { headers: { Authorization: `Bearer ${await pub.issueToken({ user_id: 'c' })}` } });
@@ -314,11 +355,22 @@ describe('STUN responder on UDP', () => {
     const busy = await udpClient();
     try {
       const port = busy.address().port;
-      const server = createServer({ tls: { mode: 'off' }, auth: { secrets: ['test-secret-0123456789abcdef'] }, logLevel: 'silent', dataDir: tempDir(), stun: { port } });
-      const err = await server.listen(0, '127.0.0.1').then(() => null, (e: unknown) => e);
+      const server = createServer({
+        tls: { mode: 'off' },
+        auth: { secrets: ['test-secret-0123456789abcdef'] },
+        logLevel: 'silent',
+        dataDir: tempDir(),
+        stun: { port },
+      });
+      const err = await server.listen(0, '127.0.0.1').then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(StartupError);
       expect((err as StartupError).setting).toBe('stun.port');
-      expect((err as Error).message).toBe(`stun.port: UDP ${port} is already in use on 127.0.0.1 (coturn on this host? give stun.port another port, or set stun.enabled to false and let coturn answer STUN)`);
+      expect((err as Error).message).toBe(
+        `stun.port: UDP ${port} is already in use on 127.0.0.1 (coturn on this host? give stun.port another port, or set stun.enabled to false and let coturn answer STUN)`,
+      );
       await server.close();
     } finally {
       busy.close();

@@ -5,7 +5,12 @@ import { startServer, useCleanup } from './helpers.js';
 
 useCleanup();
 
-const TURN = { stun: ['stun:stun.example.com:3478'], turn: ['turn:turn.example.com:3478?transport=udp', 'turns:turn.example.com:5349'], turnSecrets: ['coturn-secret', 'old-secret'], turnTtlSeconds: 3600 };
+const TURN = {
+  stun: ['stun:stun.example.com:3478'],
+  turn: ['turn:turn.example.com:3478?transport=udp', 'turns:turn.example.com:5349'],
+  turnSecrets: ['coturn-secret', 'old-secret'],
+  turnTtlSeconds: 3600,
+};
 
 describe('TURN REST credentials', () => {
   it('username is "<expiry>:<user_id>" and the credential is base64(HMAC-SHA1(secret, username))', () => {

@@ -9,7 +9,14 @@ import { parseArgs } from 'node:util';
 import { Switchboard, receiveFiles, sendFile, livePeerConnections } from '@switchboard/client/node';
 
 const { values: args } = parseArgs({
-  options: { url: { type: 'string' }, name: { type: 'string' }, token: { type: 'string' }, group: { type: 'string' }, bind: { type: 'string' }, options: { type: 'string' } },
+  options: {
+    url: { type: 'string' },
+    name: { type: 'string' },
+    token: { type: 'string' },
+    group: { type: 'string' },
+    bind: { type: 'string' },
+    options: { type: 'string' },
+  },
 });
 const out = (message) => process.stdout.write(`${JSON.stringify(message)}\n`);
 const extra = args.options ? JSON.parse(args.options) : {}; // e.g. {"iceDisconnectGraceMs":1000}
@@ -26,7 +33,9 @@ function payload(size) {
     const view = new DataView(data.buffer);
     let x = 0x9e3779b9;
     for (let i = 0; i + 4 <= size; i += 4) {
-      x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
       view.setUint32(i, x >>> 0);
     }
     payloads.clear();
@@ -61,7 +70,7 @@ async function waitOpen(labels, timeoutMs = 15_000) {
   }
 }
 
-const labelsOf = (params) => (params?.channels ?? ['default']).map((c) => (typeof c === 'string' ? c : c.label ?? c.protocol ?? 'default'));
+const labelsOf = (params) => (params?.channels ?? ['default']).map((c) => (typeof c === 'string' ? c : (c.label ?? c.protocol ?? 'default')));
 
 const ops = {
   async call({ cid, params = {}, labels }) {
@@ -142,7 +151,15 @@ const ops = {
   /** Internals, for diagnosing a failed test: the live calls' state and the warnings they logged. */
   debug() {
     const calls = sb.calls?.active ?? [];
-    return { calls: calls.map((c) => ({ id: c.id, state: c.state, warnings: c.warnings.slice(-20), pc: c.session?.pc.connectionState ?? null, generation: c.session?.generation ?? null })) };
+    return {
+      calls: calls.map((c) => ({
+        id: c.id,
+        state: c.state,
+        warnings: c.warnings.slice(-20),
+        pc: c.session?.pc.connectionState ?? null,
+        generation: c.session?.generation ?? null,
+      })),
+    };
   },
   async close() {
     await sb.closeRealtime();

@@ -61,11 +61,7 @@ export function chromiumWrapper(name: string): string {
 
 export async function launchChromium(options: LaunchChromiumOptions = {}): Promise<Browser> {
   const executablePath =
-    options.netns === undefined
-      ? CHROMIUM_PATH
-      : typeof options.netns === 'string'
-        ? chromiumWrapper(options.netns)
-        : options.netns.chromiumPath;
+    options.netns === undefined ? CHROMIUM_PATH : typeof options.netns === 'string' ? chromiumWrapper(options.netns) : options.netns.chromiumPath;
   const browser = await chromium.launch({
     ...options.launch,
     executablePath,

@@ -21,7 +21,9 @@ export function libdatachannelDeadlocked(pid: number | undefined): boolean {
   let stacks: string;
   try {
     stacks = execFileSync('gdb', ['-p', String(pid), '-batch', '-ex', 'thread apply all bt 12'], {
-      encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'],
+      encoding: 'utf8',
+      timeout: 60_000,
+      stdio: ['ignore', 'pipe', 'ignore'],
     });
   } catch {
     return false;

@@ -65,7 +65,7 @@ let staleChecked = false;
 
 function ip(args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): ExecResult {
   const result = spawnSync('ip', args, { encoding: 'utf8', input: options.input, timeout: options.timeoutMs ?? 30_000 });
-  return { status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? (result.error?.message ?? '') };
+  return { status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? result.error?.message ?? '' };
 }
 
 function ipOrThrow(args: readonly string[], options?: { input?: string; timeoutMs?: number }): string {
@@ -258,7 +258,11 @@ export function createRelayTopology(): RelayTopology {
     t.exec('ip', ['addr', 'add', '10.77.0.1/32', 'dev', 'lo']);
     return {
       tRelayIp: '10.77.0.1',
-      a, t, b, linkA, linkB,
+      a,
+      t,
+      b,
+      linkA,
+      linkB,
       aIp: linkA.addresses[0],
       tIpA: linkA.addresses[1],
       bIp: linkB.addresses[0],
@@ -281,8 +285,26 @@ export function blockUdp(ns: Netns, device = 'lo'): void {
   ns.exec('tc', ['class', 'add', 'dev', device, 'parent', '1:', 'classid', '1:10', 'htb', 'rate', '8bit', 'ceil', '8bit']);
   ns.exec('tc', ['class', 'add', 'dev', device, 'parent', '1:', 'classid', '1:20', 'htb', 'rate', '10gbit']);
   ns.exec('tc', ['qdisc', 'add', 'dev', device, 'parent', '1:10', 'handle', '10:', 'pfifo', 'limit', '1']);
-  ns.exec('tc', ['filter', 'add', 'dev', device, 'parent', '1:', 'protocol', 'ip', 'prio', '1', 'u32',
-    'match', 'ip', 'protocol', '17', '0xff', 'flowid', '1:10']);
+  ns.exec('tc', [
+    'filter',
+    'add',
+    'dev',
+    device,
+    'parent',
+    '1:',
+    'protocol',
+    'ip',
+    'prio',
+    '1',
+    'u32',
+    'match',
+    'ip',
+    'protocol',
+    '17',
+    '0xff',
+    'flowid',
+    '1:10',
+  ]);
 }
 
 /** A namespace and one of its devices: tc shapes what leaves through it. */
@@ -309,8 +331,26 @@ export function throttleUdp(ns: Netns, rate: string, device = 'lo'): void {
   ns.exec('tc', ['qdisc', 'add', 'dev', device, 'root', 'handle', '1:', 'htb', 'default', '20']);
   ns.exec('tc', ['class', 'add', 'dev', device, 'parent', '1:', 'classid', '1:10', 'htb', 'rate', rate, 'ceil', rate]);
   ns.exec('tc', ['class', 'add', 'dev', device, 'parent', '1:', 'classid', '1:20', 'htb', 'rate', '10gbit']);
-  ns.exec('tc', ['filter', 'add', 'dev', device, 'parent', '1:', 'protocol', 'ip', 'prio', '1', 'u32',
-    'match', 'ip', 'protocol', '17', '0xff', 'flowid', '1:10']);
+  ns.exec('tc', [
+    'filter',
+    'add',
+    'dev',
+    device,
+    'parent',
+    '1:',
+    'protocol',
+    'ip',
+    'prio',
+    '1',
+    'u32',
+    'match',
+    'ip',
+    'protocol',
+    '17',
+    '0xff',
+    'flowid',
+    '1:10',
+  ]);
 }
 
 export function unblockUdp(ns: Netns, device = 'lo'): void {

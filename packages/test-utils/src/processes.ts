@@ -55,8 +55,7 @@ onExit(() => {
 });
 
 const nsName = (netns: Netns | string | undefined): string | undefined => (typeof netns === 'string' ? netns : netns?.name);
-const matches = (line: string, pattern: RegExp | string): boolean =>
-  typeof pattern === 'string' ? line.includes(pattern) : pattern.test(line);
+const matches = (line: string, pattern: RegExp | string): boolean => (typeof pattern === 'string' ? line.includes(pattern) : pattern.test(line));
 
 /** Starts `command args`; resolves when ready (see StartOptions), rejects with its output when it exits or times out first. */
 export async function startProcess(command: string, args: readonly string[] = [], options: StartOptions = {}): Promise<ManagedProcess> {

@@ -72,9 +72,12 @@ function parseResp(buf: Buffer, at: number): { value: RespValue; next: number } 
   if (eol < 0) return null;
   const head = buf.toString('utf8', at + 1, eol);
   switch (String.fromCharCode(buf[at]!)) {
-    case '+': return { value: head, next: eol + 2 };
-    case '-': return { value: new Error(head), next: eol + 2 };
-    case ':': return { value: Number(head), next: eol + 2 };
+    case '+':
+      return { value: head, next: eol + 2 };
+    case '-':
+      return { value: new Error(head), next: eol + 2 };
+    case ':':
+      return { value: Number(head), next: eol + 2 };
     case '$': {
       const length = Number(head);
       if (length < 0) return { value: null, next: eol + 2 };
@@ -158,15 +161,34 @@ export async function startCoturn(options: CoturnOptions = {}): Promise<CoturnHa
   const maxPort = options.maxPort ?? minPort + 199;
   const dir = mkdtempSync(join(tmpdir(), 'sb-coturn-'));
   const args = [
-    '-n', '--no-cli', '--no-tls', '--no-dtls',
+    '-n',
+    '--no-cli',
+    '--no-tls',
+    '--no-dtls',
     ...listeningIps.flatMap((address) => ['--listening-ip', address]),
-    '--relay-ip', relayIp,
-    '--listening-port', String(port),
-    '--min-port', String(minPort), '--max-port', String(maxPort),
-    '--use-auth-secret', '--static-auth-secret', secret, '--realm', realm,
-    '--fingerprint', '--allow-loopback-peers', '--no-multicast-peers',
-    '--log-file', 'stdout', '--simple-log',
-    '--pidfile', join(dir, 'turnserver.pid'), '--userdb', join(dir, 'turndb'),
+    '--relay-ip',
+    relayIp,
+    '--listening-port',
+    String(port),
+    '--min-port',
+    String(minPort),
+    '--max-port',
+    String(maxPort),
+    '--use-auth-secret',
+    '--static-auth-secret',
+    secret,
+    '--realm',
+    realm,
+    '--fingerprint',
+    '--allow-loopback-peers',
+    '--no-multicast-peers',
+    '--log-file',
+    'stdout',
+    '--simple-log',
+    '--pidfile',
+    join(dir, 'turnserver.pid'),
+    '--userdb',
+    join(dir, 'turndb'),
     ...(options.verbose === false ? [] : ['-v']),
     ...(options.extraArgs ?? []),
   ];
@@ -181,7 +203,14 @@ export async function startCoturn(options: CoturnOptions = {}): Promise<CoturnHa
   const urls = (address = listeningIps[0]!, transports: Array<'udp' | 'tcp'> = ['udp', 'tcp']) =>
     transports.map((t) => `turn:${address}:${port}?transport=${t}`);
   return {
-    port, listeningIps, relayIp, secret, realm, minPort, maxPort, process: proc,
+    port,
+    listeningIps,
+    relayIp,
+    secret,
+    realm,
+    minPort,
+    maxPort,
+    process: proc,
     urls,
     iceServer(userId, opts = {}) {
       return { urls: urls(opts.ip, opts.transports), ...turnCredentials(secret, userId, opts.ttlSeconds) };

@@ -119,5 +119,4 @@ export const selectedCandidatePair = (page: Page, pc: PcRef): Promise<SelectedPa
 export const waitForFramesDecoded = (page: Page, pc: PcRef, minimum: number, timeoutMs = 15_000): Promise<number> =>
   callStats(page, pc, 'waitForFramesDecoded', [minimum, timeoutMs]);
 /** Resolves with the milliseconds it took from the call until 'connected'. */
-export const waitForConnected = (page: Page, pc: PcRef, timeoutMs = 15_000): Promise<number> =>
-  callStats(page, pc, 'waitForConnected', [timeoutMs]);
+export const waitForConnected = (page: Page, pc: PcRef, timeoutMs = 15_000): Promise<number> => callStats(page, pc, 'waitForConnected', [timeoutMs]);

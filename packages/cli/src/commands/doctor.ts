@@ -77,7 +77,10 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const checks = new CheckList(options.onCheck);
   const caFile = options.caFile ?? null;
   const ctx: CheckContext = {
-    base, insecure: options.insecure ?? false, timeoutMs: options.timeoutMs ?? 5000, add: (check) => checks.add(check),
+    base,
+    insecure: options.insecure ?? false,
+    timeoutMs: options.timeoutMs ?? 5000,
+    add: (check) => checks.add(check),
     ...(caFile ? { ca: loadCa(caFile), caFile: displayPath(caFile) } : {}),
   };
   const report = () => checks.report(base.href);
@@ -117,7 +120,8 @@ export function doctorArgs(args: string[]): DoctorArgs | null {
   let timeoutMs = 5000;
   if (values.timeout !== undefined) {
     timeoutMs = Number(values.timeout);
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 100) throw new UsageError(`--timeout: expected a whole number of milliseconds ≥ 100, got "${values.timeout}".`, 'doctor');
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 100)
+      throw new UsageError(`--timeout: expected a whole number of milliseconds ≥ 100, got "${values.timeout}".`, 'doctor');
   }
   baseUrl(positionals[0]!); // usage errors before any network
   const caFile = values.ca !== undefined ? resolve(values.ca) : defaultCaFile();

@@ -55,9 +55,7 @@ export interface GatherResult {
 }
 
 /** Relay-only gathering: resolves at the first relay candidate, when gathering completes, or at the timeout. */
-export async function gatherRelayCandidates(
-  ndc: NativeStack, url: IceUrl, creds: Credentials, timeoutMs: number, bindAddress?: string,
-): Promise<GatherResult> {
+export async function gatherRelayCandidates(ndc: NativeStack, url: IceUrl, creds: Credentials, timeoutMs: number, bindAddress?: string): Promise<GatherResult> {
   const pc = peer(ndc, 'switchboard-doctor-gather', url, creds, bindAddress);
   const started = performance.now();
   const relay: string[] = [];
@@ -102,7 +100,11 @@ export interface LoopResult {
  * really flows through the TURN server's relay ports (permissions, relay range, firewall).
  */
 export async function relayLoop(
-  ndc: NativeStack, url: IceUrl, creds: [Credentials, Credentials], timeoutMs: number, bindAddress?: string,
+  ndc: NativeStack,
+  url: IceUrl,
+  creds: [Credentials, Credentials],
+  timeoutMs: number,
+  bindAddress?: string,
 ): Promise<LoopResult> {
   const a = peer(ndc, 'switchboard-doctor-a', url, creds[0], bindAddress);
   const b = peer(ndc, 'switchboard-doctor-b', url, creds[1], bindAddress);
@@ -149,9 +151,10 @@ export async function relayLoop(
       ok: false,
       ms,
       pair,
-      detail: result === 'failed'
-        ? 'ICE failed between two relay-only peers: the relay addresses cannot reach each other'
-        : `no data channel echo within ${timeoutMs} ms (ICE state ${a.iceState()}, relay addresses unreachable?)`,
+      detail:
+        result === 'failed'
+          ? 'ICE failed between two relay-only peers: the relay addresses cannot reach each other'
+          : `no data channel echo within ${timeoutMs} ms (ICE state ${a.iceState()}, relay addresses unreachable?)`,
     };
   } finally {
     for (const c of channels) c.close();

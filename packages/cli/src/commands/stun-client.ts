@@ -68,11 +68,7 @@ export type AllocateResult =
  * MESSAGE-INTEGRITY keyed with MD5(username:realm:password). Throws ProbeError when the
  * server does not answer at all.
  */
-export async function turnAllocate(
-  url: IceUrl,
-  credentials: { username: string; credential: string },
-  options: ProbeOptions = {},
-): Promise<AllocateResult> {
+export async function turnAllocate(url: IceUrl, credentials: { username: string; credential: string }, options: ProbeOptions = {}): Promise<AllocateResult> {
   const timeoutMs = options.timeoutMs ?? 5000;
   const channel = await openChannel(url, options);
   let keep = false;
@@ -94,12 +90,17 @@ export async function turnAllocate(
       key = createHash('md5').update(`${credentials.username}:${realm}:${credentials.credential}`).digest();
       tid = randomBytes(12);
       reply = await channel.request(
-        encodeRequest(METHOD.allocate, tid, [
-          transport,
-          { type: ATTR.username, value: Buffer.from(credentials.username, 'utf8') },
-          { type: ATTR.realm, value: Buffer.from(realm, 'utf8') },
-          { type: ATTR.nonce, value: nonce },
-        ], key),
+        encodeRequest(
+          METHOD.allocate,
+          tid,
+          [
+            transport,
+            { type: ATTR.username, value: Buffer.from(credentials.username, 'utf8') },
+            { type: ATTR.realm, value: Buffer.from(realm, 'utf8') },
+            { type: ATTR.nonce, value: nonce },
+          ],
+          key,
+        ),
         tid,
         timeoutMs,
       );

@@ -79,7 +79,9 @@ export function encodeRequest(method: number, transactionId: Buffer, attributes:
     return h;
   };
   if (key) {
-    const hmac = createHmac('sha1', key).update(Buffer.concat([header(body.length + 24), body])).digest();
+    const hmac = createHmac('sha1', key)
+      .update(Buffer.concat([header(body.length + 24), body]))
+      .digest();
     body = Buffer.concat([body, encodeAttribute(ATTR.messageIntegrity, hmac)]);
   }
   const crcInput = Buffer.concat([header(body.length + 8), body]);

@@ -80,8 +80,7 @@ export class CallConnection {
    * with a fresh one, rather than rolling back an offer, which libdatachannel does poorly.
    */
   private bothRenewed(signal: PeerSignal): boolean {
-    return this.polite && this.offered !== null && signal.kind === 'description' && signal.description.type === 'offer'
-      && (signal.pc ?? 0) === this.offered;
+    return this.polite && this.offered !== null && signal.kind === 'description' && signal.description.type === 'offer' && (signal.pc ?? 0) === this.offered;
   }
 
   private yieldRenewal(): void {
@@ -146,28 +145,54 @@ export class CallConnection {
   private wire(session: PeerSession): void {
     const owner = this.owner;
     // A renewed-away peer connection is closed quietly; anything it still says is ignored.
-    const current = <T>(fn: (value: T) => void) => (value: T): void => {
-      if (this.session === session) fn(value);
-    };
-    session.on('event', current((e) => owner.deliver(e)));
-    session.on('signal', current((s) => this.send(session, s)));
-    session.on('control', current((m) => owner.control(m)));
-    session.on('controlclose', current(() => {
-      // A realtime hang-up sent just before may still be on its way: give it a moment.
-      setTimeout(() => {
-        if (this.session === session) owner.controlClosed();
-      }, 250);
-    }));
-    session.on('localclose', current(() => owner.localClose()));
-    session.on('health', current((health) => {
-      owner.health(health);
-      if (health === 'connected') {
-        this.closeRetiring();
-        this.offered = null;
-      }
-    }));
-    session.on('renew', current(({ restarts }) => this.renewal.request(this.polite, restarts)));
-    session.on('failed', current((error) => owner.failed(error)));
+    const current =
+      <T>(fn: (value: T) => void) =>
+      (value: T): void => {
+        if (this.session === session) fn(value);
+      };
+    session.on(
+      'event',
+      current((e) => owner.deliver(e)),
+    );
+    session.on(
+      'signal',
+      current((s) => this.send(session, s)),
+    );
+    session.on(
+      'control',
+      current((m) => owner.control(m)),
+    );
+    session.on(
+      'controlclose',
+      current(() => {
+        // A realtime hang-up sent just before may still be on its way: give it a moment.
+        setTimeout(() => {
+          if (this.session === session) owner.controlClosed();
+        }, 250);
+      }),
+    );
+    session.on(
+      'localclose',
+      current(() => owner.localClose()),
+    );
+    session.on(
+      'health',
+      current((health) => {
+        owner.health(health);
+        if (health === 'connected') {
+          this.closeRetiring();
+          this.offered = null;
+        }
+      }),
+    );
+    session.on(
+      'renew',
+      current(({ restarts }) => this.renewal.request(this.polite, restarts)),
+    );
+    session.on(
+      'failed',
+      current((error) => owner.failed(error)),
+    );
     session.on('warning', (w) => owner.warn(`${w.message}: ${String(w.error)}`));
   }
 

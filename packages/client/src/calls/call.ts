@@ -174,7 +174,10 @@ export class Call implements CallData {
   /** Callee before accepting, or an existing call: what connectRTC for the same cid returns. */
   existingConnector(): RTCConnector {
     if (this.connector) return this.connector;
-    return connectorFor(this, this.resolved ? Promise.resolve(this.resolved) : Promise.reject(new SwitchboardError('RTC_CANCELLED', 'The call is not connected.')));
+    return connectorFor(
+      this,
+      this.resolved ? Promise.resolve(this.resolved) : Promise.reject(new SwitchboardError('RTC_CANCELLED', 'The call is not connected.')),
+    );
   }
 
   learnPeer(frame: RtcFrame): void {

@@ -7,5 +7,11 @@ import type { RTCConnector, RTCResolved } from '../types.js';
  */
 export function connectorFor(call: { readonly id: string; hangup(): void }, connection: Promise<RTCResolved>): RTCConnector {
   connection.catch(() => undefined);
-  return { hangup: () => call.hangup(), connection, get call() { return call.id; } };
+  return {
+    hangup: () => call.hangup(),
+    connection,
+    get call() {
+      return call.id;
+    },
+  };
 }

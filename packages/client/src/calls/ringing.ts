@@ -40,7 +40,8 @@ export function startOutgoing(call: CallData, plan: CallPlan, media: LocalMedia,
   call.ctx.host.sendSignal(call.peer.cid, call.id, invite).catch((error: unknown) => {
     if (call.state !== 'ringing') return;
     const err = asError(error);
-    if (err.code === 'RECIPIENT_NOT_FOUND') void end(call, 'peer_gone', 'peer', { error: new SwitchboardError('RTC_PEER_GONE', `No open connection ${call.peer.cid}: ${err.message}`) });
+    if (err.code === 'RECIPIENT_NOT_FOUND')
+      void end(call, 'peer_gone', 'peer', { error: new SwitchboardError('RTC_PEER_GONE', `No open connection ${call.peer.cid}: ${err.message}`) });
     else void end(call, 'error', 'self', { error: err.code === 'TOO_MANY_CALLS' ? tooManyCalls(err) : err });
   });
   const ms = call.ctx.host.options.ringTimeoutMs;

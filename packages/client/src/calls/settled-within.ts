@@ -6,7 +6,13 @@ export async function settledWithin(work: Promise<unknown>, ms: number): Promise
   let timer: ReturnType<typeof setTimeout> | undefined;
   const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
   try {
-    await Promise.race([work.then(() => undefined, () => undefined), limit]);
+    await Promise.race([
+      work.then(
+        () => undefined,
+        () => undefined,
+      ),
+      limit,
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -38,12 +38,7 @@ export function leavePage(call: CallData): void {
   void end(call, cancelling ? 'cancelled' : 'hangup', 'self', { notify: { kind: 'hangup', reason: cancelling ? 'cancelled' : 'peer_gone' } });
 }
 
-export function end(
-  call: CallData,
-  reason: RtcEndReason,
-  by: 'self' | 'peer',
-  opts: { notify?: RtcSignal; error?: SwitchboardError } = {},
-): Promise<void> {
+export function end(call: CallData, reason: RtcEndReason, by: 'self' | 'peer', opts: { notify?: RtcSignal; error?: SwitchboardError } = {}): Promise<void> {
   if (call.state === 'ended') return call.closing ?? Promise.resolve();
   const was = call.state;
   call.state = 'ended';

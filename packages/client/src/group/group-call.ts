@@ -175,7 +175,16 @@ export class GroupCall {
 
   private add(cid: string, userId: string | null, name: string | null): Entry {
     const entry: Entry = {
-      cid, user_id: userId, name, state: 'new', target: null, channels: {}, streams: [], call: null, hangup: null, connected: false,
+      cid,
+      user_id: userId,
+      name,
+      state: 'new',
+      target: null,
+      channels: {},
+      streams: [],
+      call: null,
+      hangup: null,
+      connected: false,
     };
     this.members.set(cid, entry);
     this.emit({ type: 'peer:joined', peer: entry });
@@ -206,10 +215,12 @@ export class GroupCall {
     entry.call = event.call;
     this.calls.add(event.call);
     entry.hangup = () => event.hangup();
-    event.connectRTC(this.callParams(), (e) => this.handleRtc(entry, e)).then(
-      (resolved) => (resolved ? this.accepted(entry, resolved) : this.remove(entry, 'cancelled', false)),
-      () => this.remove(entry, 'error', false),
-    );
+    event
+      .connectRTC(this.callParams(), (e) => this.handleRtc(entry, e))
+      .then(
+        (resolved) => (resolved ? this.accepted(entry, resolved) : this.remove(entry, 'cancelled', false)),
+        () => this.remove(entry, 'error', false),
+      );
     return true;
   }
 

@@ -50,7 +50,7 @@ export async function joinGroupCall(sb: Switchboard, params: GroupCallParams, cb
   const rollCallMs = params.rollCallMs ?? 1000;
   if (!(rollCallMs >= 0)) throw SwitchboardError.invalidParameter('"rollCallMs" should be a number ≥ 0.');
   if (sb.cid === null) throw SwitchboardError.invalidRequest('No realtime connection. Execute connectRealtime() before this method.');
-  if (internals.realtime.group === null) throw SwitchboardError.invalidRequest('Join a realtime group first (joinRealtime): the group call is that group\'s.');
+  if (internals.realtime.group === null) throw SwitchboardError.invalidRequest("Join a realtime group first (joinRealtime): the group call is that group's.");
   if (active.has(sb)) throw SwitchboardError.invalidRequest('Already in a group call: leave() it first.');
   const media = await openMedia(planMedia(params.media, internals.host.platform), internals.host.platform);
   const call = new GroupCall(

@@ -12,9 +12,17 @@ export type CaOption = string | Buffer | (string | Buffer)[];
 export const CERTIFICATE_STATUS = 495;
 
 const CERT_CODES = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED', 'CERT_REVOKED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_SIGNATURE_FAILURE',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REVOKED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_SIGNATURE_FAILURE',
 ]);
 
 /** The system roots plus `ca` (Node's own `ca` option would replace the roots). */
@@ -41,13 +49,18 @@ export function certificateMessage(url: string, code: string): string {
     // keep what we were given
   }
   const what =
-    code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? `is not valid for the name ${host} (connect with a name the certificate lists)`
-      : code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID' ? 'is expired or not valid yet'
-        : code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || code === 'SELF_SIGNED_CERT_IN_CHAIN' ? 'is self-signed and not trusted here'
+    code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+      ? `is not valid for the name ${host} (connect with a name the certificate lists)`
+      : code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID'
+        ? 'is expired or not valid yet'
+        : code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || code === 'SELF_SIGNED_CERT_IN_CHAIN'
+          ? 'is self-signed and not trusted here'
           : 'is not signed by a trusted CA';
-  return `the TLS certificate of ${host} ${what} (${code}). For a self-signed Switchboard server, trust its certificate: `
-    + 'NODE_EXTRA_CA_CERTS=.switchboard/tls/cert.pem node app.js, or new Switchboard({ url, ca: readFileSync(\'.switchboard/tls/cert.pem\') }) '
-    + '(the file is in the server\'s data directory); or serve a certificate from a public CA.';
+  return (
+    `the TLS certificate of ${host} ${what} (${code}). For a self-signed Switchboard server, trust its certificate: ` +
+    "NODE_EXTRA_CA_CERTS=.switchboard/tls/cert.pem node app.js, or new Switchboard({ url, ca: readFileSync('.switchboard/tls/cert.pem') }) " +
+    "(the file is in the server's data directory); or serve a certificate from a public CA."
+  );
 }
 
 /** The answer a refusing server would give, so the session stops instead of reconnecting. */
@@ -59,33 +72,34 @@ export function certificateRefusal(url: string, err: unknown): { status: number;
 
 /** fetch over node:https with extra trusted CAs (global fetch cannot take a `ca` without undici). */
 export function fetchWithCa(ca: (string | Buffer)[]): typeof fetch {
-  return (input, init = {}) => new Promise<Response>((resolve, reject) => {
-    const url = new URL(input instanceof Request ? input.url : String(input));
-    if (url.protocol !== 'https:') {
-      globalThis.fetch(input, init).then(resolve, reject);
-      return;
-    }
-    const signal = init.signal ?? undefined;
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const req = request(url, { method: init.method ?? 'GET', headers: Object.fromEntries(new Headers(init.headers)), ca, signal }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', reject);
-      res.on('end', () => {
-        const headers = new Headers();
-        for (const [name, value] of Object.entries(res.headers)) {
-          if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-        }
-        const status = res.statusCode ?? 502;
-        const empty = status === 204 || status === 304 || (init.method ?? 'GET').toUpperCase() === 'HEAD';
-        resolve(new Response(empty ? null : Buffer.concat(chunks), { status, statusText: res.statusMessage ?? '', headers }));
+  return (input, init = {}) =>
+    new Promise<Response>((resolve, reject) => {
+      const url = new URL(input instanceof Request ? input.url : String(input));
+      if (url.protocol !== 'https:') {
+        globalThis.fetch(input, init).then(resolve, reject);
+        return;
+      }
+      const signal = init.signal ?? undefined;
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      const req = request(url, { method: init.method ?? 'GET', headers: Object.fromEntries(new Headers(init.headers)), ca, signal }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          const headers = new Headers();
+          for (const [name, value] of Object.entries(res.headers)) {
+            if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+          }
+          const status = res.statusCode ?? 502;
+          const empty = status === 204 || status === 304 || (init.method ?? 'GET').toUpperCase() === 'HEAD';
+          resolve(new Response(empty ? null : Buffer.concat(chunks), { status, statusText: res.statusMessage ?? '', headers }));
+        });
       });
+      req.on('error', reject);
+      if (typeof init.body === 'string' || init.body instanceof Uint8Array) req.end(init.body);
+      else req.end();
     });
-    req.on('error', reject);
-    if (typeof init.body === 'string' || init.body instanceof Uint8Array) req.end(init.body);
-    else req.end();
-  });
 }

@@ -45,16 +45,12 @@ export class Realtime {
       }
       this.emit({ type: 'success', message: TEXT.connected });
     });
-    events.on('connectionError', ({ error }) =>
-      this.emit({ type: 'error', message: TEXT.connectionError, ...(error ? { error } : {}) }),
-    );
+    events.on('connectionError', ({ error }) => this.emit({ type: 'error', message: TEXT.connectionError, ...(error ? { error } : {}) }));
     events.on('unexpectedClose', ({ code, resume }) => {
       if (!resume) this.joined = null;
       this.emit({ type: 'error', message: TEXT.unexpectedClose, closeCode: code });
     });
-    events.on('reconnecting', ({ attempt, delayMs }) =>
-      this.emit({ type: 'reconnect', message: TEXT.reconnecting(attempt), attempt, delayMs }),
-    );
+    events.on('reconnecting', ({ attempt, delayMs }) => this.emit({ type: 'reconnect', message: TEXT.reconnecting(attempt), attempt, delayMs }));
     events.on('gaveUp', () => {
       this.reset();
       this.emit({ type: 'error', message: TEXT.maxAttempts });
@@ -149,10 +145,7 @@ export class Realtime {
     const frame = { type: 'post' as const, to, message: payload, ...(note ? { notification: note } : {}) };
     const size = validate.byteLength(JSON.stringify({ ...frame, id: Number.MAX_SAFE_INTEGER }));
     if (size > limits.maxFrameBytes) {
-      throw new SwitchboardError(
-        'PAYLOAD_TOO_LARGE',
-        `The message is ${size} bytes as a frame; the server accepts at most ${limits.maxFrameBytes}.`,
-      );
+      throw new SwitchboardError('PAYLOAD_TOO_LARGE', `The message is ${size} bytes as a frame; the server accepts at most ${limits.maxFrameBytes}.`);
     }
     const { delivered } = await this.session.request(frame);
     return { type: 'success', message: TEXT.messageSent, delivered };

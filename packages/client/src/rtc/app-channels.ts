@@ -102,10 +102,7 @@ export class AppChannels {
  * get the same events as the others; and `close`, so an app that closes `target` itself
  * ends the call (a local close fires no event).
  */
-export function interceptPeer(
-  pc: RTCPeerConnection,
-  hooks: { channel(c: RTCDataChannel, init: RTCDataChannelInit): void; closed(): void },
-): void {
+export function interceptPeer(pc: RTCPeerConnection, hooks: { channel(c: RTCDataChannel, init: RTCDataChannelInit): void; closed(): void }): void {
   const create = pc.createDataChannel.bind(pc);
   const close = pc.close.bind(pc);
   const define = (name: string, value: unknown): void => {

@@ -52,7 +52,10 @@ function objectSpec(item: Record<string, unknown>, index: number): ChannelSpec {
   const { ordered, protocol, label, negotiated } = item;
   if (ordered !== undefined && typeof ordered !== 'boolean') throw bad(`"channels[${index}].ordered" should be type: <boolean>.`);
   if (negotiated !== undefined && typeof negotiated !== 'boolean') throw bad(`"channels[${index}].negotiated" should be type: <boolean>.`);
-  for (const [key, value] of [['protocol', protocol], ['label', label]] as const) {
+  for (const [key, value] of [
+    ['protocol', protocol],
+    ['label', label],
+  ] as const) {
     if (value !== undefined && (typeof value !== 'string' || value.length > 65535)) {
       throw bad(`"channels[${index}].${key}" should be type: <string>.`);
     }

@@ -4,8 +4,14 @@
  * compatibility; `iceState`, `gatheringState` and `signalingState` say what they are.
  */
 import type {
-  RtcChannelEvent, RtcConnectionStateEvent, RtcIceCandidateEndEvent, RtcIceCandidateErrorEvent, RtcIceCandidateEvent, RtcPeerStates,
-  RtcStateEvent, RtcTrackEvent,
+  RtcChannelEvent,
+  RtcConnectionStateEvent,
+  RtcIceCandidateEndEvent,
+  RtcIceCandidateErrorEvent,
+  RtcIceCandidateEvent,
+  RtcPeerStates,
+  RtcStateEvent,
+  RtcTrackEvent,
 } from '../rtc-events.js';
 
 const now = (): string => new Date().toISOString();
@@ -21,17 +27,29 @@ function pcStates(pc: RTCPeerConnection): RtcPeerStates {
 
 export function trackEvent(pc: RTCPeerConnection, e: RTCTrackEvent): RtcTrackEvent {
   return {
-    type: 'track', target: pc, timeStamp: e.timeStamp, timestamp: now(),
-    streams: e.streams, track: e.track, transceiver: e.transceiver, receiver: e.receiver,
+    type: 'track',
+    target: pc,
+    timeStamp: e.timeStamp,
+    timestamp: now(),
+    streams: e.streams,
+    track: e.track,
+    transceiver: e.transceiver,
+    receiver: e.receiver,
   };
 }
 
 export function candidateEvent(pc: RTCPeerConnection, candidate: RTCIceCandidate): RtcIceCandidateEvent {
   return {
-    type: 'icecandidate', target: pc, timestamp: now(),
-    candidate: candidate.candidate, sdpMid: candidate.sdpMid, sdpMLineIndex: candidate.sdpMLineIndex,
-    usernameFragment: candidate.usernameFragment, protocol: candidate.protocol,
-    gatheringState: pc.iceGatheringState, connectionState: pc.iceConnectionState,
+    type: 'icecandidate',
+    target: pc,
+    timestamp: now(),
+    candidate: candidate.candidate,
+    sdpMid: candidate.sdpMid,
+    sdpMLineIndex: candidate.sdpMLineIndex,
+    usernameFragment: candidate.usernameFragment,
+    protocol: candidate.protocol,
+    gatheringState: pc.iceGatheringState,
+    connectionState: pc.iceConnectionState,
   };
 }
 
@@ -41,10 +59,17 @@ export function candidateEndEvent(pc: RTCPeerConnection): RtcIceCandidateEndEven
 
 export function candidateErrorEvent(pc: RTCPeerConnection, e: RTCPeerConnectionIceErrorEvent): RtcIceCandidateErrorEvent {
   return {
-    type: 'icecandidateerror', target: pc, timestamp: now(),
-    errorCode: e.errorCode, errorText: e.errorText, url: e.url, address: e.address, port: e.port,
+    type: 'icecandidateerror',
+    target: pc,
+    timestamp: now(),
+    errorCode: e.errorCode,
+    errorText: e.errorText,
+    url: e.url,
+    address: e.address,
+    port: e.port,
     hostCandidate: e.address ? `${e.address}:${e.port ?? ''}` : null,
-    gatheringState: pc.iceGatheringState, connectionState: pc.iceConnectionState,
+    gatheringState: pc.iceGatheringState,
+    connectionState: pc.iceConnectionState,
   };
 }
 
@@ -52,9 +77,12 @@ export function candidateErrorEvent(pc: RTCPeerConnection, e: RTCPeerConnectionI
 export function stateEvent(pc: RTCPeerConnection, type: RtcStateEvent['type']): RtcStateEvent {
   const states = pcStates(pc);
   const state =
-    type === 'iceconnectionstatechange' ? pc.iceConnectionState
-      : type === 'icegatheringstatechange' ? pc.iceGatheringState
-        : type === 'signalingstatechange' ? pc.signalingState
+    type === 'iceconnectionstatechange'
+      ? pc.iceConnectionState
+      : type === 'icegatheringstatechange'
+        ? pc.iceGatheringState
+        : type === 'signalingstatechange'
+          ? pc.signalingState
           : undefined;
   const event = { type, target: pc, timestamp: now(), ...states } as RtcStateEvent & { state?: string };
   if (state !== undefined) event.state = state;
@@ -64,7 +92,9 @@ export function stateEvent(pc: RTCPeerConnection, type: RtcStateEvent['type']): 
 /** `connectionstatechange`; `closed` is also synthesised when a call ends. */
 export function connectionStateEvent(pc: RTCPeerConnection, synthetic?: 'closed'): RtcConnectionStateEvent {
   return {
-    type: 'connectionstatechange', target: pc, timestamp: now(),
+    type: 'connectionstatechange',
+    target: pc,
+    timestamp: now(),
     state: synthetic ?? pc.connectionState,
     iceState: synthetic ?? pc.iceConnectionState,
     signalingState: synthetic ?? pc.signalingState,
@@ -76,8 +106,14 @@ export function connectionStateEvent(pc: RTCPeerConnection, synthetic?: 'closed'
 /** The synthetic `connectionstatechange` `closed` of a call that ended before it had a peer connection. */
 export function closedBeforePickup(): RtcConnectionStateEvent {
   return {
-    type: 'connectionstatechange', target: null, timestamp: now(),
-    state: 'closed', iceState: 'closed', signalingState: 'closed', connectionState: 'closed', gatheringState: 'new',
+    type: 'connectionstatechange',
+    target: null,
+    timestamp: now(),
+    state: 'closed',
+    iceState: 'closed',
+    signalingState: 'closed',
+    connectionState: 'closed',
+    gatheringState: 'new',
   };
 }
 
@@ -91,8 +127,12 @@ export function channelEvent(channel: RTCDataChannel, e: Event): RtcChannelEvent
   switch (e.type) {
     case 'open':
       return {
-        ...base, id: channel.id, ordered: channel.ordered, maxRetransmits: channel.maxRetransmits,
-        maxPacketLifeTime: channel.maxPacketLifeTime, protocol: channel.protocol,
+        ...base,
+        id: channel.id,
+        ordered: channel.ordered,
+        maxRetransmits: channel.maxRetransmits,
+        maxPacketLifeTime: channel.maxPacketLifeTime,
+        protocol: channel.protocol,
       } as RtcChannelEvent;
     case 'message': {
       const m = e as MessageEvent;

@@ -54,7 +54,7 @@ export class IceDiagnosis {
       if (refused) {
         return (
           `The TURN server refused the credentials (${refused.code}${refused.text ? ` ${refused.text}` : ''} from ${refused.url}): ` +
-          'Switchboard\'s ice.turnSecrets must match coturn\'s static-auth-secret and the clocks of both hosts must agree (expired credentials are refused too). ' +
+          "Switchboard's ice.turnSecrets must match coturn's static-auth-secret and the clocks of both hosts must agree (expired credentials are refused too). " +
           doctor
         );
       }

@@ -60,9 +60,11 @@ export class PerfectNegotiation {
 
   /** A description or candidate from the other side, applied after those before it. */
   handleSignal(signal: PeerSignal): void {
-    this.inbound = this.inbound.then(() => this.applySignal(signal)).catch((error: unknown) => {
-      this.hooks.warn(`could not apply a remote ${signal.kind}`, error);
-    });
+    this.inbound = this.inbound
+      .then(() => this.applySignal(signal))
+      .catch((error: unknown) => {
+        this.hooks.warn(`could not apply a remote ${signal.kind}`, error);
+      });
   }
 
   /** An explicit ICE-restart offer, for stacks without `restartIce()`. */
@@ -109,8 +111,7 @@ export class PerfectNegotiation {
     // `!this.localOfferSent`: a local offer the other side never saw is no collision. Browsers never
     // get here that way (makingOffer covers the moment before we send); stacks that make offers by
     // themselves (node-datachannel's auto-negotiation) do, and roll back like a polite peer would.
-    const readyForOffer =
-      !this.makingOffer && (pc.signalingState === 'stable' || this.isSettingRemoteAnswerPending || !this.localOfferSent);
+    const readyForOffer = !this.makingOffer && (pc.signalingState === 'stable' || this.isSettingRemoteAnswerPending || !this.localOfferSent);
     const offerCollision = description.type === 'offer' && !readyForOffer;
     this.ignoreOffer = !this.roles.polite && offerCollision;
     if (this.ignoreOffer) return;

@@ -45,26 +45,34 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
     this.polite = options.polite;
     this.generation = options.generation ?? 0;
     this.peerIceRestart = options.peerCanRestartIce;
-    this.appChannels = new AppChannels(options.callChannels ?? new CallChannels(), () => !this.closed && !this.superseded, (event) => this.emit('event', event));
+    this.appChannels = new AppChannels(
+      options.callChannels ?? new CallChannels(),
+      () => !this.closed && !this.superseded,
+      (event) => this.emit('event', event),
+    );
     this.channels = this.appChannels.record;
     this.liveness = options.liveness
       ? new ControlLiveness(options.liveness, {
-        ping: () => this.sendControl({ t: 'ping', n: ++this.pings }),
-        change: () => this.onHealth(),
-        activity: () => (this.pc as TransportCounters).bytesReceived?.() ?? 0,
-        sent: () => (this.pc as TransportCounters).bytesSent?.() ?? 0,
-        pingQueued: () => this.control.readyState === 'open' && this.control.bufferedAmount > 0,
-      })
+          ping: () => this.sendControl({ t: 'ping', n: ++this.pings }),
+          change: () => this.onHealth(),
+          activity: () => (this.pc as TransportCounters).bytesReceived?.() ?? 0,
+          sent: () => (this.pc as TransportCounters).bytesSent?.() ?? 0,
+          pingQueued: () => this.control.readyState === 'open' && this.control.bufferedAmount > 0,
+        })
       : null;
     const pc = new options.RTCPeerConnection(options.config);
     this.diagnosis = new IceDiagnosis(options.config);
     this.pc = pc;
-    this.negotiation = new PerfectNegotiation(pc, { polite: options.polite, initialOfferer: options.initialOfferer }, {
-      live: () => !this.closed,
-      description: (description) => this.emit('signal', this.tagged({ kind: 'description', description })),
-      remoteCandidate: (line) => this.diagnosis.remote(line),
-      warn: (message, error) => this.warn(message, error),
-    });
+    this.negotiation = new PerfectNegotiation(
+      pc,
+      { polite: options.polite, initialOfferer: options.initialOfferer },
+      {
+        live: () => !this.closed,
+        description: (description) => this.emit('signal', this.tagged({ kind: 'description', description })),
+        remoteCandidate: (line) => this.diagnosis.remote(line),
+        warn: (message, error) => this.warn(message, error),
+      },
+    );
     this.policy = new IceRestartPolicy(
       { graceMs: options.iceDisconnectGraceMs, maxRestarts: options.maxIceRestarts, attemptTimeoutMs: options.iceRestartTimeoutMs },
       { restart: (n) => this.restartIce(n), fail: (n) => this.iceFailed(n) },
@@ -167,7 +175,14 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
       if (left > 0 && this.control.readyState === 'open') {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, Math.min(left, 150));
-          this.control.addEventListener('close', () => { clearTimeout(timer); resolve(); }, { once: true });
+          this.control.addEventListener(
+            'close',
+            () => {
+              clearTimeout(timer);
+              resolve();
+            },
+            { once: true },
+          );
         });
       }
     }
@@ -213,10 +228,13 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
 
   private iceFailed(restarts: number): void {
     if (this.closed) return;
-    this.emit('failed', new SwitchboardError(
-      'RTC_ICE_FAILED',
-      `No network path between the peers (ICE failed after ${restarts} restart${restarts === 1 ? '' : 's'}). ${this.diagnosis.hint()}`,
-    ));
+    this.emit(
+      'failed',
+      new SwitchboardError(
+        'RTC_ICE_FAILED',
+        `No network path between the peers (ICE failed after ${restarts} restart${restarts === 1 ? '' : 's'}). ${this.diagnosis.hint()}`,
+      ),
+    );
   }
 
   // ------------------------------------------------------------ handlers
@@ -242,49 +260,75 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
 
   private attachPeerHandlers(): void {
     const pc = this.pc;
-    const live = <T>(fn: (e: T) => void) => (e: T): void => {
-      if (!this.closed) fn(e);
-    };
-    pc.addEventListener('negotiationneeded', live(() => {
-      this.emit('event', ev.stateEvent(pc, 'negotiationneeded'));
-      this.negotiation.negotiationNeeded();
-    }));
-    pc.addEventListener('icecandidate', live((e: RTCPeerConnectionIceEvent) => {
-      if (e.candidate && e.candidate.candidate) {
-        const c = e.candidate;
-        // node-datachannel prefixes candidates with "a=" (an SDP attribute line); browsers reject that.
-        const line = c.candidate.startsWith('a=') ? c.candidate.slice(2) : c.candidate;
-        this.diagnosis.local(line);
-        this.emit('event', { ...ev.candidateEvent(pc, c), candidate: line });
-        this.emit('signal', this.tagged({
-          kind: 'candidate',
-          candidate: { candidate: line, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex ?? null, usernameFragment: c.usernameFragment ?? null },
-        }));
-      } else if (!e.candidate) {
-        this.emit('event', ev.candidateEndEvent(pc));
-        this.emit('signal', this.tagged({ kind: 'candidate', candidate: null }));
-      }
-    }));
-    pc.addEventListener('icecandidateerror', live((e: Event) => {
-      this.diagnosis.error(e as RTCPeerConnectionIceErrorEvent);
-      this.emit('event', ev.candidateErrorEvent(pc, e as RTCPeerConnectionIceErrorEvent));
-    }));
+    const live =
+      <T>(fn: (e: T) => void) =>
+      (e: T): void => {
+        if (!this.closed) fn(e);
+      };
+    pc.addEventListener(
+      'negotiationneeded',
+      live(() => {
+        this.emit('event', ev.stateEvent(pc, 'negotiationneeded'));
+        this.negotiation.negotiationNeeded();
+      }),
+    );
+    pc.addEventListener(
+      'icecandidate',
+      live((e: RTCPeerConnectionIceEvent) => {
+        if (e.candidate && e.candidate.candidate) {
+          const c = e.candidate;
+          // node-datachannel prefixes candidates with "a=" (an SDP attribute line); browsers reject that.
+          const line = c.candidate.startsWith('a=') ? c.candidate.slice(2) : c.candidate;
+          this.diagnosis.local(line);
+          this.emit('event', { ...ev.candidateEvent(pc, c), candidate: line });
+          this.emit(
+            'signal',
+            this.tagged({
+              kind: 'candidate',
+              candidate: { candidate: line, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex ?? null, usernameFragment: c.usernameFragment ?? null },
+            }),
+          );
+        } else if (!e.candidate) {
+          this.emit('event', ev.candidateEndEvent(pc));
+          this.emit('signal', this.tagged({ kind: 'candidate', candidate: null }));
+        }
+      }),
+    );
+    pc.addEventListener(
+      'icecandidateerror',
+      live((e: Event) => {
+        this.diagnosis.error(e as RTCPeerConnectionIceErrorEvent);
+        this.emit('event', ev.candidateErrorEvent(pc, e as RTCPeerConnectionIceErrorEvent));
+      }),
+    );
     for (const type of ['iceconnectionstatechange', 'icegatheringstatechange', 'signalingstatechange'] as const) {
-      pc.addEventListener(type, live(() => {
-        this.emit('event', ev.stateEvent(pc, type));
-        if (type === 'iceconnectionstatechange') this.onHealth();
-      }));
+      pc.addEventListener(
+        type,
+        live(() => {
+          this.emit('event', ev.stateEvent(pc, type));
+          if (type === 'iceconnectionstatechange') this.onHealth();
+        }),
+      );
     }
-    pc.addEventListener('connectionstatechange', live(() => {
-      // `closed` is reported once, by close() (some stacks also report the peer's close, and
-      // more than once): the app sees it when the call ends, after its channels' `close`.
-      if (pc.connectionState !== 'closed') this.emit('event', ev.connectionStateEvent(pc));
-      this.onHealth();
-    }));
-    pc.addEventListener('track', live((e: RTCTrackEvent) => this.emit('event', ev.trackEvent(pc, e))));
-    pc.addEventListener('datachannel', live((e: RTCDataChannelEvent) => {
-      this.appChannels.register(e.channel);
-    }));
+    pc.addEventListener(
+      'connectionstatechange',
+      live(() => {
+        // `closed` is reported once, by close() (some stacks also report the peer's close, and
+        // more than once): the app sees it when the call ends, after its channels' `close`.
+        if (pc.connectionState !== 'closed') this.emit('event', ev.connectionStateEvent(pc));
+        this.onHealth();
+      }),
+    );
+    pc.addEventListener(
+      'track',
+      live((e: RTCTrackEvent) => this.emit('event', ev.trackEvent(pc, e))),
+    );
+    pc.addEventListener(
+      'datachannel',
+      live((e: RTCDataChannelEvent) => {
+        this.appChannels.register(e.channel);
+      }),
+    );
   }
 
   private attachControl(): void {

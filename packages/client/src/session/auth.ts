@@ -98,12 +98,7 @@ export class TokenSource {
  * socket fails before opening, ask `GET /v1/session` with the same token why.
  * Returns the answer, or null when the server could not be reached.
  */
-export async function probeSession(
-  fetchFn: typeof fetch,
-  http: string,
-  token: string,
-  timeoutMs: number,
-): Promise<{ status: number; body: string } | null> {
+export async function probeSession(fetchFn: typeof fetch, http: string, token: string, timeoutMs: number): Promise<{ status: number; body: string } | null> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {

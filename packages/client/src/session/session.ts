@@ -1,6 +1,19 @@
 import {
-  CLOSE_CODES, DEFAULT_LIMITS, Emitter, SUBPROTOCOL, SwitchboardError, TOKEN_SUBPROTOCOL_PREFIX, WS_CLOSE_ABNORMAL, WS_CLOSE_NORMAL, decodeServerMessage, isTerminalCloseCode,
-  parseResult, type AckResultOf, type IceServer, type ServerMessage, type WireLimits,
+  CLOSE_CODES,
+  DEFAULT_LIMITS,
+  Emitter,
+  SUBPROTOCOL,
+  SwitchboardError,
+  TOKEN_SUBPROTOCOL_PREFIX,
+  WS_CLOSE_ABNORMAL,
+  WS_CLOSE_NORMAL,
+  decodeServerMessage,
+  isTerminalCloseCode,
+  parseResult,
+  type AckResultOf,
+  type IceServer,
+  type ServerMessage,
+  type WireLimits,
 } from '@switchboard/protocol';
 import { Backoff, RESUMABLE_MAX_DELAY_MS } from '../transport/backoff.js';
 import { Pacer } from '../transport/pacer.js';
@@ -16,10 +29,7 @@ import { PAGE_HIDDEN_CLOSE, type SessionEvents, type SessionOptions, type Sessio
 
 export * from './session-types.js';
 
-/**
- * One logical realtime session over successive sockets:
- * idle → connecting → open → reconnecting → open … → closed.
- */
+/** One logical realtime session over successive sockets: idle → connecting → open → reconnecting → open … → closed. */
 export class Session {
   readonly events = new Emitter<SessionEvents>();
   private current: SessionState = 'idle';
@@ -283,11 +293,7 @@ export class Session {
     this.waiter = null;
   }
 
-  private async handleClose(
-    transport: Transport,
-    generation: number,
-    info: { code: number; reason: string; opened: boolean },
-  ): Promise<void> {
+  private async handleClose(transport: Transport, generation: number, info: { code: number; reason: string; opened: boolean }): Promise<void> {
     if (transport !== this.transport) return;
     this.transport = null;
     const wasWelcomed = this.welcomed;
@@ -321,10 +327,7 @@ export class Session {
       }
       return this.fail(refusal.error, undefined);
     }
-    this.retry(
-      refusal?.error ??
-        new SwitchboardError('CONNECTION_CLOSED', `The WebSocket closed before the server welcomed it (code ${info.code}).`),
-    );
+    this.retry(refusal?.error ?? new SwitchboardError('CONNECTION_CLOSED', `The WebSocket closed before the server welcomed it (code ${info.code}).`));
   }
 
   private retry(error: SwitchboardError | null): void {

@@ -4,7 +4,10 @@ import { SwitchboardError } from '@switchboard/protocol';
 function subtle(): SubtleCrypto {
   const crypto = (globalThis as { crypto?: Crypto }).crypto;
   if (!crypto?.subtle) {
-    throw new SwitchboardError('NOT_SUPPORTED', 'WebCrypto (crypto.subtle) is not available: file transfer needs a secure context (https or localhost) or Node 20+.');
+    throw new SwitchboardError(
+      'NOT_SUPPORTED',
+      'WebCrypto (crypto.subtle) is not available: file transfer needs a secure context (https or localhost) or Node 20+.',
+    );
   }
   return crypto.subtle;
 }

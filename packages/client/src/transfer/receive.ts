@@ -92,8 +92,11 @@ export function receiveFiles(channel: RTCDataChannel, options: ReceiveFilesOptio
       file.refused = true;
       const tooLarge = end > maxBytes;
       reply({ op: 'ack', id: file.info.id, ok: false, bytes: end, sha256: '', error: tooLarge ? 'too_large' : 'length_mismatch' });
-      failCurrent(tooLarge ? error('PAYLOAD_TOO_LARGE', `"${file.info.name}" is larger than maxBytes (${maxBytes}).`, 'too_large')
-        : error('INVALID_REQUEST', `"${file.info.name}" is longer than announced (${file.info.size} bytes).`, 'length_mismatch'));
+      failCurrent(
+        tooLarge
+          ? error('PAYLOAD_TOO_LARGE', `"${file.info.name}" is larger than maxBytes (${maxBytes}).`, 'too_large')
+          : error('INVALID_REQUEST', `"${file.info.name}" is longer than announced (${file.info.size} bytes).`, 'length_mismatch'),
+      );
       return;
     }
     if (file.buffer) file.buffer.set(chunk, file.received);
@@ -112,7 +115,10 @@ export function receiveFiles(channel: RTCDataChannel, options: ReceiveFilesOptio
     if (!lengthOk || sha256 !== frame.sha256) {
       const reason = lengthOk ? 'checksum_mismatch' : 'length_mismatch';
       reply({ op: 'ack', id: frame.id, ok: false, bytes: file.received, sha256, error: reason });
-      options.onError?.(error('INVALID_REQUEST', `"${file.info.name}" failed verification (${reason}: ${file.received} of ${frame.bytes} bytes).`, reason), file.info);
+      options.onError?.(
+        error('INVALID_REQUEST', `"${file.info.name}" failed verification (${reason}: ${file.received} of ${frame.bytes} bytes).`, reason),
+        file.info,
+      );
       return;
     }
     reply({ op: 'ack', id: frame.id, ok: true, bytes: file.received, sha256 });
@@ -128,10 +134,12 @@ export function receiveFiles(channel: RTCDataChannel, options: ReceiveFilesOptio
     if (!frame) return;
     if (frame.op === 'start') onStart(frame);
     else if (frame.op === 'end') void onEnd(frame);
-    else if (frame.op === 'abort' && current?.info.id === frame.id) failCurrent(error('INVALID_REQUEST', `The sender aborted "${current.info.name}": ${frame.reason}.`, 'aborted'));
+    else if (frame.op === 'abort' && current?.info.id === frame.id)
+      failCurrent(error('INVALID_REQUEST', `The sender aborted "${current.info.name}": ${frame.reason}.`, 'aborted'));
   };
   const onClose = (): void => {
-    if (current && !current.refused) failCurrent(error('CONNECTION_CLOSED', `Data channel "${channel.label}" closed during "${current.info.name}".`, 'channel_closed'));
+    if (current && !current.refused)
+      failCurrent(error('CONNECTION_CLOSED', `Data channel "${channel.label}" closed during "${current.info.name}".`, 'channel_closed'));
   };
 
   channel.addEventListener('message', onMessage);

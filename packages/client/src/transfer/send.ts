@@ -80,7 +80,10 @@ export function sendFile(channel: RTCDataChannel, data: FileData, options: SendF
   checkChannel(channel);
   const previous = queues.get(channel) ?? Promise.resolve();
   const run = previous.catch(() => undefined).then(() => transfer(channel, data, options));
-  queues.set(channel, run.catch(() => undefined));
+  queues.set(
+    channel,
+    run.catch(() => undefined),
+  );
   return run;
 }
 
@@ -113,7 +116,11 @@ async function transfer(channel: RTCDataChannel, data: FileData, options: SendFi
     const ack = await watch.ack(options.ackTimeoutMs ?? 30_000, options.signal);
     if (!ack.ok) {
       const tooLarge = ack.error === 'too_large';
-      throw fail(tooLarge ? 'PAYLOAD_TOO_LARGE' : 'INVALID_REQUEST', `The receiver refused "${name}": ${ack.error ?? 'unknown reason'}.`, ack.error ?? 'refused');
+      throw fail(
+        tooLarge ? 'PAYLOAD_TOO_LARGE' : 'INVALID_REQUEST',
+        `The receiver refused "${name}": ${ack.error ?? 'unknown reason'}.`,
+        ack.error ?? 'refused',
+      );
     }
     if (ack.sha256 !== sha256 || ack.bytes !== sent) {
       throw fail('INVALID_REQUEST', `The receiver got different bytes for "${name}" (${ack.bytes} bytes, sha256 ${ack.sha256}).`, 'checksum_mismatch');
@@ -170,7 +177,8 @@ class ChannelWatch {
     if (this.closed || this.channel.readyState !== 'open') {
       throw fail('CONNECTION_CLOSED', `Data channel "${this.channel.label}" closed during the transfer.`, 'channel_closed');
     }
-    if (this.ackFrame && !this.ackFrame.ok) throw fail('INVALID_REQUEST', `The receiver stopped the transfer: ${this.ackFrame.error ?? 'aborted'}.`, this.ackFrame.error ?? 'aborted');
+    if (this.ackFrame && !this.ackFrame.ok)
+      throw fail('INVALID_REQUEST', `The receiver stopped the transfer: ${this.ackFrame.error ?? 'aborted'}.`, this.ackFrame.error ?? 'aborted');
   }
 
   /** Resolves when `bufferedAmount` is at most `low` (event, with a slow poll as a safety net). */
@@ -186,7 +194,8 @@ class ChannelWatch {
     while (!this.ackFrame) {
       this.check(signal);
       const left = deadline - Date.now();
-      if (left <= 0) throw fail('TIMEOUT', `No confirmation from the receiver within ${timeoutMs} ms (is receiveFiles listening on "${this.channel.label}"?).`, 'no_ack');
+      if (left <= 0)
+        throw fail('TIMEOUT', `No confirmation from the receiver within ${timeoutMs} ms (is receiveFiles listening on "${this.channel.label}"?).`, 'no_ack');
       await this.sleep(left, signal);
     }
     return this.ackFrame;

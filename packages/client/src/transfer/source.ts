@@ -107,5 +107,7 @@ export async function toSource(data: FileData): Promise<Source> {
   if (ArrayBuffer.isView(data)) return bufferSource(toBytes(data), null, 'application/octet-stream');
   if (isReadableStream(data)) return streamSource(readStream(data));
   if (isAsyncIterable(data)) return streamSource(data);
-  throw SwitchboardError.invalidParameter('sendFile: "data" should be a Blob, an ArrayBuffer, a typed array, a ReadableStream or an async iterable of Uint8Array.');
+  throw SwitchboardError.invalidParameter(
+    'sendFile: "data" should be a Blob, an ArrayBuffer, a typed array, a ReadableStream or an async iterable of Uint8Array.',
+  );
 }

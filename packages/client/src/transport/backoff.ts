@@ -26,11 +26,7 @@ export function backoffCeiling(attempt: number, policy: Pick<BackoffPolicy, 'bas
 }
 
 /** The delay before attempt `attempt` (1-based), with full jitter. */
-export function backoffDelay(
-  attempt: number,
-  policy: Pick<BackoffPolicy, 'baseDelayMs' | 'maxDelayMs'>,
-  random: () => number = Math.random,
-): number {
+export function backoffDelay(attempt: number, policy: Pick<BackoffPolicy, 'baseDelayMs' | 'maxDelayMs'>, random: () => number = Math.random): number {
   return Math.floor(random() * backoffCeiling(attempt, policy));
 }
 
@@ -64,9 +60,7 @@ export class Backoff {
 }
 
 /** Normalises `options.reconnect` into a policy (`false` → no attempts). */
-export function backoffPolicy(
-  option: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number } | false | undefined,
-): BackoffPolicy {
+export function backoffPolicy(option: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number } | false | undefined): BackoffPolicy {
   if (option === false) return { ...DEFAULT_BACKOFF, maxAttempts: 0 };
   const policy = { ...DEFAULT_BACKOFF, ...stripUndefined(option ?? {}) };
   if (!(policy.maxAttempts >= 0)) policy.maxAttempts = DEFAULT_BACKOFF.maxAttempts;

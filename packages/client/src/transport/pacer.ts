@@ -59,9 +59,12 @@ export class Pacer {
   private schedule(): void {
     if (this.timer !== undefined || !(this.rate > 0)) return;
     const delay = Math.ceil(((1 - this.tokens) / this.rate) * 1000);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.wake();
-    }, Math.max(1, delay));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.wake();
+      },
+      Math.max(1, delay),
+    );
   }
 }

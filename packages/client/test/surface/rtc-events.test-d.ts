@@ -21,7 +21,18 @@ const cb: RTCCallback = (e) => {
 void cb;
 
 expectTypeOf<RTCEvent['type']>().toEqualTypeOf<
-  | 'track' | 'icecandidate' | 'icecandidateend' | 'icecandidateerror'
-  | 'iceconnectionstatechange' | 'icegatheringstatechange' | 'signalingstatechange' | 'negotiationneeded'
-  | 'connectionstatechange' | 'open' | 'message' | 'close' | 'bufferedamountlow' | 'error'
+  | 'track'
+  | 'icecandidate'
+  | 'icecandidateend'
+  | 'icecandidateerror'
+  | 'iceconnectionstatechange'
+  | 'icegatheringstatechange'
+  | 'signalingstatechange'
+  | 'negotiationneeded'
+  | 'connectionstatechange'
+  | 'open'
+  | 'message'
+  | 'close'
+  | 'bufferedamountlow'
+  | 'error'
 >();

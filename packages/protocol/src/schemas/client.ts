@@ -1,8 +1,6 @@
 import * as v from 'valibot';
 import { PAGE_LIMIT_MAX } from '../limits.js';
-import {
-  callId, cid, finiteNumber, groupName, jsonValue, listCondition, notification, recipient, requestId, rtcSignal, userId,
-} from './common.js';
+import { callId, cid, finiteNumber, groupName, jsonValue, listCondition, notification, recipient, requestId, rtcSignal, userId } from './common.js';
 
 const pageOptions = {
   limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(PAGE_LIMIT_MAX))),

@@ -13,11 +13,11 @@ import { resultSchemas } from './server.js';
 export const httpSchemas = {
   /** POST /v1/guest request: an optional display name, trimmed. */
   guestRequest: v.object({
-    name: v.optional(v.nullable(v.pipe(
-      v.string('"name" must be a string.'),
-      v.trim(),
-      v.maxLength(DISPLAY_NAME_MAX, `"name" must be at most ${DISPLAY_NAME_MAX} characters.`),
-    ))),
+    name: v.optional(
+      v.nullable(
+        v.pipe(v.string('"name" must be a string.'), v.trim(), v.maxLength(DISPLAY_NAME_MAX, `"name" must be at most ${DISPLAY_NAME_MAX} characters.`)),
+      ),
+    ),
   }),
   /** POST /v1/guest answer: a signed guest token for a `guest-…` user; `expiresAt` in Unix ms. */
   guestResponse: v.object({ token: v.pipe(v.string(), v.minLength(1)), user, expiresAt: finiteNumber }),

@@ -1,18 +1,13 @@
 import * as v from 'valibot';
 import { ERROR_CODES, type ErrorCode } from '../errors.js';
-import {
-  callId, cid, finiteNumber, groupName, iceServer, jsonValue, noticeCode, requestId, rtcSignal, seqNumber, user, userId,
-} from './common.js';
+import { callId, cid, finiteNumber, groupName, iceServer, jsonValue, noticeCode, requestId, rtcSignal, seqNumber, user, userId } from './common.js';
 
 /**
  * A code from the registry. A code this version does not know (a newer server) still decodes,
  * as INTERNAL with the code kept in the message, so the request it answers fails at once
  * instead of waiting for its timeout.
  */
-const errorCode = v.pipe(
-  v.string(),
-  v.regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'expected an error code'),
-);
+const errorCode = v.pipe(v.string(), v.regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'expected an error code'));
 
 function knownCode<T extends { code: string; message: string }>(frame: T): Omit<T, 'code'> & { code: ErrorCode } {
   if (Object.hasOwn(ERROR_CODES, frame.code)) return frame as Omit<T, 'code'> & { code: ErrorCode };

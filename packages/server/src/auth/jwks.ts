@@ -54,8 +54,8 @@ function failure(err: unknown): VerifyFailure {
   }
   // Fetch failures: timeouts, an invalid document, a non-200 answer or unparsable JSON (plain
   // JOSEErrors, ERR_JOSE_GENERIC), and network errors (not JOSE errors at all).
-  const unreachable = err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid
-    || !(err instanceof joseErrors.JOSEError) || err.code === 'ERR_JOSE_GENERIC';
+  const unreachable =
+    err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid || !(err instanceof joseErrors.JOSEError) || err.code === 'ERR_JOSE_GENERIC';
   if (unreachable) {
     // The provider is down or answers nonsense: the token may well be fine, so the client should retry.
     return { code: 'SERVER_UNAVAILABLE', message: `The identity provider's keys could not be fetched: ${err instanceof Error ? err.message : String(err)}` };

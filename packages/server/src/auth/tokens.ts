@@ -40,9 +40,7 @@ export function userIdProblem(userId: string): string | null {
  */
 function importHs256Key(secret: string): Promise<CryptoKey | Uint8Array> {
   const bytes = encoder.encode(secret);
-  return crypto.subtle
-    .importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify'])
-    .catch(() => bytes);
+  return crypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']).catch(() => bytes);
 }
 
 function verified(payload: JWTPayload): VerifyResult {
@@ -72,7 +70,13 @@ export function createTokenAuthority(secrets: readonly string[], jwks: JwksOptio
       const alg = algorithmOf(token);
       if (alg !== null && alg !== 'HS256') {
         if (!provider) {
-          return { ok: false, error: { code: 'UNAUTHORIZED', message: `The token is signed with ${alg.slice(0, 16)}; this server verifies HS256 only (set auth.jwks to your identity provider's JWKS URL).` } };
+          return {
+            ok: false,
+            error: {
+              code: 'UNAUTHORIZED',
+              message: `The token is signed with ${alg.slice(0, 16)}; this server verifies HS256 only (set auth.jwks to your identity provider's JWKS URL).`,
+            },
+          };
         }
         const result = await provider(token);
         return result.ok ? verified(result.payload) : result;
@@ -110,10 +114,7 @@ export function createTokenAuthority(secrets: readonly string[], jwks: JwksOptio
 }
 
 /** Signs a token with the first of `secrets` (used by `switchboard token` and tests). */
-export async function signToken(
-  secrets: readonly string[],
-  claims: { user_id: string; name?: string | null; ttlSeconds?: number },
-): Promise<string> {
+export async function signToken(secrets: readonly string[], claims: { user_id: string; name?: string | null; ttlSeconds?: number }): Promise<string> {
   const { token } = await createTokenAuthority(secrets).sign({ ttlSeconds: 3600, ...claims });
   return token;
 }

@@ -24,10 +24,7 @@ import { parseMember, type ClusterKeys } from './keys.js';
 import type { LocalIndex } from './local-index.js';
 import { UNAVAILABLE_MESSAGE } from './redis-store.js';
 
-type Header =
-  | { k: 'c'; t: ServerMessageType; c: string[]; s?: number[]; g?: 1 }
-  | { k: 'g'; t: ServerMessageType; g: string }
-  | { k: 't'; c: string };
+type Header = { k: 'c'; t: ServerMessageType; c: string[]; s?: number[]; g?: 1 } | { k: 'g'; t: ServerMessageType; g: string } | { k: 't'; c: string };
 
 export interface BusDeps {
   redis: Redis;
@@ -87,8 +84,7 @@ export function createBus(deps: BusDeps): Bus {
     return delivered;
   }
 
-  const encodeMessage = (header: Header, frame: OutboundFrame): Buffer =>
-    Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), frame.data]);
+  const encodeMessage = (header: Header, frame: OutboundFrame): Buffer => Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), frame.data]);
 
   /** Publishes; resolves with whether a node received it (0 subscribers: the node is gone). */
   const publish = async (to: string, header: Header, frame: OutboundFrame): Promise<boolean> => {

@@ -41,7 +41,10 @@ export interface RedisClusterOptions {
 /** Redis could not be reached when the node started. `message` names the URL, password hidden. */
 export class ClusterStartError extends Error {
   readonly code = 'REDIS_UNREACHABLE';
-  constructor(readonly url: string, cause: string) {
+  constructor(
+    readonly url: string,
+    cause: string,
+  ) {
     super(`Cannot reach Redis at ${url}: ${cause}`);
     this.name = 'ClusterStartError';
   }
@@ -105,7 +108,12 @@ export function createRedisCluster(o: RedisClusterOptions): RedisCluster {
   let ready = false;
   let closed = false;
   const health = new RedisHealth({
-    redis, url, probeIntervalMs: o.probeIntervalMs ?? 1_000, commandTimeoutMs: o.commandTimeoutMs, log: o.log, registry: o.registry,
+    redis,
+    url,
+    probeIntervalMs: o.probeIntervalMs ?? 1_000,
+    commandTimeoutMs: o.commandTimeoutMs,
+    log: o.log,
+    registry: o.registry,
     // The connection stayed open: nothing was lost in transit; beat now and write back what failed.
     onRecovered: () => void membership.tick(),
   });
@@ -121,12 +129,17 @@ export function createRedisCluster(o: RedisClusterOptions): RedisCluster {
     onFailure,
     stalled,
   });
-  const replay = o.replay
-    ? createRedisReplayStore({ redis, prefix: o.prefix, node: o.node, limits: o.replay, onFailure, stalled })
-    : null;
+  const replay = o.replay ? createRedisReplayStore({ redis, prefix: o.prefix, node: o.node, limits: o.replay, onFailure, stalled }) : null;
   const bus = createBus({ redis, keys, node: o.node, local, nodeOf, published, received, onFailure, stalled, replay });
   const membership = new Membership({
-    redis, keys, node: o.node, local, store, heartbeatMs: o.heartbeatMs, nodeTimeoutMs: o.nodeTimeoutMs, log: o.log,
+    redis,
+    keys,
+    node: o.node,
+    local,
+    store,
+    heartbeatMs: o.heartbeatMs,
+    nodeTimeoutMs: o.nodeTimeoutMs,
+    log: o.log,
     onReaped: (_node, n) => reaped.inc(n),
     stalled,
   });

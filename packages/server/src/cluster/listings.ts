@@ -38,16 +38,12 @@ function minUpper(a: Bound, b: Bound): Bound {
 const endPage = <T>(): Page<T> => ({ list: [], startKey: END, endOfList: true });
 
 /** Reads up to `count` members between lo and hi, ascending or descending, after the cursor member. */
-async function range(
-  redis: Redis, key: string, lo: Bound, hi: Bound, query: PageQuery, cursor: string | null, count: number,
-): Promise<string[]> {
+async function range(redis: Redis, key: string, lo: Bound, hi: Bound, query: PageQuery, cursor: string | null, count: number): Promise<string[]> {
   if (cursor !== null) {
     if (query.ascending) lo = maxLower(lo, excl(cursor));
     else hi = minUpper(hi, excl(cursor));
   }
-  return query.ascending
-    ? redis.zrangebylex(key, arg(lo), arg(hi), 'LIMIT', 0, count)
-    : redis.zrevrangebylex(key, arg(hi), arg(lo), 'LIMIT', 0, count);
+  return query.ascending ? redis.zrangebylex(key, arg(lo), arg(hi), 'LIMIT', 0, count) : redis.zrevrangebylex(key, arg(hi), arg(lo), 'LIMIT', 0, count);
 }
 
 function cursorOf(query: PageQuery): (string | number)[] | null {
@@ -61,9 +57,7 @@ function pageOf<T>(rows: T[], limit: number, keyOf: (row: T) => (string | number
   return { list, startKey: more && last ? encodeCursor(keyOf(last)) : END, endOfList: !more };
 }
 
-export async function listUsers(
-  redis: Redis, keys: ClusterKeys, query: { group: string; user_id?: string | undefined } & PageQuery,
-): Promise<Page<UserRow>> {
+export async function listUsers(redis: Redis, keys: ClusterKeys, query: { group: string; user_id?: string | undefined } & PageQuery): Promise<Page<UserRow>> {
   if (query.startKey === END) return endPage();
   const after = cursorOf(query);
   const cursor = after === null ? null : memberOf(String(after[0] ?? ''), String(after[1] ?? ''));
@@ -94,12 +88,26 @@ async function byName(redis: Redis, keys: ClusterKeys, query: GroupFilter & Page
     hi = incl(String(query.range));
   } else {
     switch (query.condition) {
-      case '>': lo = excl(value); break;
-      case '>=': lo = incl(value); hi = excl(Buffer.concat([Buffer.from(value), Buffer.from([0xff])])); break; // "starts with"
-      case '=': lo = incl(value); hi = incl(value); break;
-      case '<': hi = excl(value); break;
-      case '<=': hi = incl(value); break;
-      case '!=': exclude = value; break;
+      case '>':
+        lo = excl(value);
+        break;
+      case '>=':
+        lo = incl(value);
+        hi = excl(Buffer.concat([Buffer.from(value), Buffer.from([0xff])]));
+        break; // "starts with"
+      case '=':
+        lo = incl(value);
+        hi = incl(value);
+        break;
+      case '<':
+        hi = excl(value);
+        break;
+      case '<=':
+        hi = incl(value);
+        break;
+      case '!=':
+        exclude = value;
+        break;
     }
   }
   const after = cursorOf(query);
@@ -121,12 +129,18 @@ function sizeInterval(query: GroupFilter): { min: number; max: number; exclude: 
   const value = Number(query.value);
   if (query.range !== undefined) return { min: Math.ceil(value), max: Math.floor(Number(query.range)), exclude: null };
   switch (query.condition) {
-    case '>': return { min: Math.floor(value) + 1, max: MAX_SIZE, exclude: null };
-    case '>=': return { min: Math.ceil(value), max: MAX_SIZE, exclude: null };
-    case '=': return Number.isInteger(value) ? { min: value, max: value, exclude: null } : { min: 1, max: 0, exclude: null };
-    case '<': return { min: 1, max: Math.ceil(value) - 1, exclude: null };
-    case '<=': return { min: 1, max: Math.floor(value), exclude: null };
-    case '!=': return { min: 1, max: MAX_SIZE, exclude: Number.isInteger(value) ? value : null };
+    case '>':
+      return { min: Math.floor(value) + 1, max: MAX_SIZE, exclude: null };
+    case '>=':
+      return { min: Math.ceil(value), max: MAX_SIZE, exclude: null };
+    case '=':
+      return Number.isInteger(value) ? { min: value, max: value, exclude: null } : { min: 1, max: 0, exclude: null };
+    case '<':
+      return { min: 1, max: Math.ceil(value) - 1, exclude: null };
+    case '<=':
+      return { min: 1, max: Math.floor(value), exclude: null };
+    case '!=':
+      return { min: 1, max: MAX_SIZE, exclude: Number.isInteger(value) ? value : null };
   }
 }
 

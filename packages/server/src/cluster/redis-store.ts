@@ -170,8 +170,15 @@ export function createRedisStore(deps: RedisStoreDeps): RedisStore {
       guard(async () => {
         const { call, caller, callee, createdAt } = record;
         const outcome = await redis.sbCallRing(
-          P, callKey(call, caller, callee), call, caller, callee, String(createdAt),
-          String(limits.staleBefore), String(limits.maxRinging), String(limits.maxActive),
+          P,
+          callKey(call, caller, callee),
+          call,
+          caller,
+          callee,
+          String(createdAt),
+          String(limits.staleBefore),
+          String(limits.maxRinging),
+          String(limits.maxActive),
         );
         return outcome as RingOutcome;
       }),
@@ -208,4 +215,3 @@ export function createRedisStore(deps: RedisStoreDeps): RedisStore {
     },
   };
 }
-

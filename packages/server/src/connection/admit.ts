@@ -10,8 +10,7 @@ import { requestIdOf } from './frame-info.js';
 import type { TokenBucket } from './rate-limit.js';
 
 export type Admission =
-  | { ok: true; message: ClientMessage; id: number | null }
-  | { ok: false; id: number | null; code: ErrorCode; message: string; rateLimited: boolean };
+  { ok: true; message: ClientMessage; id: number | null } | { ok: false; id: number | null; code: ErrorCode; message: string; rateLimited: boolean };
 
 const refused = (id: number | null, code: ErrorCode, message: string, rateLimited = false): Admission => ({ ok: false, id, code, message, rateLimited });
 

@@ -18,7 +18,13 @@
  * replayed). Starting and closing with resume: resume-start.ts; the seq order: seq-order.ts.
  */
 import {
-  CLOSE_CODES, RATE_LIMIT_FLOOD_FACTOR, WS_CLOSE_GOING_AWAY, WS_CLOSE_NORMAL, type CloseCodeName, type ErrorCode, type UserInfo,
+  CLOSE_CODES,
+  RATE_LIMIT_FLOOD_FACTOR,
+  WS_CLOSE_GOING_AWAY,
+  WS_CLOSE_NORMAL,
+  type CloseCodeName,
+  type ErrorCode,
+  type UserInfo,
 } from '@switchboard/protocol';
 import type { Duplex } from 'node:stream';
 import { WebSocket, type RawData } from 'ws';
@@ -135,7 +141,11 @@ export class Connection implements Session, FrameSink {
     if (replay.length > 0) ctx.metrics.replayedFrames.inc(replay.length);
     const early = this.early ?? [];
     this.early = null;
-    this.order.begin(replay.map(({ seq, data }) => ({ seq, frame: { type: bufferedType(data), data } })), replayTo, early);
+    this.order.begin(
+      replay.map(({ seq, data }) => ({ seq, frame: { type: bufferedType(data), data } })),
+      replayTo,
+      early,
+    );
     this.timers.add(tokenExpiryTimer(tokenExpiresAt, () => this.closeWith('TOKEN_EXPIRED', 'Token expired.'), this.timers));
     iceRefresh(ice.iceExpiresAt, this.timers, () => {
       const bundle = ctx.ice.forUser(this.user.user_id);

@@ -104,7 +104,9 @@ async function claim(ctx: ServerContext, resume: ResumeContext, conn: StartingCo
     if (releasesHold(result.reason)) {
       // Nobody can resume it any more: the usual disconnect now rather than at the window's end.
       resume.local.get(claims.cid)?.takeOver();
-      await handleDisconnect(ctx, claims.cid).catch((err: unknown) => ctx.log.warn({ cid: claims.cid, err: (err as Error).message }, 'release after a refused resume failed'));
+      await handleDisconnect(ctx, claims.cid).catch((err: unknown) =>
+        ctx.log.warn({ cid: claims.cid, err: (err as Error).message }, 'release after a refused resume failed'),
+      );
     }
     return { resumed: false, reason: result.reason };
   }

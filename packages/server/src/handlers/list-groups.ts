@@ -9,9 +9,7 @@ export const listGroups: Handler<'list_groups'> = async (ctx, session, msg) => {
   if (listingLimitedToOwnGroup(ctx, session)) {
     // At most one row, the caller's group, when it also passes the caller's filter.
     const group = msg.startKey === undefined ? await ownGroup(ctx, session) : null;
-    const own = group === null
-      ? []
-      : (await ctx.store.listGroups({ searchFor: 'group', value: group, condition: '=', limit: 1, ascending: true })).list;
+    const own = group === null ? [] : (await ctx.store.listGroups({ searchFor: 'group', value: group, condition: '=', limit: 1, ascending: true })).list;
     return { list: own.filter((row) => matchesGroupFilter(row, filter)), startKey: 'end', endOfList: true };
   }
   return ctx.store.listGroups({

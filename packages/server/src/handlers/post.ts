@@ -38,10 +38,7 @@ export const post: Handler<'post'> = async (ctx, session, msg) => {
   const cids = await ctx.store.userConnections(msg.to);
   if (cids.length === 0) {
     if (await ctx.store.groupExists(msg.to)) {
-      throw new RequestError(
-        'INVALID_REQUEST',
-        `User has not joined to the recipient group. Run joinRealtime({ group: "${msg.to}" })`,
-      );
+      throw new RequestError('INVALID_REQUEST', `User has not joined to the recipient group. Run joinRealtime({ group: "${msg.to}" })`);
     }
     throw new RequestError('RECIPIENT_NOT_FOUND', `User "${msg.to}" has no open connection.`);
   }

@@ -12,11 +12,7 @@ export const NO_REPLY: unique symbol = Symbol('no-reply');
 export type HandlerResult<T extends ClientMessageType> = T extends RequestType ? AckResultOf<T> : typeof NO_REPLY;
 
 /** A handler throws RequestError to answer with an `error` frame instead of an ack. */
-export type Handler<T extends ClientMessageType> = (
-  ctx: ServerContext,
-  session: Session,
-  message: ClientMessageOf<T>,
-) => Promise<HandlerResult<T>>;
+export type Handler<T extends ClientMessageType> = (ctx: ServerContext, session: Session, message: ClientMessageOf<T>) => Promise<HandlerResult<T>>;
 
 /** One handler per client frame type: a missing one is a compile error. */
 export type HandlerMap = { [T in ClientMessageType]: Handler<T> };

@@ -5,8 +5,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import {
-  GUEST_PATH, ICE_PATH, REALTIME_PATH, parseGuestRequest,
-  type GuestResponse, type HealthResponse, type IceResponse, type InfoResponse, type SessionResponse,
+  GUEST_PATH,
+  ICE_PATH,
+  REALTIME_PATH,
+  parseGuestRequest,
+  type GuestResponse,
+  type HealthResponse,
+  type IceResponse,
+  type InfoResponse,
+  type SessionResponse,
 } from '@switchboard/protocol';
 import type { TokenAuthority, VerifiedToken } from '../auth/tokens.js';
 import { guestUserId } from '../auth/tokens.js';
@@ -171,7 +178,12 @@ async function route(deps: HttpDeps, req: IncomingMessage, res: ServerResponse, 
         if (retryAfter > 0) {
           ctx.metrics.errors.inc({ code: 'RATE_LIMITED' });
           const perMinute = ctx.config.limits.httpListingsPerMinute;
-          sendJson(res, 429, { code: 'RATE_LIMITED', message: `More than ${perMinute} listings per minute over HTTP; retry in ${retryAfter} s.` }, { 'Retry-After': String(retryAfter) });
+          sendJson(
+            res,
+            429,
+            { code: 'RATE_LIMITED', message: `More than ${perMinute} listings per minute over HTTP; retry in ${retryAfter} s.` },
+            { 'Retry-After': String(retryAfter) },
+          );
           return;
         }
         await serveListing(ctx, req, res, pathname, session);
@@ -193,7 +205,12 @@ async function guest(deps: HttpDeps, req: IncomingMessage, res: ServerResponse, 
   if (retryAfter > 0) {
     ctx.metrics.errors.inc({ code: 'RATE_LIMITED' });
     const perMinute = ctx.config.limits.guestTokensPerMinute;
-    sendJson(res, 429, { code: 'RATE_LIMITED', message: `More than ${perMinute} guest tokens per minute from this address; retry in ${retryAfter} s.` }, { 'Retry-After': String(retryAfter) });
+    sendJson(
+      res,
+      429,
+      { code: 'RATE_LIMITED', message: `More than ${perMinute} guest tokens per minute from this address; retry in ${retryAfter} s.` },
+      { 'Retry-After': String(retryAfter) },
+    );
     return;
   }
   let body: unknown;

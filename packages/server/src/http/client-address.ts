@@ -28,7 +28,10 @@ export function clientAddress(req: IncomingMessage, trustProxy: number): string 
   const peer = normalizeAddress(req.socket.remoteAddress) ?? 'unknown';
   if (trustProxy <= 0) return peer;
   const header = req.headers['x-forwarded-for'];
-  const hops = (Array.isArray(header) ? header.join(',') : header ?? '').split(',').map((h) => h.trim()).filter((h) => h !== '');
+  const hops = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h !== '');
   if (hops.length === 0) return peer;
   return normalizeAddress(hops[Math.max(0, hops.length - trustProxy)]) ?? peer;
 }
@@ -40,7 +43,10 @@ export function addressKey(address: string): string {
   const left = head === '' ? [] : head.split(':');
   const right = tail === '' ? [] : tail.split(':');
   const groups = address.includes('::') ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right] : left;
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
 
 /** Open connections per address; `max` 0 means no limit. */

@@ -43,9 +43,8 @@ export async function serveListing(ctx: ServerContext, req: IncomingMessage, res
   const session: Session = { cid: 'http', user: token.user, send: () => false };
   try {
     const message = decoded.value;
-    const page = message.type === 'list_users' ? await listUsers(ctx, session, message)
-      : message.type === 'list_groups' ? await listGroups(ctx, session, message)
-        : null;
+    const page =
+      message.type === 'list_users' ? await listUsers(ctx, session, message) : message.type === 'list_groups' ? await listGroups(ctx, session, message) : null;
     sendJson(res, 200, page);
   } catch (err) {
     if (!(err instanceof RequestError)) throw err;

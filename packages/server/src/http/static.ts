@@ -64,9 +64,7 @@ const hasDotSegment = (rel: string): boolean => rel.split(sep).some((segment) =>
 async function resolveFile(site: StaticSite, root: string, rel: string, orIndex = true): Promise<{ file: string; size: number } | null> {
   const real = await realpath(join(root, rel)).catch(() => null);
   if (real === null || !within(root, real) || hasDotSegment(relative(root, real))) return null;
-  const [dataDir, ...tlsFiles] = await Promise.all(
-    [site.dataDir, site.tls.cert, site.tls.key].filter((p): p is string => p !== null).map(realOrResolved),
-  );
+  const [dataDir, ...tlsFiles] = await Promise.all([site.dataDir, site.tls.cert, site.tls.key].filter((p): p is string => p !== null).map(realOrResolved));
   if (within(dataDir!, real) || tlsFiles.includes(real)) return null;
   const info = await stat(real).catch(() => null);
   if (info?.isDirectory()) return orIndex ? resolveFile(site, root, join(rel, 'index.html'), false) : null;

@@ -107,9 +107,9 @@ function loadFiles(certPath: string, keyPath: string): TlsMaterial {
     createSecureContext({ cert, key });
   } catch (err) {
     const mismatch = /key values mismatch/i.test((err as Error).message);
-    throw new StartupError('tls.key', mismatch
-      ? `${keyPath} is not the private key of tls.cert ${certPath}`
-      : `${keyPath} is not a PEM private key`, { cause: err });
+    throw new StartupError('tls.key', mismatch ? `${keyPath} is not the private key of tls.cert ${certPath}` : `${keyPath} is not a PEM private key`, {
+      cause: err,
+    });
   }
   return { cert, key, fingerprint, selfSigned: false, certPath };
 }

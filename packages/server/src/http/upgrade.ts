@@ -47,7 +47,10 @@ export interface UpgradeDeps {
 
 export function parseProtocols(header: string | undefined): string[] {
   if (!header) return [];
-  return header.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
+  return header
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
 }
 
 export const newCid = (): string => `${CID_PREFIX}${randomBytes(12).toString('base64url')}`;

@@ -23,9 +23,7 @@ export interface HoldSnapshot {
   overflowThrough: number;
 }
 
-export type ResumeDecision =
-  | { resumed: true; from: number; to: number }
-  | { resumed: false; reason: ResumeReason };
+export type ResumeDecision = { resumed: true; from: number; to: number } | { resumed: false; reason: ResumeReason };
 
 export interface DecisionInput {
   /** The verified token, or null when it did not verify. */

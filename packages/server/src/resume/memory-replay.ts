@@ -134,7 +134,12 @@ export function createMemoryReplayStore(limits: ReplayLimits, options: MemoryRep
       const at = now();
       if (hold) trim(hold, at);
       const decision = decideResume({
-        claims, epoch, hold: hold && snapshotOf(hold), lastSeq, now: at, windowMs: limits.windowMs,
+        claims,
+        epoch,
+        hold: hold && snapshotOf(hold),
+        lastSeq,
+        now: at,
+        windowMs: limits.windowMs,
       });
       if (!decision.resumed) return decision;
       const held = hold!; // decideResume refuses without a hold

@@ -117,8 +117,16 @@ export function createRedisReplayStore(o: RedisReplayOptions): RedisReplayStore 
       guard(async (): Promise<ClaimResult> => {
         const seq = Number.isSafeInteger(lastSeq) && lastSeq >= 0 ? String(lastSeq) : '-1';
         const reply = await redis.sbrClaimBuffer(
-          P, claims.cid, claims.userId, claims.epoch, String(claims.generation), seq,
-          String(limits.windowMs), ...trimArgs(), node, clock(),
+          P,
+          claims.cid,
+          claims.userId,
+          claims.epoch,
+          String(claims.generation),
+          seq,
+          String(limits.windowMs),
+          ...trimArgs(),
+          node,
+          clock(),
         );
         const status = String(reply[0]);
         if (status !== 'ok') {

@@ -100,10 +100,7 @@ export interface ReplayStore {
 }
 
 /** The frames and bytes limits of the buffer, and its age: long enough to cover frames a half-open socket swallowed. */
-export function replayLimits(config: {
-  heartbeatMs: number;
-  resume: { windowMs: number; maxBufferedFrames: number; maxBufferedBytes: number };
-}): ReplayLimits {
+export function replayLimits(config: { heartbeatMs: number; resume: { windowMs: number; maxBufferedFrames: number; maxBufferedBytes: number } }): ReplayLimits {
   return {
     windowMs: config.resume.windowMs,
     maxFrames: config.resume.maxBufferedFrames,

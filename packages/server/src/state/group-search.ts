@@ -7,8 +7,18 @@ import { RequestError } from '../request-error.js';
 import type { Condition, GroupFilter, GroupRow } from './store.js';
 
 const ALIASES: Record<string, Condition> = {
-  '>': '>', '>=': '>=', '=': '=', '<': '<', '<=': '<=', '!=': '!=',
-  gt: '>', gte: '>=', eq: '=', lt: '<', lte: '<=', ne: '!=',
+  '>': '>',
+  '>=': '>=',
+  '=': '=',
+  '<': '<',
+  '<=': '<=',
+  '!=': '!=',
+  gt: '>',
+  gte: '>=',
+  eq: '=',
+  lt: '<',
+  lte: '<=',
+  ne: '!=',
 };
 
 export interface GroupSearchInput {
@@ -43,11 +53,17 @@ export function matchesGroupFilter(row: GroupRow, filter: GroupFilter): boolean 
   if (filter.range !== undefined) return compare(field, filter.value) >= 0 && compare(field, filter.range) <= 0;
   const c = compare(field, filter.value);
   switch (filter.condition) {
-    case '>': return c > 0;
-    case '>=': return typeof field === 'string' ? field.startsWith(String(filter.value)) : c >= 0;
-    case '=': return c === 0;
-    case '<': return c < 0;
-    case '<=': return c <= 0;
-    case '!=': return c !== 0;
+    case '>':
+      return c > 0;
+    case '>=':
+      return typeof field === 'string' ? field.startsWith(String(filter.value)) : c >= 0;
+    case '=':
+      return c === 0;
+    case '<':
+      return c < 0;
+    case '<=':
+      return c <= 0;
+    case '!=':
+      return c !== 0;
   }
 }

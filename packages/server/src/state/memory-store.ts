@@ -83,9 +83,7 @@ export function createMemoryStore(): Store {
         const row = { group, number_of_users: members.size };
         if (matchesGroupFilter(row, query)) rows.push(row);
       }
-      const keyOf = query.searchFor === 'group'
-        ? (r: GroupRow) => [r.group]
-        : (r: GroupRow) => [r.number_of_users, r.group];
+      const keyOf = query.searchFor === 'group' ? (r: GroupRow) => [r.group] : (r: GroupRow) => [r.number_of_users, r.group];
       return paginate(rows, keyOf, query);
     },
 

@@ -36,9 +36,7 @@ export function decodeCursor(cursor: string): SortKey {
 export function paginate<T>(rows: T[], keyOf: (row: T) => SortKey, query: PageQuery): Page<T> {
   if (query.startKey === END) return { list: [], startKey: END, endOfList: true };
   const direction = query.ascending ? 1 : -1;
-  const sorted = rows
-    .map((row) => ({ row, key: keyOf(row) }))
-    .sort((a, b) => direction * compareKeys(a.key, b.key));
+  const sorted = rows.map((row) => ({ row, key: keyOf(row) })).sort((a, b) => direction * compareKeys(a.key, b.key));
   const after = query.startKey === undefined || query.startKey === '' ? null : decodeCursor(query.startKey);
   const remaining = after === null ? sorted : sorted.filter((e) => direction * compareKeys(e.key, after) > 0);
   const page = remaining.slice(0, query.limit);

@@ -16,8 +16,19 @@ const ATTR_XOR_MAPPED_ADDRESS = 0x0020;
 const ATTR_FINGERPRINT = 0x8028;
 /** Comprehension-required attributes a Binding request may carry that we can safely not act on. */
 const UNDERSTOOD = new Set([
-  0x0001, 0x0006, 0x0008, 0x0009, 0x000a, 0x0014, 0x0015, 0x001c, 0x001d, 0x001e, 0x0020,
-  0x0024, 0x0025, // ICE PRIORITY, USE-CANDIDATE (a connectivity check aimed at us by mistake)
+  0x0001,
+  0x0006,
+  0x0008,
+  0x0009,
+  0x000a,
+  0x0014,
+  0x0015,
+  0x001c,
+  0x001d,
+  0x001e,
+  0x0020,
+  0x0024,
+  0x0025, // ICE PRIORITY, USE-CANDIDATE (a connectivity check aimed at us by mistake)
 ]);
 /** Larger datagrams are not Binding requests worth parsing (a browser's is 20–100 bytes). */
 export const MAX_REQUEST_BYTES = 1024;
@@ -129,13 +140,14 @@ export function encodeAddress(address: string, port: number, transactionId: Buff
 
 export function ipv6Bytes(address: string): Buffer {
   const zoneless = address.split('%')[0]!;
-  const [head, tail] = zoneless.includes('::') ? zoneless.split('::') as [string, string] : [zoneless, null];
+  const [head, tail] = zoneless.includes('::') ? (zoneless.split('::') as [string, string]) : [zoneless, null];
   // A trailing dotted quad (::ffff:1.2.3.4, 64:ff9b::1.2.3.4) is two groups.
-  const groups = (s: string) => (s === '' ? [] : s.split(':')).flatMap((g) => {
-    if (!g.includes('.')) return [g];
-    const [a, b, c, d] = g.split('.').map(Number) as [number, number, number, number];
-    return [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)];
-  });
+  const groups = (s: string) =>
+    (s === '' ? [] : s.split(':')).flatMap((g) => {
+      if (!g.includes('.')) return [g];
+      const [a, b, c, d] = g.split('.').map(Number) as [number, number, number, number];
+      return [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)];
+    });
   const left = groups(head);
   const right = tail === null ? [] : groups(tail);
   const all = tail === null ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
@@ -158,5 +170,5 @@ const CRC_TABLE = (() => {
 export function fingerprint(bytes: Uint8Array): number {
   let c = 0xffffffff;
   for (const byte of bytes) c = CRC_TABLE[(c ^ byte) & 0xff]! ^ (c >>> 8);
-  return ((c ^ 0xffffffff) ^ FINGERPRINT_XOR) >>> 0;
+  return (c ^ 0xffffffff ^ FINGERPRINT_XOR) >>> 0;
 }

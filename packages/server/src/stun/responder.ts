@@ -66,7 +66,7 @@ export async function startStun(options: StunOptions): Promise<StunResponder> {
 
   const requests = new Counter({
     name: 'switchboard_stun_requests_total',
-    help: 'STUN requests on the server\'s own STUN port, by result: answered (Binding success), error (error response), rate_limited, ignored (not a STUN request).',
+    help: "STUN requests on the server's own STUN port, by result: answered (Binding success), error (error response), rate_limited, ignored (not a STUN request).",
     labelNames: ['result'] as const,
     registers: [options.registry],
   });
@@ -116,7 +116,11 @@ const codeOf = (err: unknown): string | undefined =>
 function bindError(err: unknown, port: number, host: string): StartupError {
   switch (codeOf(err)) {
     case 'EADDRINUSE':
-      return new StartupError('stun.port', `UDP ${port} is already in use on ${host} (coturn on this host? give stun.port another port, or set stun.enabled to false and let coturn answer STUN)`, { cause: err });
+      return new StartupError(
+        'stun.port',
+        `UDP ${port} is already in use on ${host} (coturn on this host? give stun.port another port, or set stun.enabled to false and let coturn answer STUN)`,
+        { cause: err },
+      );
     case 'EACCES':
       return new StartupError('stun.port', `UDP ${port} needs privileges on this machine (ports below 1024); choose a higher port`, { cause: err });
     case 'EADDRNOTAVAIL':

@@ -12,7 +12,8 @@ import { describeRedis, startRedis, type RedisHandle } from './redis.js';
 useCleanup();
 
 const TIMING = { heartbeatMs: 100, nodeTimeoutMs: 1000, commandTimeoutMs: 500, connectTimeoutMs: 2000 };
-const gone = (cid: string) => (f: { type: string; code?: string; sender_cid?: string }) => f.type === 'notice' && f.code === 'USER_DISCONNECTED' && f.sender_cid === cid;
+const gone = (cid: string) => (f: { type: string; code?: string; sender_cid?: string }) =>
+  f.type === 'notice' && f.code === 'USER_DISCONNECTED' && f.sender_cid === cid;
 
 describeRedis('cluster failures', () => {
   let redis: RedisHandle;
@@ -35,7 +36,12 @@ describeRedis('cluster failures', () => {
     const bCid = (await b.welcome).cid as string;
 
     const ghost = createRedisCluster({
-      url: redis.url, node: 'ghost', prefix: t.server.config.cluster.prefix, ...TIMING, log: createLogger('silent'), registry: new Registry(),
+      url: redis.url,
+      node: 'ghost',
+      prefix: t.server.config.cluster.prefix,
+      ...TIMING,
+      log: createLogger('silent'),
+      registry: new Registry(),
     });
     await ghost.start();
     const g1 = { cid: 'cid:ghost-1', user: { user_id: 'gina', name: 'Gina' }, node: 'ghost', connectedAt: Date.now(), group: null };
@@ -56,7 +62,11 @@ describeRedis('cluster failures', () => {
     const detectedMs = Date.now() - died;
     expect(notices[0]).toMatchObject({ sender: 'gina', sender_rid: 'room', message: '"gina" has been disconnected.' });
     expect(detectedMs).toBeLessThan(TIMING.nodeTimeoutMs + 3 * TIMING.heartbeatMs + 1000);
-    expect(await a.waitFor((f) => f.type === 'rtc' && f.call === 'call-a')).toMatchObject({ sender: 'gina', sender_cid: g1.cid, signal: { kind: 'hangup', reason: 'peer_gone' } });
+    expect(await a.waitFor((f) => f.type === 'rtc' && f.call === 'call-a')).toMatchObject({
+      sender: 'gina',
+      sender_cid: g1.cid,
+      signal: { kind: 'hangup', reason: 'peer_gone' },
+    });
     expect(await b.waitFor((f) => f.type === 'rtc' && f.call === 'call-b')).toMatchObject({ sender: 'gus', signal: { kind: 'hangup', reason: 'cancelled' } });
     await a.waitFor(gone(g2.cid));
     await b.waitFor(gone(g1.cid));
@@ -65,7 +75,7 @@ describeRedis('cluster failures', () => {
     // Three survivors, one clean-up: each notice exactly once.
     for (const c of [a, b]) for (const g of [g1, g2]) expect(c.all(gone(g.cid))).toHaveLength(1);
     expect((await a.call({ type: 'list_users', group: 'room' })).list.map((u: { cid: string }) => u.cid).sort()).toEqual([aCid, bCid].sort());
-    expect((await b.request({ type: 'post', to: g1.cid, message: 'x' }))).toMatchObject({ type: 'error', code: 'RECIPIENT_NOT_FOUND' });
+    expect(await b.request({ type: 'post', to: g1.cid, message: 'x' })).toMatchObject({ type: 'error', code: 'RECIPIENT_NOT_FOUND' });
     expect(await redis.command('ZSCORE', `${t.server.config.cluster.prefix}nodes`, 'ghost')).toBeNull();
     console.info(`[cluster] dead node detected and cleaned up after ${detectedMs} ms (timeout ${TIMING.nodeTimeoutMs} ms)`);
   });
@@ -179,7 +189,10 @@ describeRedis('cluster failures', () => {
     const mark = outcomes.length;
     await waitFor(() => outcomes.slice(mark).filter((o) => o === 'SERVER_UNAVAILABLE').length >= 10, 'errors during the outage');
     expect(await getJson(`${t.nodes[1]!.address.url}/healthz`)).toMatchObject({ status: 503, body: { status: 'unavailable', redis: 'down' } });
-    expect(await expectRejected(t.nodes[2]!.address.realtimeUrl, { token: await t.token('late') })).toMatchObject({ status: 503, body: { code: 'SERVER_UNAVAILABLE' } });
+    expect(await expectRejected(t.nodes[2]!.address.realtimeUrl, { token: await t.token('late') })).toMatchObject({
+      status: 503,
+      body: { code: 'SERVER_UNAVAILABLE' },
+    });
     await clients[5]!.close(); // closes while Redis is away: announced after recovery
 
     redis = await startRedis({ port });

@@ -11,7 +11,9 @@ useCleanup();
 
 async function counter(node: TestServer['nodes'][number], name: string, kind: 'group' | 'direct'): Promise<number> {
   const { body } = await getJson(`${node.address.url}/metrics`);
-  const line = String(body).split('\n').find((l) => l.startsWith(`${name}{kind="${kind}"}`));
+  const line = String(body)
+    .split('\n')
+    .find((l) => l.startsWith(`${name}{kind="${kind}"}`));
   return line ? Number(line.split(' ').pop()) : 0;
 }
 const published = (n: TestServer['nodes'][number], kind: 'group' | 'direct') => counter(n, 'switchboard_cluster_published_total', kind);
@@ -51,7 +53,7 @@ describeRedis('cluster routing', () => {
     expect(after.map((n, i) => n - before[i]!)).toEqual([2, 1, 1]);
   });
 
-  it('no publish when every member is on the sender\'s node; a direct message goes only to the target\'s node', async () => {
+  it("no publish when every member is on the sender's node; a direct message goes only to the target's node", async () => {
     const t = await startServer();
     const a = await t.nodes[0]!.connect('alice');
     const a2 = await t.nodes[0]!.connect('anna');
@@ -96,7 +98,10 @@ describeRedis('cluster routing', () => {
     const rest = await reader.call({ type: 'list_users', group: 'big', limit: 3, startKey: users.startKey });
     expect(rest).toMatchObject({ list: [{ user_id: 'user3', cid: cids[3] }], endOfList: true });
     const groups = await reader.call({ type: 'list_groups', searchFor: 'number_of_users', value: 0, condition: '>', ascending: false });
-    expect(groups.list).toEqual([{ group: 'big', number_of_users: 4 }, { group: 'small', number_of_users: 2 }]);
+    expect(groups.list).toEqual([
+      { group: 'big', number_of_users: 4 },
+      { group: 'small', number_of_users: 2 },
+    ]);
     // The per-user limit counts connections on every node.
     await t.nodes[0]!.connect('dup');
     await t.nodes[1]!.connect('dup');

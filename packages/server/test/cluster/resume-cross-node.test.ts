@@ -20,7 +20,7 @@ useCleanup();
 describeRedis('resume when a node shuts down', () => {
   it('its clients resume on another node with the same cids, nothing lost, the group told nothing', async () => {
     const t = await startServer();
-    const [n1, n2, n3] = t.nodes as [typeof t.nodes[number], typeof t.nodes[number], typeof t.nodes[number]];
+    const [n1, n2, n3] = t.nodes as [(typeof t.nodes)[number], (typeof t.nodes)[number], (typeof t.nodes)[number]];
     const watcher = await n1.connect('watcher');
     const leaving = [await n3.connect('bob'), await n3.connect('carol')];
     await join(watcher, 'room');

@@ -86,10 +86,14 @@ describeRedis('Redis stalls (SIGSTOP) with its connection open', () => {
       expect(first).toMatchObject({ type: 'error', code: 'SERVER_UNAVAILABLE' });
       expect(firstMs).toBeLessThan(1500);
 
-      const health = await until(async () => {
-        const res = await getJson(`${t.url}/healthz`);
-        return res.status === 503 ? res : false;
-      }, '/healthz turns 503', 3000);
+      const health = await until(
+        async () => {
+          const res = await getJson(`${t.url}/healthz`);
+          return res.status === 503 ? res : false;
+        },
+        '/healthz turns 503',
+        3000,
+      );
       const detectedMs = Date.now() - stoppedAt;
       expect(detectedMs).toBeLessThan(2500);
       expect(health.body).toMatchObject({ status: 'unavailable', redis: 'down', connections: 3 });
@@ -101,7 +105,11 @@ describeRedis('Redis stalls (SIGSTOP) with its connection open', () => {
       expect(metric(text, 'switchboard_redis_command_timeouts_total')).toBeGreaterThanOrEqual(1);
 
       // Once noticed, requests answer at once, whatever they need from Redis.
-      for (const frame of [{ type: 'join', group: 'other' }, { type: 'post', to: 'room', message: 'x' }, { type: 'list_users', group: 'room' }]) {
+      for (const frame of [
+        { type: 'join', group: 'other' },
+        { type: 'post', to: 'room', message: 'x' },
+        { type: 'list_users', group: 'room' },
+      ]) {
         const sent = Date.now();
         expect(await b.request(frame, 5000)).toMatchObject({ type: 'error', code: 'SERVER_UNAVAILABLE' });
         expect(Date.now() - sent).toBeLessThan(500);
@@ -128,10 +136,14 @@ describeRedis('Redis stalls (SIGSTOP) with its connection open', () => {
     expect(await a.request({ type: 'post', to: 'room', message: 'after' })).toMatchObject({ type: 'ack' });
     await b.waitFor((f) => f.type === 'message' && f['message'] === 'after');
     await b.waitFor((f) => f.type === 'notice' && f['code'] === 'USER_DISCONNECTED' && f['sender_cid'] === cCid, 5000);
-    const users = await until(async () => {
-      const list = (await a.call({ type: 'list_users', group: 'room' })).list as { user_id: string }[];
-      return list.length === 2 ? list : false;
-    }, 'carol leaves the listing', 5000);
+    const users = await until(
+      async () => {
+        const list = (await a.call({ type: 'list_users', group: 'room' })).list as { user_id: string }[];
+        return list.length === 2 ? list : false;
+      },
+      'carol leaves the listing',
+      5000,
+    );
     expect(users.map((u) => u.user_id).sort()).toEqual(['alice', 'bob']);
     const d = await t.connect('dave');
     await join(d, 'room');

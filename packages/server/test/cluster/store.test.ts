@@ -20,8 +20,15 @@ let prefixes = 0;
 
 async function redisStore(node = 'n1'): Promise<Store> {
   const cluster = createRedisCluster({
-    url: redis.url, node, prefix: `store${++prefixes}:`, heartbeatMs: 1000, nodeTimeoutMs: 5000,
-    connectTimeoutMs: 2000, commandTimeoutMs: 2000, log: createLogger('silent'), registry: new Registry(),
+    url: redis.url,
+    node,
+    prefix: `store${++prefixes}:`,
+    heartbeatMs: 1000,
+    nodeTimeoutMs: 5000,
+    connectTimeoutMs: 2000,
+    commandTimeoutMs: 2000,
+    log: createLogger('silent'),
+    registry: new Registry(),
   });
   await cluster.start();
   clusters.push(cluster);
@@ -59,7 +66,11 @@ async function apply(stores: Store[], script: Op[]): Promise<string[]> {
   for (const op of script) {
     if (op.kind === 'add') {
       const record: ConnectionRecord = {
-        cid: `cid:c${String(++n).padStart(3, '0')}`, user: { user_id: USERS[op.user]!, name: n % 2 ? `N${n}` : null }, node: 'n1', connectedAt: 1000 + n, group: null,
+        cid: `cid:c${String(++n).padStart(3, '0')}`,
+        user: { user_id: USERS[op.user]!, name: n % 2 ? `N${n}` : null },
+        node: 'n1',
+        connectedAt: 1000 + n,
+        group: null,
       };
       cids.push(record.cid);
       for (const s of stores) await s.addConnection(record);
@@ -156,13 +167,15 @@ describeRedis('Redis store = memory store', () => {
 
   it('call caps: ringCall/acceptCall outcomes and per-connection counts agree, and match a recount', async () => {
     const CIDS = ['cid:a', 'cid:b', 'cid:c', 'cid:d'];
-    const callOp = fc.record({
-      kind: fc.constantFrom('ring', 'ring', 'accept', 'accept', 'delete', 'put'),
-      from: fc.nat(CIDS.length - 1),
-      to: fc.nat(CIDS.length - 1),
-      call: fc.constantFrom('k1', 'k2', 'k3'),
-      ticks: fc.nat(3),
-    }).filter((op) => op.from !== op.to);
+    const callOp = fc
+      .record({
+        kind: fc.constantFrom('ring', 'ring', 'accept', 'accept', 'delete', 'put'),
+        from: fc.nat(CIDS.length - 1),
+        to: fc.nat(CIDS.length - 1),
+        call: fc.constantFrom('k1', 'k2', 'k3'),
+        ticks: fc.nat(3),
+      })
+      .filter((op) => op.from !== op.to);
     await fc.assert(
       fc.asyncProperty(fc.array(callOp, { minLength: 5, maxLength: 60 }), async (script) => {
         const stores = [createMemoryStore(), await redisStore()];
@@ -201,7 +214,10 @@ describeRedis('Redis store = memory store', () => {
     await store.addConnection({ cid: 'cid:x', user: { user_id: 'u', name: null }, node: 'n1', connectedAt: 1, group: null });
     await store.setGroup('cid:x', 'g');
     await expect(store.listUsers({ group: 'g', limit: 5, ascending: true, startKey: '%%%' })).rejects.toMatchObject({ code: 'INVALID_PARAMETER' });
-    expect(await store.listGroups({ searchFor: 'group', value: ' ', condition: '>', limit: 5, ascending: true, startKey: 'end' }))
-      .toEqual({ list: [], startKey: 'end', endOfList: true });
+    expect(await store.listGroups({ searchFor: 'group', value: ' ', condition: '>', limit: 5, ascending: true, startKey: 'end' })).toEqual({
+      list: [],
+      startKey: 'end',
+      endOfList: true,
+    });
   });
 });

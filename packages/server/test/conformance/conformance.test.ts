@@ -78,7 +78,10 @@ describe('conformance: golden fixtures against a running server', () => {
     a.send('client-post-empty-string');
     for (const w of all) await w.expectLike({ type: 'message', message: '' });
     await a.expect('server-ack-seq');
-    for (const [fixture, id, message] of [['client-post-false', 8, false], ['client-post-null', 9, null]] as const) {
+    for (const [fixture, id, message] of [
+      ['client-post-false', 8, false],
+      ['client-post-null', 9, null],
+    ] as const) {
       a.send(fixture);
       for (const w of all) await w.expectLike({ type: 'message', message });
       await a.expectLike({ type: 'ack', id, result: { delivered: 3 } });
@@ -109,7 +112,12 @@ describe('conformance: golden fixtures against a running server', () => {
     await a.expect('server-ack-list-groups');
     a.send('client-list-groups-range');
     const range = await a.expectLike({ type: 'ack', id: 16 });
-    expect(range['result'].list).toEqual(expect.arrayContaining([{ group: 'Hello world', number_of_users: 2 }, { group: 'lobby', number_of_users: 3 }]));
+    expect(range['result'].list).toEqual(
+      expect.arrayContaining([
+        { group: 'Hello world', number_of_users: 2 },
+        { group: 'lobby', number_of_users: 3 },
+      ]),
+    );
 
     a.send('client-ice');
     await a.expect('server-ack-ice');
@@ -155,7 +163,10 @@ describe('conformance: golden fixtures against a running server', () => {
     a.sendRaw({ type: 'rtc', to: b.cid, call: 'c_7f3a9e-01', signal: { kind: 'hangup', reason: 'cancelled' } });
     await b.expectLike({ type: 'rtc', call: 'c_7f3a9e-01', signal: { kind: 'hangup', reason: 'cancelled' } });
 
-    for (const [reject, id] of [['client-rtc-reject', 19], ['client-rtc-reject-busy', 20]] as const) {
+    for (const [reject, id] of [
+      ['client-rtc-reject', 19],
+      ['client-rtc-reject-busy', 20],
+    ] as const) {
       a.send('client-rtc-invite-bare', b);
       await toB('client-rtc-invite-bare');
       b.send(reject, a);
@@ -240,7 +251,7 @@ describe('conformance: golden fixtures against a running server', () => {
     await wire!.expectQuiet();
   });
 
-  it('welcomes: with TURN, a guest\'s, a resumed one', async () => {
+  it("welcomes: with TURN, a guest's, a resumed one", async () => {
     // The plain welcome fixtures carry no resume token: a server with resume off.
     const turn = await startServer({ nodeId: 'node-1', ice: ICE, resume: { windowMs: 0 } });
     const alice = await suite.wire('alice', await turn.connect('alice', { name: 'Alice' }));
@@ -261,7 +272,7 @@ describe('conformance: golden fixtures against a running server', () => {
     await again.wire.expect('server-welcome-resumed', again.welcome);
   });
 
-  it('the HTTP answers match the protocol\'s body schemas', async () => {
+  it("the HTTP answers match the protocol's body schemas", async () => {
     const t = await startServer({ nodeId: 'node-1', ice: ICE });
     const auth = { headers: { authorization: `Bearer ${await t.token('alice', { name: 'Alice' })}` } };
     const answers: Array<[HttpKind, number, Promise<{ status: number; body: unknown }>]> = [

@@ -27,7 +27,9 @@ export interface InvalidFixture {
 
 export function loadFixtures<T>(dir: 'valid' | 'invalid'): Map<string, T> {
   const folder = join(FIXTURES, dir);
-  const names = readdirSync(folder).filter((name) => name.endsWith('.json')).sort();
+  const names = readdirSync(folder)
+    .filter((name) => name.endsWith('.json'))
+    .sort();
   return new Map(names.map((name) => [name.replace(/\.json$/, ''), JSON.parse(readFileSync(join(folder, name), 'utf8')) as T]));
 }
 

@@ -164,6 +164,10 @@ export function replayTable(make: () => Promise<Harness>): void {
     const b = await opened(h);
     await h.store.append([a.cid], frame(1));
     const appended = await h.store.append([a.cid, b.cid, 'cid:nobody', a.cid], frame(2));
-    expect(appended.map(({ cid, seq }) => [cid, seq])).toEqual([[a.cid, 2], [b.cid, 1], ['cid:nobody', 0]]);
+    expect(appended.map(({ cid, seq }) => [cid, seq])).toEqual([
+      [a.cid, 2],
+      [b.cid, 1],
+      ['cid:nobody', 0],
+    ]);
   });
 }

@@ -51,7 +51,7 @@ describeRedis('redis replay store', () => {
 
   replayTable(async (): Promise<Harness> => make());
 
-  it('appends and publishes in one step: remote owners get the frame with each cid\'s seq, own cids are not published', async () => {
+  it("appends and publishes in one step: remote owners get the frame with each cid's seq, own cids are not published", async () => {
     const { store, prefix } = make('n1');
     const raw = client();
     await store.open('cid:here', 'alice', 'n1');

@@ -50,22 +50,31 @@ export function endpoint(base: URL, path: string): URL {
   return url;
 }
 
-export function httpCall(url: URL, options: { method?: string; headers?: Record<string, string>; body?: string; insecure: boolean; ca?: string[] | undefined; timeoutMs: number }): Promise<HttpAnswer> {
+export function httpCall(
+  url: URL,
+  options: { method?: string; headers?: Record<string, string>; body?: string; insecure: boolean; ca?: string[] | undefined; timeoutMs: number },
+): Promise<HttpAnswer> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = send(url, {
-      method: options.method ?? 'GET',
-      headers: { accept: 'application/json', ...options.headers },
-      rejectUnauthorized: !options.insecure,
-      ...(options.ca ? { ca: options.ca } : {}),
-      timeout: options.timeoutMs,
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started }));
-      res.on('error', reject);
-    });
+    const req = send(
+      url,
+      {
+        method: options.method ?? 'GET',
+        headers: { accept: 'application/json', ...options.headers },
+        rejectUnauthorized: !options.insecure,
+        ...(options.ca ? { ca: options.ca } : {}),
+        timeout: options.timeoutMs,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${options.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
     req.on('error', reject);
     req.end(options.body);
@@ -90,8 +99,13 @@ export function describeBody(answer: HttpAnswer): string {
 }
 
 const TLS_CODES = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'CERT_HAS_EXPIRED',
-  'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_NOT_YET_VALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_NOT_YET_VALID',
 ]);
 
 /** `caFile`: the extra CA the request trusted (--ca or the local data dir's certificate), if any. */
@@ -99,8 +113,10 @@ export function networkProblem(err: unknown, what: string, caFile: string | null
   const e = err as NodeJS.ErrnoException;
   const code = e.code ?? '';
   if (TLS_CODES.has(code) || /certificate/i.test(e.message)) return certificateProblem(e, code, caFile);
-  if (code === 'ECONNREFUSED') return { detail: `${what}: connection refused`, fix: 'Is the server running, on this host and port? (switchboard serve --port)', cause: 'unreachable' };
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { detail: `${what}: the host name does not resolve (${code})`, fix: 'Check the DNS record of the server.', cause: 'dns' };
+  if (code === 'ECONNREFUSED')
+    return { detail: `${what}: connection refused`, fix: 'Is the server running, on this host and port? (switchboard serve --port)', cause: 'unreachable' };
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return { detail: `${what}: the host name does not resolve (${code})`, fix: 'Check the DNS record of the server.', cause: 'dns' };
   if (code === 'ETIMEDOUT') return { detail: `${what}: ${e.message}`, fix: 'A firewall may drop the connection; check the port is open.', cause: 'timeout' };
   if (code === 'EPROTO' || /wrong version number|packet length too long/i.test(e.message)) {
     return { detail: `${what}: ${e.message}`, fix: 'The port speaks plain HTTP: use http:// (or turn TLS on).', cause: 'tls' };
@@ -112,13 +128,17 @@ export function networkProblem(err: unknown, what: string, caFile: string | null
 function certificateProblem(e: Error, code: string, caFile: string | null): Problem {
   const selfSigned = code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || code === 'SELF_SIGNED_CERT_IN_CHAIN';
   const what =
-    code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? 'is not valid for this host name'
-      : code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID' ? 'is expired or not valid yet'
-        : selfSigned ? 'is self-signed and not trusted'
+    code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+      ? 'is not valid for this host name'
+      : code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID'
+        ? 'is expired or not valid yet'
+        : selfSigned
+          ? 'is self-signed and not trusted'
           : 'is not signed by a trusted CA';
   const trusted = caFile ? ` (${caFile} was trusted, but the server's certificate is another one)` : '';
-  const fix = code === 'ERR_TLS_CERT_ALTNAME_INVALID'
-    ? 'Use a host name the certificate lists (switchboard serve\'s own lists localhost, this host\'s name and its addresses), or serve a certificate for this name (--cert/--key).'
-    : `The certificate is the problem, not the server. If it is switchboard serve's self-signed one, run the doctor from the server's directory (it trusts ./.switchboard/tls/cert.pem) or pass --ca <dataDir>/tls/cert.pem; Node clients trust it with NODE_EXTRA_CA_CERTS=<that file>, browsers ask once. A public server needs a certificate from a public CA (--cert/--key or a proxy in front). --insecure checks the rest anyway.`;
+  const fix =
+    code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+      ? "Use a host name the certificate lists (switchboard serve's own lists localhost, this host's name and its addresses), or serve a certificate for this name (--cert/--key)."
+      : `The certificate is the problem, not the server. If it is switchboard serve's self-signed one, run the doctor from the server's directory (it trusts ./.switchboard/tls/cert.pem) or pass --ca <dataDir>/tls/cert.pem; Node clients trust it with NODE_EXTRA_CA_CERTS=<that file>, browsers ask once. A public server needs a certificate from a public CA (--cert/--key or a proxy in front). --insecure checks the rest anyway.`;
   return { detail: `TLS certificate problem: the server's certificate ${what}${trusted}: ${e.message} (${code})`, fix, cause: 'tls' };
 }

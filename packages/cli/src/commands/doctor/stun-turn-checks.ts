@@ -43,7 +43,13 @@ export async function checkStunServers(ctx: CheckContext, stun: IceUrl[], { own 
     const name = `STUN ${url.url}${mine ? ' (this server)' : ''}`;
     try {
       const result = await stunBinding(url, { timeoutMs: ctx.timeoutMs, insecureTls: ctx.insecure });
-      ctx.add({ id: 'stun', name, status: 'ok', detail: `reachable, sees this machine as ${fmtAddr(result.mapped)} (${fmtMs(result.rttMs)})`, ms: result.rttMs });
+      ctx.add({
+        id: 'stun',
+        name,
+        status: 'ok',
+        detail: `reachable, sees this machine as ${fmtAddr(result.mapped)} (${fmtMs(result.rttMs)})`,
+        ms: result.rttMs,
+      });
     } catch (err) {
       const check = unreachableCheck('stun', name, url, err);
       if (mine && check.cause === 'unreachable') {
@@ -54,9 +60,12 @@ export async function checkStunServers(ctx: CheckContext, stun: IceUrl[], { own 
   }
   if (stun.length === 0 && !hasTurn) {
     ctx.add({
-      id: 'stun', name: 'STUN', status: 'warn', cause: 'no-stun',
+      id: 'stun',
+      name: 'STUN',
+      status: 'warn',
+      cause: 'no-stun',
       detail: 'no STUN server: clients behind NAT gather no server-reflexive candidates, so calls between different networks cannot connect',
-      fix: 'Turn the server\'s own STUN back on (stun.enabled, on by default; UDP stun.port 3478) or list a STUN server in ice.stun.',
+      fix: "Turn the server's own STUN back on (stun.enabled, on by default; UDP stun.port 3478) or list a STUN server in ice.stun.",
     });
   }
 }
@@ -74,7 +83,9 @@ export async function checkTurnAllocations(ctx: CheckContext, turn: TurnEntry[],
         allocated.push({ url, creds });
         const privateRelay = result.relayed && isPrivateIp(result.relayed.address) && !isPrivateIp(url.host) && !/^localhost$/i.test(url.host);
         ctx.add({
-          id: 'turn', name, status: privateRelay ? 'warn' : 'ok',
+          id: 'turn',
+          name,
+          status: privateRelay ? 'warn' : 'ok',
           detail: `allocation over ${transportLabel(url)}: relay address ${fmtAddr(result.relayed)}, realm "${result.realm}" (${fmtMs(result.rttMs)})`,
           ms: result.rttMs,
           ...(privateRelay ? { fix: 'The relay address is private: coturn is behind NAT. Set external-ip=<public IP>/<private IP> in turnserver.conf.' } : {}),
@@ -83,9 +94,16 @@ export async function checkTurnAllocations(ctx: CheckContext, turn: TurnEntry[],
         ctx.add(refusedCheck(name, creds, now, serverSkewMs));
       } else {
         ctx.add({
-          id: 'turn', name, status: 'fail',
+          id: 'turn',
+          name,
+          status: 'fail',
           detail: `the TURN server answered ${result.error.code} ${result.error.reason}`,
-          fix: result.error.code === 401 ? 'The server does not offer long-term (REST) authentication: run coturn with use-auth-secret.' : result.error.code === 486 ? 'Allocation quota reached (user-quota / total-quota in turnserver.conf).' : 'See the coturn log.',
+          fix:
+            result.error.code === 401
+              ? 'The server does not offer long-term (REST) authentication: run coturn with use-auth-secret.'
+              : result.error.code === 486
+                ? 'Allocation quota reached (user-quota / total-quota in turnserver.conf).'
+                : 'See the coturn log.',
           cause: `turn-${result.error.code}`,
         });
       }
@@ -106,50 +124,86 @@ export async function checkRelayWithWebRtc(ctx: CheckContext, allocated: Allocat
   const udp = allocated.filter((e) => transportLabel(e.url) === 'UDP');
   const ndc = await loadNativeStack();
   if (!ndc) {
-    ctx.add({ id: 'turn-native', name: 'WebRTC relay', status: 'skip', detail: 'node-datachannel is not installed here (npm i node-datachannel) : relay checks with a WebRTC stack skipped' });
+    ctx.add({
+      id: 'turn-native',
+      name: 'WebRTC relay',
+      status: 'skip',
+      detail: 'node-datachannel is not installed here (npm i node-datachannel) : relay checks with a WebRTC stack skipped',
+    });
     return;
   }
   if (udp.length === 0) {
     ctx.add({
-      id: 'turn-native', name: 'WebRTC relay', status: 'skip',
-      detail: allocated.length > 0
-        ? 'no UDP TURN URL allocated; node-datachannel relays over UDP only, so TCP/TLS were checked by Allocate alone'
-        : 'skipped: no TURN allocation succeeded',
+      id: 'turn-native',
+      name: 'WebRTC relay',
+      status: 'skip',
+      detail:
+        allocated.length > 0
+          ? 'no UDP TURN URL allocated; node-datachannel relays over UDP only, so TCP/TLS were checked by Allocate alone'
+          : 'skipped: no TURN allocation succeeded',
     });
     return;
   }
   for (const entry of udp) {
     const result = await gatherRelayCandidates(ndc, entry.url, entry.creds, timeoutMs, bindAddress);
-    ctx.add(result.relay.length > 0
-      ? { id: 'turn-native', name: `Relay candidates ${entry.url.url}`, status: 'ok', detail: `node-datachannel (iceTransportPolicy relay) gathered ${result.relay[0]!.replace(/^candidate:\S+ \d+ /, '')} in ${fmtMs(result.ms)}`, ms: result.ms }
-      : { id: 'turn-native', name: `Relay candidates ${entry.url.url}`, status: 'fail', detail: `node-datachannel gathered no relay candidate${result.timedOut ? ` within ${timeoutMs} ms` : ''}, although a raw Allocate worked`, fix: 'See the coturn log for this user.', cause: 'no-relay-candidate' });
+    ctx.add(
+      result.relay.length > 0
+        ? {
+            id: 'turn-native',
+            name: `Relay candidates ${entry.url.url}`,
+            status: 'ok',
+            detail: `node-datachannel (iceTransportPolicy relay) gathered ${result.relay[0]!.replace(/^candidate:\S+ \d+ /, '')} in ${fmtMs(result.ms)}`,
+            ms: result.ms,
+          }
+        : {
+            id: 'turn-native',
+            name: `Relay candidates ${entry.url.url}`,
+            status: 'fail',
+            detail: `node-datachannel gathered no relay candidate${result.timedOut ? ` within ${timeoutMs} ms` : ''}, although a raw Allocate worked`,
+            fix: 'See the coturn log for this user.',
+            cause: 'no-relay-candidate',
+          },
+    );
   }
   const entry = udp[0]!;
   const loop = await relayLoop(ndc, entry.url, [entry.creds, entry.creds], timeoutMs, bindAddress);
   const viaRelay = loop.pair?.includes('relay') ?? false;
-  ctx.add(loop.ok
-    ? {
-        id: 'relay', name: 'Data through the relay', status: viaRelay ? 'ok' : 'warn', ms: loop.ms,
-        detail: `two relay-only peers connected (${loop.pair ?? 'pair ?'}) and echoed over a data channel in ${fmtMs(loop.ms)}${viaRelay ? '' : ', but not through the relay: this host reaches the relay address directly, so relayed data was not proven'}`,
-      }
-    : {
-        id: 'relay', name: 'Data through the relay', status: 'fail', detail: loop.detail, cause: 'relay-blocked',
-        fix: 'Allocations work but relayed data does not flow: open coturn\'s relay port range (min-port..max-port, UDP) in the firewall, set external-ip when coturn is behind NAT, and do not deny the relay address in denied-peer-ip.',
-      });
+  ctx.add(
+    loop.ok
+      ? {
+          id: 'relay',
+          name: 'Data through the relay',
+          status: viaRelay ? 'ok' : 'warn',
+          ms: loop.ms,
+          detail: `two relay-only peers connected (${loop.pair ?? 'pair ?'}) and echoed over a data channel in ${fmtMs(loop.ms)}${viaRelay ? '' : ', but not through the relay: this host reaches the relay address directly, so relayed data was not proven'}`,
+        }
+      : {
+          id: 'relay',
+          name: 'Data through the relay',
+          status: 'fail',
+          detail: loop.detail,
+          cause: 'relay-blocked',
+          fix: "Allocations work but relayed data does not flow: open coturn's relay port range (min-port..max-port, UDP) in the firewall, set external-ip when coturn is behind NAT, and do not deny the relay address in denied-peer-ip.",
+        },
+  );
 }
 
 function isPrivateIp(address: string): boolean {
   if (address.includes(':')) return /^(::1$|f[cd]|fe[89ab])/i.test(address);
   const [a, b] = address.split('.').map(Number) as [number, number];
-  return a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254);
+  return (
+    a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254)
+  );
 }
 
 function unreachableCheck(id: string, name: string, url: IceUrl, err: unknown): Check {
   const e = err instanceof ProbeError ? err : new ProbeError('unreachable', (err as Error).message);
   const proto = transportLabel(url);
   const fix =
-    e.kind === 'dns' ? `Check the DNS record of ${url.host}.`
-      : e.kind === 'tls' ? `coturn's TLS certificate must be valid for ${url.host} (cert/pkey in turnserver.conf); run with --insecure to skip this.`
+    e.kind === 'dns'
+      ? `Check the DNS record of ${url.host}.`
+      : e.kind === 'tls'
+        ? `coturn's TLS certificate must be valid for ${url.host} (cert/pkey in turnserver.conf); run with --insecure to skip this.`
         : `Nothing answers on ${url.host}:${url.port}/${proto === 'UDP' ? 'udp' : 'tcp'}: is ${id === 'turn' ? 'coturn' : 'the server'} running with listening-port${url.secure ? '/tls-listening-port' : ''} ${url.port}, and is ${proto === 'UDP' ? 'UDP' : 'TCP'} ${url.port} open in the firewall (and reachable from this network)?`;
   return { id, name, status: 'fail', detail: `unreachable: ${e.message}`, fix, cause: e.kind === 'tls' ? 'tls' : 'unreachable' };
 }
@@ -160,14 +214,20 @@ function refusedCheck(name: string, creds: Credentials, now: number, serverSkewM
   const expiresAt = match ? Number(match[1]) * 1000 : null;
   if (expiresAt !== null && expiresAt <= now) {
     return {
-      id: 'turn', name, status: 'fail', cause: 'credentials-expired',
+      id: 'turn',
+      name,
+      status: 'fail',
+      cause: 'credentials-expired',
       detail: `credentials refused (401 Unauthorized): the credential expired ${fmtDuration((now - expiresAt) / 1000)} ago (username "${creds.username}")${serverSkewMs !== null && serverSkewMs < -30_000 ? `; the Switchboard server's clock is ${fmtDuration(-serverSkewMs / 1000)} behind` : ''}`,
       fix: 'Expired TURN credential: synchronise the clocks of the Switchboard and coturn hosts (NTP); clients refresh credentials through `ice` frames, so a longer ice.turnTtlSeconds only hides a clock problem.',
     };
   }
   return {
-    id: 'turn', name, status: 'fail', cause: 'credentials-rejected',
+    id: 'turn',
+    name,
+    status: 'fail',
+    cause: 'credentials-rejected',
     detail: `credentials refused (401 Unauthorized) although they are valid for ${expiresAt === null ? '?' : fmtDuration((expiresAt - now) / 1000)} more: the shared secret differs`,
-    fix: 'Wrong TURN secret: coturn\'s static-auth-secret must be one of Switchboard\'s ice.turnSecrets (the first one signs; switchboard turn-config prints a matching turnserver.conf), and coturn must run with use-auth-secret. A TURN host clock far ahead of the Switchboard host gives the same 401.',
+    fix: "Wrong TURN secret: coturn's static-auth-secret must be one of Switchboard's ice.turnSecrets (the first one signs; switchboard turn-config prints a matching turnserver.conf), and coturn must run with use-auth-secret. A TURN host clock far ahead of the Switchboard host gives the same 401.",
   };
 }
