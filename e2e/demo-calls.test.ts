@@ -64,10 +64,12 @@ describeWith(['chromium', 'netns'], 'demo app (apps/demo) in Chromium: calls', (
     // Mute: the track is disabled, the button says so, and Grace sees it.
     await ada.button('Mute').click();
     await ada.button('Unmute').waitFor();
-    expect(await ada.page.evaluate(() => {
-      const pc = (window as unknown as { __demo: { pc: RTCPeerConnection } }).__demo.pc;
-      return pc.getSenders().find((s) => s.track?.kind === 'audio')?.track?.enabled;
-    })).toBe(false);
+    expect(
+      await ada.page.evaluate(() => {
+        const pc = (window as unknown as { __demo: { pc: RTCPeerConnection } }).__demo.pc;
+        return pc.getSenders().find((s) => s.track?.kind === 'audio')?.track?.enabled;
+      }),
+    ).toBe(false);
     await grace.page.locator('#remote-muted').getByText('Muted').waitFor({ timeout: UI_TIMEOUT });
     await ada.button('Unmute').click();
     await grace.page.locator('#remote-muted').waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
@@ -84,7 +86,9 @@ describeWith(['chromium', 'netns'], 'demo app (apps/demo) in Chromium: calls', (
     await ada.button('Stop sharing').waitFor({ timeout: UI_TIMEOUT });
     await grace.page.locator('#remote-sharing').getByText('Sharing screen').waitFor({ timeout: UI_TIMEOUT });
     await grace.framesDecoded(3, 2);
-    expect(await grace.page.evaluate(() => (window as unknown as { __demo: { pc: RTCPeerConnection } }).__demo.pc.getTransceivers().length)).toBeGreaterThan(transceiversBefore);
+    expect(await grace.page.evaluate(() => (window as unknown as { __demo: { pc: RTCPeerConnection } }).__demo.pc.getTransceivers().length)).toBeGreaterThan(
+      transceiversBefore,
+    );
     await grace.shot('screen-share-desktop');
     await ada.button('Stop sharing').click();
     await ada.button('Share screen').waitFor();

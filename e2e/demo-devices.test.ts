@@ -19,8 +19,7 @@ const CAMERAS = ['fake_device_0', 'fake_device_1', 'fake_device_2'];
 const SENDABLE = ['fake_device_0', 'fake_device_2'];
 
 /** Labels of the options of a visible picker. */
-const optionsOf = (page: Page, name: string): Promise<string[]> =>
-  page.getByRole('combobox', { name, exact: true }).locator('option').allTextContents();
+const optionsOf = (page: Page, name: string): Promise<string[]> => page.getByRole('combobox', { name, exact: true }).locator('option').allTextContents();
 
 /** The label of the track our peer connection sends for `kind` (what the other side receives). */
 const sentTrack = (person: Person, kind: 'audio' | 'video'): Promise<{ id: string; label: string; enabled: boolean; live: boolean } | null> =>
@@ -41,12 +40,19 @@ describeWith(['chromium', 'netns'], 'demo app (apps/demo) in Chromium: devices',
     const room = newRoom();
     const ada = await suite.open('Ada', `?room=${room}`);
     // The preview plays the fake camera; the meter moves with the fake microphone's beeps.
-    await ada.page.waitForFunction(() => {
-      const video = document.querySelector<HTMLVideoElement>('video[aria-label="Camera preview"]');
-      return !!video && !video.paused && video.videoWidth > 0;
-    }, undefined, { timeout: UI_TIMEOUT, polling: 100 });
+    await ada.page.waitForFunction(
+      () => {
+        const video = document.querySelector<HTMLVideoElement>('video[aria-label="Camera preview"]');
+        return !!video && !video.paused && video.videoWidth > 0;
+      },
+      undefined,
+      { timeout: UI_TIMEOUT, polling: 100 },
+    );
     await ada.page.getByLabel('Your name').click(); // a gesture lets the meter's AudioContext run
-    await ada.page.waitForFunction(() => Number(document.querySelector('[role="meter"]')?.getAttribute('aria-valuenow')) > 0, undefined, { timeout: UI_TIMEOUT, polling: 50 });
+    await ada.page.waitForFunction(() => Number(document.querySelector('[role="meter"]')?.getAttribute('aria-valuenow')) > 0, undefined, {
+      timeout: UI_TIMEOUT,
+      polling: 50,
+    });
 
     expect(await optionsOf(ada.page, 'Camera')).toEqual(CAMERAS);
     expect(await optionsOf(ada.page, 'Microphone')).toEqual(expect.arrayContaining(['Fake Audio Input 1', 'Fake Audio Input 2']));
@@ -55,10 +61,14 @@ describeWith(['chromium', 'netns'], 'demo app (apps/demo) in Chromium: devices',
     // Pick the second camera: the preview switches to it.
     await ada.page.getByRole('combobox', { name: 'Camera', exact: true }).selectOption({ label: 'fake_device_2' });
     await ada.page.getByRole('combobox', { name: 'Microphone', exact: true }).selectOption({ label: 'Fake Audio Input 2' });
-    await ada.page.waitForFunction(() => {
-      const stream = document.querySelector<HTMLVideoElement>('video[aria-label="Camera preview"]')?.srcObject as MediaStream | null;
-      return stream?.getVideoTracks()[0]?.label === 'fake_device_2';
-    }, undefined, { timeout: UI_TIMEOUT, polling: 100 });
+    await ada.page.waitForFunction(
+      () => {
+        const stream = document.querySelector<HTMLVideoElement>('video[aria-label="Camera preview"]')?.srcObject as MediaStream | null;
+        return stream?.getVideoTracks()[0]?.label === 'fake_device_2';
+      },
+      undefined,
+      { timeout: UI_TIMEOUT, polling: 100 },
+    );
     await ada.page.getByLabel('Your name').fill('Ada');
     await ada.shot('prejoin-desktop');
 
@@ -70,8 +80,16 @@ describeWith(['chromium', 'netns'], 'demo app (apps/demo) in Chromium: devices',
     // Remembered across a reload.
     await ada.page.reload();
     await ada.button('Camera off').waitFor({ timeout: UI_TIMEOUT });
-    await expect.poll(() => ada.page.getByRole('combobox', { name: 'Camera', exact: true }).inputValue().then(async (id) =>
-      ada.page.getByRole('combobox', { name: 'Camera', exact: true }).locator(`option[value="${id}"]`).textContent()), { timeout: UI_TIMEOUT }).toBe('fake_device_2');
+    await expect
+      .poll(
+        () =>
+          ada.page
+            .getByRole('combobox', { name: 'Camera', exact: true })
+            .inputValue()
+            .then(async (id) => ada.page.getByRole('combobox', { name: 'Camera', exact: true }).locator(`option[value="${id}"]`).textContent()),
+        { timeout: UI_TIMEOUT },
+      )
+      .toBe('fake_device_2');
 
     await ada.join();
     const grace = await suite.open('Grace', `?room=${room}`);
@@ -116,7 +134,11 @@ describeWith(['chromium', 'netns'], 'demo app (apps/demo) in Chromium: devices',
     const decoded = (await grace.videoFrames())[0] ?? 0;
     await grace.framesDecoded(decoded + 10);
     // The local preview shows the new camera too.
-    expect(await ada.page.evaluate(() => (document.querySelector<HTMLVideoElement>('video[aria-label="Your camera"]')?.srcObject as MediaStream).getVideoTracks()[0]?.label)).toBe(other);
+    expect(
+      await ada.page.evaluate(
+        () => (document.querySelector<HTMLVideoElement>('video[aria-label="Your camera"]')?.srcObject as MediaStream).getVideoTracks()[0]?.label,
+      ),
+    ).toBe(other);
 
     await menu.getByRole('combobox', { name: 'Microphone', exact: true }).selectOption({ label: 'Fake Audio Input 1' });
     await expect.poll(async () => (await sentTrack(ada, 'audio'))?.label, { timeout: UI_TIMEOUT }).toBe('Fake Audio Input 1');
@@ -142,7 +164,10 @@ describeWith(['chromium', 'netns'], 'demo app (apps/demo) in Chromium: devices',
   it('fits the pre-join check and the device menu on a phone', async () => {
     const room = newRoom();
     const ada = await suite.open('Ada', `?room=${room}`, { viewport: PHONE });
-    await ada.page.waitForFunction(() => (document.querySelector<HTMLVideoElement>('video[aria-label="Camera preview"]')?.videoWidth ?? 0) > 0, undefined, { timeout: UI_TIMEOUT, polling: 100 });
+    await ada.page.waitForFunction(() => (document.querySelector<HTMLVideoElement>('video[aria-label="Camera preview"]')?.videoWidth ?? 0) > 0, undefined, {
+      timeout: UI_TIMEOUT,
+      polling: 100,
+    });
     await ada.page.getByLabel('Your name').fill('Ada');
     await ada.shot('prejoin-phone');
     for (const name of ['Camera on', 'Mic on']) {

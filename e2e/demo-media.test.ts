@@ -99,10 +99,16 @@ describeWith(['chromium', 'netns'], 'demo app (apps/demo) in Chromium: phone siz
     await Promise.all([grace.inCall(), mia.inCall()]);
     await mia.framesDecoded(3);
     await mia.seesVideo();
-    expect(await mia.page.evaluate(() => {
-      const pc = (window as unknown as { __demo: { pc: RTCPeerConnection } }).__demo.pc;
-      return pc.getReceivers().filter((r) => r.track.readyState === 'live').map((r) => r.track.kind).sort();
-    })).toEqual(expect.arrayContaining(['audio', 'video']));
+    expect(
+      await mia.page.evaluate(() => {
+        const pc = (window as unknown as { __demo: { pc: RTCPeerConnection } }).__demo.pc;
+        return pc
+          .getReceivers()
+          .filter((r) => r.track.readyState === 'live')
+          .map((r) => r.track.kind)
+          .sort();
+      }),
+    ).toEqual(expect.arrayContaining(['audio', 'video']));
     await grace.page.getByText('Mia is not sending audio or video').waitFor({ timeout: UI_TIMEOUT });
     // Chat works in a receive-only call too.
     await mia.page.getByRole('textbox', { name: 'Message' }).fill('I can see you, my camera is off');

@@ -11,8 +11,26 @@ export function throttleUdp(ns: Netns, rate: string, queuePackets = 4, device = 
   ns.exec('tc', ['class', 'add', 'dev', device, 'parent', '1:', 'classid', '1:10', 'htb', 'rate', rate, 'ceil', rate]);
   ns.exec('tc', ['class', 'add', 'dev', device, 'parent', '1:', 'classid', '1:20', 'htb', 'rate', '10gbit']);
   ns.exec('tc', ['qdisc', 'add', 'dev', device, 'parent', '1:10', 'handle', '10:', 'pfifo', 'limit', String(queuePackets)]);
-  ns.exec('tc', ['filter', 'add', 'dev', device, 'parent', '1:', 'protocol', 'ip', 'prio', '1', 'u32',
-    'match', 'ip', 'protocol', '17', '0xff', 'flowid', '1:10']);
+  ns.exec('tc', [
+    'filter',
+    'add',
+    'dev',
+    device,
+    'parent',
+    '1:',
+    'protocol',
+    'ip',
+    'prio',
+    '1',
+    'u32',
+    'match',
+    'ip',
+    'protocol',
+    '17',
+    '0xff',
+    'flowid',
+    '1:10',
+  ]);
 }
 
 /** Packets the throttle dropped so far (from `tc -s`), to report how lossy it was. */

@@ -25,7 +25,10 @@ export class Person {
   /** Console errors that are expected right now (e.g. Chromium logging failed WebSocket reconnects). */
   allowed: RegExp[] = [];
 
-  private constructor(readonly page: Page, readonly name: string) {
+  private constructor(
+    readonly page: Page,
+    readonly name: string,
+  ) {
     page.on('console', (message) => {
       if (message.type() !== 'error') return;
       // The UI-only (mock) target has no GET /v1/info: the demo falls back to location.href and Chromium logs the 404.
@@ -112,19 +115,27 @@ export class Person {
 
   /** The big video on the call screen is playing real frames. */
   async seesVideo(): Promise<void> {
-    await this.page.waitForFunction(() => {
-      const video = document.querySelector<HTMLVideoElement>('video[aria-label="Remote video"]');
-      return !!video && !video.paused && video.videoWidth > 0 && video.readyState >= 2 && getComputedStyle(video).visibility === 'visible';
-    }, undefined, { timeout: UI_TIMEOUT, polling: 100 });
+    await this.page.waitForFunction(
+      () => {
+        const video = document.querySelector<HTMLVideoElement>('video[aria-label="Remote video"]');
+        return !!video && !video.paused && video.videoWidth > 0 && video.readyState >= 2 && getComputedStyle(video).visibility === 'visible';
+      },
+      undefined,
+      { timeout: UI_TIMEOUT, polling: 100 },
+    );
   }
 
   /** The other person's audio plays (a live audio track in a playing <audio>, no "Turn on sound" needed). */
   async hearsAudio(): Promise<void> {
-    await this.page.waitForFunction(() => {
-      const audio = document.querySelector('audio');
-      const stream = audio?.srcObject as MediaStream | null | undefined;
-      return !!audio && !audio.paused && !!stream?.getAudioTracks().some((t) => t.readyState === 'live');
-    }, undefined, { timeout: UI_TIMEOUT, polling: 100 });
+    await this.page.waitForFunction(
+      () => {
+        const audio = document.querySelector('audio');
+        const stream = audio?.srcObject as MediaStream | null | undefined;
+        return !!audio && !audio.paused && !!stream?.getAudioTracks().some((t) => t.readyState === 'live');
+      },
+      undefined,
+      { timeout: UI_TIMEOUT, polling: 100 },
+    );
     expect(await this.page.getByRole('button', { name: 'Turn on sound' }).isVisible()).toBe(false);
   }
 

@@ -48,15 +48,22 @@ function newest(dir: string): number {
  */
 export function buildDemoIfStale(): void {
   const built = statSync(join(DEMO_OUT, 'index.html'), { throwIfNoEntry: false })?.mtimeMs ?? 0;
-  const sources = Math.max(newest(join(DEMO_SRC, 'src')), newest(join(DEMO_SRC, 'index.html')), newest(join(DEMO_SRC, 'vite.config.ts')),
-    newest(join(ROOT, 'packages/client/dist')), MOCK ? newest(join(DEMO_SRC, 'dev')) : 0);
+  const sources = Math.max(
+    newest(join(DEMO_SRC, 'src')),
+    newest(join(DEMO_SRC, 'index.html')),
+    newest(join(DEMO_SRC, 'vite.config.ts')),
+    newest(join(ROOT, 'packages/client/dist')),
+    MOCK ? newest(join(DEMO_SRC, 'dev')) : 0,
+  );
   if (built < sources) buildDemo();
 }
 
 /** Builds the demo exactly as `npm run build -w @switchboard/demo` does (or the mock build). */
 export function buildDemo(): void {
   execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', ...(MOCK ? ['--mode', 'mock'] : [])], {
-    cwd: DEMO_SRC, stdio: 'pipe', timeout: 120_000,
+    cwd: DEMO_SRC,
+    stdio: 'pipe',
+    timeout: 120_000,
   });
 }
 
@@ -84,7 +91,13 @@ async function startServer(tls: 'off' | 'self-signed'): Promise<{ server: Starte
   };
   const dataDir = mkdtempSync(join(tmpdir(), 'sb-demo-e2e-'));
   const server = createServer({
-    host: '127.0.0.1', port: 0, tls: { mode: tls }, dataDir, staticDir: DEMO_OUT, guests: true, logLevel: 'warn',
+    host: '127.0.0.1',
+    port: 0,
+    tls: { mode: tls },
+    dataDir,
+    staticDir: DEMO_OUT,
+    guests: true,
+    logLevel: 'warn',
     // Every page comes from 127.0.0.1: no per-address limits in this harness.
     limits: { maxConnectionsPerAddress: 0, guestTokensPerMinute: 0 },
   });
@@ -93,7 +106,11 @@ async function startServer(tls: 'off' | 'self-signed'): Promise<{ server: Starte
 }
 
 const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json', '.svg': 'image/svg+xml',
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.map': 'application/json',
+  '.svg': 'image/svg+xml',
 };
 
 export async function mockTarget(browser: Browser): Promise<Target> {

@@ -1,5 +1,5 @@
 // The habits, enforced: ESLint and Prettier pass on the whole repository, every test file
-// type-checks, and the lint rules that carry the architecture (import boundaries, 400 lines)
+// and the demo app type-check, and the lint rules that carry the architecture (import boundaries, 400 lines)
 // really fire on code that breaks them.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -27,7 +27,7 @@ describe('lint', () => {
     expect(status, output).toBe(0);
   }, 120_000);
 
-  it('every test file type-checks (npm run typecheck:tests)', () => {
+  it('every test file and the demo app type-check (npm run typecheck:tests)', () => {
     const { status, output } = run('typecheck:tests');
     expect(status, output).toBe(0);
   }, 300_000);

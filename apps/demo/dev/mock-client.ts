@@ -5,14 +5,24 @@
  * server. Never part of the shipped build.
  */
 import type {
-  RealtimeCallback, RealtimeEvent, RTCCallback, RTCConnector, RTCConnectorParams, RTCReceiverParams,
-  RTCResolved, RtcEndReason, SwitchboardOptions,
+  RealtimeCallback,
+  RealtimeEvent,
+  RTCCallback,
+  RTCConnector,
+  RTCConnectorParams,
+  RTCReceiverParams,
+  RTCResolved,
+  RtcEndReason,
+  SwitchboardOptions,
 } from '../../../packages/client/src/types.js';
 
 export type * from '../../../packages/client/src/types.js';
 
 class MockError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'SwitchboardError';
   }
@@ -62,7 +72,9 @@ class MockCall {
     pc.onicecandidate = (e) => this.send({ kind: 'candidate', candidate: e.candidate ? e.candidate.toJSON() : null });
     pc.onconnectionstatechange = () => cb({ type: 'connectionstatechange', target: pc, state: pc.connectionState, iceState: pc.iceConnectionState });
     pc.oniceconnectionstatechange = () => cb({ type: 'iceconnectionstatechange', target: pc, state: pc.iceConnectionState });
-    pc.onnegotiationneeded = () => { if (this.accepted) void this.negotiate(); };
+    pc.onnegotiationneeded = () => {
+      if (this.accepted) void this.negotiate();
+    };
     pc.ondatachannel = (e) => this.wire(e.channel);
   }
 
@@ -194,7 +206,10 @@ export class Switchboard {
     return { type: 'success', message: 'Message sent.' };
   }
 
-  async getRealtimeUsers(params: { group?: string }, _fetch?: { startKey?: string }): Promise<{ list: { user_id: string; cid: string }[]; startKey: string; endOfList: boolean }> {
+  async getRealtimeUsers(
+    params: { group?: string },
+    _fetch?: { startKey?: string },
+  ): Promise<{ list: { user_id: string; cid: string }[]; startKey: string; endOfList: boolean }> {
     const req = rand();
     const list = [{ user_id: this.user!.user_id, cid: this.cid! }];
     this.waiting.set(req, (row) => list.push(row));
@@ -257,13 +272,27 @@ export class Switchboard {
       case 'join':
       case 'leave':
         if (frame.group !== this.group) return;
-        this.emit({ type: 'notice', code: frame.code, message: `"${frame.user_id}" ${frame.kind === 'join' ? 'has joined the message group.' : 'has left the message group.'}`, sender: frame.user_id, sender_cid: frame.cid, sender_rid: frame.group });
+        this.emit({
+          type: 'notice',
+          code: frame.code,
+          message: `"${frame.user_id}" ${frame.kind === 'join' ? 'has joined the message group.' : 'has left the message group.'}`,
+          sender: frame.user_id,
+          sender_cid: frame.cid,
+          sender_rid: frame.group,
+        });
         if (frame.kind === 'leave') {
           for (const call of [...this.calls.values()]) {
             if (call.peerCid !== frame.cid) continue;
             call.rejectConnection?.(new MockError('RTC_PEER_GONE', 'Gone.'));
             call.close();
-            this.emit({ type: 'rtc:closed', message: { hungup: frame.user_id, reason: 'peer_gone', call: call.call }, sender: frame.user_id, sender_cid: frame.cid, sender_rid: null, code: null });
+            this.emit({
+              type: 'rtc:closed',
+              message: { hungup: frame.user_id, reason: 'peer_gone', call: call.call },
+              sender: frame.user_id,
+              sender_cid: frame.cid,
+              sender_rid: null,
+              code: null,
+            });
           }
         }
         return;
@@ -274,8 +303,10 @@ export class Switchboard {
         if (frame.to === this.cid!) this.waiting.get(frame.req)?.({ user_id: frame.user_id, cid: frame.cid });
         return;
       case 'msg':
-        if (frame.to === this.cid!) this.emit({ type: 'private', message: frame.message, sender: frame.user_id, sender_cid: frame.cid, sender_rid: null, code: null });
-        else if (frame.group && frame.group === this.group) this.emit({ type: 'message', message: frame.message, sender: frame.user_id, sender_cid: frame.cid, sender_rid: frame.group, code: null });
+        if (frame.to === this.cid!)
+          this.emit({ type: 'private', message: frame.message, sender: frame.user_id, sender_cid: frame.cid, sender_rid: null, code: null });
+        else if (frame.group && frame.group === this.group)
+          this.emit({ type: 'message', message: frame.message, sender: frame.user_id, sender_cid: frame.cid, sender_rid: frame.group, code: null });
         return;
       case 'rtc':
         if (frame.to === this.cid!) this.onRtc(frame);
@@ -290,8 +321,14 @@ export class Switchboard {
       this.ringing.set(callId, { from: frame.cid, user: frame.user_id });
       const sb = this;
       this.emit({
-        type: 'rtc:incoming', call: callId, sender: frame.user_id, sender_cid: frame.cid, sender_rid: null, code: null,
-        sender_name: frame.name, media: signal.media,
+        type: 'rtc:incoming',
+        call: callId,
+        sender: frame.user_id,
+        sender_cid: frame.cid,
+        sender_rid: null,
+        code: null,
+        sender_name: frame.name,
+        media: signal.media,
         async connectRTC(params: RTCReceiverParams | undefined, cb: RTCCallback): Promise<RTCResolved | null> {
           if (!sb.ringing.delete(callId)) return null;
           const media = params?.media instanceof MediaStream ? params.media : null;
@@ -302,7 +339,10 @@ export class Switchboard {
         },
         hangup(reason?: 'rejected' | 'busy'): void {
           const live = sb.calls.get(callId);
-          if (live) { live.hangup('hangup'); return; }
+          if (live) {
+            live.hangup('hangup');
+            return;
+          }
           if (sb.ringing.delete(callId)) sb.sendRtc(frame.cid, callId, { kind: 'reject', reason: reason ?? 'rejected' });
         },
       });
@@ -311,7 +351,15 @@ export class Switchboard {
     if (signal.kind === 'hangup') {
       const wasRinging = this.ringing.delete(callId);
       if (call) call.close();
-      if (call || wasRinging) this.emit({ type: 'rtc:closed', message: { hungup: frame.user_id, reason: signal.reason, call: callId }, sender: frame.user_id, sender_cid: frame.cid, sender_rid: null, code: null });
+      if (call || wasRinging)
+        this.emit({
+          type: 'rtc:closed',
+          message: { hungup: frame.user_id, reason: signal.reason, call: callId },
+          sender: frame.user_id,
+          sender_cid: frame.cid,
+          sender_rid: null,
+          code: null,
+        });
       return;
     }
     if (!call) return;

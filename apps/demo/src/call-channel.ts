@@ -6,12 +6,15 @@
 import type { RTCEvent, RTCResolved } from './sdk.js';
 
 /** What a side tells the other about its media. */
-export interface PeerState { mic: boolean; cam: boolean; hasAudio: boolean; hasVideo: boolean; screen: string | null }
+export interface PeerState {
+  mic: boolean;
+  cam: boolean;
+  hasAudio: boolean;
+  hasVideo: boolean;
+  screen: string | null;
+}
 
-type Wire =
-  | { t: 'chat'; id: string; text: string; ts: number }
-  | ({ t: 'state' } & PeerState)
-  | { t: 'file-cancel'; id: string };
+type Wire = { t: 'chat'; id: string; text: string; ts: number } | ({ t: 'state' } & PeerState) | { t: 'file-cancel'; id: string };
 
 /** The SDK's default channel: every call has it, so the demo needs no channel setup. */
 const CHANNEL = 'default';

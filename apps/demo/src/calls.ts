@@ -26,29 +26,44 @@ const CALL_CHANNELS = [{ label: 'default' }, FILE_TRANSFER_CHANNEL];
 /** Why the caller's `connection` promise rejected, in plain words. */
 export function outcomeText(code: string | undefined, name: string, fallback: string): string {
   switch (code) {
-    case 'RTC_REJECTED': return `${name} declined the call.`;
-    case 'RTC_BUSY': return `${name} is busy in another call. Try again later.`;
-    case 'RTC_TIMEOUT': return `${name} didn't answer.`;
+    case 'RTC_REJECTED':
+      return `${name} declined the call.`;
+    case 'RTC_BUSY':
+      return `${name} is busy in another call. Try again later.`;
+    case 'RTC_TIMEOUT':
+      return `${name} didn't answer.`;
     case 'RTC_PEER_GONE':
-    case 'RECIPIENT_NOT_FOUND': return `${name} is no longer connected.`;
-    case 'RTC_CANCELLED': return 'Call cancelled.';
-    case 'RTC_ICE_FAILED': return `Couldn't connect to ${name}: no network path between you (the server may need a TURN relay).`;
-    case 'FORBIDDEN': return `You can't call ${name} from here.`;
+    case 'RECIPIENT_NOT_FOUND':
+      return `${name} is no longer connected.`;
+    case 'RTC_CANCELLED':
+      return 'Call cancelled.';
+    case 'RTC_ICE_FAILED':
+      return `Couldn't connect to ${name}: no network path between you (the server may need a TURN relay).`;
+    case 'FORBIDDEN':
+      return `You can't call ${name} from here.`;
     case 'CONNECTION_CLOSED':
-    case 'TIMEOUT': return 'Lost the connection to the server, so the call could not be placed.';
-    case 'RATE_LIMITED': return 'Too many attempts. Wait a moment and try again.';
-    default: return `The call to ${name} failed: ${fallback}`;
+    case 'TIMEOUT':
+      return 'Lost the connection to the server, so the call could not be placed.';
+    case 'RATE_LIMITED':
+      return 'Too many attempts. Wait a moment and try again.';
+    default:
+      return `The call to ${name} failed: ${fallback}`;
   }
 }
 
 /** Why an ongoing call ended (`rtc:closed` reason). */
 function closedText(reason: string, name: string): string {
   switch (reason) {
-    case 'hangup': return `${name} hung up`;
-    case 'peer_gone': return `${name} lost their connection. Call ended`;
-    case 'ice_failed': return `The connection to ${name} was lost and could not be restored`;
-    case 'error': return 'The call ended because of an error';
-    default: return 'Call ended';
+    case 'hangup':
+      return `${name} hung up`;
+    case 'peer_gone':
+      return `${name} lost their connection. Call ended`;
+    case 'ice_failed':
+      return `The connection to ${name} was lost and could not be restored`;
+    case 'error':
+      return 'The call ended because of an error';
+    default:
+      return 'Call ended';
   }
 }
 

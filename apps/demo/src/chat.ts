@@ -65,9 +65,12 @@ export class ChatPanel {
 
   add(text: string, from: string, mine: boolean, at = Date.now()): void {
     $('chat-empty').hidden = true;
-    const item = h('li', { class: `msg${mine ? ' is-mine' : ''}` },
+    const item = h(
+      'li',
+      { class: `msg${mine ? ' is-mine' : ''}` },
       h('div', { class: 'msg-body' }, text),
-      h('div', { class: 'msg-meta' }, `${mine ? 'You' : from} · ${timeFormat.format(at)}`));
+      h('div', { class: 'msg-meta' }, `${mine ? 'You' : from} · ${timeFormat.format(at)}`),
+    );
     this.log.append(item);
     this.scrollToEnd();
     if (!mine && !this.isOpen) {

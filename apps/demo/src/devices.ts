@@ -70,10 +70,11 @@ export function constraintsFor(kind: 'camera' | 'microphone', deviceId: string |
 
 /** getUserMedia on the chosen devices (`false`: not this kind); if a chosen one is gone, any device of its kind. */
 export async function openDevices(camera: string | null | false, microphone: string | null | false): Promise<MediaStream> {
-  const ask = (exact: boolean): Promise<MediaStream> => navigator.mediaDevices.getUserMedia({
-    video: camera === false ? false : constraintsFor('camera', exact ? camera : null),
-    audio: microphone === false ? false : constraintsFor('microphone', exact ? microphone : null),
-  });
+  const ask = (exact: boolean): Promise<MediaStream> =>
+    navigator.mediaDevices.getUserMedia({
+      video: camera === false ? false : constraintsFor('camera', exact ? camera : null),
+      audio: microphone === false ? false : constraintsFor('microphone', exact ? microphone : null),
+    });
   try {
     return await ask(true);
   } catch (error) {

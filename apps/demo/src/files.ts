@@ -29,18 +29,23 @@ class TransferRow {
   private frame = 0;
   done = false;
 
-  constructor(readonly name: string, readonly total: number | null, mine: boolean, onCancel: () => void) {
+  constructor(
+    readonly name: string,
+    readonly total: number | null,
+    mine: boolean,
+    onCancel: () => void,
+  ) {
     this.bar = h('progress', { max: total ?? 1, value: 0, 'aria-label': `${mine ? 'Sending' : 'Receiving'} ${name}` });
     this.status = h('span', { class: 'file-status' }, mine ? 'Waiting…' : 'Receiving…');
     const cancel = h('button', { class: 'btn btn-small', type: 'button', 'aria-label': `Cancel ${name}` }, 'Cancel');
     cancel.addEventListener('click', onCancel);
     this.actions = h('div', { class: 'file-actions' }, cancel);
-    this.item = h('li', { class: `msg file-msg${mine ? ' is-mine' : ''}`, 'data-file': name },
-      h('div', { class: 'msg-body file-body' },
-        h('div', { class: 'file-name' }, name),
-        this.bar,
-        h('div', { class: 'file-line' }, this.status, this.actions)),
-      h('div', { class: 'msg-meta' }, `${mine ? 'You' : 'From them'}${total !== null ? ` · ${formatBytes(total)}` : ''}`));
+    this.item = h(
+      'li',
+      { class: `msg file-msg${mine ? ' is-mine' : ''}`, 'data-file': name },
+      h('div', { class: 'msg-body file-body' }, h('div', { class: 'file-name' }, name), this.bar, h('div', { class: 'file-line' }, this.status, this.actions)),
+      h('div', { class: 'msg-meta' }, `${mine ? 'You' : 'From them'}${total !== null ? ` · ${formatBytes(total)}` : ''}`),
+    );
   }
 
   progress(bytes: number): void {

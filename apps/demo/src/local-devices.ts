@@ -50,7 +50,9 @@ export class LocalDevices {
       return false;
     }
     track.enabled = old.enabled; // muted stays muted
-    const sender = this.pc()?.getSenders().find((s) => s.track === old);
+    const sender = this.pc()
+      ?.getSenders()
+      .find((s) => s.track === old);
     try {
       await sender?.replaceTrack(track);
     } catch {
@@ -89,4 +91,3 @@ export class LocalDevices {
     this.changed();
   }
 }
-

@@ -2,6 +2,7 @@
  * Switchboard demo: lobby → room (live presence) → calls.
  * The server is the page's own origin, so `switchboard serve` is all it needs.
  */
+import { hideBanner, showBanner, showReconnecting, stopCountdown } from './banner.js';
 import { Calls } from './calls.js';
 import { ChatPanel } from './chat.js';
 import { randomRoom, ringTimeoutFromUrl, roomFromUrl, roomLink, roomProblem, showRoomInUrl } from './config.js';
@@ -34,10 +35,16 @@ const stage = new Stage();
 const chat = new ChatPanel();
 const prejoin = new PreJoin();
 const roster = new Roster((person) => void calls.call(person));
-const calls = new Calls(() => joined?.sb ?? null, roster, stage, chat, (busy) => {
-  roster.setSelf({ busy });
-  void sayHello(null, true);
-});
+const calls = new Calls(
+  () => joined?.sb ?? null,
+  roster,
+  stage,
+  chat,
+  (busy) => {
+    roster.setSelf({ busy });
+    void sayHello(null, true);
+  },
+);
 
 // ------------------------------------------------------------------ lobby
 
@@ -68,13 +75,20 @@ function showJoinError(message: string, field?: HTMLInputElement | HTMLTextAreaE
 
 function joinErrorText(error: unknown): { text: string; token?: boolean } {
   switch (errorCode(error)) {
-    case 'UNAUTHORIZED': return { text: 'The server did not accept that token. Check it and try again.', token: true };
-    case 'TOKEN_EXPIRED': return { text: 'That token has expired. Get a fresh one from your app and try again.', token: true };
-    case 'GUESTS_DISABLED': return { text: 'This server does not allow guests. Sign in with an access token instead.', token: true };
-    case 'TOO_MANY_CONNECTIONS': return { text: 'You are connected from too many tabs or devices. Close one and try again.' };
-    case 'RATE_LIMITED': return { text: 'Too many attempts. Wait a moment and try again.' };
-    case 'INVALID_PARAMETER': return { text: errorMessage(error) };
-    default: return { text: `Could not connect to the server at ${location.host}: ${errorMessage(error)}` };
+    case 'UNAUTHORIZED':
+      return { text: 'The server did not accept that token. Check it and try again.', token: true };
+    case 'TOKEN_EXPIRED':
+      return { text: 'That token has expired. Get a fresh one from your app and try again.', token: true };
+    case 'GUESTS_DISABLED':
+      return { text: 'This server does not allow guests. Sign in with an access token instead.', token: true };
+    case 'TOO_MANY_CONNECTIONS':
+      return { text: 'You are connected from too many tabs or devices. Close one and try again.' };
+    case 'RATE_LIMITED':
+      return { text: 'Too many attempts. Wait a moment and try again.' };
+    case 'INVALID_PARAMETER':
+      return { text: errorMessage(error) };
+    default:
+      return { text: `Could not connect to the server at ${location.host}: ${errorMessage(error)}` };
   }
 }
 
@@ -108,9 +122,13 @@ async function join(): Promise<void> {
     const welcome = await sb.connectRealtime(onRealtime);
     const user = welcome.user;
     joined = {
-      sb, room, selfCid: welcome.cid, user,
+      sb,
+      room,
+      selfCid: welcome.cid,
+      user,
       name: user.name?.trim() || name || displayName({ name: null, user_id: user.user_id }),
-      leaving: false, down: false,
+      leaving: false,
+      down: false,
     };
     roster.reset({ cid: welcome.cid, user_id: user.user_id, name: joined.name });
     await sb.joinRealtime({ group: room });
@@ -192,14 +210,17 @@ async function showInviteLinks(room: string): Promise<void> {
     // older server: fall back to the address in the bar
   }
   const links = [...new Set((urls.length ? urls : [location.href]).map((base) => roomLink(base, room)))];
-  list.replaceChildren(...links.map((link) => {
-    const copy = h('button', { class: 'icon-btn', type: 'button', 'aria-label': `Copy link ${link}`, title: 'Copy link' }, icon('copy'));
-    copy.addEventListener('click', () => void copyText(link));
-    return h('li', { class: 'link-row' }, h('code', { title: link }, link), copy);
-  }));
+  list.replaceChildren(
+    ...links.map((link) => {
+      const copy = h('button', { class: 'icon-btn', type: 'button', 'aria-label': `Copy link ${link}`, title: 'Copy link' }, icon('copy'));
+      copy.addEventListener('click', () => void copyText(link));
+      return h('li', { class: 'link-row' }, h('code', { title: link }, link), copy);
+    }),
+  );
   const local = ['localhost', '127.0.0.1', '[::1]'].includes(location.hostname);
   note.hidden = !(local && urls.length === 0);
-  note.textContent = 'This link only works on this computer. To invite others on your network, open the demo through your computer’s network address (switchboard serve prints it).';
+  note.textContent =
+    'This link only works on this computer. To invite others on your network, open the demo through your computer’s network address (switchboard serve prints it).';
 }
 
 async function copyText(text: string): Promise<void> {
@@ -243,36 +264,6 @@ window.addEventListener('pagehide', () => {
 });
 
 // ------------------------------------------------------------------ connection banner
-
-let bannerTimer: number | undefined;
-
-function showBanner(text: string, kind: 'warn' | 'error', retry = false): void {
-  const banner = $('banner');
-  banner.classList.toggle('is-error', kind === 'error');
-  $('banner-text').textContent = text;
-  $('banner-retry').hidden = !retry;
-  banner.hidden = false;
-  $('realtime-dot').classList.add('is-down');
-}
-
-function hideBanner(): void {
-  window.clearInterval(bannerTimer);
-  $('banner').hidden = true;
-  $('realtime-dot').classList.remove('is-down');
-}
-
-function showReconnecting(attempt: number, delayMs: number): void {
-  window.clearInterval(bannerTimer);
-  const until = Date.now() + delayMs;
-  const tick = (): void => {
-    const seconds = Math.ceil((until - Date.now()) / 1000);
-    showBanner(seconds > 0
-      ? `Connection to the server lost. Reconnecting in ${seconds} s (attempt ${attempt})…`
-      : `Connection to the server lost. Reconnecting (attempt ${attempt})…`, 'warn');
-  };
-  tick();
-  bannerTimer = window.setInterval(tick, 500);
-}
 
 $('banner-retry').addEventListener('click', () => void retryConnection());
 
@@ -358,7 +349,7 @@ function onRealtime(event: RealtimeEvent): void {
       } else if (closed && event.error) {
         // The server closed the connection for good (the SDK does not retry these).
         current.down = true;
-        window.clearInterval(bannerTimer);
+        stopCountdown();
         showBanner(`Disconnected: ${event.message}`, 'error', true);
       } else if (code === undefined || SERVER_DOWN_CODES.has(code)) {
         current.down = true;
@@ -371,7 +362,7 @@ function onRealtime(event: RealtimeEvent): void {
     case 'close':
       if (!current || current.leaving) return;
       current.down = true;
-      window.clearInterval(bannerTimer);
+      stopCountdown();
       showBanner('Disconnected from the server.', 'error', true);
       return;
     default:
@@ -388,11 +379,21 @@ declare global {
 }
 
 window.__demo = {
-  get pc(): RTCPeerConnection | null { return calls.session?.rtc?.target ?? null; },
-  get localStream(): MediaStream | null { return calls.session?.localStream ?? null; },
-  get quality(): unknown { return calls.session?.quality ?? null; },
-  get phase(): string { return calls.phaseName; },
-  get cid(): string | null { return joined?.selfCid ?? null; },
+  get pc(): RTCPeerConnection | null {
+    return calls.session?.rtc?.target ?? null;
+  },
+  get localStream(): MediaStream | null {
+    return calls.session?.localStream ?? null;
+  },
+  get quality(): unknown {
+    return calls.session?.quality ?? null;
+  },
+  get phase(): string {
+    return calls.phaseName;
+  },
+  get cid(): string | null {
+    return joined?.selfCid ?? null;
+  },
 };
 
 initLobby();

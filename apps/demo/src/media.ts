@@ -7,11 +7,13 @@ import { loadPrefs, openDevices } from './devices.js';
 import { $ } from './dom.js';
 
 export type MediaMode = 'camera' | 'microphone' | 'none';
-export interface LocalMedia { stream: MediaStream | null; mode: MediaMode }
+export interface LocalMedia {
+  stream: MediaStream | null;
+  mode: MediaMode;
+}
 
 type Problem = 'unsupported' | 'denied' | 'missing' | 'in-use' | 'other';
 type Choice = 'retry' | 'audio' | 'none' | 'cancel';
-
 
 function classify(error: unknown): Problem {
   const name = error instanceof DOMException || error instanceof Error ? error.name : '';
@@ -30,7 +32,12 @@ async function deviceKinds(): Promise<{ camera: boolean; microphone: boolean }> 
   }
 }
 
-function explain(problem: Problem, wanted: 'camera' | 'microphone', devices: { camera: boolean; microphone: boolean }, detail: string): { title: string; text: string } {
+function explain(
+  problem: Problem,
+  wanted: 'camera' | 'microphone',
+  devices: { camera: boolean; microphone: boolean },
+  detail: string,
+): { title: string; text: string } {
   const what = wanted === 'camera' ? 'camera and microphone' : 'microphone';
   switch (problem) {
     case 'unsupported':
@@ -50,11 +57,17 @@ function explain(problem: Problem, wanted: 'camera' | 'microphone', devices: { c
         return { title: 'No camera found', text: 'You can join with your microphone only, or without camera and microphone.' };
       }
       if (!devices.microphone && !devices.camera) {
-        return { title: 'No camera or microphone found', text: 'Plug one in and try again, or continue without: you will still see and hear the other person.' };
+        return {
+          title: 'No camera or microphone found',
+          text: 'Plug one in and try again, or continue without: you will still see and hear the other person.',
+        };
       }
       return { title: `Your ${what} could not be found`, text: 'Check that it is plugged in and try again, or continue with less.' };
     case 'in-use':
-      return { title: `Your ${what} ${wanted === 'camera' ? 'are' : 'is'} busy`, text: 'Another app or tab may be using it. Close it and try again, or continue without.' };
+      return {
+        title: `Your ${what} ${wanted === 'camera' ? 'are' : 'is'} busy`,
+        text: 'Another app or tab may be using it. Close it and try again, or continue without.',
+      };
     default:
       return { title: `Could not start your ${what}`, text: detail || 'Something went wrong while starting your devices.' };
   }
@@ -67,7 +80,12 @@ function ask(title: string, text: string, options: { retry: boolean; audio: bool
   $('media-retry').hidden = !options.retry;
   $('media-audio').hidden = !options.audio;
   return new Promise<Choice>((resolve) => {
-    const buttons: [string, Choice][] = [['media-retry', 'retry'], ['media-audio', 'audio'], ['media-none', 'none'], ['media-cancel', 'cancel']];
+    const buttons: [string, Choice][] = [
+      ['media-retry', 'retry'],
+      ['media-audio', 'audio'],
+      ['media-none', 'none'],
+      ['media-cancel', 'cancel'],
+    ];
     const cleanups: (() => void)[] = [];
     const finish = (choice: Choice): void => {
       for (const cleanup of cleanups) cleanup();
@@ -80,7 +98,10 @@ function ask(title: string, text: string, options: { retry: boolean; audio: bool
       button.addEventListener('click', onClick);
       cleanups.push(() => button.removeEventListener('click', onClick));
     }
-    const onCancel = (event: Event): void => { event.preventDefault(); finish('cancel'); };
+    const onCancel = (event: Event): void => {
+      event.preventDefault();
+      finish('cancel');
+    };
     dialog.addEventListener('cancel', onCancel);
     cleanups.push(() => dialog.removeEventListener('cancel', onCancel));
     const onAbort = (): void => finish('cancel');

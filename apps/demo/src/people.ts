@@ -155,11 +155,11 @@ export class Roster {
     const avatar = h('div', { class: 'avatar' });
     fillAvatar(avatar, name, person.user_id);
     const status = person.self ? (person.busy ? 'You · in a call' : 'You') : person.busy ? 'In a call' : 'Available';
-    const li = h('li', { class: `person${person.busy ? ' is-busy' : ''}${person.self ? ' is-self' : ''}`, 'data-cid': person.cid },
+    const li = h(
+      'li',
+      { class: `person${person.busy ? ' is-busy' : ''}${person.self ? ' is-self' : ''}`, 'data-cid': person.cid },
       avatar,
-      h('div', { class: 'person-text' },
-        h('span', { class: 'person-name' }, name),
-        h('span', { class: 'person-status' }, status)),
+      h('div', { class: 'person-text' }, h('span', { class: 'person-name' }, name), h('span', { class: 'person-status' }, status)),
     );
     if (!person.self) {
       const button = h('button', { class: 'btn btn-small', type: 'button', 'aria-label': `Call ${name}` }, icon('phone'), 'Call');

@@ -80,8 +80,11 @@ export class PreJoin {
     }
     this.stream = stream;
     const hasVideo = !!stream?.getVideoTracks().length;
-    status.textContent = !stream ? 'Camera and microphone are not available. You can still join and see the others.'
-      : hasVideo ? '' : 'No camera available: you will join with your microphone.';
+    status.textContent = !stream
+      ? 'Camera and microphone are not available. You can still join and see the others.'
+      : hasVideo
+        ? ''
+        : 'No camera available: you will join with your microphone.';
     this.video.srcObject = hasVideo ? stream : null;
     if (hasVideo) this.video.play().catch(() => undefined);
     this.applyEnabled();

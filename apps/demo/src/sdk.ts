@@ -3,14 +3,7 @@
  * Everything else imports from here, so the demo never reaches into SDK internals.
  */
 import { Switchboard } from '@switchboard/client';
-import type {
-  RealtimeEvent,
-  RtcIncomingEvent,
-  RTCConnector,
-  RTCEvent,
-  RTCResolved,
-  SwitchboardOptions,
-} from '@switchboard/client';
+import type { RealtimeEvent, RtcIncomingEvent, RTCConnector, RTCEvent, RTCResolved, SwitchboardOptions } from '@switchboard/client';
 
 export { Switchboard };
 // The file-transfer add-on (package export `@switchboard/client/transfer`): chunked, backpressured, SHA-256 checked.

@@ -61,11 +61,15 @@ export class CallSession {
     private readonly chat: ChatPanel,
     private readonly onEnded: (session: CallSession, message: string) => void,
   ) {
-    this.devices = new LocalDevices(local.stream, () => this.rtc?.target ?? null, () => {
-      this.refreshLocal();
-      this.sendState();
-      void this.stage.devices.refresh();
-    });
+    this.devices = new LocalDevices(
+      local.stream,
+      () => this.rtc?.target ?? null,
+      () => {
+        this.refreshLocal();
+        this.sendState();
+        void this.stage.devices.refresh();
+      },
+    );
     this.files = new FileShare(chat, peer.name, (m) => this.channel.sendFileCancel(m.id));
   }
 
@@ -127,11 +131,14 @@ export class CallSession {
     // A first sample now is the baseline, so the readout has rates (not dashes) from the first second.
     const meter = new QualityMeter(() => rtc.target);
     const sample = (): void => {
-      meter.sample().then((q) => {
-        if (this.ended || q.inKbps === null) return;
-        this.quality = q;
-        this.stage.setQuality(q);
-      }).catch(() => undefined);
+      meter
+        .sample()
+        .then((q) => {
+          if (this.ended || q.inKbps === null) return;
+          this.quality = q;
+          this.stage.setQuality(q);
+        })
+        .catch(() => undefined);
     };
     sample();
     this.statsTimer = window.setInterval(sample, 1000);

@@ -65,8 +65,14 @@ export class Stage {
     document.addEventListener('keydown', (event) => {
       if (this.root.hidden || !this.handlers || isTyping(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
       if (document.querySelector('dialog[open]')) return;
-      if (event.key === 'm' || event.key === 'M') { event.preventDefault(); this.handlers.mic(); }
-      if (event.key === 'v' || event.key === 'V') { event.preventDefault(); this.handlers.cam(); }
+      if (event.key === 'm' || event.key === 'M') {
+        event.preventDefault();
+        this.handlers.mic();
+      }
+      if (event.key === 'v' || event.key === 'V') {
+        event.preventDefault();
+        this.handlers.cam();
+      }
     });
   }
 
@@ -134,9 +140,12 @@ export class Stage {
     const hint = $('quality-hint');
     hint.hidden = !q?.hint;
     if (hint.textContent !== (q?.hint ?? '')) hint.textContent = q?.hint ?? '';
-    box.setAttribute('aria-label', q
-      ? `Connection quality ${q.level}: round trip ${q.rttMs ?? 'unknown'} ms, ${q.lossPct?.toFixed(1) ?? 'unknown'}% packet loss, ${formatRate(q.inKbps)} received`
-      : 'Connection quality: measuring');
+    box.setAttribute(
+      'aria-label',
+      q
+        ? `Connection quality ${q.level}: round trip ${q.rttMs ?? 'unknown'} ms, ${q.lossPct?.toFixed(1) ?? 'unknown'}% packet loss, ${formatRate(q.inKbps)} received`
+        : 'Connection quality: measuring',
+    );
   }
 
   setLocal(stream: MediaStream | null, camOn: boolean, sharing: boolean): void {

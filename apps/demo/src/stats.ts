@@ -16,7 +16,13 @@ export interface Quality {
   hint: string | null;
 }
 
-interface Totals { at: number; bytesIn: number; bytesOut: number; lost: number; received: number }
+interface Totals {
+  at: number;
+  bytesIn: number;
+  bytesOut: number;
+  lost: number;
+  received: number;
+}
 
 type Stat = Record<string, unknown> & { type: string; id: string };
 
@@ -44,9 +50,16 @@ export class QualityMeter {
     }
     pair ??= stats.find((s) => s.type === 'candidate-pair' && s.state === 'succeeded' && s.nominated === true);
 
-    let bytesIn = 0, bytesOut = 0, lost = 0, received = 0;
-    let remoteRtt: number | null = null, outLoss: number | null = null;
-    let width: number | null = null, height: number | null = null, fps: number | null = null, framesDecoded = 0;
+    let bytesIn = 0,
+      bytesOut = 0,
+      lost = 0,
+      received = 0;
+    let remoteRtt: number | null = null,
+      outLoss: number | null = null;
+    let width: number | null = null,
+      height: number | null = null,
+      fps: number | null = null,
+      framesDecoded = 0;
     let bestPixels = -1;
     for (const s of stats) {
       if (s.type === 'inbound-rtp') {
@@ -55,10 +68,13 @@ export class QualityMeter {
         received += num(s.packetsReceived) ?? 0;
         if (s.kind === 'video') {
           framesDecoded += num(s.framesDecoded) ?? 0;
-          const w = num(s.frameWidth), hh = num(s.frameHeight);
+          const w = num(s.frameWidth),
+            hh = num(s.frameHeight);
           if (w !== null && hh !== null && w * hh > bestPixels) {
             bestPixels = w * hh;
-            width = w; height = hh; fps = num(s.framesPerSecond);
+            width = w;
+            height = hh;
+            fps = num(s.framesPerSecond);
           }
         }
       } else if (s.type === 'outbound-rtp') {
@@ -85,7 +101,10 @@ export class QualityMeter {
       lossPct,
       inKbps: prev && seconds > 0 ? Math.max(0, ((bytesIn - prev.bytesIn) * 8) / seconds / 1000) : null,
       outKbps: prev && seconds > 0 ? Math.max(0, ((bytesOut - prev.bytesOut) * 8) / seconds / 1000) : null,
-      width, height, fps, framesDecoded,
+      width,
+      height,
+      fps,
+      framesDecoded,
       level: 'unknown',
       hint: null,
     };
@@ -106,7 +125,8 @@ function levelOf(q: Quality): Quality['level'] {
 
 function hintOf(q: Quality): string | null {
   if (q.level !== 'poor') return null;
-  if ((q.lossPct ?? 0) > 8) return 'Your network is dropping packets: video may freeze or blur. A wired or closer Wi-Fi connection helps, or turn your camera off.';
+  if ((q.lossPct ?? 0) > 8)
+    return 'Your network is dropping packets: video may freeze or blur. A wired or closer Wi-Fi connection helps, or turn your camera off.';
   return 'Your connection is slow to respond: expect delays. Closing other downloads or moving closer to Wi-Fi helps.';
 }
 
