@@ -4,33 +4,10 @@
  * that sends more than that loses packets (tail drop) and waits in the queue (longer round trips),
  * like a congested uplink. TCP (signaling) is left alone. Undo with `restoreUdp`.
  */
-import type { Netns } from '@switchboard/test-utils';
+import { shapeUdp, type Netns } from '@switchboard/test-utils';
 
 export function throttleUdp(ns: Netns, rate: string, queuePackets = 4, device = 'lo'): void {
-  ns.exec('tc', ['qdisc', 'add', 'dev', device, 'root', 'handle', '1:', 'htb', 'default', '20']);
-  ns.exec('tc', ['class', 'add', 'dev', device, 'parent', '1:', 'classid', '1:10', 'htb', 'rate', rate, 'ceil', rate]);
-  ns.exec('tc', ['class', 'add', 'dev', device, 'parent', '1:', 'classid', '1:20', 'htb', 'rate', '10gbit']);
-  ns.exec('tc', ['qdisc', 'add', 'dev', device, 'parent', '1:10', 'handle', '10:', 'pfifo', 'limit', String(queuePackets)]);
-  ns.exec('tc', [
-    'filter',
-    'add',
-    'dev',
-    device,
-    'parent',
-    '1:',
-    'protocol',
-    'ip',
-    'prio',
-    '1',
-    'u32',
-    'match',
-    'ip',
-    'protocol',
-    '17',
-    '0xff',
-    'flowid',
-    '1:10',
-  ]);
+  shapeUdp(ns, rate, queuePackets, device);
 }
 
 /** Packets the throttle dropped so far (from `tc -s`), to report how lossy it was. */

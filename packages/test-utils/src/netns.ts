@@ -281,10 +281,19 @@ export function createRelayTopology(): RelayTopology {
  * IP protocol 17. These machines have no iptables or netem; tc htb works. Undo with unblockUdp.
  */
 export function blockUdp(ns: Netns, device = 'lo'): void {
+  shapeUdp(ns, '8bit', 1, device);
+}
+
+/**
+ * UDP leaving through `device` goes through an htb class at `rate` (tc units), with a pfifo queue of
+ * `queuePackets` (tail drop) or htb's default queue when null; everything else passes at 10 gbit.
+ * Undo with unblockUdp.
+ */
+export function shapeUdp(ns: Netns, rate: string, queuePackets: number | null, device = 'lo'): void {
   ns.exec('tc', ['qdisc', 'add', 'dev', device, 'root', 'handle', '1:', 'htb', 'default', '20']);
-  ns.exec('tc', ['class', 'add', 'dev', device, 'parent', '1:', 'classid', '1:10', 'htb', 'rate', '8bit', 'ceil', '8bit']);
+  ns.exec('tc', ['class', 'add', 'dev', device, 'parent', '1:', 'classid', '1:10', 'htb', 'rate', rate, 'ceil', rate]);
   ns.exec('tc', ['class', 'add', 'dev', device, 'parent', '1:', 'classid', '1:20', 'htb', 'rate', '10gbit']);
-  ns.exec('tc', ['qdisc', 'add', 'dev', device, 'parent', '1:10', 'handle', '10:', 'pfifo', 'limit', '1']);
+  if (queuePackets !== null) ns.exec('tc', ['qdisc', 'add', 'dev', device, 'parent', '1:10', 'handle', '10:', 'pfifo', 'limit', String(queuePackets)]);
   ns.exec('tc', [
     'filter',
     'add',
@@ -328,29 +337,7 @@ export function unblockUdpOn(egresses: readonly UdpEgress[]): void {
 
 /** Limits UDP on `device` to `rate` (tc units, e.g. '2mbit'): a slow path, TCP untouched. Undo with unblockUdp. */
 export function throttleUdp(ns: Netns, rate: string, device = 'lo'): void {
-  ns.exec('tc', ['qdisc', 'add', 'dev', device, 'root', 'handle', '1:', 'htb', 'default', '20']);
-  ns.exec('tc', ['class', 'add', 'dev', device, 'parent', '1:', 'classid', '1:10', 'htb', 'rate', rate, 'ceil', rate]);
-  ns.exec('tc', ['class', 'add', 'dev', device, 'parent', '1:', 'classid', '1:20', 'htb', 'rate', '10gbit']);
-  ns.exec('tc', [
-    'filter',
-    'add',
-    'dev',
-    device,
-    'parent',
-    '1:',
-    'protocol',
-    'ip',
-    'prio',
-    '1',
-    'u32',
-    'match',
-    'ip',
-    'protocol',
-    '17',
-    '0xff',
-    'flowid',
-    '1:10',
-  ]);
+  shapeUdp(ns, rate, null, device);
 }
 
 export function unblockUdp(ns: Netns, device = 'lo'): void {
