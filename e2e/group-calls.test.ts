@@ -8,15 +8,13 @@
  * GROUP_CALL_FULL. Figures printed.
  * A 3-way mesh with a Firefox page: firefox.test.ts.
  */
-import { readFileSync } from 'node:fs';
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { closeAllBrowsers, createNetns, deleteAllNetns, describeWith, launchChromium, stopAllProcesses, type Netns } from '@switchboard/test-utils';
-import { BUNDLE_PATH, Phone } from './calls-support/call-app.js';
-import { startSwitchboard, type Stack } from './calls-support/stack.js';
+import { expect, it } from 'vitest';
+import { describeWith } from '@switchboard/test-utils';
+import { Phone } from './calls-support/call-app.js';
+import { startSwitchboard } from './calls-support/stack.js';
+import { callSuite } from './calls-support/suite.js';
 import { installGroupDriver, joinGroupCall, msUntilGone, waitForMesh } from './group-support/group-driver.js';
 
-const phones: Phone[] = [];
 let groupCounter = 0;
 // Small video keeps five pages (each encoding and decoding four streams) within two shared cores.
 const MEDIA = { audio: false, video: { width: 160, height: 120, frameRate: 10 } };
@@ -25,32 +23,13 @@ const SDK_OPTIONS = { iceRestartTimeoutMs: 30_000, iceDisconnectGraceMs: 10_000 
 const FRAMES = 10;
 
 describeWith(['chromium', 'netns'], 'group calls through the real server', () => {
-  let ns: Netns;
-  let browser: Browser;
-  let stack: Stack;
-
-  beforeAll(async () => {
-    readFileSync(BUNDLE_PATH); // built by `npm run build -w @switchboard/client`
-    ns = createNetns('group');
-    stack = await startSwitchboard();
-    browser = await launchChromium({ netns: ns, args: ['--autoplay-policy=no-user-gesture-required'] });
-  });
-
-  afterEach(async () => {
-    await Promise.all(phones.splice(0).map((p) => p.close()));
-  });
-
-  afterAll(async () => {
-    await closeAllBrowsers();
-    await stack?.close();
-    await stopAllProcesses();
-    deleteAllNetns();
-  });
+  const suite = callSuite('group');
+  const { phones } = suite;
 
   async function open(count: number, group: string, from = 0): Promise<Phone[]> {
     const opened: Phone[] = [];
     for (let i = 0; i < count; i++) {
-      const phone = await Phone.open(browser, ns, stack.port, { name: `p${from + i}`, ...SDK_OPTIONS }, group);
+      const phone = await Phone.open(suite.browser, suite.ns, suite.stack.port, { name: `p${from + i}`, ...SDK_OPTIONS }, group);
       await installGroupDriver(phone);
       phones.push(phone);
       opened.push(phone);
@@ -138,7 +117,7 @@ describeWith(['chromium', 'netns'], 'group calls through the real server', () =>
       const group = `lost-${++groupCounter}`;
       const pages: Phone[] = [];
       for (let i = 0; i < 3; i++) {
-        const phone = await Phone.open(browser, ns, short.port, { name: `l${i}`, ...SDK_OPTIONS }, group);
+        const phone = await Phone.open(suite.browser, suite.ns, short.port, { name: `l${i}`, ...SDK_OPTIONS }, group);
         await installGroupDriver(phone);
         phones.push(phone);
         pages.push(phone);

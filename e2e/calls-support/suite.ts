@@ -1,5 +1,5 @@
 /**
- * The set-up shared by the suites of calls through the real server (calls.test.ts,
+ * The set-up shared by the suites of calls through the real server (calls.test.ts, group-calls.test.ts,
  * calls-resume.test.ts): one network namespace, one Chromium, the server in this process, and
  * pairs of phones in a fresh group per test (closed after each test). Call inside a describe.
  */
