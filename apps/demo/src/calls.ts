@@ -95,8 +95,17 @@ export class Calls {
     });
   }
 
+  /** In the room's group call: 1:1 calls are declined as busy meanwhile. */
+  private inGroup = false;
+
   get busy(): boolean {
-    return this.phase.kind !== 'idle';
+    return this.phase.kind !== 'idle' || this.inGroup;
+  }
+
+  setInGroup(inGroup: boolean): void {
+    const wasBusy = this.busy;
+    this.inGroup = inGroup;
+    if (wasBusy !== this.busy) this.onBusyChange(this.busy);
   }
 
   /** The live call, for tests (`window.__demo`) and for leaving the room. */
@@ -143,7 +152,7 @@ export class Calls {
 
   async call(person: Person): Promise<void> {
     const sb = this.sb();
-    if (!sb || this.phase.kind !== 'idle') return;
+    if (!sb || this.busy) return;
     const peer = this.peerOf(person);
     const preparing: Phase = { kind: 'preparing', peer };
     this.setPhase(preparing);
@@ -220,7 +229,7 @@ export class Calls {
   handleIncoming(event: RtcIncomingEvent): void {
     const known = this.roster.get(event.sender_cid);
     const name = event.sender_name?.trim() || (known ? displayName(known) : displayName({ name: null, user_id: event.sender ?? 'someone' }));
-    if (this.phase.kind !== 'idle') {
+    if (this.busy) {
       event.hangup('busy');
       toast(`${name} tried to call you. They were told you are busy.`);
       this.log.missed(name, event.sender_cid ?? '', 'while you were in another call');

@@ -51,3 +51,14 @@ export function randomRoom(): string {
   const pick = (list: string[]): string => list[Math.floor(Math.random() * list.length)]!;
   return `${pick(ADJECTIVES)}-${pick(NOUNS)}-${Math.floor(Math.random() * 90 + 10)}`;
 }
+
+/**
+ * The camera size in group calls: every member sends to every other one, so less than a 1:1
+ * call's 720p. `?groupVideo=160x120` (width×height, optionally `@fps`) sets it, for tests on small machines.
+ */
+export function groupVideoFromUrl(): MediaTrackConstraints {
+  const raw = new URL(location.href).searchParams.get('groupVideo') ?? '';
+  const match = /^(\d{2,4})x(\d{2,4})(?:@(\d{1,2}))?$/.exec(raw);
+  if (!match) return { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 24 } };
+  return { width: { ideal: Number(match[1]) }, height: { ideal: Number(match[2]) }, frameRate: { ideal: Number(match[3] ?? 15) } };
+}

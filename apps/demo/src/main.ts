@@ -5,8 +5,10 @@
 import { hideBanner, showBanner, showReconnecting, stopCountdown } from './banner.js';
 import { Calls } from './calls.js';
 import { ChatPanel } from './chat.js';
-import { randomRoom, ringTimeoutFromUrl, roomFromUrl, roomLink, roomProblem, showRoomInUrl } from './config.js';
-import { $, h, icon } from './dom.js';
+import { randomRoom, ringTimeoutFromUrl, roomFromUrl, roomProblem, showRoomInUrl } from './config.js';
+import { $ } from './dom.js';
+import { GroupCallSession } from './group-call.js';
+import { showInviteLinks } from './invite.js';
 import { bindFilePicking } from './files.js';
 import { displayName, isAppMessage, Roster, type AppMessage } from './people.js';
 import { PreJoin } from './prejoin.js';
@@ -45,6 +47,16 @@ const calls = new Calls(
     void sayHello(null, true);
   },
 );
+
+const group = new GroupCallSession(
+  () => joined?.sb ?? null,
+  stage,
+  chat,
+  (busy) => calls.setInGroup(busy),
+);
+$('join-group').addEventListener('click', () => {
+  if (joined && !calls.busy) void group.join({ name: joined.name, user_id: joined.user.user_id });
+});
 
 // ------------------------------------------------------------------ lobby
 
@@ -196,47 +208,12 @@ async function sayHello(to: string | null, reply: boolean): Promise<void> {
   }
 }
 
-async function showInviteLinks(room: string): Promise<void> {
-  const list = $('invite-links');
-  const note = $('invite-note');
-  let urls: string[] = [];
-  try {
-    const response = await fetch(new URL('/v1/info', location.origin), { headers: { accept: 'application/json' } });
-    if (response.ok) {
-      const info = (await response.json()) as { urls?: unknown };
-      if (Array.isArray(info.urls)) urls = info.urls.filter((u): u is string => typeof u === 'string');
-    }
-  } catch {
-    // older server: fall back to the address in the bar
-  }
-  const links = [...new Set((urls.length ? urls : [location.href]).map((base) => roomLink(base, room)))];
-  list.replaceChildren(
-    ...links.map((link) => {
-      const copy = h('button', { class: 'icon-btn', type: 'button', 'aria-label': `Copy link ${link}`, title: 'Copy link' }, icon('copy'));
-      copy.addEventListener('click', () => void copyText(link));
-      return h('li', { class: 'link-row' }, h('code', { title: link }, link), copy);
-    }),
-  );
-  const local = ['localhost', '127.0.0.1', '[::1]'].includes(location.hostname);
-  note.hidden = !(local && urls.length === 0);
-  note.textContent =
-    'This link only works on this computer. To invite others on your network, open the demo through your computer’s network address (switchboard serve prints it).';
-}
-
-async function copyText(text: string): Promise<void> {
-  try {
-    await navigator.clipboard.writeText(text);
-    toast('Link copied.');
-  } catch {
-    toast('Could not copy automatically: select the link and copy it.', 'warn');
-  }
-}
-
 async function leaveRoom(): Promise<void> {
   const current = joined;
   if (!current) return;
   current.leaving = true;
   calls.endAll();
+  group.leave();
   joined = null;
   try {
     await current.sb.closeRealtime();
@@ -260,6 +237,7 @@ bindFilePicking(() => calls.session?.files ?? null);
 window.addEventListener('pagehide', () => {
   prejoin.stop();
   calls.endAll();
+  group.leave();
   void joined?.sb.closeRealtime().catch(() => undefined);
 });
 
@@ -393,6 +371,9 @@ window.__demo = {
   },
   get cid(): string | null {
     return joined?.selfCid ?? null;
+  },
+  get group(): unknown {
+    return group.debug;
   },
 };
 

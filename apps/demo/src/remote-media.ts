@@ -69,6 +69,7 @@ export class RemoteMedia {
       placeholder,
       muted: !!state && state.hasAudio && !state.mic,
       sharing: !!screen,
+      camOff,
     };
   }
 

@@ -1,14 +1,15 @@
 /**
- * Sharing our screen in a call: one more video track on the peer connection (the SDK
+ * Sharing our screen in a call: one more video track on each peer connection (the SDK
  * renegotiates), removed again when we stop or when the browser's own "Stop sharing" ends it.
+ * A 1:1 call has one connection; a group call has one per member, and members who join while
+ * we share get the screen too (`add`).
  */
 import { stopStream } from './media.js';
 import { toast } from './toast.js';
 
 export class ScreenShare {
   private stream: MediaStream | null = null;
-  private sender: RTCRtpSender | null = null;
-  private pc: RTCPeerConnection | null = null;
+  private readonly senders = new Map<RTCPeerConnection, RTCRtpSender>();
 
   /** `changed` fires when sharing starts or stops: the controls and the other side need to know. */
   constructor(private readonly changed: () => void) {}
@@ -22,8 +23,13 @@ export class ScreenShare {
     return this.stream?.id ?? null;
   }
 
-  /** Asks for a screen and adds it to `pc`, unless the call ended while the picker was open. */
-  async start(pc: RTCPeerConnection, callEnded: () => boolean): Promise<void> {
+  /** The screen itself (a group call shows it as a tile of its own). */
+  get screen(): MediaStream | null {
+    return this.stream;
+  }
+
+  /** Asks for a screen and adds it to `pcs`, unless the call ended while the picker was open. */
+  async start(pcs: RTCPeerConnection | RTCPeerConnection[], callEnded: () => boolean): Promise<void> {
     let display: MediaStream;
     try {
       display = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15, max: 30 } }, audio: false });
@@ -38,26 +44,41 @@ export class ScreenShare {
       return;
     }
     track.contentHint = 'detail';
-    try {
-      this.sender = pc.addTrack(track, display);
-    } catch {
-      stopStream(display);
+    this.stream = display;
+    const list = Array.isArray(pcs) ? pcs : [pcs];
+    const added = list.filter((pc) => this.add(pc)).length;
+    if (list.length > 0 && added === 0) {
+      this.release();
       toast('Could not share your screen in this call.', 'error');
       return;
     }
-    this.pc = pc;
-    this.stream = display;
     track.addEventListener('ended', () => this.stop()); // "Stop sharing" in the browser's own UI
     this.changed();
   }
 
+  /** Sends the screen on one more connection (a member who joined while we share); false if it could not. */
+  add(pc: RTCPeerConnection): boolean {
+    const track = this.stream?.getVideoTracks()[0];
+    if (!this.stream || !track || this.senders.has(pc) || pc.signalingState === 'closed') return false;
+    try {
+      this.senders.set(pc, pc.addTrack(track, this.stream));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Forgets a connection that is gone. */
+  drop(pc: RTCPeerConnection): void {
+    this.senders.delete(pc);
+  }
+
   stop(): void {
     if (!this.stream) return;
-    const sender = this.sender;
-    this.sender = null;
-    if (sender && this.pc && this.pc.signalingState !== 'closed') {
+    for (const [pc, sender] of this.senders) {
+      if (pc.signalingState === 'closed') continue;
       try {
-        this.pc.removeTrack(sender);
+        pc.removeTrack(sender);
       } catch {
         // the connection is gone
       }
@@ -66,9 +87,10 @@ export class ScreenShare {
     this.changed();
   }
 
-  /** Stops capturing without touching the connection: the call is over anyway. */
+  /** Stops capturing without touching the connections: the call is over anyway. */
   release(): void {
     stopStream(this.stream);
     this.stream = null;
+    this.senders.clear();
   }
 }

@@ -9,6 +9,9 @@ export { Switchboard };
 // The file-transfer add-on (package export `@switchboard/client/transfer`): chunked, backpressured, SHA-256 checked.
 export { FILE_TRANSFER_CHANNEL, receiveFiles, sendFile } from '@switchboard/client/transfer';
 export type { IncomingFileInfo, ReceivedFile, TransferProgress } from '@switchboard/client/transfer';
+// The group-call add-on (`@switchboard/client/group`): a full mesh of 1:1 calls in the joined realtime group.
+export { joinGroupCall } from '@switchboard/client/group';
+export type { GroupCall, GroupCallEvent, GroupPeer } from '@switchboard/client/group';
 export type { RealtimeEvent, RtcIncomingEvent, RTCConnector, RTCEvent, RTCResolved, SwitchboardOptions };
 
 export type RtcClosedEvent = Extract<RealtimeEvent, { type: 'rtc:closed' }>;

@@ -30,6 +30,8 @@ export interface RemoteView {
   placeholder: string;
   muted: boolean;
   sharing: boolean;
+  /** The other side turned its camera off (or has none). */
+  camOff: boolean;
 }
 
 function setSource(media: HTMLMediaElement, stream: MediaStream | null, onBlocked?: () => void): void {
@@ -80,13 +82,25 @@ export class Stage {
     return !this.root.hidden;
   }
 
-  open(peerName: string, peerKey: string, handlers: StageHandlers): void {
+  /** `group`: the grid of a group call (group-grid.ts) replaces the 1:1 videos; hang up becomes leave. */
+  open(peerName: string, peerKey: string, handlers: StageHandlers, mode: 'call' | 'group' = 'call'): void {
     this.handlers = handlers;
+    this.root.dataset.mode = mode;
+    $('btn-hangup').querySelector('.ctl-label')!.textContent = mode === 'group' ? 'Leave call' : 'Hang up';
     $('stage-peer').textContent = peerName;
     fillAvatar($('remote-avatar'), peerName, peerKey);
     this.setState('connecting');
     this.setQuality(null);
-    this.setRemote({ main: null, side: null, audio: [], showVideo: false, placeholder: `Connecting to ${peerName}…`, muted: false, sharing: false });
+    this.setRemote({
+      main: null,
+      side: null,
+      audio: [],
+      showVideo: false,
+      placeholder: `Connecting to ${peerName}…`,
+      muted: false,
+      sharing: false,
+      camOff: false,
+    });
     this.root.hidden = false;
     void this.setSpeaker(loadPrefs().speaker);
     for (const id of ['main', 'topbar']) {
@@ -105,6 +119,8 @@ export class Stage {
   close(): void {
     this.handlers = null;
     this.root.hidden = true;
+    this.root.dataset.mode = 'call';
+    $('btn-hangup').querySelector('.ctl-label')!.textContent = 'Hang up';
     for (const video of [this.remoteVideo, this.sideVideo, this.localVideo, this.remoteAudio]) video.srcObject = null;
     this.audioKey = '';
     $('enable-sound').hidden = true;
