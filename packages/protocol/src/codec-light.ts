@@ -16,7 +16,17 @@ export { nestingTooDeep, type DecodeError, type Result } from './codec.js';
 
 /** The keys of serverSchemas / resultSchemas (a protocol test keeps these in step). */
 export const LIGHT_SERVER_TYPES: readonly string[] = ['welcome', 'ack', 'error', 'message', 'private', 'notice', 'rtc', 'ice', 'pong'];
-export const LIGHT_RESULT_TYPES: readonly string[] = ['join', 'post', 'rtc', 'list_users', 'list_groups', 'ice'];
+export const LIGHT_RESULT_TYPES: readonly string[] = [
+  'join',
+  'post',
+  'rtc',
+  'list_users',
+  'list_groups',
+  'ice',
+  'push_key',
+  'push_subscribe',
+  'push_unsubscribe',
+];
 
 const fail = (code: DecodeError['code'], message: string): Result<never, DecodeError> => ({ ok: false, error: { code, message, id: null, type: null } });
 

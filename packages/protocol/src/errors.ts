@@ -46,6 +46,14 @@ export const ERROR_CODES = {
   RTC_PEER_GONE: { retryable: false, description: "The other side's connection went away." },
   RTC_ICE_FAILED: { retryable: true, description: 'No network path between the peers after ICE restarts; usually TURN is missing or unreachable.' },
   RTC_CALL_NOT_FOUND: { retryable: false, description: 'A signal referred to a call that does not exist (or no longer exists).' },
+  TOO_MANY_SUBSCRIPTIONS: {
+    retryable: false,
+    description: 'The user already has the maximum number of Web Push subscriptions (push.maxSubscriptionsPerUser); unsubscribe one first.',
+  },
+  PUSH_RATE_LIMITED: {
+    retryable: true,
+    description: 'The recipient is offline and has had the maximum number of pushes this minute (push.perUserPerMinute); the message was not delivered.',
+  },
   GROUP_CALL_FULL: {
     retryable: true,
     description: 'The group call already has its maximum number of participants (6 by default); try again when someone leaves.',

@@ -11,7 +11,12 @@ export { controlMessageSchema, controlSchemas } from './schemas/control.js';
 export * from './http.js';
 export { isJsonObject } from './is-object.js';
 export { httpSchemas, parseGuestRequest, parseHttpBody, sdkReadSchemas } from './schemas/http.js';
-export { rtcSignal as rtcSignalSchema, iceServer as iceServerSchema, notification as notificationSchema } from './schemas/common.js';
+export {
+  rtcSignal as rtcSignalSchema,
+  iceServer as iceServerSchema,
+  notification as notificationSchema,
+  pushSubscription as pushSubscriptionSchema,
+} from './schemas/common.js';
 export const SUBPROTOCOL = 'switchboard.v1';
 /** Browsers cannot set headers on a WebSocket, so the token rides in a second subprotocol: `bearer.<jwt>`. */
 export const TOKEN_SUBPROTOCOL_PREFIX = 'bearer.';

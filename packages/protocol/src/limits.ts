@@ -38,6 +38,8 @@ export const GROUP_NAME_MAX = 64;
 export const USER_ID_MAX = 128;
 export const DISPLAY_NAME_MAX = 64;
 export const RECIPIENT_MAX = 256;
+/** A Web Push subscription's endpoint URL (the push services' own are well under 1 KB). */
+export const PUSH_ENDPOINT_MAX = 2048;
 export const CALL_ID_MAX = 64;
 export const SDP_MAX = 64 * 1024;
 export const CANDIDATE_MAX = 1024;

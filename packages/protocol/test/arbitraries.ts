@@ -96,6 +96,7 @@ export const rtcSignal: fc.Arbitrary<RtcSignal> = fc.oneof(
 );
 
 const pageLimit = integer(1, PAGE_LIMIT_MAX);
+const base64url = (min: number, max: number) => fc.stringMatching(new RegExp(`^[A-Za-z0-9_-]{${min},${max}}$`));
 const condition = fc.constantFrom('>', '>=', '=', '<', '<=', '!=', 'gt', 'gte', 'eq', 'lt', 'lte', 'ne') as fc.Arbitrary<
   NonNullable<ClientMessageOf<'list_groups'>['condition']>
 >;
@@ -147,6 +148,24 @@ export const clientMessages: { [T in ClientMessageType]: fc.Arbitrary<ClientMess
     'signal',
   ]),
   ice: record({ type: fc.constant('ice' as const), id: requestId }),
+  push_key: record({ type: fc.constant('push_key' as const), id: requestId }),
+  push_subscribe: record({
+    type: fc.constant('push_subscribe' as const),
+    id: requestId,
+    subscription: optional<ClientMessageOf<'push_subscribe'>['subscription']>(
+      {
+        endpoint: fc.webUrl({ validSchemes: ['https'] }).map((url) => url.slice(0, 2048)),
+        expirationTime: fc.option(finite, { nil: null }),
+        keys: record({ p256dh: base64url(1, 128), auth: base64url(1, 64) }),
+      },
+      ['endpoint', 'keys'],
+    ),
+  }),
+  push_unsubscribe: record({
+    type: fc.constant('push_unsubscribe' as const),
+    id: requestId,
+    subscription: record({ endpoint: text(2048, 1) }),
+  }),
 };
 
 const limits: fc.Arbitrary<WireLimits> = record({

@@ -62,6 +62,45 @@ const limitsSchema = obj({
   maxActiveCalls: num(1, 1000),
 });
 
+/** VAPID keys as web-push makes them: base64url, a 65-byte uncompressed P-256 point and a 32-byte scalar. */
+const VAPID_PUBLIC = /^[A-Za-z0-9_-]{87}$/;
+const VAPID_PRIVATE = /^[A-Za-z0-9_-]{43}$/;
+const vapidKey = (re: RegExp, what: string) => v.nullable(v.pipe(v.string(`expected ${what}`), v.regex(re, `expected ${what}`)));
+
+const pushSchema = obj({
+  enabled: bool,
+  /** The VAPID key pair (both or neither); null: generated once and kept in <dataDir>/vapid.json (in a cluster: in Redis). */
+  vapidPublicKey: vapidKey(VAPID_PUBLIC, 'an 87-character base64url P-256 public key'),
+  vapidPrivateKey: vapidKey(VAPID_PRIVATE, 'a 43-character base64url P-256 private key'),
+  /** Older pairs as "<publicKey>:<privateKey>", still signing pushes to the subscriptions made with them (key rotation). */
+  previousVapidKeys: v.array(
+    v.pipe(
+      v.string('expected "<publicKey>:<privateKey>"'),
+      v.check((s) => /^[A-Za-z0-9_-]{87}:[A-Za-z0-9_-]{43}$/.test(s), 'expected "<publicKey>:<privateKey>" (base64url, 87 and 43 characters)'),
+    ),
+    'expected a list of "<publicKey>:<privateKey>"',
+  ),
+  /** RFC 8292 contact the push services see: mailto: or https:. */
+  subject: v.pipe(
+    v.string('expected a mailto: or https: URL'),
+    v.check((s) => /^(mailto:.+|https:\/\/.+)$/.test(s), 'expected a mailto: or https: URL'),
+  ),
+  maxSubscriptionsPerUser: num(1, 1000),
+  /** Pushes one user may get per minute (across the cluster); 0: no limit. */
+  perUserPerMinute: num(0, 100_000),
+  /** Pushes waiting to be sent (or retried) on this node; more are dropped and counted. */
+  queueSize: num(1, 1_000_000),
+  /** Requests to push services in flight at once, per node. */
+  concurrency: num(1, 1000),
+  /** Attempts after the first for a network error, a timeout, 429 or 5xx; backoff doubles from retryBaseMs. */
+  retries: num(0, 20),
+  retryBaseMs: ms(1, 10 * 60_000),
+  /** How long the push service keeps an undelivered push (the TTL header). */
+  ttlSeconds: num(0, 28 * 24 * 60 * 60),
+  /** A push service that has not answered after this fails the attempt. */
+  timeoutMs: ms(100, 120_000),
+});
+
 export const configSchema = obj({
   port: num(0, 65535),
   host: v.pipe(text, v.maxLength(253, 'expected a host name or address')),
@@ -143,6 +182,8 @@ export const configSchema = obj({
     /** How often Redis is asked PING to notice a stall (no answer within min(commandTimeoutMs, this)), and a recovery. */
     probeIntervalMs: ms(50, 60_000),
   }),
+  /** Web Push for postRealtime's notification (push/): see the README's Web Push section. */
+  push: pushSchema,
   /** Session resume (docs/adr/0008-resume.md). */
   resume: obj({
     /** How long a dropped connection keeps its cid, group and calls for a resume; 0 turns resume off. */
@@ -193,6 +234,21 @@ export function defaultConfig(): SwitchboardConfig {
     redis: null,
     cluster: { heartbeatMs: 2_000, nodeTimeoutMs: 10_000, prefix: 'sb:', connectTimeoutMs: 5_000, commandTimeoutMs: 1_000, probeIntervalMs: 1_000 },
     resume: { windowMs: 30_000, maxBufferedFrames: 1_000, maxBufferedBytes: 1024 * 1024 },
+    push: {
+      enabled: true,
+      vapidPublicKey: null,
+      vapidPrivateKey: null,
+      previousVapidKeys: [],
+      subject: 'mailto:admin@switchboard.invalid',
+      maxSubscriptionsPerUser: 10,
+      perUserPerMinute: 30,
+      queueSize: 10_000,
+      concurrency: 16,
+      retries: 4,
+      retryBaseMs: 1_000,
+      ttlSeconds: 24 * 60 * 60,
+      timeoutMs: 10_000,
+    },
   };
 }
 
@@ -267,6 +323,10 @@ export function validateConfig(merged: unknown, sources: ReadonlyMap<string, str
       path: 'auth.secrets',
       message: 'required when redis is set: every node must verify the tokens the others sign (--secret or SWITCHBOARD_AUTH_SECRETS)',
     });
+  }
+  if ((config.push.vapidPublicKey === null) !== (config.push.vapidPrivateKey === null)) {
+    const missing = config.push.vapidPublicKey === null ? 'push.vapidPublicKey' : 'push.vapidPrivateKey';
+    issues.push({ path: missing, message: 'required with the other half of the VAPID key pair (set both, or neither to generate them)' });
   }
   if (config.cluster.nodeTimeoutMs < 2 * config.cluster.heartbeatMs) {
     issues.push({ path: 'cluster.nodeTimeoutMs', message: `expected at least twice cluster.heartbeatMs (${2 * config.cluster.heartbeatMs})` });

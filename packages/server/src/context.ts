@@ -3,6 +3,7 @@ import type { Limits, UserInfo } from '@switchboard/protocol';
 import type { SwitchboardConfig } from './config.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import type { PushService } from './push/index.js';
 import type { ReplayStore, RequestLog, ResumeTokens } from './resume/index.js';
 import type { CallRegistry } from './rtc/call-registry.js';
 import type { Delivery, OutboundFrame } from './state/delivery.js';
@@ -20,6 +21,8 @@ export interface ServerContext {
   ice: IceProvider;
   metrics: Metrics;
   log: Logger;
+  /** Web Push (push/): subscriptions and `notifyUser`; null when push.enabled is false. */
+  push: PushService | null;
   /** The Redis cluster this node belongs to, or null on a single node. */
   cluster: { readonly url: string; up(): boolean; adopt(cid: string, previousNode: string | null): Promise<void> } | null;
   /** Session resume (docs/adr/0008-resume.md); null when off (resume.windowMs 0, or a custom delivery). */

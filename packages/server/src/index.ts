@@ -22,3 +22,5 @@ export { redactUrl } from './redact.js';
 export { createLocalDelivery, buildFrame } from './state/delivery.js';
 export type { Delivery, FrameSink, OutboundFrame } from './state/delivery.js';
 export type { CallRecord, ConnectionRecord, GroupFilter, GroupRow, Page, PageQuery, Store, UserRow } from './state/store.js';
+export { createMemoryPushStore, createPushService, createRedisPushStore, generateVapidKeys, loadOrCreateVapid, VAPID_FILE } from './push/index.js';
+export type { NotifyOptions, NotifyOutcome, PushContent, PushService, PushStore, StoredSubscription, VapidKeys } from './push/index.js';

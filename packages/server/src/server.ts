@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Agent as HttpsAgent } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { REALTIME_PATH, SUBPROTOCOL, type Limits } from '@switchboard/protocol';
@@ -27,6 +27,7 @@ import { handleDisconnect } from './handlers/index.js';
 import { createMemoryReplayStore, createResumeTokens, replayLimits, type ReplayStore } from './resume/index.js';
 import { createLocalDelivery, type Delivery } from './state/delivery.js';
 import { createMemoryStore } from './state/memory-store.js';
+import { pushFor } from './push/index.js';
 import type { Store } from './state/store.js';
 import { startStun, type StunResponder } from './stun/responder.js';
 import { createIceProvider } from './turn/credentials.js';
@@ -39,6 +40,8 @@ export interface ServerRuntime {
   logger?: Logger;
   store?: Store;
   delivery?: Delivery;
+  /** The https.Agent Web Push requests go through (e.g. one trusting a private CA). */
+  pushAgent?: HttpsAgent;
 }
 
 export interface ListenAddress {
@@ -124,6 +127,13 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
     ice: createIceProvider(config.ice, (local) => stun?.url(local) ?? null),
     metrics,
     log,
+    push: pushFor(config, {
+      clustered: cluster !== null,
+      connections: (userId) => store.countUserConnections(userId),
+      registry: metrics.registry,
+      log,
+      agent: runtime.pushAgent,
+    }),
     cluster,
     resume: replay ? { replay, tokens: createResumeTokens(secrets), local: new Map() } : null,
   };
@@ -298,6 +308,7 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
 
   return {
     config,
+    await ctx.push?.close();
     node,
     listen,
     attach,

@@ -11,3 +11,5 @@ export * from './webrtc-stats.js';
 export * from './test-pages.js';
 export * from './known-bugs.js';
 export * from './node-agent-control.js';
+export * from './push-crypto.js';
+export * from './push-service.js';

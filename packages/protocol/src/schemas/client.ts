@@ -1,6 +1,20 @@
 import * as v from 'valibot';
 import { PAGE_LIMIT_MAX } from '../limits.js';
-import { callId, cid, finiteNumber, groupName, jsonValue, listCondition, notification, recipient, requestId, rtcSignal, userId } from './common.js';
+import {
+  callId,
+  cid,
+  finiteNumber,
+  groupName,
+  jsonValue,
+  listCondition,
+  notification,
+  pushEndpoint,
+  pushSubscription,
+  recipient,
+  requestId,
+  rtcSignal,
+  userId,
+} from './common.js';
 
 const pageOptions = {
   limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(PAGE_LIMIT_MAX))),
@@ -51,3 +65,11 @@ export type ClientMessageType = keyof typeof clientSchemas;
 export type ClientMessageOf<T extends ClientMessageType> = v.InferOutput<(typeof clientSchemas)[T]>;
 export type ClientMessage = { [T in ClientMessageType]: ClientMessageOf<T> }[ClientMessageType];
 export type RequestMessage = Extract<ClientMessage, { id: number }>;
+  /** The server's VAPID public key (the browser's `applicationServerKey`); acked with `{VAPIDPublicKey}`. */
+  push_key: v.object({ type: v.literal('push_key'), id: requestId }),
+  /** Stores a Web Push subscription for this user (an endpoint belongs to one user); acked with `{subscriptions}`. */
+  push_subscribe: v.object({ type: v.literal('push_subscribe'), id: requestId, subscription: pushSubscription }),
+  /** Removes this user's subscription with that endpoint; acked with `{removed}`. */
+  push_unsubscribe: v.object({ type: v.literal('push_unsubscribe'), id: requestId, subscription: pushEndpoint }),
+/** A Web Push subscription as the wire carries it (a browser PushSubscription's `toJSON()`). */
+export type PushSubscriptionData = ClientMessageOf<'push_subscribe'>['subscription'];

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { CALL_ID_MAX, CANDIDATE_MAX, DISPLAY_NAME_MAX, RECIPIENT_MAX, SDP_MAX, USER_ID_MAX } from '../limits.js';
+import { CALL_ID_MAX, CANDIDATE_MAX, DISPLAY_NAME_MAX, PUSH_ENDPOINT_MAX, RECIPIENT_MAX, SDP_MAX, USER_ID_MAX } from '../limits.js';
 
 /** JSON numbers only: JSON.parse turns 1e400 into Infinity, which JSON.stringify would send on as null. */
 export const finiteNumber = v.pipe(v.number(), v.finite());
@@ -83,3 +83,16 @@ export const notification = v.object({
 });
 
 export const listCondition = v.picklist(['>', '>=', '=', '<', '<=', '!=', 'gt', 'gte', 'eq', 'lt', 'lte', 'ne']);
+/** Base64url (RFC 4648 §5), padding tolerated: the keys of a PushSubscription. */
+const base64url = (max: number) => v.pipe(v.string(), v.minLength(1), v.maxLength(max), v.regex(/^[A-Za-z0-9_-]+=*$/, 'expected base64url'));
+
+/** A browser's PushSubscription as `toJSON()` gives it (RFC 8030 endpoint, RFC 8291 keys). */
+export const pushSubscription = v.object({
+  endpoint: v.pipe(v.string(), v.maxLength(PUSH_ENDPOINT_MAX), v.startsWith('https://', 'expected an https:// push service URL')),
+  expirationTime: v.optional(v.nullable(finiteNumber)),
+  keys: v.object({ p256dh: base64url(128), auth: base64url(64) }),
+});
+
+/** What unsubscribing needs: the endpoint (the keys, when given, are ignored). */
+export const pushEndpoint = v.object({ endpoint: v.pipe(v.string(), v.minLength(1), v.maxLength(PUSH_ENDPOINT_MAX)) });
+

@@ -117,6 +117,12 @@ export const resultSchemas = {
     endOfList: v.boolean(),
   }),
   ice: v.object({ iceServers: v.array(iceServer), iceExpiresAt: v.nullable(finiteNumber) }),
+  /** Skapi's `vapidPublicKey()` shape: the key as base64url (an uncompressed P-256 point). */
+  push_key: v.object({ VAPIDPublicKey: v.string() }),
+  /** How many subscriptions the user has now. */
+  push_subscribe: v.object({ subscriptions: finiteNumber }),
+  /** Whether a subscription of this user had that endpoint. */
+  push_unsubscribe: v.object({ removed: v.boolean() }),
 } as const;
 
 export type ResultOf<T extends keyof typeof resultSchemas> = v.InferOutput<(typeof resultSchemas)[T]>;

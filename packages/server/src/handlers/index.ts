@@ -6,6 +6,7 @@ import { listGroups } from './list-groups.js';
 import { listUsers } from './list-users.js';
 import { ping } from './ping.js';
 import { post } from './post.js';
+import { pushKey, pushSubscribe, pushUnsubscribe } from './push.js';
 import { rtc } from './rtc.js';
 import type { HandlerMap } from './types.js';
 
@@ -20,6 +21,9 @@ export const handlers: HandlerMap = {
   ping,
   rtc,
   ice,
+  push_key: pushKey,
+  push_subscribe: pushSubscribe,
+  push_unsubscribe: pushUnsubscribe,
 };
 
 export function dispatch(ctx: ServerContext, session: Session, message: ClientMessage): Promise<unknown> {

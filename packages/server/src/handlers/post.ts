@@ -1,4 +1,5 @@
 import { isCid } from '@switchboard/protocol';
+import { pushAlso, pushForOfflinePost } from '../push/post-hooks.js';
 import { RequestError } from '../request-error.js';
 import { buildFrame } from '../state/delivery.js';
 import { sendToGroup } from '../state/group-send.js';
@@ -40,9 +41,11 @@ export const post: Handler<'post'> = async (ctx, session, msg) => {
     if (await ctx.store.groupExists(msg.to)) {
       throw new RequestError('INVALID_REQUEST', `User has not joined to the recipient group. Run joinRealtime({ group: "${msg.to}" })`);
     }
+    if (msg.notification && ctx.push) return pushForOfflinePost(ctx, msg.to, msg.notification);
     throw new RequestError('RECIPIENT_NOT_FOUND', `User "${msg.to}" has no open connection.`);
   }
   const delivered = await ctx.delivery.send(cids, privateFrame());
+  if (msg.notification?.config?.always && ctx.push && delivered > 0) pushAlso(ctx, msg.to, msg.notification);
   if (delivered === 0) throw new RequestError('RECIPIENT_NOT_FOUND', `User "${msg.to}" has no open connection.`);
   return { delivered };
 };

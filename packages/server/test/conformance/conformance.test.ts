@@ -294,6 +294,20 @@ describe('conformance: golden fixtures against a running server', () => {
     expect((await answers[5]![2]).body).toEqual({ code: 'INVALID_PARAMETER', message: '"name" must be a string.' });
   });
 
+  it('Web Push: the VAPID key, subscribe, unsubscribe', async () => {
+    // The pair whose public half the fixture records.
+    const vapid = { vapidPublicKey: (suite.valid('server-ack-push-key', 'server').frame['result'] as { VAPIDPublicKey: string }).VAPIDPublicKey };
+    const t = await startServer({ nodeId: 'node-1', push: { ...vapid, vapidPrivateKey: 'LVegpiyuS5rI1zF74S_5QjeL_ZyblYQ9UMTb4G-3Lg0' } });
+    const a = await open(t, 'alice', 'alice');
+    a.send('client-push-key');
+    await a.expect('server-ack-push-key');
+    a.send('client-push-subscribe');
+    await a.expect('server-ack-push-subscribe');
+    a.send('client-push-unsubscribe');
+    await a.expect('server-ack-push-unsubscribe');
+    await a.expectQuiet();
+  });
+
   it('replayed every client fixture and every server fixture a server can send, and acked every request type', () => {
     const names = (side: 'client' | 'server', fixtures: Map<string, { side: string }>) =>
       [...fixtures].filter(([, f]) => f.side === side).map(([name]) => name);
