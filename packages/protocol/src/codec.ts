@@ -50,6 +50,8 @@ export function nestingTooDeep(raw: string, max: number = MAX_NESTING_DEPTH): { 
   return { tooDeep: false, id };
 }
 
+const NOT_TOO_DEEP = { tooDeep: false, id: null } as const;
+
 /** The value of `"id": <integer>` right after the key, if it is a usable request id. */
 function topLevelId(raw: string, from: number): number | null {
   const match = /^\s*:\s*(\d{1,16})\s*[,}]/.exec(raw.slice(from, from + 40));
@@ -58,8 +60,20 @@ function topLevelId(raw: string, from: number): number | null {
   return Number.isSafeInteger(value) ? value : null;
 }
 
+/**
+ * Whether `raw` has at most `max` opening brackets (strings included), so it cannot nest deeper
+ * than `max`: a native search instead of nestingTooDeep's character loop, which on a 4 KB SDP
+ * costs more than JSON.parse itself.
+ */
+function fewBrackets(raw: string, max: number): boolean {
+  let count = 0;
+  for (let i = raw.indexOf('{'); i !== -1; i = raw.indexOf('{', i + 1)) if (++count > max) return false;
+  for (let i = raw.indexOf('['); i !== -1; i = raw.indexOf('[', i + 1)) if (++count > max) return false;
+  return true;
+}
+
 function decodeWith<T>(schemas: SchemaMap, raw: string): Result<T, DecodeError> {
-  const nesting = nestingTooDeep(raw);
+  const nesting = fewBrackets(raw, MAX_NESTING_DEPTH) ? NOT_TOO_DEEP : nestingTooDeep(raw);
   if (nesting.tooDeep) {
     const message = `Frame is nested deeper than ${MAX_NESTING_DEPTH} levels of objects and arrays.`;
     return { ok: false, error: { code: 'INVALID_PARAMETER', message, id: nesting.id, type: null } };

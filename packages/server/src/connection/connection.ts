@@ -13,6 +13,8 @@
  * socket's own buffer, as do ws's close and ping frames) and `bufferedAmount`
  * counts the corked bytes, so the slow-consumer check sees them.
  *
+ * A frame that finds the queue idle runs at once, without a promise when it can (run-frame.ts).
+ *
  * Resume (docs/adr/0008-resume.md): numbered frames, replies included, go through the
  * delivery by cid, which buffers them for replay first (a reply made after the socket died is
  * replayed). Starting and closing with resume: resume-start.ts; the seq order: seq-order.ts.
@@ -28,9 +30,7 @@ import {
 } from '@switchboard/protocol';
 import type { Duplex } from 'node:stream';
 import { WebSocket, type RawData } from 'ws';
-import type { ServerContext, Session } from '../context.js';
-import { dispatch, NO_REPLY } from '../handlers/index.js';
-import { RequestError } from '../request-error.js';
+import type { ServerContext } from '../context.js';
 import { RequestLog } from '../resume/index.js';
 import { buildFrame, type FrameSink, type OutboundFrame } from '../state/delivery.js';
 import { whenDrained } from './drain.js';
@@ -38,6 +38,8 @@ import { admitFrame } from './admit.js';
 import { bufferedType } from './frame-info.js';
 import { afterClose, startConnection, type ResumeAttempt, type Started } from './resume-start.js';
 import { SeqOrder } from './seq-order.js';
+import { reply, runFrame, type FrameRunner } from './run-frame.js';
+import { SerialQueue } from './serial-queue.js';
 import { iceRefresh, tokenExpiryTimer } from './timers.js';
 import { TokenBucket, ViolationWindow } from './rate-limit.js';
 
@@ -51,6 +53,8 @@ const SLOW_CONSUMER_DRAIN_MS = 30_000;
 
 /** nextTick callback (no closure per tick): sends what the connection queued during the tick. */
 const flushWrites = (connection: Connection): void => connection.flushWrites();
+/** ws copies its options; one object for every text frame. */
+const TEXT = { binary: false } as const;
 
 export interface ConnectionInit {
   cid: string;
@@ -61,7 +65,7 @@ export interface ConnectionInit {
   resume?: ResumeAttempt | null;
 }
 
-export class Connection implements Session, FrameSink {
+export class Connection implements FrameRunner, FrameSink {
   /** Set once the start decided it (a resume keeps the old cid). */
   cid: string;
   readonly user: UserInfo;
@@ -87,7 +91,7 @@ export class Connection implements Session, FrameSink {
   private counted = false;
   /** The socket is corked until the end of the current tick (see the module comment). */
   private corked = false;
-  private queue: Promise<unknown>;
+  private readonly queue: SerialQueue;
   private readonly bucket: TokenBucket;
   private readonly violations: ViolationWindow;
   private readonly floods: ViolationWindow;
@@ -101,7 +105,7 @@ export class Connection implements Session, FrameSink {
     /** The TCP or TLS socket under `ws` (from the upgrade), corked to batch writes. */
     private readonly socket: Duplex,
     init: ConnectionInit,
-    private readonly ctx: ServerContext,
+    readonly ctx: ServerContext,
   ) {
     this.cid = init.cid;
     this.user = init.user;
@@ -116,7 +120,8 @@ export class Connection implements Session, FrameSink {
     ws.on('pong', () => (this.alive = true));
     ws.on('error', (err) => ctx.log.debug({ cid: this.cid, err: err.message }, 'socket error'));
     ws.on('close', (code) => this.onClose(code));
-    this.queue = this.start(init.tokenExpiresAt, init.resume ?? null);
+    const onError = (err: unknown): void => ctx.log.error({ cid: this.cid, err }, 'queued task failed');
+    this.queue = new SerialQueue(this.start(init.tokenExpiresAt, init.resume ?? null), onError);
   }
 
   private async start(tokenExpiresAt: number, attempt: ResumeAttempt | null): Promise<void> {
@@ -187,31 +192,27 @@ export class Connection implements Session, FrameSink {
       return;
     }
     const { message, id } = admitted;
-    this.enqueue(async () => {
-      if (this.closing) return;
-      if (id !== null && this.held) {
-        // Re-sent after a resume and already started under an earlier generation: its reply was
-        // replayed or is still to come from the first run.
-        if (this.requestLog.isDuplicate(id, this.generation)) return;
-        this.requestLog.record(id, this.generation);
-        this.ctx.resume?.replay.logRequest(this.cid, id, this.generation, ++this.requests);
-      }
-      try {
-        const result = await dispatch(this.ctx, this, message);
-        if (result !== NO_REPLY && id !== null) await this.reply(buildFrame({ type: 'ack', id, result }));
-      } catch (err) {
-        if (err instanceof RequestError) await this.sendError(id, err.code, err.message);
-        else {
-          this.ctx.log.error({ cid: this.cid, type: message.type, err }, 'handler failed');
-          await this.sendError(id, 'INTERNAL', 'Internal server error.');
-        }
-      }
-    });
+    if (this.queue.idle && this.early === null) {
+      // Nothing ahead of it: run now; only what is left to await joins the queue.
+      const rest = runFrame(this, message, id);
+      if (rest !== undefined) this.queue.push(() => rest);
+      return;
+    }
+    this.queue.push(() => runFrame(this, message, id));
   }
 
-  /** Runs `task` after every frame accepted before it (the serial queue); never breaks the chain. */
-  private enqueue(task: () => unknown): void {
-    this.queue = this.queue.then(task).catch((err: unknown) => this.ctx.log.error({ cid: this.cid, err }, 'queued task failed'));
+  accepting(): boolean {
+    return !this.closing;
+  }
+
+  startRequest(id: number): boolean {
+    if (!this.held) return true;
+    // Re-sent after a resume and already started under an earlier generation: its reply was
+    // replayed or is still to come from the first run.
+    if (this.requestLog.isDuplicate(id, this.generation)) return false;
+    this.requestLog.record(id, this.generation);
+    this.ctx.resume?.replay.logRequest(this.cid, id, this.generation, ++this.requests);
+    return true;
   }
 
   /**
@@ -224,7 +225,7 @@ export class Connection implements Session, FrameSink {
    * and never count: trickled candidates to a peer that just left must not end in a terminal close.
    */
   private refuse(id: number | null, code: ErrorCode, message: string, rateLimited = false): void {
-    this.enqueue(() => this.sendError(id, code, message));
+    this.queue.push(() => this.sendError(id, code, message));
     if (!(rateLimited ? this.floods : this.violations).record()) return;
     const what = rateLimited ? 'rate-limited' : 'invalid';
     this.ctx.log.warn({ cid: this.cid, user: this.user.user_id }, `policy violation: too many ${what} frames`);
@@ -238,7 +239,7 @@ export class Connection implements Session, FrameSink {
   private closeAfterQueue(name: CloseCodeName, reason: string): void {
     if (this.refusing || this.closing) return;
     this.refusing = true;
-    this.enqueue(() => this.closeWith(name, reason));
+    this.queue.push(() => this.closeWith(name, reason));
     this.addTimer(setTimeout(() => this.closeWith(name, reason), CLOSE_GRACE_MS));
   }
 
@@ -254,22 +255,6 @@ export class Connection implements Session, FrameSink {
     return this.order.push(frame, seq);
   }
 
-  /**
-   * A reply (ack, or error with an id): numbered and buffered through the delivery when the cid
-   * is resumable, so it reaches the client even if the socket dies now (or already did).
-   */
-  private async reply(frame: OutboundFrame): Promise<void> {
-    if (!this.held) {
-      this.send(frame);
-      return;
-    }
-    try {
-      await this.ctx.delivery.send([this.cid], frame);
-    } catch {
-      this.send(frame); // the replay store is unreachable: unnumbered, as without resume
-    }
-  }
-
   send(frame: OutboundFrame): boolean {
     if (this.closing || this.ws.readyState !== WebSocket.OPEN) return false;
     if (!this.corked) {
@@ -277,7 +262,7 @@ export class Connection implements Session, FrameSink {
       this.socket.cork();
       process.nextTick(flushWrites, this);
     }
-    this.ws.send(frame.data, { binary: false });
+    this.ws.send(frame.data, TEXT);
     this.ctx.metrics.messagesOut.inc({ type: frame.type });
     if (this.ws.bufferedAmount > this.ctx.config.limits.maxBufferedBytes) {
       this.ctx.log.warn({ cid: this.cid, buffered: this.ws.bufferedAmount }, 'slow consumer');
@@ -298,11 +283,12 @@ export class Connection implements Session, FrameSink {
   }
 
   /** Sends an `error` frame (the caller keeps it in request order); one with an id is a reply. */
-  async sendError(id: number | null, code: ErrorCode, message: string): Promise<void> {
+  sendError(id: number | null, code: ErrorCode, message: string): Promise<void> | undefined {
     this.ctx.metrics.errors.inc({ code });
     const frame = buildFrame({ type: 'error', id, code, message });
-    if (id === null) this.send(frame);
-    else await this.reply(frame);
+    if (id !== null) return reply(this, frame);
+    this.send(frame);
+    return undefined;
   }
 
   // ------------------------------------------------------------------ lifecycle
@@ -368,14 +354,17 @@ export class Connection implements Session, FrameSink {
     this.timers.clear();
     this.order.stop();
     this.ctx.delivery.unregister(this.cid, this);
-    this.queue = this.queue
-      .then(async () => {
+    this.queue.push(async () => {
+      try {
         const away = await this.leave(code);
         if (this.counted) this.ctx.metrics.connections.dec();
         this.ctx.log.info({ cid: this.cid, code, away }, 'disconnected');
-      })
-      .catch((err: unknown) => this.ctx.log.error({ cid: this.cid, err }, 'disconnect cleanup failed'))
-      .finally(() => this.resolveDone());
+      } catch (err) {
+        this.ctx.log.error({ cid: this.cid, err }, 'disconnect cleanup failed');
+      } finally {
+        this.resolveDone();
+      }
+    });
   }
 
   private leave(code: number): Promise<boolean> {

@@ -61,6 +61,16 @@ export function createMemoryReplayStore(limits: ReplayLimits, options: MemoryRep
     }
   }
 
+  function appendTo(cid: string, frame: OutboundFrame, at: number): number {
+    const hold = holds.get(cid);
+    if (!hold) return 0;
+    const seq = ++hold.topSeq;
+    hold.frames.push({ seq, data: frame.data, at });
+    hold.bytes += frame.data.length;
+    trim(hold, at);
+    return seq;
+  }
+
   function snapshotOf(hold: Hold): HoldSnapshot {
     const first = count(hold) > 0 ? hold.frames[hold.head]!.seq : hold.topSeq + 1;
     return {
@@ -90,18 +100,13 @@ export function createMemoryReplayStore(limits: ReplayLimits, options: MemoryRep
       for (const cid of cids) {
         if (seen.has(cid)) continue;
         seen.add(cid);
-        const hold = holds.get(cid);
-        if (!hold) {
-          out.push({ cid, seq: 0, node: null });
-          continue;
-        }
-        const seq = ++hold.topSeq;
-        hold.frames.push({ seq, data: frame.data, at });
-        hold.bytes += frame.data.length;
-        trim(hold, at);
-        out.push({ cid, seq, node: null });
+        out.push({ cid, seq: appendTo(cid, frame, at), node: null });
       }
       return out;
+    },
+
+    appendNow(cid, frame) {
+      return appendTo(cid, frame, now());
     },
 
     async away(cid, generation) {

@@ -66,6 +66,11 @@ export interface ReplayStore {
    */
   append(cids: readonly string[], frame: OutboundFrame, group?: boolean): Promise<Appended[]>;
   /**
+   * Optional: `append` for one cid, done before it returns (a store in this process's memory), so
+   * a relay to a local connection needs no promise. Returns the cid's seq (0: no hold).
+   */
+  appendNow?(cid: string, frame: OutboundFrame): number;
+  /**
    * The socket went away: the hold waits `windowMs` for a resume. With `generation`, only a hold
    * still at that generation (the closing socket's): `newer` when a resume already took it over.
    */

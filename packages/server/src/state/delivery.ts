@@ -38,6 +38,12 @@ export interface Delivery {
   /** Sends `frame` to each listed connection; resolves with how many accepted it. */
   send(cids: readonly string[], frame: OutboundFrame): Promise<number>;
   /**
+   * Optional: `send` to one connection, done before it returns (1 or 0), so a relay or an ack on
+   * this node costs no promise. Present only when that is always possible (the delivery and its
+   * replay store are in this process); a cluster delivery leaves it out.
+   */
+  sendNow?(cid: string, frame: OutboundFrame): number;
+  /**
    * Optional: sends `frame` to every member of `group` plus the `extra` connections, once each.
    * A cluster delivery routes it once per node holding members. Without it the server sends to
    * `store.groupMembers(group)` (see sendToGroup in group-send.ts).
@@ -48,7 +54,15 @@ export interface Delivery {
 
 export function createLocalDelivery(replay?: ReplayStore): Delivery {
   const sinks = new Map<string, FrameSink>();
+  const appendNow = replay?.appendNow?.bind(replay);
+  const sendNow = (cid: string, frame: OutboundFrame): number => {
+    const sink = sinks.get(cid);
+    if (appendNow === undefined || !isSequenced(frame.type)) return sink !== undefined && sink.deliver(frame, 0) ? 1 : 0;
+    const seq = appendNow(cid, frame);
+    return (sink !== undefined && sink.deliver(frame, seq)) || seq > 0 ? 1 : 0;
+  };
   return {
+    sendNow: replay === undefined || appendNow !== undefined ? sendNow : undefined,
     register(sink) {
       const previous = sinks.get(sink.cid);
       sinks.set(sink.cid, sink);

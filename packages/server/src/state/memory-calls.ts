@@ -5,7 +5,9 @@
  */
 import type { CallRecord, Store } from './store.js';
 
-type CallMethods = Pick<Store, 'putCall' | 'ringCall' | 'acceptCall' | 'callCounts' | 'getCall' | 'deleteCall' | 'callsOf'>;
+type CallMethods = Pick<Store, 'putCall' | 'ringCall' | 'acceptCall' | 'callCounts' | 'getCall' | 'deleteCall' | 'callsOf'> & {
+  peekCall(call: string, a: string, b: string): boolean;
+};
 
 export const callKey = (call: string, a: string, b: string): string => (a < b ? `${call} ${a} ${b}` : `${call} ${b} ${a}`);
 
@@ -95,6 +97,9 @@ export function createMemoryCalls(): CallMethods & { clear(): void } {
     async getCall(call, a, b) {
       const record = calls.get(callKey(call, a, b));
       return record ? { ...record } : null;
+    },
+    peekCall(call, a, b) {
+      return calls.has(callKey(call, a, b));
     },
     async deleteCall(call, a, b) {
       unindex(callKey(call, a, b));

@@ -43,6 +43,9 @@ export function createMemoryStore(): Store {
       const record = connections.get(cid);
       return record ? copy(record) : null;
     },
+    peekConnection(cid) {
+      return connections.get(cid) ?? null;
+    },
     async userConnections(userId) {
       return [...(byUser.get(userId) ?? [])];
     },

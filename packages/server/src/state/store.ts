@@ -79,6 +79,11 @@ export interface Store {
   /** Removes the connection, its membership and nothing else; returns what was removed. */
   removeConnection(cid: string): Promise<ConnectionRecord | null>;
   getConnection(cid: string): Promise<ConnectionRecord | null>;
+  /**
+   * Optional, for the synchronous relay path: the record as this process holds it, not copied
+   * (read only); `undefined` when this store cannot answer without a round trip (then getConnection).
+   */
+  peekConnection?(cid: string): Readonly<ConnectionRecord> | null | undefined;
   userConnections(userId: string): Promise<string[]>;
   countUserConnections(userId: string): Promise<number>;
   /** Moves a connection to `group` (null leaves); returns the previous group. */
@@ -102,6 +107,8 @@ export interface Store {
   callCounts(cid: string): Promise<{ ringing: number; active: number }>;
   /** The call `call` between two connections, in either direction. */
   getCall(call: string, cidA: string, cidB: string): Promise<CallRecord | null>;
+  /** Optional, likewise: whether the call exists between the two connections; `undefined`: ask getCall. */
+  peekCall?(call: string, cidA: string, cidB: string): boolean | undefined;
   deleteCall(call: string, cidA: string, cidB: string): Promise<void>;
   callsOf(cid: string): Promise<CallRecord[]>;
 
