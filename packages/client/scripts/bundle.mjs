@@ -21,6 +21,8 @@ const banner = { js: `/*! Switchboard client ${version} | MIT License */` };
 
 const common = {
   absWorkingDir: root,
+  // Class fields as constructor assignments: no repeated declaration per parameter property (tsconfig.bundle.json).
+  tsconfig: 'tsconfig.bundle.json',
   bundle: true,
   platform: 'browser',
   target: ['es2022'],

@@ -37,6 +37,8 @@ export const lightCodec = {
 
 const base = (root) => ({
   absWorkingDir: root,
+  // Class fields as constructor assignments: no repeated declaration per parameter property (tsconfig.bundle.json).
+  tsconfig: 'tsconfig.bundle.json',
   bundle: true,
   platform: 'browser',
   target: ['es2022'],

@@ -1,4 +1,4 @@
-import { DISPLAY_NAME_MAX, SwitchboardError, type ServerMessageOf, type UserInfo } from '@switchboard/protocol';
+import { DISPLAY_NAME_MAX, SwitchboardError, type PushSubscriptionData, type ServerMessageOf, type UserInfo } from '@switchboard/protocol';
 import { attachCalls } from './calls/attach.js';
 import { browserPlatform } from './platform/browser.js';
 import { watchPage } from './platform/page-lifecycle.js';
@@ -148,6 +148,28 @@ export class Switchboard {
     return this.#listings.getRealtimeGroups(params, fetchOptions);
   }
 
+  // ------------------------------------------------------------------ Web Push (Skapi's names; over the realtime connection)
+
+  /** The server's VAPID public key, for `pushManager.subscribe({ applicationServerKey })`. */
+  vapidPublicKey(): Promise<{ VAPIDPublicKey: string }> {
+    return this.#session.request({ type: 'push_key' });
+  }
+
+  /** Stores this browser's PushSubscription (or its `toJSON()`, or Skapi's `endpoint, keys`) for the user. */
+  subscribeNotification(subscription: PushSubscriptionInput, keys?: PushKeys): Promise<string> {
+    return this.#push('push_subscribe', subscription, keys, 'Subscribed to receive notifications.');
+  }
+
+  unsubscribeNotification(subscription: PushSubscriptionInput, keys?: PushKeys): Promise<string> {
+    return this.#push('push_unsubscribe', subscription, keys, 'Unsubscribed from notifications.');
+  }
+
+  /** Skapi's answers: 'SUCCESS: …'; the server checks the subscription (an https endpoint, both keys) and answers INVALID_PARAMETER. */
+  #push(type: 'push_subscribe' | 'push_unsubscribe', s: PushSubscriptionInput, keys: PushKeys | undefined, done: string): Promise<string> {
+    const subscription = typeof s == 'string' ? { endpoint: s, keys } : 'toJSON' in s ? s.toJSON() : s;
+    return this.#session.request({ type, subscription } as { type: 'push_subscribe'; subscription: PushSubscriptionData }).then(() => 'SUCCESS: ' + done);
+  }
+
   // ------------------------------------------------------------------ calls
 
   async connectRTC(params: RTCConnectorParams, cb: RTCCallback): Promise<RTCConnector> {
@@ -165,6 +187,9 @@ export function switchboardInternals(sb: Switchboard): SwitchboardInternals {
 }
 
 export type { Connected, DatabaseResponse, FetchOptions, GroupQuery, Notification, SessionState };
+export type PushKeys = PushSubscriptionData['keys'];
+/** A browser PushSubscription, its `toJSON()`, or (Skapi's two-argument form) its endpoint. */
+export type PushSubscriptionInput = string | PushSubscriptionData | { toJSON(): PushSubscriptionData };
 export type RtcFrame = ServerMessageOf<'rtc'>;
 
 function checkOptions(options: SwitchboardOptions): SwitchboardOptions {

@@ -20,7 +20,10 @@ const PUBLIC = [
   'getRealtimeUsers',
   'joinRealtime',
   'postRealtime',
+  'subscribeNotification',
+  'unsubscribeNotification',
   'user',
+  'vapidPublicKey',
 ].sort();
 
 /** Every name an app reaches on an instance: own properties and those of the prototype chain up to Object. */

@@ -17,6 +17,10 @@ export type PublicMember =
   | 'getRealtimeGroups'
   | 'connectRTC'
   | 'closeRTC'
+  // Skapi's Web Push functions
+  | 'vapidPublicKey'
+  | 'subscribeNotification'
+  | 'unsubscribeNotification'
   // Switchboard's documented extras
   | 'user'
   | 'cid'
