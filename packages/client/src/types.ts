@@ -113,7 +113,19 @@ export interface RtcIncomingEvent extends SenderFields {
 export type DeclineReason = 'rejected' | 'busy';
 
 /** Why a call ended, as reported in `rtc:closed`. */
-export type RtcEndReason = 'hangup' | 'rejected' | 'busy' | 'cancelled' | 'timeout' | 'peer_gone' | 'ice_failed' | 'error' | 'closed';
+export type RtcEndReason =
+  | 'hangup'
+  | 'rejected'
+  | 'busy'
+  | 'cancelled'
+  | 'timeout'
+  | 'peer_gone'
+  | 'ice_failed'
+  | 'error'
+  | 'closed'
+  /** A call to this user was taken (or declined) on another of their connections. */
+  | 'answered_elsewhere'
+  | 'declined_elsewhere';
 
 // ---------------------------------------------------------------- calls
 
@@ -123,7 +135,13 @@ export type ChannelParam = ChannelPreset | (RTCDataChannelInit & { protocol?: st
 export type MediaParam = MediaStream | MediaStreamConstraints | { audio?: boolean; video?: boolean };
 
 export interface RTCConnectorParams {
-  cid: string;
+  /** The connection to call (`cid:…`). Give `user_id` instead to ring every connection of a user. */
+  cid?: string;
+  /**
+   * Rings every open connection of this user (and each one that opens while it rings; with none open,
+   * a push to the user's subscriptions); the first to accept takes the call (docs/api.md, "Ringing a user").
+   */
+  user_id?: string;
   ice?: IceParam;
   iceTransportPolicy?: RTCIceTransportPolicy;
   media?: MediaParam;

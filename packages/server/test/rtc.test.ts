@@ -69,7 +69,8 @@ describe('rtc relay', () => {
     const { caller, callerCid } = await pair();
     expect(await signal(caller, 'cid:gone', 'c', { kind: 'invite' })).toMatchObject({ type: 'error', code: 'RECIPIENT_NOT_FOUND' });
     expect(await signal(caller, callerCid, 'c', { kind: 'invite' })).toMatchObject({ type: 'error', code: 'INVALID_REQUEST' });
-    expect(await caller.request({ type: 'rtc', to: 'bob', call: 'c', signal: { kind: 'invite' } })).toMatchObject({ code: 'INVALID_PARAMETER' });
+    // A user_id takes only an invite or a hang-up (ring-user.test.ts); an accept goes to a cid.
+    expect(await caller.request({ type: 'rtc', to: 'bob', call: 'c', signal: { kind: 'accept' } })).toMatchObject({ code: 'INVALID_PARAMETER' });
     expect(await caller.request({ type: 'rtc', to: 'cid:x', call: 'bad id!', signal: { kind: 'invite' } })).toMatchObject({ code: 'INVALID_PARAMETER' });
   });
 

@@ -87,14 +87,17 @@ export class CallManager implements CallLayer {
     checkSupported(this.host);
     checkCallback(cb);
     checkParamsObject(params);
-    const cid = checkCid(params.cid);
+    // A user_id rings all of that user's connections: the server routes it, and the call's peer
+    // becomes the connection that accepts (Call.handleSignal: a known user on a new cid).
+    const uid = params.user_id as string | undefined;
+    const cid = uid ?? checkCid(params.cid);
     const plan = planCall(params, this.host);
     const self = checkRealtime(this.host);
     if (cid === self.cid) throw SwitchboardError.invalidParameter('"cid" is your own connection; call another connection.');
     const existing = this.find((c) => c.peer.cid === cid);
     if (existing?.direction === 'incoming' && existing.state === 'ringing' && !existing.connector) return this.acceptInstead(existing, params, cb);
     if (existing) return existing.existingConnector();
-    const call = new Call(this.ctx, newCallId(), 'outgoing', { cid, user_id: null, name: null }, self.cid, self.user_id);
+    const call = new Call(this.ctx, newCallId(), 'outgoing', { cid, user_id: uid ?? null, name: null }, self.cid, self.user_id);
     this.calls.set(call.id, call);
     let media: Awaited<ReturnType<typeof openMedia>>;
     try {

@@ -4,7 +4,8 @@ import type { RealtimeEvent, RtcEndReason } from '../types.js';
 
 export type HangupReason = NonNullable<Extract<RtcSignal, { kind: 'hangup' }>['reason']>;
 
-export const END_ERRORS: Record<RtcEndReason, [ErrorCode, string]> = {
+/** The `_elsewhere` reasons (a callee device's call taken by another) end as `closed` does. */
+export const END_ERRORS: Record<Exclude<RtcEndReason, `${string}_elsewhere`>, [ErrorCode, string]> = {
   rejected: ['RTC_REJECTED', 'The callee declined the call.'],
   busy: ['RTC_BUSY', 'The callee is busy.'],
   cancelled: ['RTC_CANCELLED', 'The call was cancelled: it was hung up while ringing.'],
@@ -17,7 +18,16 @@ export const END_ERRORS: Record<RtcEndReason, [ErrorCode, string]> = {
 };
 
 export const ABNORMAL = new Set<RtcEndReason>(['peer_gone', 'ice_failed', 'error']);
-export const HANGUP_REASONS = new Set<string>(['hangup', 'cancelled', 'timeout', 'peer_gone', 'ice_failed', 'error']);
+export const HANGUP_REASONS = new Set<string>([
+  'hangup',
+  'cancelled',
+  'timeout',
+  'peer_gone',
+  'ice_failed',
+  'error',
+  'answered_elsewhere',
+  'declined_elsewhere',
+]);
 
 /** A hang-up reason from the wire (or the control channel); anything unknown is a plain hang-up. */
 export function hangupReason(reason: string): HangupReason {
@@ -25,7 +35,7 @@ export function hangupReason(reason: string): HangupReason {
 }
 
 export function endError(reason: RtcEndReason, wasRinging: boolean): SwitchboardError {
-  const [code, message] = END_ERRORS[wasRinging && reason === 'hangup' ? 'rejected' : reason];
+  const [code, message] = END_ERRORS[wasRinging && reason === 'hangup' ? 'rejected' : (reason as 'closed')] || END_ERRORS.closed;
   return new SwitchboardError(code, message);
 }
 

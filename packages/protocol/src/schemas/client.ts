@@ -55,21 +55,34 @@ export const clientSchemas = {
   }),
   /** Application heartbeat; the server answers `pong` with the same `ts`. */
   ping: v.object({ type: v.literal('ping'), ts: v.optional(finiteNumber) }),
-  /** Call signaling to one connection. With an `id` the server acks (`{delivered: 1}`) or errors. */
-  rtc: v.object({ type: v.literal('rtc'), id: v.optional(requestId), to: cid, call: callId, signal: rtcSignal }),
+  /**
+   * Call signaling to one connection. With an `id` the server acks (`{delivered: 1}`) or errors.
+   * `to` a user_id (not `cid:…`): an invite rings every connection of that user and a hang-up
+   * cancels that; every other signal goes to a connection (docs/api.md, "Ringing a user").
+   */
+  rtc: v.pipe(
+    v.object({ type: v.literal('rtc'), id: v.optional(requestId), to: v.union([cid, userId]), call: callId, signal: rtcSignal }),
+    v.forward(
+      v.check(
+        (m) => (m.to.startsWith('cid:') ? m.to.length > 4 : m.signal.kind === 'invite' || m.signal.kind === 'hangup'),
+        'expected a connection id ("cid:…"); a user_id only with an invite or a hang-up',
+      ),
+      ['to'],
+    ),
+  ),
   /** Ask for fresh ICE servers (TURN credentials); acked with `{iceServers, iceExpiresAt}`. */
   ice: v.object({ type: v.literal('ice'), id: requestId }),
-} as const;
-
-export type ClientMessageType = keyof typeof clientSchemas;
-export type ClientMessageOf<T extends ClientMessageType> = v.InferOutput<(typeof clientSchemas)[T]>;
-export type ClientMessage = { [T in ClientMessageType]: ClientMessageOf<T> }[ClientMessageType];
-export type RequestMessage = Extract<ClientMessage, { id: number }>;
   /** The server's VAPID public key (the browser's `applicationServerKey`); acked with `{VAPIDPublicKey}`. */
   push_key: v.object({ type: v.literal('push_key'), id: requestId }),
   /** Stores a Web Push subscription for this user (an endpoint belongs to one user); acked with `{subscriptions}`. */
   push_subscribe: v.object({ type: v.literal('push_subscribe'), id: requestId, subscription: pushSubscription }),
   /** Removes this user's subscription with that endpoint; acked with `{removed}`. */
   push_unsubscribe: v.object({ type: v.literal('push_unsubscribe'), id: requestId, subscription: pushEndpoint }),
+} as const;
+
+export type ClientMessageType = keyof typeof clientSchemas;
+export type ClientMessageOf<T extends ClientMessageType> = v.InferOutput<(typeof clientSchemas)[T]>;
+export type ClientMessage = { [T in ClientMessageType]: ClientMessageOf<T> }[ClientMessageType];
+export type RequestMessage = Extract<ClientMessage, { id: number }>;
 /** A Web Push subscription as the wire carries it (a browser PushSubscription's `toJSON()`). */
 export type PushSubscriptionData = ClientMessageOf<'push_subscribe'>['subscription'];

@@ -68,7 +68,8 @@ export const rtcSignal = v.variant('kind', [
   v.object({ kind: v.literal('reject'), reason: v.picklist(['rejected', 'busy']) }),
   v.object({
     kind: v.literal('hangup'),
-    reason: v.optional(v.picklist(['hangup', 'cancelled', 'timeout', 'peer_gone', 'ice_failed', 'error'])),
+    /** `answered_elsewhere` / `declined_elsewhere`: a call to a user_id was taken or declined on another of the callee's connections. */
+    reason: v.optional(v.picklist(['hangup', 'cancelled', 'timeout', 'peer_gone', 'ice_failed', 'error', 'answered_elsewhere', 'declined_elsewhere'])),
   }),
   descriptionSignal,
   candidateSignal,
@@ -82,7 +83,6 @@ export const notification = v.object({
   config: v.optional(v.object({ always: v.optional(v.boolean()) })),
 });
 
-export const listCondition = v.picklist(['>', '>=', '=', '<', '<=', '!=', 'gt', 'gte', 'eq', 'lt', 'lte', 'ne']);
 /** Base64url (RFC 4648 §5), padding tolerated: the keys of a PushSubscription. */
 const base64url = (max: number) => v.pipe(v.string(), v.minLength(1), v.maxLength(max), v.regex(/^[A-Za-z0-9_-]+=*$/, 'expected base64url'));
 
@@ -96,3 +96,4 @@ export const pushSubscription = v.object({
 /** What unsubscribing needs: the endpoint (the keys, when given, are ignored). */
 export const pushEndpoint = v.object({ endpoint: v.pipe(v.string(), v.minLength(1), v.maxLength(PUSH_ENDPOINT_MAX)) });
 
+export const listCondition = v.picklist(['>', '>=', '=', '<', '<=', '!=', 'gt', 'gte', 'eq', 'lt', 'lte', 'ne']);

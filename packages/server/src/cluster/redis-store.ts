@@ -11,6 +11,7 @@ import type { AcceptOutcome, CallRecord, CallState, ConnectionRecord, RingOutcom
 import { callKey, parseMember, type ClusterKeys } from './keys.js';
 import { listGroups, listUsers } from './listings.js';
 import type { LocalIndex } from './local-index.js';
+import { createRedisRings } from './redis-rings.js';
 import type { ScriptedRedis } from './scripts.js';
 
 export interface RedisStoreDeps {
@@ -213,5 +214,6 @@ export function createRedisStore(deps: RedisStoreDeps): RedisStore {
     async close() {
       // The cluster owns the Redis connections (see cluster.ts).
     },
+    ...createRedisRings(redis, P, guard),
   };
 }

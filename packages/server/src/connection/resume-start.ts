@@ -14,6 +14,7 @@ import { handleDisconnect } from '../handlers/index.js';
 import type { ResumeReason, UserInfo } from '@switchboard/protocol';
 import { releasesHold, type BufferedFrame, type ClaimResult, type RequestLog, type ResumeClaims } from '../resume/index.js';
 import type { FrameSink, OutboundFrame } from '../state/delivery.js';
+import { ringNewConnection } from '../rtc/ring-user.js';
 
 /** What starting or resuming needs of a connection (connection.ts's Connection is one). */
 export interface StartingConnection extends FrameSink, Resumable {
@@ -71,6 +72,8 @@ export async function startConnection(ctx: ServerContext, conn: StartingConnecti
     welcome.resume = resume.tokens.mint({ userId: conn.user.user_id, cid: conn.cid, epoch, generation: 0 });
   }
   await ctx.store.addConnection({ cid: conn.cid, user: conn.user, node: ctx.node, connectedAt: Date.now(), group: null });
+  // Calls ringing this user (a push may have brought this connection) ring it too; its frames follow the welcome.
+  void ringNewConnection(ctx, conn.cid, conn.user.user_id);
   return { welcome, replay: [], replayTo: 0 };
 }
 

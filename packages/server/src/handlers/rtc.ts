@@ -1,4 +1,6 @@
+import { isCid } from '@switchboard/protocol';
 import { RequestError } from '../request-error.js';
+import { claimRing, signalUser } from '../rtc/ring-user.js';
 import { buildFrame } from '../state/delivery.js';
 import type { Handler } from './types.js';
 
@@ -9,8 +11,12 @@ import type { Handler } from './types.js';
  */
 export const rtc: Handler<'rtc'> = async (ctx, session, msg) => {
   if (msg.to === session.cid) throw new RequestError('INVALID_REQUEST', 'Cannot signal your own connection.');
+  if (!isCid(msg.to)) return signalUser(ctx, session, msg); // a user_id: ring all of their connections
   const [self, target] = await Promise.all([ctx.store.getConnection(session.cid), ctx.store.getConnection(msg.to)]);
   if (!self || !target) throw new RequestError('RECIPIENT_NOT_FOUND', `No open connection "${msg.to}".`);
+  // Once per call: the first accept (or decline) of a call to a user_id settles it on every device.
+  const { kind } = msg.signal;
+  if ((kind === 'accept' || kind === 'reject') && !(await claimRing(ctx, self, target, msg.call, kind))) return { delivered: 0 };
   const allowed =
     ctx.config.rtc.allowAnyPair ||
     self.user.user_id === target.user.user_id ||

@@ -86,6 +86,8 @@ export function createCallRegistry(store: Store, options: CallRegistryOptions): 
       for (const record of await store.callsOf(gone.cid)) {
         await store.deleteCall(record.call, record.caller, record.callee);
         const goneIsCaller = record.caller === gone.cid;
+        // One device of a ringing call to a user_id went away: the user's others may still answer.
+        if (record.state === 'ringing' && !goneIsCaller && (await store.ringsFor(gone.user.user_id)).some((r) => r.call === record.call)) continue;
         const other = goneIsCaller ? record.callee : record.caller;
         const reason = record.state === 'ringing' && goneIsCaller ? 'cancelled' : 'peer_gone';
         notices.push({

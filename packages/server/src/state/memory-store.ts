@@ -1,6 +1,7 @@
 /** The default Store: everything in this process's memory. */
 import { matchesGroupFilter } from './group-search.js';
 import { createMemoryCalls } from './memory-calls.js';
+import { createMemoryRings } from './memory-rings.js';
 import { paginate } from './paging.js';
 import type { ConnectionRecord, GroupRow, Store, UserRow } from './store.js';
 
@@ -22,6 +23,7 @@ export function createMemoryStore(): Store {
   const byUser = new Map<string, Set<string>>();
   const groups = new Map<string, Set<string>>();
   const { clear: clearCalls, ...calls } = createMemoryCalls();
+  const { clear: clearRings, ...rings } = createMemoryRings();
 
   const copy = (r: ConnectionRecord): ConnectionRecord => ({ ...r, user: { ...r.user } });
 
@@ -91,12 +93,14 @@ export function createMemoryStore(): Store {
     },
 
     ...calls,
+    ...rings,
 
     async close() {
       connections.clear();
       byUser.clear();
       groups.clear();
       clearCalls();
+      clearRings();
     },
   };
 }

@@ -4,7 +4,7 @@
  * so a shared (e.g. Redis) adapter can implement it; the memory adapter is
  * the default. Socket delivery is separate (see delivery.ts).
  */
-import type { UserInfo } from '@switchboard/protocol';
+import type { RtcSignal, UserInfo } from '@switchboard/protocol';
 
 export interface ConnectionRecord {
   cid: string;
@@ -39,6 +39,33 @@ export interface CallLimits {
 export type RingOutcome = 'ok' | 'exists' | 'ringing_full' | 'active_full';
 /** `unchanged`: not a ringing call of this callee (nothing changed). `*_full`: that side is at maxActive. */
 export type AcceptOutcome = 'ok' | 'unchanged' | 'not_found' | 'callee_full' | 'caller_full';
+
+/**
+ * A call placed to a user_id rather than to one connection: every connection of the user rings,
+ * and so does each one that comes up while it rings (docs/api.md, "Ringing a user").
+ */
+export interface UserRing {
+  call: string;
+  /** The caller's connection and its user. */
+  caller: string;
+  from: UserInfo;
+  /** The callee's user_id. */
+  to: string;
+  invite: Extract<RtcSignal, { kind: 'invite' }>;
+  /** Unix ms after which it rings no more (forgotten). */
+  expiresAt: number;
+}
+
+/** How a ring was settled: answered or declined on one connection, or cancelled (or timed out) by the caller. */
+export type RingEnd = 'answered' | 'declined' | 'cancelled';
+
+/** `won`: this claim settled the ring; `lost`: an earlier claim did (`end` is what that one did). */
+export interface RingClaim {
+  outcome: 'won' | 'lost';
+  ring: UserRing;
+  end: RingEnd;
+  by: string;
+}
 
 export interface PageQuery {
   limit: number;
@@ -111,6 +138,18 @@ export interface Store {
   peekCall?(call: string, cidA: string, cidB: string): boolean | undefined;
   deleteCall(call: string, cidA: string, cidB: string): Promise<void>;
   callsOf(cid: string): Promise<CallRecord[]>;
+
+  // Calls to a user_id. The first claim settles a ring (first accept wins, across nodes); a settled
+  // ring rings no new connection and is kept until it expires so later claims learn who won.
+  /** Stores a ring until `ring.expiresAt`. */
+  putRing(ring: UserRing): Promise<void>;
+  /** The user's rings still ringing (not settled, not expired). */
+  ringsFor(userId: string): Promise<UserRing[]>;
+  /**
+   * Settles the ring `call` by connection `by` of user `userId` unless already settled. Null: no
+   * such ring (a call to one connection), or `by` is neither the caller nor a connection of the callee.
+   */
+  claimRing(call: string, by: string, userId: string, end: RingEnd): Promise<RingClaim | null>;
 
   close(): Promise<void>;
 }

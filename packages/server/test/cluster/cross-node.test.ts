@@ -1,6 +1,6 @@
 /**
  * The realtime integration suites (join/notices, post to group/cid/user, listings, rtc relay
- * and call registry, call caps) re-run on a three-node cluster: one real redis-server, three servers,
+ * and call registry, call caps, ringing a user) re-run on a three-node cluster: one real redis-server, three servers,
  * and consecutive clients of every test on different nodes (helpers.ts cluster mode).
  * broadcast.test.ts is not re-run: it spies on one process's sockets (see fanout.test.ts).
  */
@@ -17,6 +17,7 @@ if (redisMissing === null) {
   await import('../list.test.js');
   await import('../rtc.test.js');
   await import('../call-caps.test.js');
+  await import('../ring-user.test.js');
 } else {
   describeRedis('realtime suites across three nodes', () => undefined);
 }
