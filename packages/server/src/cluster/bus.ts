@@ -1,8 +1,9 @@
 /**
  * Frame routing between nodes over Redis pub/sub: each node subscribes to its own channel
  * (`<prefix>n:<node>`). A group frame is published once per node that holds members of the
- * group (from `gx:<group>`), and that node delivers it to its local members; a direct frame
- * is published only to the node holding the target. A message on the channel is a one-line
+ * group, and that node delivers it to its local members; a direct frame is published only to
+ * the node holding the target. Where members and targets are comes from the route cache
+ * (routes.ts): no Redis read on the way unless the cache misses. A message on the channel is a one-line
  * JSON header, a newline, then the frame exactly as it goes on the WebSocket (serialized once
  * by the sender, never parsed again by the receiving node).
  *
@@ -20,9 +21,11 @@ import type { Delivery, FrameSink, OutboundFrame } from '../state/delivery.js';
 import type { ServerMessageType } from '@switchboard/protocol';
 import { isSequenced } from '../resume/frame.js';
 import type { ReplayStore } from '../resume/replay-store.js';
-import { parseMember, type ClusterKeys } from './keys.js';
+import type { ConnectionRecord } from '../state/store.js';
+import type { ClusterKeys } from './keys.js';
 import type { LocalIndex } from './local-index.js';
 import { UNAVAILABLE_MESSAGE } from './redis-store.js';
+import type { GroupRoutes, RouteCache } from './routes.js';
 
 type Header = { k: 'c'; t: ServerMessageType; c: string[]; s?: number[]; g?: 1 } | { k: 'g'; t: ServerMessageType; g: string } | { k: 't'; c: string };
 
@@ -31,8 +34,12 @@ export interface BusDeps {
   keys: ClusterKeys;
   node: string;
   local: LocalIndex;
-  /** cid → node for connections on other nodes (immutable facts, so a plain bounded cache). */
-  nodeOf: Map<string, string>;
+  /** Where other nodes' connections are (kept current through the routes channel). */
+  routes: RouteCache;
+  /** A group's members with their nodes (the route cache, or Redis on a miss). */
+  groupRoutes(group: string): Promise<GroupRoutes> | GroupRoutes;
+  /** A connection's record (the route cache, or Redis on a miss; RequestError when Redis fails). */
+  lookup(cid: string): Promise<ConnectionRecord | null>;
   published: Counter<'kind'>;
   received: Counter<'kind'>;
   onFailure(err: unknown): void;
@@ -47,13 +54,6 @@ export interface Bus extends Delivery {
   receive(message: Buffer): void;
   /** Tells `to` that `cid` was resumed on this node (its old socket there is dropped without cleanup). */
   takeover(to: string, cid: string): Promise<void>;
-}
-
-const NODE_CACHE_MAX = 100_000;
-
-export function rememberNode(cache: Map<string, string>, cid: string, node: string): void {
-  if (cache.size >= NODE_CACHE_MAX) cache.delete(cache.keys().next().value!);
-  cache.set(cid, node);
 }
 
 export function createBus(deps: BusDeps): Bus {
@@ -115,21 +115,19 @@ export function createBus(deps: BusDeps): Bus {
     for (const cid of cids) {
       if (sinks.has(cid) || local.has(cid)) mine.push(cid);
       else {
-        const where = deps.nodeOf.get(cid);
+        const where = deps.routes.nodeOf(cid);
         if (where === undefined) unknown.push(cid);
         else if (where === node) mine.push(cid);
         else route(cid, where);
       }
     }
     if (unknown.length > 0) {
-      const nodes = await unavailable(() => redis.hmget(keys.connNode, ...unknown));
-      unknown.forEach((cid, i) => {
-        const where = nodes[i];
-        if (where === null || where === undefined) return;
-        rememberNode(deps.nodeOf, cid, where);
-        if (where === node) mine.push(cid);
-        else route(cid, where);
-      });
+      const records = await Promise.all(unknown.map((cid) => deps.lookup(cid)));
+      for (const record of records) {
+        if (record === null) continue;
+        if (record.node === node) mine.push(record.cid);
+        else route(record.cid, record.node);
+      }
     }
     let delivered = deliverLocal(mine, frame);
     if (remote.size > 0) {
@@ -157,14 +155,14 @@ export function createBus(deps: BusDeps): Bus {
     },
 
     async sendToGroup(group, frame, extra = []) {
+      // Route first: if Redis cannot be asked, nothing is delivered and the sender is told.
+      let routes = deps.groupRoutes(group);
+      if (routes instanceof Promise) routes = await unavailable(() => routes as Promise<GroupRoutes>);
       if (deps.replay && isSequenced(frame.type)) {
-        const members = await unavailable(() => redis.zrange(keys.group(group), 0, -1));
-        const cids = new Set(members.map((m) => parseMember(m).cid));
+        const cids = new Set(routes.members.keys());
         for (const cid of extra) cids.add(cid);
         return sendSequenced(deps.replay, [...cids], frame, true);
       }
-      // Route first: if Redis cannot be asked, nothing is delivered and the sender is told.
-      const routes = await unavailable(() => redis.hgetall(keys.groupNodes(group)));
       const mine = new Set(local.members(group));
       const others: string[] = [];
       for (const cid of extra) {
@@ -172,10 +170,10 @@ export function createBus(deps: BusDeps): Bus {
         else others.push(cid);
       }
       let delivered = deliverLocal(mine, frame);
-      const targets = Object.entries(routes).filter(([to, count]) => to !== node && Number(count) > 0);
+      const targets = [...routes.perNode].filter(([to, count]) => to !== node && count > 0);
       if (targets.length > 0) {
         const results = await unavailable(() =>
-          Promise.all(targets.map(async ([to, count]) => ((await publish(to, { k: 'g', t: frame.type, g: group }, frame)) ? Number(count) : 0))),
+          Promise.all(targets.map(async ([to, count]) => ((await publish(to, { k: 'g', t: frame.type, g: group }, frame)) ? count : 0))),
         );
         for (const n of results) delivered += n;
       }

@@ -14,12 +14,13 @@ import type { Logger } from '../logger.js';
 import { createRedisReplayStore, type ReplayLimits, type ReplayStore } from '../resume/index.js';
 import { redactUrl } from '../redact.js';
 import type { Delivery } from '../state/delivery.js';
-import { createBus, rememberNode } from './bus.js';
+import { createBus } from './bus.js';
 import { RedisHealth } from './health.js';
 import { clusterKeys } from './keys.js';
 import { LocalIndex } from './local-index.js';
 import { Membership, type MembershipHooks } from './membership.js';
 import { createRedisStore, type RedisStore } from './redis-store.js';
+import { RouteCache, type RouteEvent } from './routes.js';
 import { defineScripts } from './scripts.js';
 
 export interface RedisClusterOptions {
@@ -68,9 +69,12 @@ export interface RedisCluster {
   close(leave?: boolean): Promise<void>;
 }
 
-function connection(url: string, o: RedisClusterOptions, name: string): Redis {
+function connection(url: string, o: RedisClusterOptions, name: string, pipelined = false): Redis {
   return new Redis(url, {
     connectionName: name,
+    // Commands issued in one tick (the scripts and publishes of every frame a tick routes, the
+    // request log) leave in one write instead of one syscall each.
+    enableAutoPipelining: pipelined,
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
@@ -84,8 +88,8 @@ export function createRedisCluster(o: RedisClusterOptions): RedisCluster {
   const url = redactUrl(o.url);
   const keys = clusterKeys(o.prefix);
   const local = new LocalIndex();
-  const nodeOf = new Map<string, string>();
-  const redis = defineScripts(connection(o.url, o, `switchboard:${o.node}`));
+  const routes = new RouteCache();
+  const redis = defineScripts(connection(o.url, o, `switchboard:${o.node}`, true));
   const sub = connection(o.url, o, `switchboard:${o.node}:sub`);
   const published = new Counter({
     name: 'switchboard_cluster_published_total',
@@ -124,13 +128,35 @@ export function createRedisCluster(o: RedisClusterOptions): RedisCluster {
     keys,
     node: o.node,
     local,
-    rememberNode: (cid, node) => rememberNode(nodeOf, cid, node),
-    forgetNode: (cid) => nodeOf.delete(cid),
+    // Other nodes' connections are learned on demand and kept current by the routes channel.
+    rememberNode: () => undefined,
+    forgetNode: (cid) => routes.forget(cid),
+    lookup: (cid, load) => routes.record(cid, load),
     onFailure,
     stalled,
   });
   const replay = o.replay ? createRedisReplayStore({ redis, prefix: o.prefix, node: o.node, limits: o.replay, onFailure, stalled }) : null;
-  const bus = createBus({ redis, keys, node: o.node, local, nodeOf, published, received, onFailure, stalled, replay });
+  const groupRoutes = (group: string) =>
+    routes.group(group, async () => {
+      const flat = await redis.sbGroupRoutes(o.prefix, group);
+      const pairs: Array<[string, string]> = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i]!, flat[i + 1]!]);
+      return pairs;
+    });
+  const bus = createBus({
+    redis,
+    keys,
+    node: o.node,
+    local,
+    routes,
+    groupRoutes,
+    lookup: (cid) => store.getConnection(cid),
+    published,
+    received,
+    onFailure,
+    stalled,
+    replay,
+  });
   const membership = new Membership({
     redis,
     keys,
@@ -155,14 +181,32 @@ export function createRedisCluster(o: RedisClusterOptions): RedisCluster {
   sub.on('error', (err: Error) => {
     lastError = err.message;
   });
+  // Route events published while the subscriber was away are lost: start the cache afresh.
+  sub.on('close', () => routes.clear());
+  sub.on('ready', () => routes.clear());
+  // Auto-pipelining only while connected: a batch formed while the connection is down fails
+  // as a whole inside ioredis, where its rejections are not all handled.
   redis.on('close', () => {
+    redis.options.enableAutoPipelining = false;
     if (!closed) health.disconnected();
   });
   redis.on('ready', () => {
+    redis.options.enableAutoPipelining = true;
     // A new connection: writes in flight when the old one dropped may be lost; re-register everything.
     if (health.connected() && ready && !closed) membership.onReconnected();
   });
-  sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => bus.receive(message));
+  const routesChannel = Buffer.from(keys.routes);
+  sub.on('messageBuffer', (channel: Buffer, message: Buffer) => {
+    if (!channel.equals(routesChannel)) return bus.receive(message);
+    let event: RouteEvent | { d: string };
+    try {
+      event = JSON.parse(message.toString('utf8')) as RouteEvent | { d: string };
+    } catch {
+      return;
+    }
+    if ('d' in event) routes.dropNode(event.d);
+    else routes.apply(event);
+  });
 
   async function start(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
@@ -176,7 +220,7 @@ export function createRedisCluster(o: RedisClusterOptions): RedisCluster {
       redis.connect().catch(() => undefined);
       sub.connect().catch(() => undefined);
       await Promise.race([both, deadline]);
-      await Promise.race([sub.subscribe(keys.channel(o.node)), deadline]);
+      await Promise.race([sub.subscribe(keys.channel(o.node), keys.routes), deadline]);
       await Promise.race([membership.start(), deadline]);
     } catch (err) {
       redis.disconnect();
@@ -197,7 +241,7 @@ export function createRedisCluster(o: RedisClusterOptions): RedisCluster {
     async adopt(cid, previousNode) {
       const record = await store.getConnection(cid);
       if (record) local.add({ ...record, node: o.node });
-      nodeOf.delete(cid);
+      routes.forget(cid);
       if (previousNode !== null && previousNode !== o.node) await bus.takeover(previousNode, cid);
     },
     url,

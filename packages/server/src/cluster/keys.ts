@@ -19,6 +19,7 @@
  *   cr:<cid>         ZSET  ringing calls the connection placed (score: createdAt)
  *   ca:<cid>         SET   active calls the connection takes part in (either side)
  *   channel n:<node> frames for the connections of one node
+ *   channel m        every change of a connection's node or group, and dead nodes (routes.ts)
  */
 export interface ClusterKeys {
   prefix: string;
@@ -37,6 +38,7 @@ export interface ClusterKeys {
   ringingOf(cid: string): string;
   activeOf(cid: string): string;
   channel(node: string): string;
+  routes: string;
 }
 
 export function clusterKeys(prefix: string): ClusterKeys {
@@ -57,6 +59,7 @@ export function clusterKeys(prefix: string): ClusterKeys {
     ringingOf: (cid) => `${prefix}cr:${cid}`,
     activeOf: (cid) => `${prefix}ca:${cid}`,
     channel: (node) => `${prefix}n:${node}`,
+    routes: `${prefix}m`,
   };
 }
 

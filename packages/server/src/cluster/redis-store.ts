@@ -22,6 +22,8 @@ export interface RedisStoreDeps {
   /** Remembers where a cid lives (it never moves), so direct frames skip a lookup. */
   rememberNode(cid: string, node: string): void;
   forgetNode(cid: string): void;
+  /** Another node's connection: from the route cache (routes.ts), or `load` from Redis on a miss. */
+  lookup?(cid: string, load: () => Promise<ConnectionRecord | null>): Promise<ConnectionRecord | null>;
   /** Called with every Redis failure (for logs and health). */
   onFailure(err: unknown): void;
   /** Redis is known not to answer: fail at once instead of waiting for a timeout. */
@@ -121,7 +123,9 @@ export function createRedisStore(deps: RedisStoreDeps): RedisStore {
     async getConnection(cid) {
       const mirrored = local.get(cid);
       if (mirrored) return { ...mirrored, user: { ...mirrored.user } };
-      const record = recordFromHash(cid, await guard(() => redis.hgetall(keys.conn(cid))));
+      const load = async () => recordFromHash(cid, await guard(() => redis.hgetall(keys.conn(cid))));
+      if (deps.lookup) return deps.lookup(cid, load);
+      const record = await load();
       if (record) deps.rememberNode(cid, record.node);
       return record;
     },

@@ -34,6 +34,7 @@ local function leave_group(uid, cid, g, node)
     end
   end
 end
+-- Returns the group the connection was in ('' none), or false when it was not there.
 local function unindex(cid)
   local ck = P .. 'c:' .. cid
   local old = redis.call('HMGET', ck, 'u', 'nd', 'g')
@@ -42,7 +43,11 @@ local function unindex(cid)
   redis.call('SREM', P .. 'u:' .. old[1], cid)
   redis.call('SREM', P .. 'nc:' .. old[2], cid)
   redis.call('HDEL', P .. 'cn', cid)
-  return true
+  return old[3] or ''
+end
+-- The connection's new state for every node's route cache (routes.ts), in the order of the changes.
+local function routed(cid, node, g, prev)
+  redis.call('PUBLISH', P .. 'm', cjson.encode({ c = cid, n = node, g = g, p = prev }))
 end
 local function now_ms()
   local t = redis.call('TIME')
@@ -54,7 +59,7 @@ end
 const PUT = `${PRELUDE}
 local cid, uid, name, hasName, node, t, g = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local ck = P .. 'c:' .. cid
-unindex(cid)
+local prev = unindex(cid) or ''
 redis.call('DEL', ck)
 redis.call('HSET', ck, 'u', uid, 'nd', node, 't', t)
 if hasName == '1' then redis.call('HSET', ck, 'nm', name) end
@@ -63,6 +68,7 @@ redis.call('HSET', P .. 'cn', cid, node)
 redis.call('SADD', P .. 'u:' .. uid, cid)
 redis.call('SADD', P .. 'nc:' .. node, cid)
 if g ~= '' then join_group(uid, cid, g, node) end
+routed(cid, node, g, prev)
 return 1
 `;
 
@@ -72,7 +78,7 @@ local cid = ARGV[2]
 local ck = P .. 'c:' .. cid
 local rec = redis.call('HGETALL', ck)
 if #rec == 0 then return false end
-unindex(cid)
+routed(cid, '', '', unindex(cid) or '')
 redis.call('DEL', ck)
 return rec
 `;
@@ -92,6 +98,7 @@ else
   redis.call('HSET', ck, 'g', g)
   join_group(h[1], cid, g, h[2])
 end
+routed(cid, h[2], g, prev)
 return {1, prev}
 `;
 
@@ -112,6 +119,7 @@ local claimed = {}
 for _, node in ipairs(dead) do
   if node ~= self and redis.call('SET', P .. 'reaping:' .. node, self, 'NX', 'PX', lock) then
     redis.call('SET', P .. 'reaped:' .. node, '1', 'EX', 3600)
+    redis.call('PUBLISH', P .. 'm', cjson.encode({ d = node }))
     table.insert(claimed, node)
   end
 end
@@ -127,6 +135,21 @@ if score and tonumber(score) < now_ms() - timeout and redis.call('SCARD', P .. '
 end
 redis.call('DEL', P .. 'reaping:' .. node)
 return 1
+`;
+
+/** ARGV: prefix, group. Its members and their nodes, flat: {cid, node, …} (a route cache miss). */
+const GROUP_ROUTES = `
+local P = ARGV[1]
+local out = {}
+for _, m in ipairs(redis.call('ZRANGE', P .. 'g:' .. ARGV[2], 0, -1)) do
+  local cid = string.match(m, '%z([^%z]*)$')
+  local node = redis.call('HGET', P .. 'cn', cid)
+  if node then
+    table.insert(out, cid)
+    table.insert(out, node)
+  end
+end
+return out
 `;
 
 /**
@@ -218,6 +241,7 @@ export interface ClusterScripts {
   sbHeartbeat(...args: string[]): Promise<[number, number, number]>;
   sbReapClaim(...args: string[]): Promise<string[]>;
   sbReapDone(...args: string[]): Promise<number>;
+  sbGroupRoutes(...args: string[]): Promise<string[]>;
   sbCallDel(...args: string[]): Promise<number>;
   sbCallPut(...args: string[]): Promise<number>;
   sbCallRing(...args: string[]): Promise<string>;
@@ -234,6 +258,7 @@ export function defineScripts(redis: Redis): ScriptedRedis {
     sbHeartbeat: HEARTBEAT,
     sbReapClaim: REAP_CLAIM,
     sbReapDone: REAP_DONE,
+    sbGroupRoutes: GROUP_ROUTES,
     sbCallDel: CALL_DEL,
     sbCallPut: CALL_PUT,
     sbCallRing: CALL_RING,

@@ -5,14 +5,15 @@
  *
  *   epoch        STRING  the store's epoch (a new one when Redis lost its data)
  *   rs:<cid>     HASH    u (user_id), gen, st ('l' a socket holds it | 'a' away), as (away since, ms),
- *                        top (last seq), of (highest seq evicted for size), by (bytes buffered)
+ *                        top (last seq), of (highest seq evicted for size), by (bytes buffered), n (frames buffered)
  *   rb:<cid>     STREAM  id "<seq>-0", fields t (ms), d (the frame without its seq)
  *   ra           ZSET    away cids, score: when their window ends (ms)
  *   rq:<cid>     ZSET    request ids the connection started, score: generation × 2^30 + request count
  *                        (read by the node a resume lands on; same lifetime as the hold)
  *
  * The claim also moves the cid's routing (c:<cid>.nd, cn, nc:<node>, gx:<group>) to the
- * resuming node, with the layout of cluster/keys.ts (keep the two in step). Times come from
+ * resuming node, with the layout of cluster/keys.ts (keep the two in step), and announces the
+ * move on the routes channel `m` like the cluster's scripts do. Times come from
  * ARGV when given (tests), else from the Redis clock, so node clocks do not matter.
  */
 import type { Redis } from 'ioredis';
@@ -37,7 +38,7 @@ local function trim(hk, bk, now, maxFrames, maxBytes, maxAge)
     bytes = bytes - string.len(head[2][4])
     if bySize then redis.call('HSET', hk, 'of', seq_of(head[1])) end
   end
-  redis.call('HSET', hk, 'by', bytes)
+  redis.call('HSET', hk, 'by', bytes, 'n', n)
 end
 local function first_seq(bk, top)
   local head = redis.call('XRANGE', bk, '-', '+', 'COUNT', 1)[1]
@@ -58,7 +59,7 @@ redis.call('SET', P .. 'epoch', ARGV[2], 'NX')
 local cid = ARGV[3]
 local hk, bk = P .. 'rs:' .. cid, P .. 'rb:' .. cid
 redis.call('DEL', hk, bk, P .. 'rq:' .. cid)
-redis.call('HSET', hk, 'u', ARGV[4], 'gen', 0, 'st', 'l', 'top', 0, 'of', 0, 'by', 0)
+redis.call('HSET', hk, 'u', ARGV[4], 'gen', 0, 'st', 'l', 'top', 0, 'of', 0, 'by', 0, 'n', 0)
 redis.call('ZREM', P .. 'ra', cid)
 return redis.call('GET', P .. 'epoch')
 `;
@@ -78,22 +79,36 @@ local size = string.len(frame)
 local out, routes, order, seen = {}, {}, {}, {}
 local grp = nil
 if ARGV[9] == '1' then grp = 1 end
+-- The owners of every target in one HMGET (in chunks: Lua's unpack has a stack limit).
+local owners = {}
+for i = 10, #ARGV, 4000 do
+  local chunk = {}
+  for j = i, math.min(i + 3999, #ARGV) do table.insert(chunk, ARGV[j]) end
+  for j, node in ipairs(redis.call('HMGET', P .. 'cn', unpack(chunk))) do owners[i + j - 1] = node end
+end
+-- Per target: one read of its hold, the append, one write of its counters. The trim runs when
+-- over a size limit and every 32 frames for age (a claim or snapshot trims first anyway).
 for i = 10, #ARGV do
   local cid = ARGV[i]
   if not seen[cid] then
     seen[cid] = true
     local hk = P .. 'rs:' .. cid
     local seq = 0
-    if redis.call('EXISTS', hk) == 1 then
+    local h = redis.call('HMGET', hk, 'top', 'by', 'n', 'st')
+    if h[1] then
       local bk = P .. 'rb:' .. cid
-      seq = redis.call('HINCRBY', hk, 'top', 1)
+      seq = tonumber(h[1]) + 1
+      local bytes = tonumber(h[2] or '0') + size
+      local n = tonumber(h[3] or redis.call('XLEN', bk)) + 1
       redis.call('XADD', bk, string.format('%d-0', seq), 't', now, 'd', frame)
-      redis.call('HINCRBY', hk, 'by', size)
-      trim(hk, bk, now, maxFrames, maxBytes, maxAge)
-      local ttl = redis.call('PTTL', hk)
-      if ttl > 0 then redis.call('PEXPIRE', bk, ttl) end
+      redis.call('HSET', hk, 'top', seq, 'by', bytes, 'n', n)
+      if n > maxFrames or bytes > maxBytes or n % 32 == 0 then trim(hk, bk, now, maxFrames, maxBytes, maxAge) end
+      if h[4] == 'a' then
+        local ttl = redis.call('PTTL', hk)
+        if ttl > 0 then redis.call('PEXPIRE', bk, ttl) end
+      end
     end
-    local node = redis.call('HGET', P .. 'cn', cid) or ''
+    local node = owners[i] or ''
     table.insert(out, cid)
     table.insert(out, seq)
     table.insert(out, node)
@@ -182,6 +197,8 @@ if rec[1] then
       if redis.call('HINCRBY', gx, prev, -1) <= 0 then redis.call('HDEL', gx, prev) end
       redis.call('HINCRBY', gx, node, 1)
     end
+    -- The route caches of every node (cluster/routes.ts) learn the move in the order it happened.
+    redis.call('PUBLISH', P .. 'm', cjson.encode({ c = cid, n = node, g = rec[3] or '', p = rec[3] or '' }))
   end
 end
 local flat = {}
