@@ -298,6 +298,7 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
     if (owned) owned.closeAllConnections();
     await httpClosed;
     wss.close();
+    await ctx.push?.close();
     await delivery.close();
     await store.close();
     if (!cluster) await replay?.close();
@@ -308,7 +309,6 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
 
   return {
     config,
-    await ctx.push?.close();
     node,
     listen,
     attach,
