@@ -10,7 +10,7 @@ import { $, h } from './dom.js';
 import { receiveFiles, sendFile, type IncomingFileInfo, type ReceivedFile, type TransferProgress } from './sdk.js';
 
 export const FILES_CHANNEL = 'file-transfer';
-/** A little under the SDK's 1 GiB default: the receiver holds a file in memory once. */
+/** A little under the SDK's 1 GiB default: the receiver holds a file (as Blob parts) once. */
 const MAX_BYTES = 512 * 1024 * 1024;
 
 export function formatBytes(bytes: number): string {
@@ -100,6 +100,8 @@ export class FileShare {
     this.pc = pc;
     this.stopReceiving = receiveFiles(channel, {
       maxBytes: MAX_BYTES,
+      // Blob parts built while the chunks arrive: the download link needs a Blob, and a 100 MB one made at the end would freeze the page.
+      as: 'blob',
       onStart: (info) => this.onStart(info),
       onProgress: (p) => this.onProgress(p),
       onFile: (file) => this.onFile(file),
@@ -178,7 +180,7 @@ export class FileShare {
     const current = this.incoming;
     if (!current || current.id !== file.id) return;
     this.incoming = null;
-    const url = URL.createObjectURL(new Blob([file.data as Uint8Array<ArrayBuffer>], { type: file.type || 'application/octet-stream' }));
+    const url = URL.createObjectURL(file.blob);
     this.urls.push(url);
     const link = h('a', { class: 'btn btn-small', href: url, download: file.name }, `Download ${file.name}`);
     current.row.finish(`Received · ${formatBytes(file.bytes)} · verified`, file.sha256, link);

@@ -16,14 +16,17 @@
  * Chunks stay below the negotiated max message size (`pc.sctp.maxMessageSize`, 16 KiB when no
  * `pc` is given), sending pauses while more than `highWaterMark` (4 MiB) is buffered and
  * resumes on `bufferedamountlow`, and the promise resolves only after the receiver verified
- * length and SHA-256. WebCrypto hashes whole buffers, so the payload is held in memory once
- * on each side (a stream's chunks are kept until the end). Framing: see frames.ts.
+ * length and SHA-256. The receiver hashes each chunk as it arrives (an incremental SHA-256,
+ * sha256.ts) and keeps the file in one buffer or, with `receiveFiles(channel, { as: 'blob' })`,
+ * in Blob parts built as it goes, so a big file never costs one long task at the end. A Blob or
+ * buffer is held in memory once on the sending side; a stream is hashed as it is sent. Framing: see frames.ts.
  */
 import type { ChannelParam } from '../types.js';
 
 export { sendFile, chunkSizeFor, type SendFileOptions, type SendFileResult, type TransferProgress } from './send.js';
 export { receiveFiles, files, type ReceiveFilesOptions, type ReceivedFile, type IncomingFileInfo } from './receive.js';
 export { sha256Hex } from './hash.js';
+export type { ReceiveAs } from './assemble.js';
 export type { FileData } from './source.js';
 
 /** A reliable, ordered channel labelled 'file-transfer' for `channels` (unlike the unreliable preset). */

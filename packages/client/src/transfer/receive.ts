@@ -1,10 +1,12 @@
 /**
  * receiveFiles: the receiving side of sendFile. Reassembles each transfer, verifies its length
- * and SHA-256, confirms (or refuses) to the sender, and hands the bytes to the app.
+ * and SHA-256, confirms (or refuses) to the sender, and hands the bytes to the app. Chunks are
+ * hashed and stored as they arrive (assemble.ts), so verifying a big file at the end is instant.
  */
 import { SwitchboardError } from '@switchboard/protocol';
+import type { Assembled, ReceiveAs } from './assemble.js';
 import { encodeFrame, parseFrame, type Frame } from './frames.js';
-import { concat, sha256Hex } from './hash.js';
+import { Sinks, type Sink } from './sink.js';
 import type { TransferProgress } from './send.js';
 
 export interface IncomingFileInfo {
@@ -19,7 +21,13 @@ export interface ReceivedFile extends IncomingFileInfo {
   bytes: number;
   /** Verified SHA-256 (lowercase hex). */
   sha256: string;
+  /**
+   * The bytes (with `as: 'bytes'`, the default). With `as: 'blob'` use `blob`: reading `data` throws.
+   * Not enumerable then, so spreading a ReceivedFile stays safe.
+   */
   data: Uint8Array;
+  /** The file as a Blob of its type. With `as: 'blob'` it was built while the chunks arrived; with 'bytes', on first read (a copy). */
+  readonly blob: Blob;
   /** From the start frame to verification. */
   ms: number;
 }
@@ -32,14 +40,18 @@ export interface ReceiveFilesOptions {
   onError?: (error: SwitchboardError, info: IncomingFileInfo | null) => void;
   /** Refuse transfers larger than this (default 1 GiB): the sender's promise rejects with PAYLOAD_TOO_LARGE. */
   maxBytes?: number;
+  /**
+   * How a file is kept: 'bytes' (default) in one Uint8Array, `data`; 'blob' in a Blob, `blob`, made from
+   * parts while the chunks arrive. In a page prefer 'blob' for big files: the bytes then leave the
+   * page's heap as they come, and nothing copies the whole file in one go (a download link needs a Blob anyway).
+   */
+  as?: ReceiveAs;
 }
 
 interface Current {
   info: IncomingFileInfo;
   started: number;
-  /** Preallocated when the size is known. */
-  buffer: Uint8Array | null;
-  parts: Uint8Array[];
+  parts: Sink | null;
   received: number;
   refused: boolean;
 }
@@ -53,8 +65,12 @@ function error(code: 'INVALID_REQUEST' | 'CONNECTION_CLOSED' | 'PAYLOAD_TOO_LARG
 /** Starts receiving files on `channel` (sets `binaryType` to 'arraybuffer'); returns a function that stops. */
 export function receiveFiles(channel: RTCDataChannel, options: ReceiveFilesOptions = {}): () => void {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX;
+  const as = options.as ?? 'bytes';
+  if (as !== 'bytes' && as !== 'blob') throw SwitchboardError.invalidParameter("receiveFiles: \"as\" should be 'bytes' or 'blob'.");
+  if (as === 'blob' && typeof Blob === 'undefined') throw SwitchboardError.invalidParameter("receiveFiles: { as: 'blob' } needs Blob (a browser or Node 18+).");
   let current: Current | null = null;
   channel.binaryType = 'arraybuffer';
+  const sinks = new Sinks();
 
   const reply = (frame: Frame): void => {
     if (channel.readyState !== 'open') return;
@@ -66,6 +82,7 @@ export function receiveFiles(channel: RTCDataChannel, options: ReceiveFilesOptio
   };
   const failCurrent = (err: SwitchboardError): void => {
     const info = current?.info ?? null;
+    current?.parts?.drop();
     current = null;
     options.onError?.(err, info);
   };
@@ -74,7 +91,7 @@ export function receiveFiles(channel: RTCDataChannel, options: ReceiveFilesOptio
     if (current && !current.refused) failCurrent(error('INVALID_REQUEST', `Transfer "${current.info.name}" was cut short by the next one.`, 'interrupted'));
     const info: IncomingFileInfo = { id: frame.id, name: frame.name, type: frame.type, size: frame.size };
     const refused = frame.size !== null && frame.size > maxBytes;
-    current = { info, started: Date.now(), buffer: refused || frame.size === null ? null : new Uint8Array(frame.size), parts: [], received: 0, refused };
+    current = { info, started: Date.now(), parts: refused ? null : sinks.open(as, frame.size, frame.type || 'application/octet-stream'), received: 0, refused };
     if (refused) {
       reply({ op: 'ack', id: frame.id, ok: false, bytes: 0, sha256: '', error: 'too_large' });
       options.onError?.(error('PAYLOAD_TOO_LARGE', `"${frame.name}" (${frame.size} bytes) is larger than maxBytes (${maxBytes}).`, 'too_large'), info);
@@ -85,10 +102,9 @@ export function receiveFiles(channel: RTCDataChannel, options: ReceiveFilesOptio
 
   const onChunk = (data: ArrayBuffer): void => {
     const file = current;
-    if (!file || file.refused) return;
-    const chunk = new Uint8Array(data);
-    const end = file.received + chunk.byteLength;
-    if (end > maxBytes || (file.buffer && end > file.buffer.byteLength)) {
+    if (!file?.parts || file.refused) return;
+    const end = file.received + data.byteLength;
+    if (end > maxBytes || (file.info.size !== null && end > file.info.size)) {
       file.refused = true;
       const tooLarge = end > maxBytes;
       reply({ op: 'ack', id: file.info.id, ok: false, bytes: end, sha256: '', error: tooLarge ? 'too_large' : 'length_mismatch' });
@@ -99,30 +115,53 @@ export function receiveFiles(channel: RTCDataChannel, options: ReceiveFilesOptio
       );
       return;
     }
-    if (file.buffer) file.buffer.set(chunk, file.received);
-    else file.parts.push(chunk);
+    file.parts.add(data);
     file.received = end;
     options.onProgress?.({ id: file.info.id, name: file.info.name, bytes: end, total: file.info.size });
   };
 
   const onEnd = async (frame: Extract<Frame, { op: 'end' }>): Promise<void> => {
     const file = current;
-    if (!file || file.info.id !== frame.id || file.refused) return;
+    if (!file?.parts || file.info.id !== frame.id || file.refused) return;
     current = null;
-    const data = file.buffer ?? concat(file.parts);
-    const lengthOk = file.received === frame.bytes && (file.info.size === null || file.info.size === file.received);
-    const sha256 = lengthOk ? await sha256Hex(data) : '';
-    if (!lengthOk || sha256 !== frame.sha256) {
+    const received = file.received;
+    const lengthOk = received === frame.bytes && (file.info.size === null || file.info.size === received);
+    if (!lengthOk) file.parts.drop();
+    let assembled: Assembled | null;
+    try {
+      assembled = lengthOk ? await file.parts.finish() : null;
+    } catch (cause) {
+      reply({ op: 'ack', id: frame.id, ok: false, bytes: received, sha256: '', error: 'receiver_failed' });
+      options.onError?.(error('INVALID_REQUEST', `"${file.info.name}" could not be verified: ${(cause as Error).message}.`, 'receiver_failed'), file.info);
+      return;
+    }
+    const sha256 = assembled?.sha256 ?? '';
+    if (!assembled || sha256 !== frame.sha256) {
       const reason = lengthOk ? 'checksum_mismatch' : 'length_mismatch';
-      reply({ op: 'ack', id: frame.id, ok: false, bytes: file.received, sha256, error: reason });
+      reply({ op: 'ack', id: frame.id, ok: false, bytes: received, sha256, error: reason });
       options.onError?.(
-        error('INVALID_REQUEST', `"${file.info.name}" failed verification (${reason}: ${file.received} of ${frame.bytes} bytes).`, reason),
+        error('INVALID_REQUEST', `"${file.info.name}" failed verification (${reason}: ${received} of ${frame.bytes} bytes).`, reason),
         file.info,
       );
       return;
     }
-    reply({ op: 'ack', id: frame.id, ok: true, bytes: file.received, sha256 });
-    options.onFile?.({ ...file.info, bytes: file.received, sha256, data, ms: Date.now() - file.started });
+    reply({ op: 'ack', id: frame.id, ok: true, bytes: received, sha256 });
+    const result = { ...file.info, bytes: received, sha256, ms: Date.now() - file.started } as ReceivedFile;
+    const { data, blob } = assembled;
+    const type = file.info.type || 'application/octet-stream';
+    let made: Blob | undefined;
+    Object.defineProperties(result, {
+      // With 'blob' there are no bytes to give without reading the Blob (async): say so rather than copy.
+      data: data
+        ? { value: data, enumerable: true }
+        : {
+            get: () => {
+              throw SwitchboardError.invalidParameter("receiveFiles({ as: 'blob' }) delivers `blob` (its bytes: `await file.blob.arrayBuffer()`), not `data`.");
+            },
+          },
+      blob: blob ? { value: blob, enumerable: true } : { get: () => (made ??= new Blob([data as Uint8Array<ArrayBuffer>], { type })) },
+    });
+    options.onFile?.(result);
   };
 
   const onMessage = (event: MessageEvent): void => {
@@ -148,6 +187,7 @@ export function receiveFiles(channel: RTCDataChannel, options: ReceiveFilesOptio
     channel.removeEventListener('message', onMessage);
     channel.removeEventListener('close', onClose);
     current = null;
+    sinks.close();
   };
 }
 

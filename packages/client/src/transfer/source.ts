@@ -1,6 +1,7 @@
 /** What sendFile accepts, turned into chunks of at most `chunkSize` bytes, and its SHA-256. */
 import { SwitchboardError } from '@switchboard/protocol';
 import { concat, sha256Hex } from './hash.js';
+import { createSha256 } from './sha256.js';
 
 export type FileData = Blob | ArrayBuffer | ArrayBufferView | AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>;
 
@@ -83,18 +84,19 @@ export async function* rechunk(pieces: AsyncIterable<unknown> | Iterable<unknown
 }
 
 function streamSource(pieces: AsyncIterable<unknown>): Source {
-  const sent: Uint8Array[] = []; // WebCrypto cannot hash incrementally: keep what was sent, hash it at the end
+  // Hashed chunk by chunk as it is sent: a stream of any length is never held in memory.
+  const hash = createSha256();
   return {
     size: null,
     name: null,
     type: 'application/octet-stream',
     async *chunks(chunkSize) {
       for await (const chunk of rechunk(pieces, chunkSize)) {
-        sent.push(chunk);
+        hash.update(chunk);
         yield chunk;
       }
     },
-    digest: () => sha256Hex(sent),
+    digest: async () => hash.hex(),
   };
 }
 
