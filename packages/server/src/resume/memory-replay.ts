@@ -1,15 +1,19 @@
 /**
  * The replay store in this process's memory (single node). Each cid's buffer is a ring of
- * references to the frames' shared Buffers: a broadcast to a group is held once in memory
+ * references to the frames themselves: a broadcast to a group is held once in memory
  * however many members buffer it (the byte limit still counts it per cid). The epoch is
  * random per process, so after a restart every old token is refused with `epoch_changed`.
  */
 import { randomBytes } from 'node:crypto';
-import type { OutboundFrame } from '../state/delivery.js';
+import { frameBytes, type OutboundFrame } from '../state/outbound-frame.js';
 import { decideResume, type HoldSnapshot } from './decision.js';
 import type { Appended, BufferedFrame, ClaimResult, ReplayLimits, ReplayStore } from './replay-store.js';
 
-interface Entry extends BufferedFrame {
+/** The frame itself, not its bytes: they are made only if it is replayed (see TextFrame). */
+interface Entry {
+  seq: number;
+  frame: OutboundFrame;
+  bytes: number;
   at: number;
 }
 
@@ -41,9 +45,9 @@ export function createMemoryReplayStore(limits: ReplayLimits, options: MemoryRep
 
   function evictHead(hold: Hold, bySize: boolean): void {
     const entry = hold.frames[hold.head]!;
-    hold.frames[hold.head] = undefined as unknown as Entry; // let the Buffer go
+    hold.frames[hold.head] = undefined as unknown as Entry; // let the frame go
     hold.head += 1;
-    hold.bytes -= entry.data.length;
+    hold.bytes -= entry.bytes;
     if (bySize) hold.overflowThrough = entry.seq;
     if (hold.head > 64 && hold.head * 2 > hold.frames.length) {
       hold.frames = hold.frames.slice(hold.head);
@@ -65,8 +69,9 @@ export function createMemoryReplayStore(limits: ReplayLimits, options: MemoryRep
     const hold = holds.get(cid);
     if (!hold) return 0;
     const seq = ++hold.topSeq;
-    hold.frames.push({ seq, data: frame.data, at });
-    hold.bytes += frame.data.length;
+    const bytes = frameBytes(frame);
+    hold.frames.push({ seq, frame, bytes, at });
+    hold.bytes += bytes;
     trim(hold, at);
     return seq;
   }
@@ -154,7 +159,7 @@ export function createMemoryReplayStore(limits: ReplayLimits, options: MemoryRep
       const replay: BufferedFrame[] = [];
       for (let i = held.head; i < held.frames.length; i++) {
         const entry = held.frames[i]!;
-        if (entry.seq >= decision.from) replay.push({ seq: entry.seq, data: entry.data });
+        if (entry.seq >= decision.from) replay.push({ seq: entry.seq, data: entry.frame.data });
       }
       return { resumed: true, generation: held.generation, replay, replayTo: decision.to, previousNode: null };
     },

@@ -10,12 +10,12 @@
 import { encode, type ServerMessage } from '@switchboard/protocol';
 import { isSequenced } from '../resume/frame.js';
 import type { ReplayStore } from '../resume/replay-store.js';
-import type { OutboundFrame } from './outbound-frame.js';
+import { TextFrame, type OutboundFrame } from './outbound-frame.js';
 
 export type { OutboundFrame };
 
 export function buildFrame(message: ServerMessage): OutboundFrame {
-  return { type: message.type, data: Buffer.from(encode(message), 'utf8') };
+  return new TextFrame(message.type, encode(message));
 }
 
 /** Something that can take a frame for one connection (a live socket on this node). */
