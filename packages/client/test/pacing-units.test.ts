@@ -76,7 +76,12 @@ describe('Requests', () => {
   it('re-sync requests go first; a RATE_LIMITED request returns to its place, at most 3 times', async () => {
     const requests = new Requests(10_000, () => true);
     const ids = (texts: string[]) => texts.map((t) => (JSON.parse(t) as { id: number }).id);
-    const all = [requests.create(post(1)), requests.create(post(2)), requests.create(post(3)), requests.create({ type: 'join', group: 'g' }, true)];
+    const all = [
+      requests.create(post(1)),
+      requests.create(post(2)),
+      requests.create(post(3)),
+      requests.create({ type: 'join', group: 'g' }, { priority: true }),
+    ];
     let wire: string[] = [];
     requests.flush((text) => wire.push(text) > 0, true);
     expect(ids(wire)).toEqual([4]);

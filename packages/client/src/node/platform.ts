@@ -1,8 +1,10 @@
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import type { Platform } from '../types.js';
 import { nodePeerConnectionClass, type NodeRtcOptions } from './peer-connection.js';
-import { certificateRefusal, fetchWithCa, trustedCas, type CaOption } from './tls.js';
+import { nodeFetch } from './http-fetch.js';
+import { certificateRefusal, trustedCas, type CaOption } from './tls.js';
 
 const MAX_BODY = 64 * 1024;
 const failures = new WeakMap<object, { status: number; body: string }>();
@@ -37,7 +39,29 @@ function nodeWebSocketClass(ca: (string | Buffer)[] | undefined) {
         response.on('aborted', done);
       });
     }
+
+    /**
+     * Frames sent in one go (say, answers to the frames of one read) leave in one write: the TCP
+     * socket is corked from the first send until the end of the current tick, instead of one
+     * system call per frame.
+     */
+    override send(data: Parameters<WebSocket['send']>[0], options?: object | ((error?: Error) => void), cb?: (error?: Error) => void): void {
+      const socket = (this as unknown as { _socket?: Socket | null })._socket;
+      if (!this.corked && socket && this.readyState === WebSocket.OPEN) {
+        this.corked = true;
+        socket.cork();
+        process.nextTick(uncork, this, socket);
+      }
+      super.send(data, options as never, cb);
+    }
+
+    corked = false;
   };
+}
+
+function uncork(ws: { corked: boolean }, socket: Socket): void {
+  ws.corked = false;
+  socket.uncork();
 }
 
 /** Node settings: where ICE binds, port range, and the cleanup policy (see peer-connection.ts). */
@@ -46,21 +70,8 @@ export interface NodePlatformOptions extends NodeRtcOptions {
   ca?: CaOption;
 }
 
-/** Certificate failures answer like a refusing server (HTTP 495, CERTIFICATE_UNTRUSTED), which the SDK does not retry. */
-function trustAwareFetch(base: typeof fetch): typeof fetch {
-  return async (input, init) => {
-    try {
-      return await base(input, init);
-    } catch (err) {
-      const refusal = certificateRefusal(input instanceof Request ? input.url : String(input), err);
-      if (!refusal) throw err;
-      return new Response(refusal.body, { status: refusal.status, headers: { 'content-type': 'application/json' } });
-    }
-  };
-}
-
 /**
- * The Node platform: `ws` for the socket, global fetch, node-datachannel for WebRTC (data
+ * The Node platform: `ws` for the socket, node:http(s) for requests (http-fetch.ts), node-datachannel for WebRTC (data
  * channels only: no getUserMedia, so asking for media fails with NOT_SUPPORTED).
  */
 export function nodePlatform(options: NodePlatformOptions = {}): Platform {
@@ -68,7 +79,7 @@ export function nodePlatform(options: NodePlatformOptions = {}): Platform {
   const cas = trustedCas(ca);
   return {
     WebSocket: nodeWebSocketClass(cas) as unknown as Platform['WebSocket'],
-    fetch: trustAwareFetch(cas ? fetchWithCa(cas) : (input, init) => globalThis.fetch(input, init)),
+    fetch: nodeFetch(cas),
     RTCPeerConnection: nodePeerConnectionClass(rtc),
     getUserMedia: undefined,
     isSecureContext: () => true,

@@ -1,9 +1,8 @@
 /**
- * TLS trust in Node: an optional `ca` added to the system roots, a fetch that uses it, and
+ * TLS trust in Node: an optional `ca` added to the system roots (http-fetch.ts uses it), and
  * certificate failures turned into a final CERTIFICATE_UNTRUSTED refusal. Reconnecting cannot
  * fix an untrusted certificate, so the SDK must not treat it as a network outage.
  */
-import { request } from 'node:https';
 import { rootCertificates } from 'node:tls';
 
 export type CaOption = string | Buffer | (string | Buffer)[];
@@ -68,38 +67,4 @@ export function certificateRefusal(url: string, err: unknown): { status: number;
   const code = certificateCode(err);
   if (code === null) return null;
   return { status: CERTIFICATE_STATUS, body: JSON.stringify({ code: 'CERTIFICATE_UNTRUSTED', message: certificateMessage(url, code) }) };
-}
-
-/** fetch over node:https with extra trusted CAs (global fetch cannot take a `ca` without undici). */
-export function fetchWithCa(ca: (string | Buffer)[]): typeof fetch {
-  return (input, init = {}) =>
-    new Promise<Response>((resolve, reject) => {
-      const url = new URL(input instanceof Request ? input.url : String(input));
-      if (url.protocol !== 'https:') {
-        globalThis.fetch(input, init).then(resolve, reject);
-        return;
-      }
-      const signal = init.signal ?? undefined;
-      if (signal?.aborted) {
-        reject(signal.reason);
-        return;
-      }
-      const req = request(url, { method: init.method ?? 'GET', headers: Object.fromEntries(new Headers(init.headers)), ca, signal }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => {
-          const headers = new Headers();
-          for (const [name, value] of Object.entries(res.headers)) {
-            if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-          }
-          const status = res.statusCode ?? 502;
-          const empty = status === 204 || status === 304 || (init.method ?? 'GET').toUpperCase() === 'HEAD';
-          resolve(new Response(empty ? null : Buffer.concat(chunks), { status, statusText: res.statusMessage ?? '', headers }));
-        });
-      });
-      req.on('error', reject);
-      if (typeof init.body === 'string' || init.body instanceof Uint8Array) req.end(init.body);
-      else req.end();
-    });
 }

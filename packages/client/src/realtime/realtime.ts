@@ -1,5 +1,5 @@
 import { SwitchboardError, type UserInfo } from '@switchboard/protocol';
-import type { PushFrame, Session } from '../session/session.js';
+import { checkResult, type PushFrame, type Session } from '../session/session.js';
 import type { RealtimeCallback, RealtimeEvent } from '../types.js';
 import { invokeCallback } from './callback.js';
 import { fromForm } from './forms.js';
@@ -9,6 +9,11 @@ import * as validate from './validate.js';
 export interface RealtimeHooks {
   /** Hang up every call (CallLayer.closeRTC({close_all:true})); resolves when the hangups were acked. */
   closeCalls(): Promise<void>;
+}
+
+/** postRealtime's answer, from the post's ack. */
+function posted(result: unknown, type: string): { type: 'success'; message: string; delivered: number } {
+  return { type: 'success', message: TEXT.messageSent, delivered: checkResult<{ delivered: number }>(result, type).delivered };
 }
 
 export interface Connected {
@@ -132,23 +137,23 @@ export class Realtime {
     return { type: 'success', message: group === null ? TEXT.left : TEXT.joined(group) };
   }
 
-  async postRealtime(
+  postRealtime(
     message: unknown,
     recipient: string,
     notification?: { title: string; body: string; config?: { always?: boolean } },
   ): Promise<{ type: 'success'; message: string; delivered: number }> {
-    this.requireConnection();
-    const to = validate.recipient(recipient);
-    const payload = validate.jsonMessage(fromForm(message));
-    const limits = this.session.limits;
-    const note = validate.notification(notification, limits.maxNotificationBytes);
-    const frame = { type: 'post' as const, to, message: payload, ...(note ? { notification: note } : {}) };
-    const size = validate.byteLength(JSON.stringify({ ...frame, id: Number.MAX_SAFE_INTEGER }));
-    if (size > limits.maxFrameBytes) {
-      throw new SwitchboardError('PAYLOAD_TOO_LARGE', `The message is ${size} bytes as a frame; the server accepts at most ${limits.maxFrameBytes}.`);
+    try {
+      this.requireConnection();
+      const to = validate.recipient(recipient);
+      const payload = validate.jsonMessage(fromForm(message));
+      const limits = this.session.limits;
+      const note = validate.notification(notification, limits.maxNotificationBytes);
+      const frame = note ? { type: 'post' as const, to, message: payload, notification: note } : { type: 'post' as const, to, message: payload };
+      // Encoded once (requests.ts), where its size is checked too; no promise but the request's own.
+      return this.session.request(frame, { maxBytes: limits.maxFrameBytes, unencodable: validate.invalidDataType, map: posted });
+    } catch (error) {
+      return Promise.reject(error as Error);
     }
-    const { delivered } = await this.session.request(frame);
-    return { type: 'success', message: TEXT.messageSent, delivered };
   }
 
   /** After every welcome: re-join the group the app was in. */

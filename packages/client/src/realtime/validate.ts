@@ -1,4 +1,5 @@
 import { SwitchboardError, USER_ID_MAX, RECIPIENT_MAX, groupNameProblem } from '@switchboard/protocol';
+import { byteLength } from '../session/requests.js';
 import { TEXT } from './messages.js';
 
 export interface Notification {
@@ -8,10 +9,6 @@ export interface Notification {
 }
 
 const invalid = (message: string) => SwitchboardError.invalidParameter(message);
-
-export function byteLength(text: string): number {
-  return new TextEncoder().encode(text).byteLength;
-}
 
 /** The group for joinRealtime: a valid name, or null to leave. */
 export function joinGroup(params: unknown): string | null {
@@ -31,18 +28,18 @@ export function recipient(value: unknown): string {
   return value;
 }
 
-/** The message as it will travel: any JSON value, falsy ones included; `undefined` is not one. */
+/**
+ * The message as it will travel: any JSON value, falsy ones included; `undefined` is not one,
+ * nor a function or a symbol. What JSON cannot encode (a cycle, a BigInt) fails when the frame
+ * is encoded, with `invalidDataType`.
+ */
 export function jsonMessage(message: unknown): unknown {
   if (message === undefined) throw invalid('"message" is required (any JSON value; use null for none).');
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(message);
-  } catch {
-    throw SwitchboardError.invalidRequest(TEXT.invalidDataType);
-  }
-  if (text === undefined) throw SwitchboardError.invalidRequest(TEXT.invalidDataType);
-  return JSON.parse(text) as unknown;
+  if (typeof message === 'function' || typeof message === 'symbol') throw invalidDataType();
+  return message;
 }
+
+export const invalidDataType = (): SwitchboardError => SwitchboardError.invalidRequest(TEXT.invalidDataType);
 
 /** Skapi's notification rules: `title` and `body` strings, `config.always` boolean, `{title, body}` ≤ 3 KB. */
 export function notification(value: unknown, maxBytes: number): Notification | undefined {

@@ -1,4 +1,5 @@
-import { MAX_NESTING_DEPTH, SwitchboardError, isErrorCode, nestingTooDeep, type ClientMessage } from '@switchboard/protocol';
+import { MAX_NESTING_DEPTH, SwitchboardError, isErrorCode, type ClientMessage } from '@switchboard/protocol';
+import { checkResult } from './decode.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** A request frame before it gets its id (every client frame but `ping` can carry one). */
@@ -7,17 +8,36 @@ export type OutgoingRequest = DistributiveOmit<Exclude<ClientMessage, { type: 'p
 /** How often a request answered RATE_LIMITED goes out again (paced) before the error reaches the app. */
 export const RATE_LIMITED_RETRIES = 3;
 
+/** How a request is sent and what it resolves with. */
+export interface RequestOptions {
+  /** Re-sync requests go ahead of the others and out before the session is open. */
+  priority?: boolean;
+  /** What the request resolves with, from the ack's result (may throw: the request fails); by default the result itself. */
+  map?: (result: unknown, type: string) => unknown;
+  /** The frame's size limit: a larger request fails with PAYLOAD_TOO_LARGE and is not sent. */
+  maxBytes?: number;
+  /** The error for a request JSON cannot encode (a cycle, a BigInt); by default INVALID_PARAMETER. */
+  unencodable?: () => SwitchboardError;
+}
+
+/** A request resolving with `map(result)` instead of the ack's result. */
+export type MappedRequest<R> = Omit<RequestOptions, 'map'> & { map: (result: unknown, type: string) => R };
+/** Session requests without a map of their own: the ack's result must be an object. */
+export const ORDINARY: RequestOptions = { map: checkResult };
+export const PRIORITY: RequestOptions = { priority: true, map: checkResult };
+
 interface Pending {
   id: number;
   type: string;
   text: string;
+  map: ((result: unknown, type: string) => unknown) | undefined;
   /** Re-sync requests go ahead of the others and out before the session is open. */
   priority: boolean;
   sent: boolean;
   /** Sent on a socket that dropped; kept for a resume, which sends it again with the same id. */
   kept: boolean;
   retries: number;
-  timer: ReturnType<typeof setTimeout>;
+  timer: ReturnType<typeof setTimeout> | undefined;
   resolve(result: unknown): void;
   reject(error: SwitchboardError): void;
 }
@@ -44,23 +64,43 @@ export class Requests {
   ) {}
 
   /** Registers a request; it goes out with the next `flush`. */
-  create(frame: OutgoingRequest, priority = false): Promise<unknown> {
+  create(frame: OutgoingRequest, options: RequestOptions = {}): Promise<unknown> {
     const id = this.nextId++;
-    const { type, ...rest } = frame;
+    const type = frame.type;
     let text: string;
     try {
-      text = JSON.stringify({ type, id, ...rest });
+      // The frame is encoded once, here; its id goes in front.
+      text = `{"id":${id},${JSON.stringify(frame).slice(1)}`;
     } catch (error) {
       // A cycle, a BigInt, or nesting deep enough to exhaust the stack.
-      return Promise.reject(new SwitchboardError('INVALID_PARAMETER', `Cannot encode the "${type}" request: ${String(error)}`));
+      return Promise.reject(options.unencodable?.() ?? new SwitchboardError('INVALID_PARAMETER', `Cannot encode the "${type}" request: ${String(error)}`));
     }
-    if (nestingTooDeep(text).tooDeep) {
+    if (tooDeep(text)) {
       return Promise.reject(
         new SwitchboardError('INVALID_PARAMETER', `The "${type}" request nests deeper than ${MAX_NESTING_DEPTH} levels of objects and arrays.`),
       );
     }
+    const max = options.maxBytes;
+    // A UTF-16 unit is at most 3 bytes of UTF-8: only long frames are measured.
+    if (max !== undefined && text.length * 3 > max) {
+      const size = byteLength(text);
+      if (size > max)
+        return Promise.reject(new SwitchboardError('PAYLOAD_TOO_LARGE', `The message is ${size} bytes as a frame; the server accepts at most ${max}.`));
+    }
     return new Promise<unknown>((resolve, reject) => {
-      const entry: Pending = { id, type, text, priority, sent: false, kept: false, retries: 0, timer: undefined!, resolve, reject };
+      const entry: Pending = {
+        id,
+        type,
+        text,
+        map: options.map,
+        priority: !!options.priority,
+        sent: false,
+        kept: false,
+        retries: 0,
+        timer: undefined,
+        resolve,
+        reject,
+      };
       this.arm(entry);
       this.pending.set(id, entry);
       this.enqueue(entry);
@@ -101,7 +141,11 @@ export class Requests {
     const entry = this.pending.get(id);
     if (!entry) return false;
     this.remove(entry);
-    entry.resolve(result);
+    try {
+      entry.resolve(entry.map ? entry.map(result, entry.type) : result);
+    } catch (error) {
+      entry.reject(error as SwitchboardError); // the map's own verdict on the result
+    }
     return true;
   }
 
@@ -180,4 +224,27 @@ export class Requests {
     this.pending.delete(entry.id);
     if (!entry.sent) this.queue = this.queue.filter((item) => item !== entry);
   }
+}
+
+export function byteLength(text: string): number {
+  return new TextEncoder().encode(text).byteLength;
+}
+
+/** Nested deeper than the server takes (it would refuse the frame and count a violation). */
+function tooDeep(text: string): boolean {
+  let depth = 0;
+  let inString = false;
+  // A frame needs a bracket per level: a short one cannot be too deep.
+  for (let i = text.length > MAX_NESTING_DEPTH ? 0 : text.length; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // \ escapes the next character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > MAX_NESTING_DEPTH) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
 }

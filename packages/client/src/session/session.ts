@@ -7,9 +7,7 @@ import {
   TOKEN_SUBPROTOCOL_PREFIX,
   WS_CLOSE_ABNORMAL,
   WS_CLOSE_NORMAL,
-  decodeServerMessage,
   isTerminalCloseCode,
-  parseResult,
   type AckResultOf,
   type IceServer,
   type ServerMessage,
@@ -23,11 +21,14 @@ import { explainFailure } from './diagnose.js';
 import { closeCodeError } from './close-codes.js';
 import { Heartbeat } from './heartbeat.js';
 import { IceRefresh } from './ice-refresh.js';
-import { Requests, type OutgoingRequest } from './requests.js';
+import { decodeFrame } from './decode.js';
+import { ORDINARY, PRIORITY, Requests, type MappedRequest, type OutgoingRequest, type RequestOptions } from './requests.js';
 import { ResumeTracker } from './resume.js';
 import { PAGE_HIDDEN_CLOSE, type SessionEvents, type SessionOptions, type SessionState, type Welcome } from './session-types.js';
 
 export * from './session-types.js';
+
+export { checkResult } from './decode.js';
 
 /** One logical realtime session over successive sockets: idle → connecting → open → reconnecting → open … → closed. */
 export class Session {
@@ -101,17 +102,17 @@ export class Session {
   /**
    * Sends a request, paced to the server's rate limit; it waits in the queue, in order, while the
    * session is not open (unless `priority`, used by the re-sync) and while the pacer holds it back.
-   * Resolves with the ack's result, checked against the result shape of the request's type.
+   * Resolves with the ack's result (or what `options.map` makes of it): one promise per request.
    */
-  request<F extends OutgoingRequest>(frame: F, priority = false): Promise<AckResultOf<F['type']>> {
+  request<F extends OutgoingRequest>(frame: F, priority?: boolean): Promise<AckResultOf<F['type']>>;
+  request<F extends OutgoingRequest, R>(frame: F, options: MappedRequest<R>): Promise<R>;
+  request(frame: OutgoingRequest, options: boolean | RequestOptions = false): Promise<unknown> {
     if (this.current === 'idle' || this.current === 'closed' || this.closing) {
       return Promise.reject(new SwitchboardError('CONNECTION_CLOSED', 'The realtime connection is closed.'));
     }
-    const promise = this.requests.create(frame, priority).then((result) => {
-      const parsed = parseResult(frame.type, result);
-      if (!parsed.ok) throw new SwitchboardError('INTERNAL', `Unexpected answer to ${frame.type}: ${parsed.error}`);
-      return parsed.value;
-    });
+    // The ack's result must be an object: checkResult, or the caller's `map` checks it.
+    const settings = typeof options === 'boolean' ? (options ? PRIORITY : ORDINARY) : options;
+    const promise = this.requests.create(frame, settings);
     this.pump();
     return promise;
   }
@@ -207,9 +208,8 @@ export class Session {
   private handleText(transport: Transport, text: string): void {
     if (transport !== this.transport) return;
     this.heartbeat.touch();
-    const decoded = decodeServerMessage(text);
-    if (!decoded.ok) return; // Unknown or malformed frames from a newer server are ignored.
-    const frame = decoded.value;
+    const frame = decodeFrame(text);
+    if (frame === null) return; // Unknown or malformed frames from a newer server are ignored.
     const numbered = (frame as { seq?: unknown }).seq;
     const seq = typeof numbered === 'number' ? numbered : undefined;
     const verdict = this.resume.check(seq);
