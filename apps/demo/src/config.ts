@@ -38,7 +38,16 @@ export function showRoomInUrl(room: string | null): void {
 }
 
 export function ringTimeoutFromUrl(): number | undefined {
-  const raw = new URL(location.href).searchParams.get('ringTimeout');
+  return msFromUrl('ringTimeout');
+}
+
+/** `?iceTimeout=30000`: how long one connection attempt may take (SDK `iceRestartTimeoutMs`), for tests on starved machines. */
+export function iceTimeoutFromUrl(): number | undefined {
+  return msFromUrl('iceTimeout');
+}
+
+function msFromUrl(key: string): number | undefined {
+  const raw = new URL(location.href).searchParams.get(key);
   if (raw === null) return undefined;
   const ms = Number(raw);
   return Number.isFinite(ms) && ms > 0 ? ms : undefined;

@@ -65,13 +65,14 @@ export class GroupCallSession {
   }
 
   /** For tests and the curious (`window.__demo.group`). */
-  get debug(): { pcs: RTCPeerConnection[]; levels: Record<string, number>; peers: string[] } | null {
+  get debug(): { pcs: RTCPeerConnection[]; levels: Record<string, number>; peers: string[]; states: string[] } | null {
     if (!this.busy) return null;
     const members = [...this.members.values()];
     return {
       pcs: members.flatMap((m) => (m.peer.target ? [m.peer.target] : [])),
       levels: this.speaker.levels(),
       peers: members.map((m) => m.name),
+      states: members.map((m) => `${m.name}: ${m.peer.state}${m.peer.call ? '' : ' (no call yet)'}`),
     };
   }
 

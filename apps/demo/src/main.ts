@@ -5,11 +5,12 @@
 import { hideBanner, showBanner, showReconnecting, stopCountdown } from './banner.js';
 import { Calls } from './calls.js';
 import { ChatPanel } from './chat.js';
-import { randomRoom, ringTimeoutFromUrl, roomFromUrl, roomProblem, showRoomInUrl } from './config.js';
+import { iceTimeoutFromUrl, randomRoom, ringTimeoutFromUrl, roomFromUrl, roomProblem, showRoomInUrl } from './config.js';
 import { $ } from './dom.js';
 import { GroupCallSession } from './group-call.js';
 import { showInviteLinks } from './invite.js';
 import { bindFilePicking } from './files.js';
+import { capturingFetch, openedFromNotification, rememberedIdentity, showNotifyToggle } from './notify.js';
 import { displayName, isAppMessage, Roster, type AppMessage } from './people.js';
 import { PreJoin } from './prejoin.js';
 import { unlockAudio } from './ring.js';
@@ -124,10 +125,15 @@ async function join(): Promise<void> {
   joinButton.disabled = true;
   joinButton.textContent = 'Joining…';
   const ringTimeoutMs = ringTimeoutFromUrl();
+  const iceRestartTimeoutMs = iceTimeoutFromUrl();
+  // With "Notify me of calls" on, the same name comes back as the same user (its calls ring here).
+  const remembered = token ? null : rememberedIdentity();
   const sb = new Switchboard({
     url: location.origin,
-    ...(token ? { token } : { name }),
+    ...(token ? { token } : remembered?.name === name ? { token: remembered.token } : { name }),
+    platform: { fetch: capturingFetch() },
     ...(ringTimeoutMs ? { ringTimeoutMs } : {}),
+    ...(iceRestartTimeoutMs ? { iceRestartTimeoutMs } : {}),
   });
   joining = true;
   try {
@@ -175,6 +181,7 @@ function enterRoom(): void {
   document.title = `${joined.room} · Switchboard`;
   void refreshRoster();
   void showInviteLinks(joined.room);
+  showNotifyToggle(() => joined && { sb: joined.sb, room: joined.room, name: joined.name });
   $('people-title').focus({ preventScroll: true });
 }
 
@@ -378,3 +385,9 @@ window.__demo = {
 };
 
 initLobby();
+// Opened from a call or message notification: join at once as the remembered user (the call rings here).
+const identity = openedFromNotification() ? rememberedIdentity() : null;
+if (identity) {
+  nameInput.value = identity.name;
+  void join();
+}
