@@ -31,7 +31,7 @@ export async function serve(kind) {
       auth: { secrets: [process.env.BENCH_SECRET] },
       // The default 50 messages/s per connection would cap one sender at 50 posts/s; every client
       // connects from loopback, so the per-address connection limit (default 50) is off.
-      limits: { messagesPerSecond: 1_000_000, messageBurst: 1_000_000, maxConnectionsPerAddress: 0 },
+      limits: { messagesPerSecond: 1_000_000, messageBurst: 1_000_000, maxConnectionsPerAddress: 0, guestTokensPerMinute: 0 },
     });
     const address = await server.listen(0, HOST);
     info = { url: address.url, realtimeUrl: address.realtimeUrl, port: address.port };

@@ -187,6 +187,17 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
     handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
   });
 
+  /** One context per local address connections arrive on (a handful), not a copy per connection. */
+  const byLocalAddress = new Map<string | undefined, ServerContext>();
+  const contextFor = (local: string | undefined): ServerContext => {
+    let own = byLocalAddress.get(local);
+    if (own === undefined) {
+      own = { ...ctx, ice: { forUser: (user, now) => ctx.ice.forUser(user, now, local) } };
+      byLocalAddress.set(local, own);
+    }
+    return own;
+  };
+
   const handleRequest = createRequestHandler({ ctx, auth, startedAt, connectionCount: () => connections.size });
   const handleUpgrade = createUpgradeHandler({
     ctx,
@@ -195,8 +206,7 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
     isShuttingDown: () => shuttingDown,
     onConnection(ws, socket, cid, session, resume) {
       // The connection's ICE list carries the STUN URL for the address this socket arrived on.
-      const local = (socket as { localAddress?: string }).localAddress;
-      const own: ServerContext = { ...ctx, ice: { forUser: (user, now) => ctx.ice.forUser(user, now, local) } };
+      const own = contextFor((socket as { localAddress?: string }).localAddress);
       const connection = new Connection(ws, socket, { cid, user: session.user, tokenExpiresAt: session.expiresAt, resume }, own);
       connections.add(connection);
       heartbeat.add(connection);

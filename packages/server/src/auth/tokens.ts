@@ -1,13 +1,16 @@
 /**
- * JWTs (jose). `sub` is the user_id, `name` the optional display name, `exp` is
+ * JWTs. `sub` is the user_id, `name` the optional display name, `exp` is
  * required. HS256: several secrets may verify (rotation); the first signs (guest and
- * `switchboard token` tokens). Each secret is imported once as an HMAC CryptoKey: given
- * raw bytes, jose would re-import the key on every call (most of the cost of a verify).
- * With a JWKS configured, asymmetric tokens (RS/PS/ES/EdDSA) verify against it (jwks.ts).
+ * `switchboard token` tokens). Ordinary HS256 tokens are signed and verified synchronously
+ * with node:crypto (hs256.ts); any other shape goes through jose, for which each secret is
+ * imported once, on first need, as an HMAC CryptoKey (given raw bytes, jose would re-import
+ * the key on every call). With a JWKS configured, asymmetric tokens (RS/PS/ES/EdDSA) verify
+ * against it (jwks.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { SignJWT, decodeProtectedHeader, jwtVerify, errors as joseErrors, type CryptoKey, type JWTPayload } from 'jose';
+import { decodeProtectedHeader, jwtVerify, errors as joseErrors, type CryptoKey, type JWTPayload } from 'jose';
 import { CID_PREFIX, DISPLAY_NAME_MAX, USER_ID_MAX, type UserInfo } from '@switchboard/protocol';
+import { hmacKey, signHs256, verifyHs256 } from './hs256.js';
 import { createJwksVerifier, type JwksOptions, type JwksVerifier } from './jwks.js';
 import type { VerifyFailure } from './verify-failure.js';
 
@@ -62,11 +65,19 @@ function algorithmOf(token: string): string | null {
 
 export function createTokenAuthority(secrets: readonly string[], jwks: JwksOptions | null = null): TokenAuthority {
   if (secrets.length === 0) throw new Error('createTokenAuthority: at least one secret is required');
-  const keys = secrets.map(importHs256Key);
+  const hmacKeys = secrets.map(hmacKey);
+  let joseKeys: Promise<CryptoKey | Uint8Array>[] | null = null;
   const provider: JwksVerifier | null = jwks ? createJwksVerifier(jwks) : null;
 
   return {
     async verify(token) {
+      const fast = verifyHs256(token, hmacKeys);
+      if (fast?.ok) return verified(fast.payload);
+      if (fast !== undefined) {
+        return fast.expired
+          ? { ok: false, error: { code: 'TOKEN_EXPIRED', message: 'The token has expired.' } }
+          : { ok: false, error: { code: 'UNAUTHORIZED', message: 'The token is invalid.' } };
+      }
       const alg = algorithmOf(token);
       if (alg !== null && alg !== 'HS256') {
         if (!provider) {
@@ -82,7 +93,7 @@ export function createTokenAuthority(secrets: readonly string[], jwks: JwksOptio
         return result.ok ? verified(result.payload) : result;
       }
       let expired = false;
-      for (const pending of keys) {
+      for (const pending of (joseKeys ??= secrets.map(importHs256Key))) {
         try {
           const key = await pending;
           const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
@@ -102,12 +113,9 @@ export function createTokenAuthority(secrets: readonly string[], jwks: JwksOptio
       const claims: Record<string, unknown> = {};
       if (name) claims['name'] = name;
       if (guest) claims['guest'] = true;
-      const token = await new SignJWT(claims)
-        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-        .setSubject(user_id)
-        .setIssuedAt()
-        .setExpirationTime(exp)
-        .sign(await keys[0]!);
+      const key = hmacKeys[0];
+      if (!key) throw new Error('createTokenAuthority: the signing secret is empty');
+      const token = signHs256(key, claims, user_id, Math.floor(Date.now() / 1000), exp);
       return { token, expiresAt: exp * 1000 };
     },
   };

@@ -2,25 +2,47 @@
  * ws-level heartbeat: every interval each connection that showed no sign of
  * life (frame or pong) since the previous sweep is terminated; the others get
  * a ping. A silent peer is therefore dropped within two intervals.
+ *
+ * One sweep over all of a server's connections per interval, on the connection timer wheel
+ * (timers.ts): no timer per connection, and none at all while the server has no connection.
  */
+import type { Lane, TimerWheel } from './timer-wheel.js';
+import { connectionWheel } from './timers.js';
+
 export interface Beating {
   alive: boolean;
   ping(): void;
   terminate(why: string): void;
 }
 
+/** One lane of sweeps per wheel, shared by every Heartbeat on it. */
+const lanes = new WeakMap<TimerWheel, Lane<Heartbeat>>();
+function sweepsOn(wheel: TimerWheel): Lane<Heartbeat> {
+  let lane = lanes.get(wheel);
+  if (lane === undefined) {
+    lane = wheel.lane((heartbeat) => heartbeat.sweep(), 1);
+    lanes.set(wheel, lane);
+  }
+  return lane;
+}
+
 export class Heartbeat {
   private readonly members = new Set<Beating>();
-  private timer: NodeJS.Timeout | null = null;
+  /** When the next sweep is due (wheel time); null while stopped. */
+  private next: number | null = null;
 
-  constructor(private readonly intervalMs: number) {}
+  private readonly lane: Lane<Heartbeat>;
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly wheel: TimerWheel = connectionWheel,
+  ) {
+    this.lane = sweepsOn(wheel);
+  }
 
   add(member: Beating): void {
     this.members.add(member);
-    if (!this.timer) {
-      this.timer = setInterval(() => this.sweep(), this.intervalMs);
-      this.timer.unref();
-    }
+    if (this.next === null) this.schedule(this.wheel.now + this.intervalMs);
   }
 
   remove(member: Beating): void {
@@ -29,11 +51,20 @@ export class Heartbeat {
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.lane.delete(this);
+    this.next = null;
   }
 
-  private sweep(): void {
+  get size(): number {
+    return this.members.size;
+  }
+
+  /** @internal Called by the wheel at each interval. */
+  sweep(): void {
+    // The next sweep is a full interval after this one, even when this one ran late: every peer
+    // pinged now gets the whole interval to answer (a sweep catching up on a late one would drop
+    // healthy peers whose pong had no time to arrive).
+    this.schedule(this.wheel.now + this.intervalMs);
     for (const member of this.members) {
       if (!member.alive) {
         this.members.delete(member);
@@ -43,5 +74,11 @@ export class Heartbeat {
       member.alive = false;
       member.ping();
     }
+    if (this.members.size === 0) this.stop();
+  }
+
+  private schedule(at: number): void {
+    this.next = at;
+    this.lane.set(this, at);
   }
 }

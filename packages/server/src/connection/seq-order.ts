@@ -14,7 +14,8 @@ const REORDER_WAIT_MS = 1_000;
 
 export class SeqOrder {
   private last = 0;
-  private readonly waiting = new Map<number, OutboundFrame>();
+  /** Frames ahead of a gap; made when the first one arrives (rare outside a cluster). */
+  private waiting: Map<number, OutboundFrame> | null = null;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -36,7 +37,7 @@ export class SeqOrder {
   /** Frames up to `seq` are on the socket already (the replay). */
   skipTo(seq: number): void {
     if (seq > this.last) this.last = seq;
-    for (const waiting of this.waiting.keys()) if (waiting <= this.last) this.waiting.delete(waiting);
+    if (this.waiting) for (const waiting of this.waiting.keys()) if (waiting <= this.last) this.waiting.delete(waiting);
     this.drain();
   }
 
@@ -45,7 +46,7 @@ export class SeqOrder {
     if (seq === 0) return this.write(frame);
     if (seq <= this.last) return true; // sent already (replay and live overlap)
     if (seq !== this.last + 1) {
-      this.waiting.set(seq, frame);
+      (this.waiting ??= new Map()).set(seq, frame);
       this.timer ??= setTimeout(() => this.flush(), this.waitMs).unref();
       return true;
     }
@@ -58,17 +59,19 @@ export class SeqOrder {
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    this.waiting.clear();
+    this.waiting = null;
   }
 
   private drain(): void {
+    const waiting = this.waiting;
+    if (waiting === null) return;
     let next: OutboundFrame | undefined;
-    while ((next = this.waiting.get(this.last + 1)) !== undefined) {
-      this.waiting.delete(this.last + 1);
+    while ((next = waiting.get(this.last + 1)) !== undefined) {
+      waiting.delete(this.last + 1);
       this.last += 1;
       this.write(withSeq(next, this.last));
     }
-    if (this.waiting.size === 0 && this.timer) {
+    if (waiting.size === 0 && this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
     }
@@ -77,9 +80,11 @@ export class SeqOrder {
   /** The missing frames did not come: send what waits, in order. */
   private flush(): void {
     this.timer = null;
-    for (const seq of [...this.waiting.keys()].sort((a, b) => a - b)) {
-      const frame = this.waiting.get(seq)!;
-      this.waiting.delete(seq);
+    const waiting = this.waiting;
+    if (waiting === null) return;
+    for (const seq of [...waiting.keys()].sort((a, b) => a - b)) {
+      const frame = waiting.get(seq)!;
+      waiting.delete(seq);
       this.last = seq;
       this.write(withSeq(frame, seq));
     }

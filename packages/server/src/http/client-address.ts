@@ -59,19 +59,18 @@ export class AddressCounter {
     return this.open.get(key) ?? 0;
   }
 
-  /** Takes a slot, or returns null when `key` is at the limit. The release is idempotent. */
-  acquire(key: string): (() => void) | null {
+  /** Takes a slot; false when `key` is at the limit. Each slot taken is released once by the caller. */
+  take(key: string): boolean {
     const n = this.count(key);
-    if (this.max > 0 && n >= this.max) return null;
+    if (this.max > 0 && n >= this.max) return false;
     this.open.set(key, n + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const left = this.count(key) - 1;
-      if (left <= 0) this.open.delete(key);
-      else this.open.set(key, left);
-    };
+    return true;
+  }
+
+  release(key: string): void {
+    const left = this.count(key) - 1;
+    if (left <= 0) this.open.delete(key);
+    else this.open.set(key, left);
   }
 }
 

@@ -55,24 +55,38 @@ export function parseProtocols(header: string | undefined): string[] {
 
 export const newCid = (): string => `${CID_PREFIX}${randomBytes(12).toString('base64url')}`;
 
+/** A socket's address slot (its key), held until the socket closes; set to undefined once released. */
+const ADDRESS_SLOT = Symbol('switchboard.addressSlot');
+type SlotHolder = Duplex & { [ADDRESS_SLOT]?: string | undefined };
+
+/** Shared listeners (`this` is the socket): nothing is allocated per socket for them. */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
 export function createUpgradeHandler(deps: UpgradeDeps) {
   const { ctx, auth, wss } = deps;
   /** Upgrades between the connection-count check and the store knowing the connection. */
   const pending = new Map<string, number>();
   const perAddress = new AddressCounter(ctx.config.limits.maxConnectionsPerAddress);
-  /** A refused socket frees its address slot at once (a half-open peer may never send the close). */
-  const addressSlots = new WeakMap<Duplex, () => void>();
+  /** Frees the socket's address slot once: on close, or at once when refused (a half-open peer may never send the close). */
+  function releaseAddress(this: SlotHolder): void {
+    const key = this[ADDRESS_SLOT];
+    if (key === undefined) return;
+    this[ADDRESS_SLOT] = undefined;
+    perAddress.release(key);
+  }
   let proxyHintLogged = false;
 
   const reject = (socket: Duplex, req: IncomingMessage, status: number, code: ErrorCode, message: string) => {
-    addressSlots.get(socket)?.();
+    releaseAddress.call(socket);
     ctx.metrics.errors.inc({ code });
     ctx.log.info({ path: safePath(req.url), status, code }, 'upgrade rejected');
     rejectUpgrade(socket, status, code, message);
   };
 
   return async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
     const url = parseTarget(req.url);
     if (!url) return reject(socket, req, 400, 'INVALID_REQUEST', 'Malformed request target.');
     if (url.pathname !== REALTIME_PATH) {
@@ -83,8 +97,8 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       return reject(socket, req, 403, 'FORBIDDEN', `Origin ${JSON.stringify(req.headers.origin?.slice(0, 200))} is not allowed (cors.origins).`);
     }
     const address = clientAddress(req, ctx.config.trustProxy);
-    const releaseAddress = perAddress.acquire(addressKey(address));
-    if (!releaseAddress) {
+    const key = addressKey(address);
+    if (!perAddress.take(key)) {
       const max = ctx.config.limits.maxConnectionsPerAddress;
       // Behind a proxy without trustProxy every client shares the proxy's address: say so in the log.
       if (!proxyHintLogged && req.headers['x-forwarded-for'] !== undefined && ctx.config.trustProxy === 0) {
@@ -94,8 +108,8 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       return reject(socket, req, 429, 'TOO_MANY_CONNECTIONS', `Address ${address} already has ${max} open connections.`);
     }
     // Held for the socket's life (released on close, or at once by a refusal).
-    addressSlots.set(socket, releaseAddress);
-    socket.once('close', releaseAddress);
+    (socket as SlotHolder)[ADDRESS_SLOT] = key;
+    socket.on('close', releaseAddress);
 
     const offered = parseProtocols(req.headers['sec-websocket-protocol']);
     if (offered.length > 0 && !offered.includes(SUBPROTOCOL)) {
@@ -121,6 +135,8 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     const release = () => {
       if (released) return;
       released = true;
+      // Nothing of this upgrade (its closures, the verified token) stays attached to a socket that lives on.
+      socket.removeListener('close', release);
       const n = (pending.get(userId) ?? 1) - 1;
       if (n <= 0) pending.delete(userId);
       else pending.set(userId, n);
@@ -148,6 +164,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
+      socket.removeListener('error', destroyOnError); // ws handles the socket's errors from here on
       try {
         deps.onConnection(ws, socket, newCid(), verified.value, resume);
       } finally {

@@ -7,25 +7,26 @@
  * that is running; the duplicate is dropped without an answer.
  */
 export class RequestLog {
-  /** id → generation it ran under; Map order = execution order, so the oldest go first. */
-  private readonly ids = new Map<number, number>();
+  /** id → generation it ran under; Map order = execution order, so the oldest go first. Made on first record (most connections never resume). */
+  private ids: Map<number, number> | null = null;
 
   constructor(private readonly max = 1024) {}
 
   /** The request `id` starts executing under resume generation `generation`. */
   record(id: number, generation: number): void {
-    this.ids.delete(id);
-    this.ids.set(id, generation);
-    if (this.ids.size > this.max) this.ids.delete(this.ids.keys().next().value!);
+    const ids = (this.ids ??= new Map());
+    ids.delete(id);
+    ids.set(id, generation);
+    if (ids.size > this.max) ids.delete(ids.keys().next().value!);
   }
 
   /** Whether `id`, arriving under `generation`, already ran under an earlier one. */
   isDuplicate(id: number, generation: number): boolean {
-    const ran = this.ids.get(id);
+    const ran = this.ids?.get(id);
     return ran !== undefined && ran < generation;
   }
 
   get size(): number {
-    return this.ids.size;
+    return this.ids?.size ?? 0;
   }
 }
