@@ -33,6 +33,7 @@ import { WebSocket, type RawData } from 'ws';
 import type { ServerContext } from '../context.js';
 import { RequestLog } from '../resume/index.js';
 import { buildFrame, type FrameSink, type OutboundFrame } from '../state/delivery.js';
+import { TextFrame } from '../state/outbound-frame.js';
 import { whenDrained } from './drain.js';
 import { admitFrame } from './admit.js';
 import { bufferedType } from './frame-info.js';
@@ -40,7 +41,7 @@ import { afterClose, startConnection, type ResumeAttempt, type Started } from '.
 import { SeqOrder } from './seq-order.js';
 import { reply, runFrame, type FrameRunner } from './run-frame.js';
 import { SerialQueue } from './serial-queue.js';
-import { cancelDeadlines, expireTokenAt, scheduleIceRefresh } from './timers.js';
+import { iceRefresh, tokenExpiryTimer } from './timers.js';
 import { TokenBucket, ViolationWindow } from './rate-limit.js';
 
 /** After a close frame was queued, how long the peer gets to complete the close handshake. */
@@ -92,11 +93,10 @@ export class Connection implements FrameRunner, FrameSink {
   /** The socket is corked until the end of the current tick (see the module comment). */
   private corked = false;
   private readonly queue: SerialQueue;
-  /** Made on first use (an idle connection holds none): the rate limit, the two violation windows, the close timers. */
-  private bucket: TokenBucket | null = null;
-  private violations: ViolationWindow | null = null;
-  private floods: ViolationWindow | null = null;
-  private timers: Set<NodeJS.Timeout> | null = null;
+  private readonly bucket: TokenBucket;
+  private readonly violations: ViolationWindow;
+  private readonly floods: ViolationWindow;
+  private readonly timers = new Set<NodeJS.Timeout>();
   /** Resolves once the socket closed and the connection's state was cleaned up. */
   readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -110,6 +110,10 @@ export class Connection implements FrameRunner, FrameSink {
   ) {
     this.cid = init.cid;
     this.user = init.user;
+    const limits = ctx.config.limits;
+    this.bucket = new TokenBucket(limits.messagesPerSecond, limits.messageBurst);
+    this.violations = new ViolationWindow(limits.maxViolations, limits.violationWindowMs);
+    this.floods = new ViolationWindow(limits.messageBurst * RATE_LIMIT_FLOOD_FACTOR, limits.violationWindowMs);
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
 
     // Listen at once: frames may arrive before the welcome went out; they queue behind start().
@@ -148,19 +152,13 @@ export class Connection implements FrameRunner, FrameSink {
       replayTo,
       early,
     );
-    // Closed while starting: nothing may keep it scheduled (its deadlines are cancelled on close).
-    if (!this.closed) {
-      expireTokenAt(this, tokenExpiresAt);
-      scheduleIceRefresh(this, ice.iceExpiresAt);
-    }
+    this.timers.add(tokenExpiryTimer(tokenExpiresAt, () => this.closeWith('TOKEN_EXPIRED', 'Token expired.'), this.timers));
+    iceRefresh(ice.iceExpiresAt, this.timers, () => {
+      const bundle = ctx.ice.forUser(this.user.user_id);
+      this.send(buildFrame({ type: 'ice', ...bundle }));
+      return bundle.iceExpiresAt;
+    });
     ctx.log.info({ cid: this.cid, user: this.user.user_id, resumed: welcome.resumed, reason: welcome.resumeReason }, 'connected');
-  }
-
-  /** Pushes fresh TURN credentials (timers.ts schedules it); returns their expiry. */
-  refreshIce(): number | null {
-    const bundle = this.ctx.ice.forUser(this.user.user_id);
-    this.send(buildFrame({ type: 'ice', ...bundle }));
-    return bundle.iceExpiresAt;
   }
 
   /** Resumed by a newer socket here: drop this one, hand over the request log. */
@@ -189,8 +187,7 @@ export class Connection implements FrameRunner, FrameSink {
   private onFrame(data: RawData, isBinary: boolean): void {
     this.alive = true;
     if (this.closing || this.refusing) return;
-    const limits = this.ctx.config.limits;
-    const admitted = admitFrame(data, isBinary, this.ctx, (this.bucket ??= new TokenBucket(limits.messagesPerSecond, limits.messageBurst)));
+    const admitted = admitFrame(data, isBinary, this.ctx, this.bucket);
     if (!admitted.ok) {
       this.refuse(admitted.id, admitted.code, admitted.message, admitted.rateLimited);
       return;
@@ -230,11 +227,7 @@ export class Connection implements FrameRunner, FrameSink {
    */
   private refuse(id: number | null, code: ErrorCode, message: string, rateLimited = false): void {
     this.queue.push(() => this.sendError(id, code, message));
-    const { maxViolations, messageBurst, violationWindowMs } = this.ctx.config.limits;
-    const window = rateLimited
-      ? (this.floods ??= new ViolationWindow(messageBurst * RATE_LIMIT_FLOOD_FACTOR, violationWindowMs))
-      : (this.violations ??= new ViolationWindow(maxViolations, violationWindowMs));
-    if (!window.record()) return;
+    if (!(rateLimited ? this.floods : this.violations).record()) return;
     const what = rateLimited ? 'rate-limited' : 'invalid';
     this.ctx.log.warn({ cid: this.cid, user: this.user.user_id }, `policy violation: too many ${what} frames`);
     this.closeAfterQueue('POLICY_VIOLATION', `Too many ${what} frames.`);
@@ -270,7 +263,7 @@ export class Connection implements FrameRunner, FrameSink {
       this.socket.cork();
       process.nextTick(flushWrites, this);
     }
-    this.ws.send(frame.data, TEXT);
+    this.ws.send(frame instanceof TextFrame && frame.single ? frame.text : frame.data, TEXT);
     this.ctx.metrics.messagesOut.inc({ type: frame.type });
     if (this.ws.bufferedAmount > this.ctx.config.limits.maxBufferedBytes) {
       this.ctx.log.warn({ cid: this.cid, buffered: this.ws.bufferedAmount }, 'slow consumer');
@@ -342,7 +335,7 @@ export class Connection implements FrameRunner, FrameSink {
 
   private addTimer(timer: NodeJS.Timeout): void {
     timer.unref();
-    (this.timers ??= new Set()).add(timer);
+    this.timers.add(timer);
   }
 
   /** Drops the socket without a close handshake (dead peer). */
@@ -358,9 +351,8 @@ export class Connection implements FrameRunner, FrameSink {
     if (this.closed) return;
     this.closed = true;
     this.closing = true;
-    for (const timer of this.timers ?? []) clearTimeout(timer);
-    this.timers = null;
-    cancelDeadlines(this);
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
     this.order.stop();
     this.ctx.delivery.unregister(this.cid, this);
     this.queue.push(async () => {

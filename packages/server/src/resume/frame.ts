@@ -20,13 +20,8 @@ const OPEN_BRACE = 0x7b;
 /** The frame with `"seq":<seq>` as its first member. */
 export function withSeq(frame: OutboundFrame, seq: number): OutboundFrame {
   if (frame instanceof TextFrame && !frame.encoded) {
-    // Straight from the text: the frame at prefix.length - 1, then the prefix over its `{`.
     if (frame.text.charCodeAt(0) !== OPEN_BRACE) throw new Error('withSeq: a frame is a JSON object');
-    const head = `{"seq":${seq},`;
-    const data = Buffer.allocUnsafe(head.length - 1 + frame.byteLength);
-    data.write(frame.text, head.length - 1, 'utf8');
-    data.write(head, 0, 'latin1');
-    return { type: frame.type, data };
+    return new TextFrame(frame.type, `{"seq":${seq},${frame.text.slice(1)}`, true);
   }
   if (frame.data[0] !== OPEN_BRACE) throw new Error('withSeq: a frame is a JSON object');
   const prefix = Buffer.from(`{"seq":${seq},`, 'latin1');

@@ -14,6 +14,9 @@ export interface OutboundFrame {
  * them. A frame with a seq is written from the text with the seq in front (resume/frame.ts
  * withSeq), so a relay to one resumable connection makes one Buffer, not two (the shared bytes
  * and then their numbered copy); the replay buffer holds the frame and encodes it on a replay.
+ * A numbered copy goes to the socket as text: the socket's write encodes it into its own
+ * storage, so it never becomes a Buffer (which, above 4 KB, costs an allocation outside the
+ * V8 heap and more GC work than the short-lived string).
  */
 export class TextFrame implements OutboundFrame {
   private bytes: Buffer | undefined;
@@ -22,6 +25,8 @@ export class TextFrame implements OutboundFrame {
   constructor(
     readonly type: ServerMessageType,
     readonly text: string,
+    /** For one socket only (a numbered copy): written as text, never encoded here. */
+    readonly single = false,
   ) {}
 
   get data(): Buffer {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
 import { decideResume, parseResumeRequest, releasesHold, type HoldSnapshot } from '../../src/resume/decision.js';
 import { withSeq } from '../../src/resume/frame.js';
+import { frameBytes, TextFrame } from '../../src/state/outbound-frame.js';
 import { replayLimits } from '../../src/resume/replay-store.js';
 import { RequestLog } from '../../src/resume/request-log.js';
 import { createResumeTokens } from '../../src/resume/token.js';
@@ -94,6 +95,17 @@ describe('withSeq', () => {
     expect(frame.data.toString()).toBe(before);
     const decoded = decodeServerMessage(copy.data.toString());
     expect(decoded).toEqual({ ok: true, value: { ...JSON.parse(before), seq: 17 } });
+  });
+
+  it('numbers a frame not encoded yet from its text (non-ASCII included) and leaves the shared frame unencoded', () => {
+    const frame = buildFrame({ type: 'private', message: 'caf\u00e9 \u2603 "q" \\', sender: 'a', sender_cid: 'cid:a', sender_rid: null }) as TextFrame;
+    const copy = withSeq(frame, 3) as TextFrame;
+    expect(frame.encoded).toBe(false);
+    expect(copy.single).toBe(true);
+    expect(decodeServerMessage(copy.text)).toEqual({ ok: true, value: { ...JSON.parse(frame.text), seq: 3 } });
+    expect(copy.data.toString('utf8')).toBe(copy.text);
+    expect(frameBytes(frame)).toBe(Buffer.byteLength(frame.text));
+    expect(frame.encoded).toBe(false);
   });
 });
 
