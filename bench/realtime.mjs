@@ -7,10 +7,11 @@
  *   node bench/realtime.mjs            # 5 runs; writes two sections of docs/benchmarks.md
  *   node bench/realtime.mjs --quick    # 3 runs, smaller N; prints only (add --write to update the docs)
  *
- * Options: --runs R, --only switchboard,sdk,ws,socketio,peerjs, --scenarios memory,fanout,dm,signal,
+ * Options: --runs R, --only switchboard,sdk,ws,socketio,peerjs, --scenarios memory,fanout,dm,signal,light-signal,light-dm,
+ * --light-pairs P, --light-rate R (round trips/s over all pairs), --light-round-trips K,
  * --window W (in-flight broadcast messages, default 16), --json FILE (raw results),
  * --memory-clients C, --dm-round-trips K, --signal-hops K, --warmup K, --single-messages K (sizes),
- * --cpu-prof (V8 CPU profiles of the Switchboard server children into a temp directory; read them
+ * --cpu-prof (V8 CPU profiles of every server child, peers included, into a temp directory; read them
  * with `node bench/lib/cpuprofile.mjs FILE [--inclusive] [--filter packages/]`),
  * --timeout-s S (overall limit), --no-write, --from-json FILE [--write] (re-render a saved run).
  *
@@ -32,6 +33,9 @@
  *  - signal: a ~4 KB SDP offer A → B, then B's answer → A, one at a time; one-way relay latency per hop.
  *    Switchboard `rtc` description (inside an invited+accepted call, sent with an id as the SDK does),
  *    PeerJS OFFER/ANSWER over its websocket protocol, and the same bytes over the ws floor and Socket.IO.
+ *  - light-signal / light-dm: P pairs bouncing a signal (or a ~200-byte DM) at a fixed total rate
+ *    (bench/lib/realtime-light.mjs). dm, signal and both light scenarios also report the server's
+ *    V8 heap bytes allocated per message and its event loop's longest stall (realtime-servers.mjs).
  *
  * Switchboard runs with its per-connection rate limit raised (the default 50 messages/s would cap one
  * sender at 50 posts/s); everything else is its default configuration (tls off, logLevel silent).
@@ -52,6 +56,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { describeMachine, machineInfo } from './lib/env.mjs';
 import { clientFactory } from './lib/realtime-clients.mjs';
+import { scenarioLight } from './lib/realtime-light.mjs';
 import { printReport, summaryLine, writeDocs } from './lib/realtime-report.mjs';
 import { scenarioDm, scenarioFanout, scenarioMemory, scenarioSignal } from './lib/realtime-scenarios.mjs';
 import { killServerChildren, serve, ServerChild } from './lib/realtime-servers.mjs';
@@ -79,7 +84,7 @@ function parseArgs(argv) {
     quick,
     runs: Number(value('--runs') ?? (quick ? 3 : 5)),
     systems: list('--only', ['switchboard', 'sdk', 'ws', 'socketio', 'peerjs']),
-    scenarios: list('--scenarios', ['memory', 'fanout', 'dm', 'signal']),
+    scenarios: list('--scenarios', ['memory', 'fanout', 'dm', 'signal', 'light-signal', 'light-dm']),
     window: Number(value('--window') ?? 16),
     // [N clients, M messages]: 200k deliveries per measured phase at full size.
     fanout: quick
@@ -98,6 +103,10 @@ function parseArgs(argv) {
     // Round trips / hops before the measured ones: short phases otherwise measure JIT compilation
     // (process.cpuUsage counts the compiler threads), which favours servers with less code.
     warmup: Number(value('--warmup') ?? (quick ? 100 : 3000)),
+    // Light load: P pairs, R round trips/s over all of them, K measured round trips.
+    lightPairs: Number(value('--light-pairs') ?? (quick ? 100 : 500)),
+    lightRate: Number(value('--light-rate') ?? (quick ? 1000 : 2500)),
+    lightRoundTrips: Number(value('--light-round-trips') ?? (quick ? 4000 : 20000)),
     timeoutMs: Number(value('--timeout-s') ?? (quick ? 420 : 1800)) * 1000,
     json: value('--json'),
     cpuProf: has('--cpu-prof'),
@@ -140,7 +149,7 @@ async function main() {
   });
 
   const { signToken } = await import('@switchboard/server');
-  const tokenCount = Math.max(opts.memoryClients + 10, ...opts.fanout.map(([n]) => n));
+  const tokenCount = Math.max(opts.memoryClients + 10, 2 * opts.lightPairs, ...opts.fanout.map(([n]) => n));
   const tokens = [];
   for (let i = 0; i < tokenCount; i++) tokens.push(await signToken([secret], { user_id: `bench-${i}`, ttlSeconds: 4 * 3600 }));
 
@@ -169,6 +178,8 @@ async function main() {
           else if (sk.scenario === 'dm') value = await scenarioDm(system, child, connect, opts);
           else if (sk.scenario === 'memory') value = await scenarioMemory(system, child, connect, opts);
           else if (sk.scenario === 'signal') value = await scenarioSignal(system, child, connect, opts);
+          else if (sk.scenario === 'light-signal') value = await scenarioLight(system, child, connect, opts, 'signal');
+          else if (sk.scenario === 'light-dm') value = await scenarioLight(system, child, connect, opts, 'dm');
           ((results[sk.key] ??= {})[system] ??= []).push(value);
           console.error(`${label}: ${summaryLine(value)} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
         } catch (err) {

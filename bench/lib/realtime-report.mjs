@@ -109,13 +109,55 @@ export function printReport(results, opts, machine, { partial = false, failures 
     fanoutRows,
   );
 
+  const kb = (key, system, field) => {
+    const e = get(key, system, field);
+    return e ? fmt(e.median / 1024, 2) : '–';
+  };
   const dmRows = order
     .filter((s) => SYSTEMS[s].scenarios.includes('dm') && results.dm?.[s])
-    .map((s) => [label(s), ms('dm', s, 'p50'), ms('dm', s, 'p99'), med('dm', s, 'serverCpuUsPerRoundTrip')]);
+    .map((s) => [
+      label(s),
+      ms('dm', s, 'p50'),
+      ms('dm', s, 'p99'),
+      med('dm', s, 'serverCpuUsPerRoundTrip'),
+      kb('dm', s, 'allocBytesPerRoundTrip'),
+      ms('dm', s, 'stallMaxMs'),
+    ]);
   const dmTable = markdownTable(
-    ['System', { title: 'RTT p50 ms', align: 'right' }, { title: 'RTT p99 ms', align: 'right' }, { title: 'server CPU µs/round trip', align: 'right' }],
+    [
+      'System',
+      { title: 'RTT p50 ms', align: 'right' },
+      { title: 'RTT p99 ms', align: 'right' },
+      { title: 'server CPU µs/round trip', align: 'right' },
+      { title: 'heap KiB allocated/round trip', align: 'right' },
+      { title: 'longest stall ms', align: 'right' },
+    ],
     dmRows,
   );
+  const lightTable = (key) =>
+    markdownTable(
+      [
+        'System',
+        { title: 'RTT p50 ms', align: 'right' },
+        { title: 'RTT p99 ms', align: 'right' },
+        { title: 'server CPU µs/message', align: 'right' },
+        { title: 'heap KiB allocated/message', align: 'right' },
+        { title: 'longest stall ms', align: 'right' },
+      ],
+      order
+        .filter((s) => results[key]?.[s])
+        .map((s) => [
+          s === 'switchboard' && key === 'light-signal' ? 'Switchboard (`rtc` description)' : s === 'peerjs' ? 'PeerJS server (`OFFER`/`ANSWER`)' : label(s),
+          ms(key, s, 'p50'),
+          ms(key, s, 'p99'),
+          med(key, s, 'serverCpuUsPerMessage'),
+          kb(key, s, 'allocBytesPerMessage'),
+          ms(key, s, 'stallMaxMs'),
+        ]),
+    );
+  const lightIntro = (what) =>
+    `**${what} at light load** (${opts.lightPairs} pairs, ${fmt(opts.lightRate)} round trips/s spread over them on a schedule, ${fmt(opts.lightRoundTrips)} measured round trips per run after a warm-up): ` +
+    `round trip A → B → A; server CPU and heap allocation per relayed message (two per round trip); "longest stall": the server's event loop's largest delay over the phase (monitorEventLoopDelay, 1 ms resolution).`;
 
   const memSystems = order.filter((s) => results.memory?.[s]);
   const memRow = (s) => [label(s), med('memory', s, 'heapKiBPerConn'), med('memory', s, 'rssKiBPerConn'), med('memory', s, 'baseRssMiB')];
@@ -134,6 +176,8 @@ export function printReport(results, opts, machine, { partial = false, failures 
       ms('signal', s, 'p50'),
       ms('signal', s, 'p99'),
       med('signal', s, 'serverCpuUsPerMessage'),
+      kb('signal', s, 'allocBytesPerMessage'),
+      ms('signal', s, 'stallMaxMs'),
       results.memory?.[s] ? med('memory', s, 'heapKiBPerConn') : '–',
     ]);
   const sigTable = markdownTable(
@@ -142,6 +186,8 @@ export function printReport(results, opts, machine, { partial = false, failures 
       { title: 'one-way p50 ms', align: 'right' },
       { title: 'one-way p99 ms', align: 'right' },
       { title: 'server CPU µs/message', align: 'right' },
+      { title: 'heap KiB allocated/message', align: 'right' },
+      { title: 'longest stall ms', align: 'right' },
       { title: 'heap+external KiB/idle conn', align: 'right' },
     ],
     sigRows,
@@ -180,6 +226,16 @@ ${fanoutTable}
 Switchboard: \`post\` to the peer's \`cid:…\`; Socket.IO: \`io.to(socketId).emit\`; ws floor: forward by id.
 
 ${dmTable}
+${
+  results['light-dm']
+    ? `
+${lightIntro('Direct messages')} ~${PAYLOAD_BYTES}-byte messages as above.
+
+${lightTable('light-dm')}
+`
+    : ''
+}
+Heap allocated: V8 heap bytes allocated in the server process over the measured phase (its growth plus what each GC freed, from \`v8.GCProfiler\`), per round trip or message; Buffers over 4 KB live outside the V8 heap and are not in it.
 
 **Memory per idle connection**: growth of the server's heap+external and RSS after connecting
 ${opts.memoryClients} clients (welcomed, in no group), measured after \`gc()\` in the server process, divided by ${opts.memoryClients}.
@@ -196,7 +252,15 @@ frames over its websocket protocol (\`/peerjs?key=peerjs&id=…&token=…\`) wit
 sends; Socket.IO and the ws floor: the same SDP as a direct message. Idle-connection memory as above.
 
 ${sigTable}
+${
+  results['light-signal']
+    ? `
+${lightIntro('Signals')} The same ~4 KB offer and answer as above.
 
+${lightTable('light-signal')}
+`
+    : ''
+}
 ${readings(combined, opts).signaling}`;
 
   console.log('\n## Realtime messaging\n');
@@ -273,13 +337,13 @@ function readings(combined, opts) {
       }`,
   );
   const dmCpu = (system) => m('dm', system, 'serverCpuUsPerRoundTrip');
-  const dmCpuRatio = dmCpu('switchboard') / dmCpu('ws');
+  const light = (key, system, field) => m(key, system, field);
   parts.push(
-    `*Direct messages:* the round trip p50 was ${ms2(m('dm', 'switchboard', 'p50'))} ms for Switchboard (wire) vs ${ms2(m('dm', 'ws', 'p50'))} ms for the floor and ${ms2(m('dm', 'socketio', 'p50'))} ms for Socket.IO, ` +
-      `and the server spent ${fmt(dmCpu('switchboard'), 3)} µs of CPU per round trip vs ${fmt(dmCpu('ws'), 3)} µs (floor) and ${fmt(dmCpu('socketio'), 3)} µs (Socket.IO). ` +
-      `${dmCpuRatio > 1.15 ? `This is where Switchboard is slower (${fmt(dmCpuRatio, 2)}× the floor's CPU), because nothing is amortized over recipients` : 'Switchboard does more per message here, because nothing is amortized over recipients'}: ` +
-      `every post is parsed and schema-validated, the sender's and the target's connections are looked up through the async \`Store\` interface (promise hops, record copies), the frame is re-serialized with the sender fields, and the sender gets an ack, a second frame and a second \`writev\` per message that the floor and Socket.IO (no acknowledgements) do not send. ` +
-      `In latency that is ${fmt(m('dm', 'switchboard', 'p50') - m('dm', 'ws', 'p50'), 2)} ms per round trip at p50 over the floor on loopback; p99s are dominated by scheduling on the shared cores. The SDK client (validation on both ends, promise-based requests) measured ${ms2(m('dm', 'sdk', 'p50'))} ms.`,
+    `*Direct messages:* one at a time, the round trip p50 was ${ms2(m('dm', 'switchboard', 'p50'))} ms for Switchboard (wire) vs ${ms2(m('dm', 'ws', 'p50'))} ms for the floor and ${ms2(m('dm', 'socketio', 'p50'))} ms for Socket.IO, ` +
+      `and the server spent ${fmt(dmCpu('switchboard'), 3)} µs of CPU per round trip vs ${fmt(dmCpu('ws'), 3)} µs (floor) and ${fmt(dmCpu('socketio'), 3)} µs (Socket.IO)` +
+      `${light('light-dm', 'switchboard', 'serverCpuUsPerMessage') !== undefined ? `; at light load ${fmt(light('light-dm', 'switchboard', 'serverCpuUsPerMessage'), 3)} µs per relayed message vs ${fmt(light('light-dm', 'ws', 'serverCpuUsPerMessage'), 3)} µs (floor) and ${fmt(light('light-dm', 'socketio', 'serverCpuUsPerMessage'), 3)} µs (Socket.IO), p99 ${ms2(light('light-dm', 'switchboard', 'p99'))} ms vs ${ms2(light('light-dm', 'ws', 'p99'))} and ${ms2(light('light-dm', 'socketio', 'p99'))} ms, longest stall ${ms2(light('light-dm', 'switchboard', 'stallMaxMs'))} ms` : ''}. ` +
+      `Nothing is amortized over recipients here. A post to a \`cid:…\` whose connections are both on this node runs synchronously when the sender's queue is idle (\`handlers/fast.ts\`): the frame is parsed and validated, both connections are looked up in the memory store without a copy or a promise, the \`private\` frame is serialized once and written with the recipient's seq in front, appended by reference to its replay ring, and the ack goes out in the same tick. ` +
+      `Switchboard still does more than the floor and Socket.IO: the validation, the numbering for resume, and the ack, a second frame and a second \`writev\` per message (to the sender's socket; the relayed frame goes to the recipient's) that the floor and Socket.IO, which have no acknowledgements, do not send. The SDK client (validation on both ends, promise-based requests) measured ${ms2(m('dm', 'sdk', 'p50'))} ms one at a time.`,
   );
   parts.push(
     `*Memory:* an idle Switchboard connection cost ${fmt(m('memory', 'switchboard', 'heapKiBPerConn'), 2)} KiB of heap+external (${fmt(m('memory', 'switchboard', 'rssKiBPerConn'), 2)} KiB RSS) vs ${fmt(m('memory', 'ws', 'heapKiBPerConn'), 2)} KiB (${fmt(m('memory', 'ws', 'rssKiBPerConn'), 2)} KiB RSS) for the bare ws floor and ${fmt(m('memory', 'socketio', 'heapKiBPerConn'), 2)} KiB (${fmt(m('memory', 'socketio', 'rssKiBPerConn'), 2)} KiB RSS) for Socket.IO: ` +
@@ -288,12 +352,24 @@ function readings(combined, opts) {
   const realtime = parts.join('\n\n');
 
   const sig = (system, field) => m('signal', system, field);
+  const ls = (system, field) => m('light-signal', system, field);
+  const verdict = (ok) => (ok === undefined ? 'not measured' : ok ? '**met**' : '**not met**');
+  const cmp = (a, b, limit) => (a === undefined || b === undefined ? undefined : a <= limit * b);
+  const ratio = (a, b) => (a === undefined || b === undefined ? '?' : `${fmt(a / b, 2)}×`);
+  const lightMeasured = ls('switchboard', 'serverCpuUsPerMessage') !== undefined;
+  const stall = lightMeasured ? Math.max(ls('switchboard', 'stallMaxMs'), m('light-dm', 'switchboard', 'stallMaxMs') ?? 0) : undefined;
+  const targets = lightMeasured
+    ? `Against the targets, at light load (Switchboard vs the PeerJS server, medians of this run): ` +
+      `server CPU per relayed signal ${fmt(ls('switchboard', 'serverCpuUsPerMessage'), 3)} vs ${fmt(ls('peerjs', 'serverCpuUsPerMessage'), 3)} µs (${ratio(ls('switchboard', 'serverCpuUsPerMessage'), ls('peerjs', 'serverCpuUsPerMessage'))}, target ≤ 1×): ${verdict(cmp(ls('switchboard', 'serverCpuUsPerMessage'), ls('peerjs', 'serverCpuUsPerMessage'), 1))}; ` +
+      `round trip p99 ${ms2(ls('switchboard', 'p99'))} vs ${ms2(ls('peerjs', 'p99'))} ms (target ≤ 2×): ${verdict(cmp(ls('switchboard', 'p99'), ls('peerjs', 'p99'), 2))}; ` +
+      `longest event-loop stall ${ms2(stall)} ms over the light-load phases (target ≤ 10 ms): ${verdict(stall === undefined ? undefined : stall <= 10)}; ` +
+      `heap allocated per relayed signal ${fmt(ls('switchboard', 'allocBytesPerMessage') / 1024, 2)} vs ${fmt(ls('peerjs', 'allocBytesPerMessage') / 1024, 2)} KiB (target ≤ 1×): ${verdict(cmp(ls('switchboard', 'allocBytesPerMessage'), ls('peerjs', 'allocBytesPerMessage'), 1))}. `
+    : '';
   const signaling =
-    `**Reading.** Relaying a ~4 KB SDP, Switchboard's one-way p50 was ${ms2(sig('switchboard', 'p50'))} ms vs ${ms2(sig('peerjs', 'p50'))} ms for the PeerJS server ` +
-    `(${ms2(sig('ws', 'p50'))} ms for the floor, ${ms2(sig('socketio', 'p50'))} ms for Socket.IO), and it used ${fmt(sig('switchboard', 'serverCpuUsPerMessage'), 3)} µs of server CPU per relayed message vs ${fmt(sig('peerjs', 'serverCpuUsPerMessage'), 3)} µs for PeerJS (${fmt(sig('switchboard', 'serverCpuUsPerMessage') / sig('peerjs', 'serverCpuUsPerMessage'), 2)}×) and ${fmt(sig('ws', 'serverCpuUsPerMessage'), 3)} µs for the floor. ` +
-    `All of these are far below what a person notices or what ICE gathering takes; where Switchboard costs more it is per-message work. PeerJS parses the frame, sets \`src\` and re-stringifies it; Switchboard does that too but also validates the whole signal against the protocol schema (SDP ≤ 64 KiB, call id, signal kind), checks that the two connections may signal each other (two store lookups and, when they share no group, the call registry), tracks call state, and acks the sender (a second frame and syscall per signal: the SDK uses the ack to learn at once that a peer is gone). ` +
-    `In a side experiment, sending the signals without an \`id\` (no ack) saved only ~10 % of Switchboard's server CPU; the profile puts the rest in decoding plus schema validation (~14 µs per 4 KB signal), re-encoding (~10 µs) and the promise-based handler (store and call-registry lookups). ` +
-    `Per idle connection the PeerJS server holds ${fmt(m('memory', 'peerjs', 'heapKiBPerConn'), 2)} KiB of heap+external vs Switchboard's ${fmt(m('memory', 'switchboard', 'heapKiBPerConn'), 2)} KiB (see the memory table above). ` +
+    `**Reading.** ${targets}One at a time, Switchboard's one-way p50 was ${ms2(sig('switchboard', 'p50'))} ms vs ${ms2(sig('peerjs', 'p50'))} ms for the PeerJS server ` +
+    `(${ms2(sig('ws', 'p50'))} ms for the floor, ${ms2(sig('socketio', 'p50'))} ms for Socket.IO), and it used ${fmt(sig('switchboard', 'serverCpuUsPerMessage'), 3)} µs of server CPU per relayed message vs ${fmt(sig('peerjs', 'serverCpuUsPerMessage'), 3)} µs for PeerJS (${ratio(sig('switchboard', 'serverCpuUsPerMessage'), sig('peerjs', 'serverCpuUsPerMessage'))}) and ${fmt(sig('ws', 'serverCpuUsPerMessage'), 3)} µs for the floor. ` +
+    `PeerJS parses the frame, sets \`src\` and re-stringifies it. Switchboard keeps every check: the frame is parsed and validated against the protocol schema (the SDP only for its type and length: it is never parsed), the two connections' right to signal each other is checked (same group, same user, or a call between them), call state is tracked (invite, accept, reject and hang-up take the async path through the call registry; a description or a candidate changes no state and is relayed synchronously when both connections are local and the sender's queue is idle), the relayed frame is numbered for resume and appended by reference to the recipient's replay ring, and the sender gets an ack. ` +
+    `That ack is the part PeerJS does not pay: a second frame on another socket, so a second \`writev\`, whose kernel time (loopback TCP, waking the reader) is a large share of the difference; the JS left per signal is one JSON.parse, the schema check, one JSON.stringify and one UTF-8 write of the outgoing frame with its seq in front. ` +
     `Timings at this size are dominated by loopback syscalls and scheduling on the shared cores, so p99s in particular move from run to run.`;
   return { realtime, signaling };
 }

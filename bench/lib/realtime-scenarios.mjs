@@ -144,12 +144,25 @@ async function pingPong(a, b, k, warmup, child) {
       send(0);
     });
   await run(warmup, false);
-  const cpu0 = await child.cpuMicros();
+  await child.probeStart();
   await run(k, true);
-  const cpu1 = await child.cpuMicros();
+  const probe = await child.probeStop();
   a.onData = null;
   b.onData = null;
-  return { ...rtt.summary(), serverCpuUsPerRoundTrip: (cpu1 - cpu0) / k };
+  return { ...rtt.summary(), ...perUnit(probe, k, 'RoundTrip') };
+}
+
+/**
+ * A phase's server figures per unit (round trip or message): CPU (user+system, and system
+ * alone), V8 heap bytes allocated, and the event loop's longest stall over the phase.
+ */
+export function perUnit(probe, n, unit) {
+  return {
+    [`serverCpuUsPer${unit}`]: (probe.userUs + probe.systemUs) / n,
+    [`serverSysUsPer${unit}`]: probe.systemUs / n,
+    [`allocBytesPer${unit}`]: probe.allocatedBytes / n,
+    stallMaxMs: probe.stallMaxMs,
+  };
 }
 
 export async function scenarioDm(system, child, connect, opts) {
@@ -158,7 +171,8 @@ export async function scenarioDm(system, child, connect, opts) {
     const [a, b] = clients;
     const s = await pingPong(a, b, opts.dmRoundTrips, opts.warmup, child);
     assertNoErrors(clients, 'dm');
-    return { p50: s.p50, p99: s.p99, max: s.max, serverCpuUsPerRoundTrip: s.serverCpuUsPerRoundTrip };
+    const { p50, p99, max, serverCpuUsPerRoundTrip, serverSysUsPerRoundTrip, allocBytesPerRoundTrip, stallMaxMs } = s;
+    return { p50, p99, max, serverCpuUsPerRoundTrip, serverSysUsPerRoundTrip, allocBytesPerRoundTrip, stallMaxMs };
   } finally {
     await child.stop();
     await dropClients(clients);
@@ -251,8 +265,8 @@ function sdpTemplate(type) {
   return `${lines.join('\r\n')}\r\n`;
 }
 const SDP_REST = { offer: sdpTemplate('offer'), answer: sdpTemplate('answer') };
-const makeSdp = (type, seq) => `v=0\r\no=- ${seq} 2 IN IP4 127.0.0.1\r\n${SDP_REST[type]}`;
-const sdpSeq = (sdp) => Number(sdp.slice(9, sdp.indexOf(' ', 9)));
+export const makeSdp = (type, seq) => `v=0\r\no=- ${seq} 2 IN IP4 127.0.0.1\r\n${SDP_REST[type]}`;
+export const sdpSeq = (sdp) => Number(sdp.slice(9, sdp.indexOf(' ', 9)));
 
 export async function scenarioSignal(system, child, connect, opts) {
   const clients = await connectMany(connect, 2);
@@ -301,12 +315,12 @@ export async function scenarioSignal(system, child, connect, opts) {
         send(a, b, 0);
       });
     await run(opts.warmup, false);
-    const cpu0 = await child.cpuMicros();
+    await child.probeStart();
     await run(opts.signalHops, true);
-    const cpu1 = await child.cpuMicros();
+    const probe = await child.probeStop();
     assertNoErrors(clients, 'signal');
     const s = hop.summary();
-    return { p50: s.p50, p99: s.p99, max: s.max, serverCpuUsPerMessage: (cpu1 - cpu0) / opts.signalHops };
+    return { p50: s.p50, p99: s.p99, max: s.max, ...perUnit(probe, opts.signalHops, 'Message') };
   } finally {
     await child.stop();
     await dropClients(clients);

@@ -8,6 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import v8 from 'node:v8';
 import { WebSocketServer } from 'ws';
 import { deferred, tick, withTimeout } from './async.mjs';
 import { HOST, ROOT } from './realtime-systems.mjs';
@@ -19,6 +21,7 @@ export async function serve(kind) {
   process.on('disconnect', () => process.exit(0)); // the parent went away: stop by ourselves
   let cleanup = () => {};
   let info;
+  let probe = null;
 
   if (kind === 'switchboard') {
     const { createServer } = await import('@switchboard/server');
@@ -69,12 +72,53 @@ export async function serve(kind) {
       process.send({ reply: msg.seq, value: process.memoryUsage() });
     } else if (msg.cmd === 'cpu') {
       process.send({ reply: msg.seq, value: process.cpuUsage() });
+    } else if (msg.cmd === 'probe-start') {
+      probe = startProbe();
+      process.send({ reply: msg.seq, value: true });
+    } else if (msg.cmd === 'probe-stop') {
+      process.send({ reply: msg.seq, value: probe?.stop() ?? null });
+      probe = null;
     } else if (msg.cmd === 'stop') {
       cleanup();
       process.exit(0); // --cpu-prof profiles are written on exit
     }
   });
   process.send({ ready: true, info });
+}
+
+/**
+ * What a measured phase cost the server: CPU (user and system), the event loop's longest stall
+ * (monitorEventLoopDelay at 1 ms resolution: the most a timer fired late, so a stall of a handler,
+ * a GC pause or a burst) and the bytes allocated on the V8 heap (GCProfiler: the heap's growth plus
+ * what each GC freed). Buffers larger than 4 KB live outside the V8 heap and are not counted.
+ */
+function startProbe() {
+  const cpu0 = process.cpuUsage();
+  const heap0 = v8.getHeapStatistics().used_heap_size;
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  const gc = new v8.GCProfiler();
+  gc.start();
+  return {
+    stop() {
+      const cpu = process.cpuUsage(cpu0);
+      delay.disable();
+      const heap1 = v8.getHeapStatistics().used_heap_size;
+      const { statistics } = gc.stop();
+      let freed = 0;
+      for (const s of statistics) freed += s.beforeGC.heapStatistics.usedHeapSize - s.afterGC.heapStatistics.usedHeapSize;
+      return {
+        userUs: cpu.user,
+        systemUs: cpu.system,
+        // The histogram's values are ns of delay beyond the 1 ms resolution.
+        stallMaxMs: delay.max / 1e6,
+        stallP99Ms: delay.percentile(99) / 1e6,
+        allocatedBytes: heap1 - heap0 + freed,
+        gcs: statistics.length,
+        gcPauseMaxMs: statistics.reduce((m, s) => Math.max(m, s.cost / 1000), 0),
+      };
+    },
+  };
 }
 
 function listen(http) {
@@ -145,7 +189,7 @@ export function killServerChildren() {
 export class ServerChild {
   static async start(kind, { script, secret, cpuProfDir }) {
     const execArgv = ['--expose-gc'];
-    if (cpuProfDir && kind === 'switchboard') execArgv.push('--cpu-prof', '--cpu-prof-dir', cpuProfDir);
+    if (cpuProfDir) execArgv.push('--cpu-prof', '--cpu-prof-dir', cpuProfDir);
     const proc = fork(script, ['--serve', kind], {
       cwd: ROOT,
       execArgv,
@@ -194,6 +238,15 @@ export class ServerChild {
     this.pending.set(seq, d);
     this.proc.send({ cmd, seq });
     return withTimeout(d.promise, timeoutMs, `${this.kind} ${cmd}`);
+  }
+
+  /** Starts measuring a phase in the server (see startProbe); probeStop() returns the figures. */
+  probeStart() {
+    return this.rpc('probe-start');
+  }
+
+  probeStop() {
+    return this.rpc('probe-stop');
   }
 
   async cpuMicros() {

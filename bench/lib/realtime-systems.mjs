@@ -12,9 +12,13 @@ export const HOST = '127.0.0.1';
 
 /** Per system: its table label, the server child it talks to, and the scenarios it can take part in. */
 export const SYSTEMS = {
-  switchboard: { label: 'Switchboard (wire, `ws` client)', server: 'switchboard', scenarios: ['memory', 'fanout', 'dm', 'signal'] },
+  switchboard: {
+    label: 'Switchboard (wire, `ws` client)',
+    server: 'switchboard',
+    scenarios: ['memory', 'fanout', 'dm', 'signal', 'light-signal', 'light-dm'],
+  },
   sdk: { label: 'Switchboard (Node SDK client)', server: 'switchboard', scenarios: ['fanout', 'dm'] },
-  ws: { label: 'raw `ws` (floor)', server: 'ws', scenarios: ['memory', 'fanout', 'dm', 'signal'] },
-  socketio: { label: 'Socket.IO', server: 'socketio', scenarios: ['memory', 'fanout', 'dm', 'signal'] },
-  peerjs: { label: 'PeerJS server', server: 'peerjs', scenarios: ['memory', 'signal'] },
+  ws: { label: 'raw `ws` (floor)', server: 'ws', scenarios: ['memory', 'fanout', 'dm', 'signal', 'light-signal', 'light-dm'] },
+  socketio: { label: 'Socket.IO', server: 'socketio', scenarios: ['memory', 'fanout', 'dm', 'signal', 'light-signal', 'light-dm'] },
+  peerjs: { label: 'PeerJS server', server: 'peerjs', scenarios: ['memory', 'signal', 'light-signal'] },
 };
