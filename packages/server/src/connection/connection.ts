@@ -41,7 +41,7 @@ import { afterClose, startConnection, type ResumeAttempt, type Started } from '.
 import { SeqOrder } from './seq-order.js';
 import { reply, runFrame, type FrameRunner } from './run-frame.js';
 import { SerialQueue } from './serial-queue.js';
-import { iceRefresh, tokenExpiryTimer } from './timers.js';
+import { cancelDeadlines, expireTokenAt, scheduleIceRefresh } from './timers.js';
 import { TokenBucket, ViolationWindow } from './rate-limit.js';
 
 /** After a close frame was queued, how long the peer gets to complete the close handshake. */
@@ -93,10 +93,11 @@ export class Connection implements FrameRunner, FrameSink {
   /** The socket is corked until the end of the current tick (see the module comment). */
   private corked = false;
   private readonly queue: SerialQueue;
-  private readonly bucket: TokenBucket;
-  private readonly violations: ViolationWindow;
-  private readonly floods: ViolationWindow;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Made on first use (an idle connection holds none): the rate limit, the two violation windows, the close timers. */
+  private bucket: TokenBucket | null = null;
+  private violations: ViolationWindow | null = null;
+  private floods: ViolationWindow | null = null;
+  private timers: Set<NodeJS.Timeout> | null = null;
   /** Resolves once the socket closed and the connection's state was cleaned up. */
   readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -110,10 +111,6 @@ export class Connection implements FrameRunner, FrameSink {
   ) {
     this.cid = init.cid;
     this.user = init.user;
-    const limits = ctx.config.limits;
-    this.bucket = new TokenBucket(limits.messagesPerSecond, limits.messageBurst);
-    this.violations = new ViolationWindow(limits.maxViolations, limits.violationWindowMs);
-    this.floods = new ViolationWindow(limits.messageBurst * RATE_LIMIT_FLOOD_FACTOR, limits.violationWindowMs);
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
 
     // Listen at once: frames may arrive before the welcome went out; they queue behind start().
@@ -152,13 +149,19 @@ export class Connection implements FrameRunner, FrameSink {
       replayTo,
       early,
     );
-    this.timers.add(tokenExpiryTimer(tokenExpiresAt, () => this.closeWith('TOKEN_EXPIRED', 'Token expired.'), this.timers));
-    iceRefresh(ice.iceExpiresAt, this.timers, () => {
-      const bundle = ctx.ice.forUser(this.user.user_id);
-      this.send(buildFrame({ type: 'ice', ...bundle }));
-      return bundle.iceExpiresAt;
-    });
+    // Closed while starting: nothing may keep it scheduled (its deadlines are cancelled on close).
+    if (!this.closed) {
+      expireTokenAt(this, tokenExpiresAt);
+      scheduleIceRefresh(this, ice.iceExpiresAt);
+    }
     ctx.log.info({ cid: this.cid, user: this.user.user_id, resumed: welcome.resumed, reason: welcome.resumeReason }, 'connected');
+  }
+
+  /** Pushes fresh TURN credentials (timers.ts schedules it); returns their expiry. */
+  refreshIce(): number | null {
+    const bundle = this.ctx.ice.forUser(this.user.user_id);
+    this.send(buildFrame({ type: 'ice', ...bundle }));
+    return bundle.iceExpiresAt;
   }
 
   /** Resumed by a newer socket here: drop this one, hand over the request log. */
@@ -187,7 +190,8 @@ export class Connection implements FrameRunner, FrameSink {
   private onFrame(data: RawData, isBinary: boolean): void {
     this.alive = true;
     if (this.closing || this.refusing) return;
-    const admitted = admitFrame(data, isBinary, this.ctx, this.bucket);
+    const limits = this.ctx.config.limits;
+    const admitted = admitFrame(data, isBinary, this.ctx, (this.bucket ??= new TokenBucket(limits.messagesPerSecond, limits.messageBurst)));
     if (!admitted.ok) {
       this.refuse(admitted.id, admitted.code, admitted.message, admitted.rateLimited);
       return;
@@ -227,7 +231,11 @@ export class Connection implements FrameRunner, FrameSink {
    */
   private refuse(id: number | null, code: ErrorCode, message: string, rateLimited = false): void {
     this.queue.push(() => this.sendError(id, code, message));
-    if (!(rateLimited ? this.floods : this.violations).record()) return;
+    const { maxViolations, messageBurst, violationWindowMs } = this.ctx.config.limits;
+    const window = rateLimited
+      ? (this.floods ??= new ViolationWindow(messageBurst * RATE_LIMIT_FLOOD_FACTOR, violationWindowMs))
+      : (this.violations ??= new ViolationWindow(maxViolations, violationWindowMs));
+    if (!window.record()) return;
     const what = rateLimited ? 'rate-limited' : 'invalid';
     this.ctx.log.warn({ cid: this.cid, user: this.user.user_id }, `policy violation: too many ${what} frames`);
     this.closeAfterQueue('POLICY_VIOLATION', `Too many ${what} frames.`);
@@ -335,7 +343,7 @@ export class Connection implements FrameRunner, FrameSink {
 
   private addTimer(timer: NodeJS.Timeout): void {
     timer.unref();
-    this.timers.add(timer);
+    (this.timers ??= new Set()).add(timer);
   }
 
   /** Drops the socket without a close handshake (dead peer). */
@@ -351,8 +359,9 @@ export class Connection implements FrameRunner, FrameSink {
     if (this.closed) return;
     this.closed = true;
     this.closing = true;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    for (const timer of this.timers ?? []) clearTimeout(timer);
+    this.timers = null;
+    cancelDeadlines(this);
     this.order.stop();
     this.ctx.delivery.unregister(this.cid, this);
     this.queue.push(async () => {
