@@ -26,8 +26,9 @@ describe('calls: glare and repeated calls', () => {
       const a = new FakeClient(server, 'cid:a', 'u-a', slow === 'a' ? { mediaDelayMs: 80 } : {});
       const b = new FakeClient(server, 'cid:b', 'u-b', slow === 'b' ? { mediaDelayMs: 80 } : {});
       const [first, second] = slow === 'a' ? [a, b] : [b, a];
+      // The invites cross (each side calls before the other's invite arrived); the slow side's
+      // camera is still opening when the other's invite reaches it.
       const pendingSlow = first.layer.connectRTC({ cid: second.cid, media: { video: true, audio: false } }, () => undefined);
-      await new Promise((r) => setTimeout(r, 10)); // the slow side is opening its camera
       const fast = await second.layer.connectRTC({ cid: first.cid }, () => undefined);
       await new Promise((r) => setTimeout(r, 20)); // its invite has reached the slow side
       const slowConnector = await pendingSlow;

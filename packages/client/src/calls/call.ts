@@ -50,7 +50,7 @@ export class Call implements CallData {
   resolved: RTCResolved | null = null;
   settle: { resolve: (r: RTCResolved) => void; reject: (e: SwitchboardError) => void } | null = null;
   ringTimer: ReturnType<typeof setTimeout> | undefined;
-  /** The invite went out (an outgoing call waits for its media first). */
+  /** The invite went out. */
   invited = false;
   /** Glare settled while our media was still opening: accept the peer's call once it is. */
   adoptWhenReady = false;
@@ -91,9 +91,9 @@ export class Call implements CallData {
     return this.connection.session;
   }
 
-  /** Caller: media is open; send the invite and start ringing. */
-  startOutgoing(plan: CallPlan, media: LocalMedia, cb: RTCCallback): void {
-    ringing.startOutgoing(this, plan, media, cb);
+  /** Caller: invite now (the callee rings while the media opens); resolves once the media is open. */
+  place(plan: CallPlan, cb: RTCCallback): Promise<void> {
+    return ringing.place(this, plan, cb);
   }
 
   /** connectRTC could not open the media: the call never started (no invite, no rtc:closed). */

@@ -14,15 +14,14 @@
  *   resolves with the winning call, and its connector's `call` now reads that call id.
  * Calling someone whose invite to us is ringing (we saw `rtc:incoming`, they are not
  * ringing us) is not glare: connectRTC accepts their call instead of placing a new one.
- * An outgoing call exists (ringing, not yet invited) from the moment connectRTC is called,
- * so an invite that arrives while our camera is still opening is glare too, not an
- * `rtc:incoming` next to our own ringing call.
+ * An outgoing call exists (ringing, invited) from the moment connectRTC is called, before its
+ * camera is open, so an invite that arrives meanwhile is glare too, not an `rtc:incoming` next
+ * to our own ringing call.
  */
 import { SwitchboardError, type ServerMessageOf } from '@switchboard/protocol';
 import type { CallHost, CallLayer, RTCCallback, RTCConnector, RTCConnectorParams, RtcIncomingEvent } from '../types.js';
 import { Call, type CallContext } from './call.js';
 import { connectorFor } from './connector.js';
-import { openMedia } from './media.js';
 import { checkCallback, checkCid, checkParamsObject, checkRealtime, checkSupported, planCall } from './validate.js';
 
 type RtcFrame = ServerMessageOf<'rtc'>;
@@ -99,14 +98,8 @@ export class CallManager implements CallLayer {
     if (existing) return existing.existingConnector();
     const call = new Call(this.ctx, newCallId(), 'outgoing', { cid, user_id: uid ?? null, name: null }, self.cid, self.user_id);
     this.calls.set(call.id, call);
-    let media: Awaited<ReturnType<typeof openMedia>>;
-    try {
-      media = await openMedia(plan.media, this.host.platform);
-    } catch (error) {
-      call.abandon();
-      throw error;
-    }
-    call.startOutgoing(plan, media, cb);
+    // The invite goes out before the camera opens: the callee rings meanwhile (ringing.ts).
+    await call.place(plan, cb);
     return call.connector!;
   }
 

@@ -56,6 +56,13 @@ function nodeMediaError(): SwitchboardError {
   );
 }
 
+/** What the invite announces before any media is open: the stream's tracks, or what is asked of the devices. */
+export function plannedKinds(plan: MediaPlan): { audio: boolean; video: boolean } | null {
+  if (plan.kind === 'none') return plan.kinds;
+  if (plan.kind === 'stream') return kindsOf(plan.stream);
+  return { audio: !!plan.constraints.audio, video: !!plan.constraints.video };
+}
+
 export async function openMedia(plan: MediaPlan, platform: Platform): Promise<LocalMedia> {
   switch (plan.kind) {
     case 'none':

@@ -11,7 +11,7 @@ import { SwitchboardError, type RtcSignal, type ServerMessageOf } from '@switchb
 import type { RTCCallback, RTCReceiverParams, RTCResolved } from '../types.js';
 import type { CallData } from './call-data.js';
 import { startSession } from './connected.js';
-import { openMedia, releaseMedia, type LocalMedia } from './media.js';
+import { openMedia, plannedKinds, releaseMedia, type LocalMedia } from './media.js';
 import { asError, tooManyCalls } from './reasons.js';
 import { end } from './teardown.js';
 import { checkCallback, checkParamsObject, planCall, type CallPlan } from './validate.js';
@@ -21,22 +21,44 @@ type RtcFrame = ServerMessageOf<'rtc'>;
 /** Extra time the callee rings past its own ring timeout before giving up by itself. */
 export const CALLEE_RING_SLACK_MS = 5000;
 
-/** Caller: media is open; send the invite and start ringing. */
-export function startOutgoing(call: CallData, plan: CallPlan, media: LocalMedia, cb: RTCCallback): void {
+/**
+ * Caller: the invite goes out at once, so the callee rings while the camera and microphone open
+ * (a camera takes from a few hundred milliseconds to seconds, or waits for the user's permission).
+ * Resolves once the media is open; rejects, after cancelling the invite, when it cannot be.
+ */
+export async function place(call: CallData, plan: CallPlan, cb: RTCCallback): Promise<void> {
+  call.plan = plan;
+  call.cb = cb;
+  invite(call, plan, plannedKinds(plan.media));
+  let media: LocalMedia;
+  try {
+    media = await openMedia(plan.media, call.ctx.host.platform);
+  } catch (error) {
+    // The callee is ringing already: stop it. The app hears of it from connectRTC alone.
+    if (call.state !== 'ended') {
+      call.ctx.host.sendSignal(call.peer.cid, call.id, { kind: 'hangup', reason: 'cancelled' }).catch(() => undefined);
+      abandon(call);
+    }
+    throw error;
+  }
+  mediaReady(call, media);
+}
+
+/** The caller's media is open: whatever waited for it (an accept, glare adoption) goes on. */
+function mediaReady(call: CallData, media: LocalMedia): void {
   if (call.state === 'ended') {
     releaseMedia(media);
     return;
   }
-  call.plan = plan;
   call.media = media;
-  call.cb = cb;
-  if (call.adoptWhenReady) {
-    finishAdoption(call);
-    return;
-  }
+  if (call.adoptWhenReady) finishAdoption(call);
+  else if (call.state === 'accepted') connectCaller(call); // the callee answered before the camera was open
+}
+
+function invite(call: CallData, plan: CallPlan, kinds: LocalMedia['kinds']): void {
   call.invited = true;
   const invite: RtcSignal = { kind: 'invite', channels: plan.channels.map((c) => c.label) };
-  if (media.kinds) invite.media = media.kinds;
+  if (kinds) invite.media = kinds;
   call.ctx.host.sendSignal(call.peer.cid, call.id, invite).catch((error: unknown) => {
     if (call.state !== 'ringing') return;
     const err = asError(error);
@@ -72,8 +94,8 @@ export function adoptInvite(call: CallData, frame: RtcFrame): void {
   call.id = frame.call;
   call.direction = 'incoming';
   heardInvite(call, frame);
-  if (call.plan) finishAdoption(call);
-  else call.adoptWhenReady = true; // startOutgoing finishes it
+  if (call.media) finishAdoption(call);
+  else call.adoptWhenReady = true; // finished once our media is open (mediaReady)
 }
 
 function finishAdoption(call: CallData): void {
@@ -122,10 +144,14 @@ export async function accept(call: CallData, params: RTCReceiverParams | undefin
   return result(call);
 }
 
-/** Caller: the callee accepted; the caller makes the first offer. */
+/** Caller: the callee accepted; the caller makes the first offer (once its media is open). */
 export function peerAccepted(call: CallData): void {
   clearTimeout(call.ringTimer);
   call.state = 'accepted';
+  if (call.media) connectCaller(call);
+}
+
+function connectCaller(call: CallData): void {
   startSession(call, true);
   call.settle?.resolve(result(call));
 }
