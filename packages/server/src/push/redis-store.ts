@@ -52,6 +52,8 @@ export interface RedisPushStoreOptions {
 export function createRedisPushStore(o: RedisPushStoreOptions): PushStore {
   const redis = new Redis(o.url, {
     connectionName: 'switchboard:push',
+    // Connects at the first command: a node whose cluster never starts leaves no socket behind.
+    lazyConnect: true,
     maxRetriesPerRequest: 1,
     commandTimeout: o.commandTimeoutMs,
     retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2_000),
