@@ -1,0 +1,145 @@
+/**
+ * The demo's "Notify me of calls" in real Chromium: its service worker (apps/demo/public/sw.js,
+ * served at the demo's root) shows the call push the server sent, and a tab opened from the
+ * notification (`?room=…&from=notification`) joins as the remembered user, so the server rings it
+ * while the call still rings (docs/api.md, "Ringing a user").
+ *
+ * What is real: the server, its Web Push (encrypted, VAPID-signed, to the test-utils push service
+ * stand-in, which decrypts it), the service worker's push handler and notification, the page's
+ * auto-join and the ring. What is not: headless Chromium's PushManager has no push service
+ * (it cannot be pointed at the stand-in), so the subscription is the stand-in's and the payload
+ * the stand-in decrypted is handed to the service worker with the DevTools protocol
+ * (ServiceWorker.deliverPushMessage); and a click on an OS notification cannot be made
+ * headless, so the tab is opened at the URL the worker's click handler opens.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createServer, type SwitchboardServer } from '@switchboard/server';
+import { Switchboard } from '@switchboard/client/node';
+import {
+  createNetns,
+  describeWith,
+  forwardIntoNetns,
+  launchChromium,
+  startPushService,
+  type Forward,
+  type Netns,
+  type PushServiceHandle,
+} from '@switchboard/test-utils';
+import { buildDemoIfStale } from './demo-support/targets.js';
+
+const DEMO_OUT = join(import.meta.dirname, '../packages/cli/dist/demo');
+
+describeWith(['chromium', 'netns'], 'demo (apps/demo) in Chromium: notify me of calls', () => {
+  let ns: Netns;
+  let browser: Browser;
+  let push: PushServiceHandle;
+  let server: SwitchboardServer;
+  let forward: Forward;
+  let context: BrowserContext;
+  let dataDir: string;
+  let url = '';
+
+  beforeAll(async () => {
+    buildDemoIfStale();
+    dataDir = mkdtempSync(join(tmpdir(), 'sb-demo-push-'));
+    push = await startPushService();
+    server = createServer(
+      { host: '127.0.0.1', tls: { mode: 'off' }, dataDir, staticDir: DEMO_OUT, guests: true, logLevel: 'warn', push: { retryBaseMs: 10 } },
+      { pushAgent: push.agent },
+    );
+    const { port } = await server.listen(0, '127.0.0.1');
+    url = `http://127.0.0.1:${port}`;
+    ns = createNetns('demopush');
+    forward = await forwardIntoNetns(ns, port);
+    browser = await launchChromium({ netns: ns });
+    context = await browser.newContext();
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await forward?.close();
+    await server?.close();
+    await push?.close();
+    ns?.delete();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('the call push becomes a notification in the service worker; a tab opened from it rings and takes the call', async () => {
+    const room = `push-${Date.now().toString(36)}`;
+    const bobToken = await server.issueToken({ user_id: 'bob-push', name: 'Bob', ttlSeconds: 600 });
+    // Bob turned notifications on earlier: his subscription is on the server, his identity in the page's storage.
+    const subscription = push.subscription();
+    const bobBefore = new Switchboard({ url, token: bobToken });
+    await bobBefore.connectRealtime(() => undefined);
+    await bobBefore.subscribeNotification(subscription.json);
+    await bobBefore.closeRealtime();
+
+    await context.grantPermissions(['notifications'], { origin: forward.origin });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    await page.goto(`${forward.origin}/?room=${room}`, { waitUntil: 'domcontentloaded' });
+    await page.evaluate(([token, r]) => localStorage.setItem('switchboard-demo:notify', JSON.stringify({ token, name: 'Bob', room: r })), [
+      bobToken,
+      room,
+    ] as const);
+    const scope = await page.evaluate(async (r) => {
+      await navigator.serviceWorker.register(`sw.js?room=${encodeURIComponent(r)}`, { scope: './' });
+      return (await navigator.serviceWorker.ready).scope;
+    }, room);
+    expect(scope).toBe(`${forward.origin}/`);
+
+    // Alice rings Bob, who has no connection open: the server pushes "Alice is calling".
+    const alice = new Switchboard({ url, token: await server.issueToken({ user_id: 'alice-push', name: 'Alice' }) });
+    try {
+      await alice.connectRealtime(() => undefined);
+      const connector = await alice.connectRTC({ user_id: 'bob-push' }, () => undefined);
+      const [received] = await push.waitFor(1);
+      expect(received!.payload).toMatchObject({ title: 'Alice is calling', data: { type: 'call', call: connector.call, sender_name: 'Alice' } });
+
+      // The worker shows it (the payload as the push service decrypted it, delivered over CDP).
+      await deliverPush(page, forward.origin, JSON.stringify(received!.payload));
+      const shown = await page.evaluate(async () => {
+        const registration = await navigator.serviceWorker.ready;
+        for (let i = 0; i < 200; i++) {
+          const list = await registration.getNotifications();
+          if (list.length > 0) return list.map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data as unknown }));
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        return [];
+      });
+      expect(shown).toEqual([
+        { title: 'Alice is calling', body: 'Open the app to answer.', tag: `call-${connector.call}`, data: expect.objectContaining({ type: 'call', room }) },
+      ]);
+
+      // The click opens the room "from a notification": the page joins as Bob and the call rings there.
+      await page.goto(`${forward.origin}/?room=${room}&from=notification`, { waitUntil: 'domcontentloaded' });
+      await page.getByRole('dialog').getByText('Alice').waitFor({ timeout: 30_000 });
+      await page.getByRole('button', { name: /accept/i }).click();
+      const resolved = await connector.connection;
+      expect(resolved.call).toBe(connector.call);
+      expect(problems).toEqual([]);
+    } finally {
+      await alice.closeRealtime().catch(() => undefined);
+      await page.close();
+    }
+  }, 120_000);
+});
+
+/** What DevTools' "Push" button does: a push event in the page's service worker, with `data`. */
+async function deliverPush(page: Page, origin: string, data: string): Promise<void> {
+  const cdp = await page.context().newCDPSession(page);
+  const registrationId = new Promise<string>((resolve) => {
+    cdp.on('ServiceWorker.workerRegistrationUpdated', (event: { registrations: { registrationId: string; scopeURL: string }[] }) => {
+      const registration = event.registrations.find((r) => r.scopeURL === `${origin}/`);
+      if (registration) resolve(registration.registrationId);
+    });
+  });
+  await cdp.send('ServiceWorker.enable');
+  await cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId: await registrationId, data });
+}
