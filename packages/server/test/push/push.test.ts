@@ -3,7 +3,16 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startPushService } from '@switchboard/test-utils';
-import { ConfigError, createMemoryPushStore, createPushService, createLogger, resolveConfig, type SwitchboardConfig } from '../../src/index.js';
+import {
+  ConfigError,
+  createLogger,
+  createMemoryPushStore,
+  createPushService,
+  generateVapidKeys,
+  resolveConfig,
+  type SwitchboardConfig,
+  type SwitchboardConfigInput,
+} from '../../src/index.js';
 import { Registry } from 'prom-client';
 import { startServer, tempDir, useCleanup } from '../helpers.js';
 import { pushCases } from './cases.js';
@@ -46,6 +55,49 @@ describe('Web Push (memory store)', () => {
     expect(issue({ vapidPublicKey: 'short', vapidPrivateKey: 'A'.repeat(43) })).toMatch(/push\.vapidPublicKey: expected an 87-character/);
     expect(issue({ previousVapidKeys: ['nope'] })).toMatch(/push\.previousVapidKeys\.0: expected "<publicKey>:<privateKey>"/);
     expect(issue({ perUserPerMinute: -1 })).toMatch(/push\.perUserPerMinute: expected a number between 0 and/);
+  });
+
+  it('VAPID rotation: old subscriptions keep their pair from push.previousVapidKeys; without it they are dropped', async () => {
+    const service = await startPushService();
+    cleanup(() => service.close());
+    const [oldPair, newPair] = [generateVapidKeys(), generateVapidKeys()];
+    const store = createMemoryPushStore();
+    const serviceWith = (push: SwitchboardConfigInput['push']) => {
+      const s = createPushService({
+        config: resolveConfig({ dataDir: tempDir(), push: { retryBaseMs: 10, ...push } }),
+        store: { ...store, close: async () => {} }, // one store across "restarts"
+        connections: async () => 0,
+        registry: new Registry(),
+        log: createLogger('silent'),
+        agent: service.agent,
+      });
+      cleanup(() => s.close());
+      return s;
+    };
+    const before = serviceWith({ vapidPublicKey: oldPair.publicKey, vapidPrivateKey: oldPair.privateKey });
+    const sub = service.subscription();
+    await before.subscribe('erin', sub.json);
+    const after = serviceWith({
+      vapidPublicKey: newPair.publicKey,
+      vapidPrivateKey: newPair.privateKey,
+      previousVapidKeys: [`${oldPair.publicKey}:${oldPair.privateKey}`],
+    });
+    expect(await after.publicKey()).toBe(newPair.publicKey);
+    await after.notifyUser('erin', { title: 'old', body: 'key' });
+    await after.idle();
+    expect(service.received.map((p) => p.vapid.publicKey)).toEqual([oldPair.publicKey]);
+    const fresh = service.subscription();
+    await after.subscribe('erin', fresh.json);
+    const later = serviceWith({ vapidPublicKey: newPair.publicKey, vapidPrivateKey: newPair.privateKey, queueSize: 1 });
+    // queueSize 1: the second push is dropped (and counted); the first, to the old subscription, finds
+    // no pair for its key and drops that subscription without asking the push service.
+    expect(await later.notifyUser('erin', { title: 'new', body: 'key' })).toEqual({ queued: 1 });
+    await later.idle();
+    expect((await store.list('erin')).map((s) => s.endpoint)).toEqual([fresh.json.endpoint]);
+    expect(await later.notifyUser('erin', { title: 'new', body: 'key' })).toEqual({ queued: 1 });
+    await later.idle();
+    expect(service.received.slice(1).map((p) => [p.id, p.vapid.publicKey])).toEqual([[fresh.id, newPair.publicKey]]);
+    expect(service.attempts.get(sub.id)).toBe(1);
   });
 
   it('ctx.push.notifyUser: data rides along; connected users are skipped unless always; too large is refused', async () => {
