@@ -237,6 +237,20 @@ describe('sendFile / receiveFiles', () => {
     expect(texts).toEqual(['hello, app']);
   });
 
+  it("as: 'blob' delivers a Blob of the file's type (built from parts), verified; `data` says to use it", async () => {
+    const [a, b] = channelPair();
+    const data = pattern(1024 * 1024 + 77);
+    const received = new Promise<ReceivedFile>((resolve, reject) => receiveFiles(b, { as: 'blob', onFile: resolve, onError: reject }));
+    await sendFile(a, new Blob([data], { type: 'image/png' }), { chunkSize: 20_000 });
+    const file = await received;
+    expect(file).toMatchObject({ bytes: data.byteLength, sha256: hex(data), type: 'image/png' });
+    expect(file.blob.type).toBe('image/png');
+    expect(Buffer.from(await file.blob.arrayBuffer()).equals(Buffer.from(data))).toBe(true);
+    expect(() => file.data).toThrow(/blob/);
+    expect(Object.keys(file)).not.toContain('data');
+    expect(() => receiveFiles(b, { as: 'text' as 'blob' })).toThrow(/"as"/);
+  });
+
   it('FILE_TRANSFER_CHANNEL is a reliable ordered channel labelled file-transfer; sha256Hex matches node:crypto', async () => {
     expect(FILE_TRANSFER_CHANNEL).toEqual({ label: 'file-transfer', protocol: 'file-transfer', ordered: true });
     const data = pattern(12345);

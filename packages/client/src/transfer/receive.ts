@@ -153,13 +153,16 @@ export function receiveFiles(channel: RTCDataChannel, options: ReceiveFilesOptio
     Object.defineProperties(result, {
       // With 'blob' there are no bytes to give without reading the Blob (async): say so rather than copy.
       data: data
-        ? { value: data, enumerable: true }
+        ? { value: data, enumerable: true, writable: true, configurable: true }
         : {
+            configurable: true,
             get: () => {
               throw SwitchboardError.invalidParameter("receiveFiles({ as: 'blob' }) delivers `blob` (its bytes: `await file.blob.arrayBuffer()`), not `data`.");
             },
           },
-      blob: blob ? { value: blob, enumerable: true } : { get: () => (made ??= new Blob([data as Uint8Array<ArrayBuffer>], { type })) },
+      blob: blob
+        ? { value: blob, enumerable: true, configurable: true }
+        : { configurable: true, get: () => (made ??= new Blob([data as Uint8Array<ArrayBuffer>], { type })) },
     });
     options.onFile?.(result);
   };
