@@ -73,3 +73,14 @@ describe('HS256 without WebCrypto (hs256.ts)', () => {
     expect(await verify(await jwt({ sub: 'bob', exp: now() + 60 }))).toEqual({ ok: true, user: 'bob' });
   });
 });
+
+describe('randomId (pooled random bytes)', () => {
+  it('hands out distinct ids of the asked length across pool refills', async () => {
+    const { randomId } = await import('../src/auth/random-id.js');
+    const ids = new Set<string>();
+    for (let i = 0; i < 2_000; i++) ids.add(randomId(12)); // ~6 refills of the 4 KiB pool
+    expect(ids.size).toBe(2_000);
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    expect(randomId(9)).toMatch(/^[A-Za-z0-9_-]{12}$/);
+  });
+});

@@ -7,10 +7,10 @@
  * the key on every call). With a JWKS configured, asymmetric tokens (RS/PS/ES/EdDSA) verify
  * against it (jwks.ts).
  */
-import { randomBytes } from 'node:crypto';
 import { decodeProtectedHeader, jwtVerify, errors as joseErrors, type CryptoKey, type JWTPayload } from 'jose';
 import { CID_PREFIX, DISPLAY_NAME_MAX, USER_ID_MAX, type UserInfo } from '@switchboard/protocol';
 import { hmacKey, signHs256, verifyHs256 } from './hs256.js';
+import { randomId } from './random-id.js';
 import { createJwksVerifier, type JwksOptions, type JwksVerifier } from './jwks.js';
 import type { VerifyFailure } from './verify-failure.js';
 
@@ -127,4 +127,4 @@ export async function signToken(secrets: readonly string[], claims: { user_id: s
   return token;
 }
 
-export const guestUserId = (): string => `guest-${randomBytes(9).toString('base64url')}`;
+export const guestUserId = (): string => `guest-${randomId(9)}`;

@@ -24,9 +24,9 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { randomBytes } from 'node:crypto';
 import { CID_PREFIX, REALTIME_PATH, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, type ErrorCode } from '@switchboard/protocol';
 import type { WebSocket, WebSocketServer } from 'ws';
+import { randomId } from '../auth/random-id.js';
 import type { TokenAuthority, VerifiedToken } from '../auth/tokens.js';
 import type { ResumeAttempt } from '../connection/resume-start.js';
 import type { ServerContext } from '../context.js';
@@ -53,7 +53,7 @@ export function parseProtocols(header: string | undefined): string[] {
     .filter((p) => p.length > 0);
 }
 
-export const newCid = (): string => `${CID_PREFIX}${randomBytes(12).toString('base64url')}`;
+export const newCid = (): string => `${CID_PREFIX}${randomId(12)}`;
 
 /** A socket's address slot (its key), held until the socket closes; set to undefined once released. */
 const ADDRESS_SLOT = Symbol('switchboard.addressSlot');
