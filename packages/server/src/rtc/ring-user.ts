@@ -59,7 +59,7 @@ export async function signalUser(ctx: ServerContext, session: Session, msg: Clie
   }
   const { maxRingingCalls: maxRinging, maxActiveCalls: maxActive } = ctx.config.limits;
   const record = { call: ring.call, caller: session.cid, callee: cids[0]!, state: 'ringing' as const, createdAt: Date.now() };
-  // The call counts once toward the caller's ringing cap, however many devices it rings.
+  // The caps are checked once for the call, however many devices it rings (each then holds a ringing record).
   const outcome = await ctx.store.ringCall(record, { maxRinging, maxActive, staleBefore: record.createdAt - RING_STALE_MS });
   if (outcome === 'ringing_full' || outcome === 'active_full') {
     throw new RequestError('TOO_MANY_CALLS', `Too many ${outcome === 'ringing_full' ? 'ringing' : 'active'} calls on this connection; hang one up first.`);
@@ -131,11 +131,6 @@ export async function ringNewConnection(ctx: ServerContext, cid: string, userId:
   } catch (err) {
     ctx.log.warn({ cid, err: (err as Error).message }, 'could not ring a new connection');
   }
-}
-
-/** A rung connection of `userId` went away: while the ring goes on, the caller is not told (other devices may still answer). */
-export async function ringGoesOn(ctx: ServerContext, call: string, userId: string): Promise<boolean> {
-  return (await ctx.store.ringsFor(userId)).some((ring) => ring.call === call);
 }
 
 /** Sends the call push to the user's subscriptions (queued; delivered off this path). Throws when none can go out. */
