@@ -46,7 +46,11 @@ function paced(pairs, kind, count, perSecond, record) {
   let lastProgress = performance.now();
   const busy = new Uint8Array(pairs.length);
   const sentAt = new Float64Array(pairs.length);
-  const finish = (i) => {
+  // What each pair's answer must carry: a late answer from an earlier phase is not this one's.
+  const expected = new Float64Array(pairs.length).fill(-1);
+  const tag = Math.random();
+  const finish = (i, seq) => {
+    if (!busy[i] || seq !== expected[i]) return;
     const now = performance.now();
     busy[i] = 0;
     if (record) rtt.push(now - sentAt[i]);
@@ -57,10 +61,10 @@ function paced(pairs, kind, count, perSecond, record) {
   pairs.forEach(([a, b], i) => {
     if (kind === 'signal') {
       b.onSignal = (type, sdp) => b.signal(a.id, 'answer', makeSdp('answer', sdpSeq(sdp)));
-      a.onSignal = () => finish(i);
+      a.onSignal = (type, sdp) => finish(i, sdpSeq(sdp));
     } else {
       b.onData = (m) => b.dm(a.id, m);
-      a.onData = () => finish(i);
+      a.onData = (m) => finish(i, m.t === tag ? m.s : -2);
     }
   });
   const t0 = performance.now();
@@ -80,10 +84,11 @@ function paced(pairs, kind, count, perSecond, record) {
         continue;
       }
       busy[i] = 1;
+      expected[i] = started;
       const [a, b] = pairs[i];
       sentAt[i] = performance.now();
       if (kind === 'signal') a.signal(b.id, 'offer', makeSdp('offer', started));
-      else a.dm(b.id, { r: 'light', s: started, p: PAD });
+      else a.dm(b.id, { r: 'light', t: tag, s: started, p: PAD });
     }
   }, 2);
   return done.promise.finally(() => clearInterval(timer)).then(() => ({ rtt, skipped, seconds: (performance.now() - t0) / 1000 }));

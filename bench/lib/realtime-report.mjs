@@ -242,7 +242,7 @@ ${opts.memoryClients} clients (welcomed, in no group), measured after \`gc()\` i
 
 ${memTable}${failureText}
 
-${readings(combined, opts).realtime}`;
+${readings(combined, opts, machine).realtime}`;
 
   const signaling = `The same run, the same method. A ~4 KB SDP (offer, then the answer back) relayed A → B → A …,
 one message in flight, ${opts.signalHops} measured hops per run after ${opts.warmup} for warm-up; one-way latency per hop (receipt minus send, one clock).
@@ -261,7 +261,7 @@ ${lightTable('light-signal')}
 `
     : ''
 }
-${readings(combined, opts).signaling}`;
+${readings(combined, opts, machine).signaling}`;
 
   console.log('\n## Realtime messaging\n');
   console.log(realtime);
@@ -279,7 +279,7 @@ function scenarioKeysFrom(opts) {
  * explanations come from the server code and CPU profiles (bench/lib/cpuprofile.mjs), which do
  * not change from run to run.
  */
-function readings(combined, opts) {
+function readings(combined, opts, machine) {
   const m = (key, system, field) => combined[key]?.[system]?.[field]?.median;
   const pct = (a, b) => (a === undefined || b === undefined ? null : Math.round((a / b) * 100));
   const ms2 = (x) => (x === undefined ? '?' : fmt(x, 2));
@@ -365,8 +365,13 @@ function readings(combined, opts) {
       `longest event-loop stall ${ms2(stall)} ms over the light-load phases (target ≤ 10 ms): ${verdict(stall === undefined ? undefined : stall <= 10)}; ` +
       `heap allocated per relayed signal ${fmt(ls('switchboard', 'allocBytesPerMessage') / 1024, 2)} vs ${fmt(ls('peerjs', 'allocBytesPerMessage') / 1024, 2)} KiB (target ≤ 1×): ${verdict(cmp(ls('switchboard', 'allocBytesPerMessage'), ls('peerjs', 'allocBytesPerMessage'), 1))}. `
     : '';
+  const load = Math.max(...(machine.loadAverage ?? [0]), ...(machine.loadAverageEnd ?? [0]));
+  const overloaded =
+    load > 4
+      ? `This run's machine was far from quiet (load average up to ${fmt(load, 2)} on ${machine.cpuCount ?? 2} cores, from other test suites): the latencies and the stalls above measure mostly how long each process waited for a core (all the clients share one process, and a descheduled server shows as a stalled event loop), so only the CPU and allocation figures compare the servers; the latency and stall targets cannot be judged from this run. `
+      : '';
   const signaling =
-    `**Reading.** ${targets}One at a time, Switchboard's one-way p50 was ${ms2(sig('switchboard', 'p50'))} ms vs ${ms2(sig('peerjs', 'p50'))} ms for the PeerJS server ` +
+    `**Reading.** ${targets}${overloaded}One at a time, Switchboard's one-way p50 was ${ms2(sig('switchboard', 'p50'))} ms vs ${ms2(sig('peerjs', 'p50'))} ms for the PeerJS server ` +
     `(${ms2(sig('ws', 'p50'))} ms for the floor, ${ms2(sig('socketio', 'p50'))} ms for Socket.IO), and it used ${fmt(sig('switchboard', 'serverCpuUsPerMessage'), 3)} µs of server CPU per relayed message vs ${fmt(sig('peerjs', 'serverCpuUsPerMessage'), 3)} µs for PeerJS (${ratio(sig('switchboard', 'serverCpuUsPerMessage'), sig('peerjs', 'serverCpuUsPerMessage'))}) and ${fmt(sig('ws', 'serverCpuUsPerMessage'), 3)} µs for the floor. ` +
     `PeerJS parses the frame, sets \`src\` and re-stringifies it. Switchboard keeps every check: the frame is parsed and validated against the protocol schema (the SDP only for its type and length: it is never parsed), the two connections' right to signal each other is checked (same group, same user, or a call between them), call state is tracked (invite, accept, reject and hang-up take the async path through the call registry; a description or a candidate changes no state and is relayed synchronously when both connections are local and the sender's queue is idle), the relayed frame is numbered for resume and appended by reference to the recipient's replay ring, and the sender gets an ack. ` +
     `That ack is the part PeerJS does not pay: a second frame on another socket, so a second \`writev\`, whose kernel time (loopback TCP, waking the reader) is a large share of the difference; the JS left per signal is one JSON.parse, the schema check, one JSON.stringify and one UTF-8 write of the outgoing frame with its seq in front. ` +
