@@ -12,14 +12,14 @@
  *
  * Options: --runs R, --connections C, --parallel P (connections in progress at once, default 100),
  * --latency K (connect latency samples, default 200), --only switchboard,ws,peerjs,socketio,
- * --json FILE, --write, --cpu-prof (V8 CPU profiles of the Switchboard server children into a temporary directory).
+ * --json FILE, --from-json FILE (re-render a saved run; --write updates the docs from it), --write, --cpu-prof (V8 CPU profiles of the Switchboard server children into a temporary directory).
  *
  * Every (system, run) gets a fresh server child (bench/lib/realtime-servers.mjs); all clients live in
  * this process, so each process stays under a 20,000 open-file limit at C = 19,000. Runs interleave
  * the systems (rotating their order). 127.0.0.1 only; bounded by counts and an overall timeout.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -53,7 +53,15 @@ function parseArgs(argv) {
 }
 
 async function main() {
-  const opts = parseArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv.includes('--from-json')) {
+    // Re-renders a saved run (--json) and, with --write, its section of docs/benchmarks.md.
+    const saved = JSON.parse(readFileSync(argv[argv.indexOf('--from-json') + 1], 'utf8'));
+    const report = printIdleReport(saved.results, saved.opts, saved.machine);
+    if (argv.includes('--write')) writeIdleDocs(report);
+    return;
+  }
+  const opts = parseArgs(argv);
   const started = performance.now();
   const machine = machineInfo({ cwd: ROOT, paths: ['packages/protocol/src', 'packages/server/src'] });
   const secret = randomBytes(24).toString('base64url');
