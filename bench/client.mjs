@@ -9,7 +9,7 @@
  *   node bench/client.mjs --quick     # 3 runs, fewer messages; prints only (add --write to update the docs)
  *
  * Options: --runs R, --scenarios throughput,connect,ring, --window W (round trips in flight, default 32),
- * --relay K (round trips measured), --connects K (warm connections per system and run), --json FILE,
+ * --relay K (round trips measured), --timeout-s S (overall limit), --connects K (warm connections per system and run), --json FILE,
  * --from-json FILE [--write] (re-render a saved run), --sdk-before DIR [--sdk-before-label TEXT]: also measure an earlier build of packages/client (DIR holds its
  * dist/node/index.js, e.g. a `git archive` of an older commit transpiled with esbuild) in the same runs.
  * Profile the client side: node --cpu-prof --cpu-prof-dir DIR bench/client.mjs --scenarios throughput
@@ -55,7 +55,7 @@ function parseArgs(argv) {
     before: value('--sdk-before') ? path.resolve(value('--sdk-before'), 'dist', 'node', 'index.js') : null,
     beforeLabel: value('--sdk-before-label') ?? 'earlier build',
     write: argv.includes('--write') || (!quick && !argv.includes('--no-write')),
-    timeoutMs: (quick ? 300 : 900) * 1000,
+    timeoutMs: Number(value('--timeout-s') ?? (quick ? 900 : 1800)) * 1000,
   };
 }
 
@@ -136,9 +136,12 @@ async function main() {
   }
   const machine = machineInfo({ cwd: ROOT, paths: ['packages/protocol/src', 'packages/server/src', 'packages/client/src'] });
   console.error(`${describeMachine(machine)}; load average ${machine.loadAverage.join(' ')}`);
+  const results = { throughput: {}, connect: {}, ring: [] };
+  const save = () => opts.json && writeFileSync(opts.json, JSON.stringify({ machine, opts, results, failures }, null, 2));
   const deadline = setTimeout(() => {
-    console.error('overall timeout: stopping');
+    console.error('overall timeout: stopping (the runs so far are in --json)');
     killServerChildren();
+    save();
     process.exit(2);
   }, opts.timeoutMs);
   deadline.unref();
@@ -146,7 +149,6 @@ async function main() {
   const { signToken } = await import('@switchboard/server');
   const tokens = [];
   for (let i = 0; i < 4; i++) tokens.push(await signToken([secret], { user_id: `client-bench-${i}`, ttlSeconds: 3600 }));
-  const results = { throughput: {}, connect: {}, ring: [] };
   const start = (kind) => ServerChild.start(kind, { script: SELF, secret });
   for (let run = 0; run < opts.runs; run++) {
     const rotate = (list) => list.map((_, i) => list[(i + run) % list.length]);
@@ -157,7 +159,7 @@ async function main() {
           const sdk = system === 'switchboard' ? null : await import(system === 'sdk' ? '@switchboard/client/node' : opts.before);
           const connect = sdk ? (i) => sdkClient(child.info, tokens[i], sdk.Switchboard) : await clientFactory(system, child.info, { tokens });
           const value = await scenarioThroughput(child, connect, opts);
-          (results.throughput[system] ??= []).push(value);
+          (results.throughput[system] ??= []).push({ ...value, run });
           return `${Math.round(value.rate)} msgs/s, client ${value.clientCpuUsPerMessage.toFixed(1)} µs/msg`;
         });
       }
@@ -186,12 +188,13 @@ async function main() {
         return `${value.ringMs.toFixed(1)} ms, with a camera opening: ${value.ringWithCameraMs.toFixed(1)} ms`;
       });
     }
+    save();
   }
   clearTimeout(deadline);
   const report = renderClientReport(results, opts, machine);
   if (failures.length) console.error(`${failures.length} measurement(s) failed:\n  ${failures.join('\n  ')}`);
   console.log(report);
-  if (opts.json) writeFileSync(opts.json, JSON.stringify({ machine, opts, results }, null, 2));
+  save();
   if (opts.write) replaceSection(path.join(ROOT, 'docs', 'benchmarks.md'), 'Client SDK', report);
   process.exit(0);
 }

@@ -18,7 +18,9 @@ export function renderClientReport(results, opts, machine) {
   const sdk = results.throughput.sdk ?? [];
   const before = results.throughput['sdk-before'] ?? [];
   if (wire.length && sdk.length) {
-    const ratios = sdk.map((s, i) => (wire[i] ? s.rate / wire[i].rate : NaN)).filter(Number.isFinite);
+    // Each SDK run against the wire client's run of the same round (by index when runs are not numbered).
+    const sameRun = (s, i) => (s.run === undefined ? wire[i] : wire.find((w) => w.run === s.run));
+    const ratios = sdk.map((s, i) => (sameRun(s, i) ? s.rate / sameRun(s, i).rate : NaN)).filter(Number.isFinite);
     parts.push(
       `### Node SDK as a client\n\nTwo clients relay ~200-byte direct messages on one server (A → B, B echoes each back to A), ${opts.window} round trips in flight, ` +
         `${opts.relayCount.toLocaleString('en')} round trips measured after ${opts.warmup.toLocaleString('en')} of warm-up. Client CPU is the benchmark process's (both clients).`,
@@ -44,7 +46,7 @@ export function renderClientReport(results, opts, machine) {
     );
     parts.push(`SDK / bare wire throughput, median of the per-run ratios: **${f(median(ratios), 2)}×** (runs: ${ratios.map((r) => f(r, 2)).join(', ')}).`);
     if (before.length) {
-      const old = before.map((s, i) => (wire[i] ? s.rate / wire[i].rate : NaN)).filter(Number.isFinite);
+      const old = before.map((s, i) => (sameRun(s, i) ? s.rate / sameRun(s, i).rate : NaN)).filter(Number.isFinite);
       parts.push(`The ${opts.beforeLabel}: **${f(median(old), 2)}×** (runs: ${old.map((r) => f(r, 2)).join(', ')}).`);
     }
   }
