@@ -85,7 +85,8 @@ function member(bus: Bus, max?: number): Member {
       for (const to of targets) bus.deliver(to, { type: kind, message, sender: cid, sender_cid: cid, sender_rid: null, code: null });
       return { type: 'success', message: 'sent', delivered: targets.length };
     },
-    async connectRTC(params: RTCConnectorParams) {
+    async connectRTC({ cid: to = '' }: RTCConnectorParams) {
+      const params = { cid: to }; // the group add-on always dials a cid
       const call = `call-${cid}-${params.cid}`;
       bus.dialled.push([cid, params.cid]);
       let settle!: (r: RTCResolved) => void;

@@ -37,7 +37,7 @@ async function setup() {
   return { bob, alice, phone, laptop };
 }
 
-const closedReason = (e: { message?: unknown }) => (e.message as { reason: string }).reason;
+const closedReason = (e: object) => (e as { message: { reason: string } }).message.reason;
 
 describe('connectRTC({ user_id }) rings every connection of the user', () => {
   it('both devices ring; the one that accepts gets the call and data flows; the other stops with answered_elsewhere', async () => {
