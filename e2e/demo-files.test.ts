@@ -1,9 +1,10 @@
 /**
- * Files in the demo's chat, in real Chromium: a 20 MB file each way (picked with the paper clip
- * one way, dropped on the chat the other) over the call's file-transfer data channel with the
- * SDK's sendFile, progress seen on both sides, the SHA-256 the receiver verified equal to the
- * file's, and the download link giving the same bytes; a 100 MB file goes through while both
- * pages stay responsive (event-loop lag printed), and a transfer is cancelled from either side.
+ * Files in the demo's chat, in real Chromium: a 20 MB file each way at the same time (picked with
+ * the paper clip one way, dropped on the chat the other) over the call's file-transfer data channel
+ * with the SDK's sendFile, progress seen on both sides, the SHA-256 the receiver verified equal to
+ * the file's, and the download link giving the same bytes; a transfer cancelled from either side;
+ * a 100 MB file goes through while the receiver's page does not stall (longest task and event-loop
+ * lag, during the transfer and at its end, within bounds; the figures are printed).
  * Screenshots of a transfer in progress at desktop and phone size in test-results/screenshots/.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -18,13 +19,33 @@ import { PHONE, UI_TIMEOUT } from './demo-support/targets.js';
 
 const MB = 1024 * 1024;
 const TRANSFER_TIMEOUT = 240_000;
+/**
+ * The receiver's longest stall allowed at the end of 100 MB (ms): hashing and building the file all at
+ * once took 1-4 s there; now it is done as the chunks arrive, and the end takes under 100 ms even on two
+ * cores under heavy load. During the transfer the page does almost nothing per chunk, but on a loaded
+ * machine the scheduler alone stretches tasks: the bounds there are looser.
+ */
+const STALL_BOUND = 250;
+const DURING_TASK_BOUND = 500;
+const DURING_LAG_BOUND = 1000;
 
-/** Records, in the page, every progress value a transfer's bar shows, and the event loop's worst lag. */
+interface Watched {
+  seen: Record<string, number[]>;
+  /** The event loop's worst lag (a 50 ms interval timer's delay). */
+  lagMs: number;
+  /** The longest main-thread task ('longtask' entries: 50 ms and more). */
+  longMs: number;
+}
+
+/** Records, in the page, every progress value a transfer's bar shows, the event loop's worst lag and the longest task. */
 const watch = (person: Person): Promise<void> =>
   person.page.evaluate(() => {
     const seen: Record<string, number[]> = {};
-    const w = window as unknown as { __files: { seen: Record<string, number[]>; lagMs: number } };
-    w.__files = { seen, lagMs: 0 };
+    const w = window as unknown as { __files: Watched };
+    w.__files = { seen, lagMs: 0, longMs: 0 };
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) w.__files.longMs = Math.max(w.__files.longMs, entry.duration);
+    }).observe({ type: 'longtask' });
     new MutationObserver((records) => {
       for (const r of records) {
         const bar = r.target as HTMLProgressElement;
@@ -41,11 +62,17 @@ const watch = (person: Person): Promise<void> =>
   });
 
 const progressOf = (person: Person, name: string): Promise<number[]> =>
-  person.page.evaluate((n) => (window as unknown as { __files: { seen: Record<string, number[]> } }).__files.seen[n] ?? [], name);
+  person.page.evaluate((n) => (window as unknown as { __files: Watched }).__files.seen[n] ?? [], name);
 
-const lagOf = (person: Person): Promise<number> => person.page.evaluate(() => (window as unknown as { __files: { lagMs: number } }).__files.lagMs);
-
-const resetLag = (person: Person): Promise<void> => person.page.evaluate(() => void ((window as unknown as { __files: { lagMs: number } }).__files.lagMs = 0));
+/** The worst lag and longest task since the last call (rounded ms), and starts over. */
+const stalls = (person: Person): Promise<{ lag: number; long: number }> =>
+  person.page.evaluate(() => {
+    const w = (window as unknown as { __files: Watched }).__files;
+    const out = { lag: Math.round(w.lagMs), long: Math.round(w.longMs) };
+    w.lagMs = 0;
+    w.longMs = 0;
+    return out;
+  });
 
 /** The verified SHA-256 on a transfer's chat entry, once it is there. */
 async function verified(person: Person, name: string): Promise<string> {
@@ -54,13 +81,13 @@ async function verified(person: Person, name: string): Promise<string> {
   return (await entry.getAttribute('data-sha256'))!;
 }
 
-/** Drops a file made in the page (random bytes) on the chat; resolves its SHA-256. */
-const dropGenerated = (person: Person, name: string, size: number): Promise<string> =>
+/** Drops a file made in the page (random bytes) on the chat; resolves its SHA-256 (unless `hash` is false: '', for files that are cancelled). */
+const dropGenerated = (person: Person, name: string, size: number, hash = true): Promise<string> =>
   person.page.evaluate(
-    async ({ name, size }) => {
+    async ({ name, size, withHash }) => {
       const bytes = new Uint8Array(size);
       for (let i = 0; i < size; i += 65536) crypto.getRandomValues(bytes.subarray(i, Math.min(size, i + 65536)));
-      const hash = [...new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
+      const hash = withHash ? [...new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))].map((b) => b.toString(16).padStart(2, '0')).join('') : '';
       const data = new DataTransfer();
       data.items.add(new File([bytes], name, { type: 'application/octet-stream' }));
       const chat = document.getElementById('chat')!;
@@ -68,38 +95,46 @@ const dropGenerated = (person: Person, name: string, size: number): Promise<stri
       chat.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
       return hash;
     },
-    { name, size },
+    { name, size, withHash: hash },
   );
 
 describeWith(['chromium', 'netns'], 'demo app (apps/demo) in Chromium: files in chat', () => {
   const suite = demoSuite({ label: 'demofiles' });
 
-  it('sends a 20 MB file each way with progress on both sides, a matching SHA-256 and a download link', async () => {
+  it('sends 20 MB each way at once (progress on both sides, matching SHA-256, download link), then cancels from either side', async () => {
     const [ada, grace] = await suite.inCall();
     await Promise.all([watch(ada), watch(grace)]);
     await ada.page.getByRole('log', { name: 'Chat messages' }).waitFor();
 
-    // Ada picks a file with the paper clip.
-    // From disk: Chromium reads the file itself (a buffer would travel base64 through the page).
+    // Ada picks a file with the paper clip while Grace drops one on the chat: both directions share the channel.
+    // Ada's comes from disk: Chromium reads the file itself (a buffer would travel base64 through the page).
     const payload = randomBytes(20 * MB);
     const sha = createHash('sha256').update(payload).digest('hex');
     const dir = mkdtempSync(join(tmpdir(), 'sb-demo-files-'));
     writeFileSync(join(dir, 'ada-20mb.bin'), payload);
+    let back: string;
     try {
-      await ada.page.locator('#file-input').setInputFiles(join(dir, 'ada-20mb.bin'));
+      [, back] = await Promise.all([ada.page.locator('#file-input').setInputFiles(join(dir, 'ada-20mb.bin')), dropGenerated(grace, 'grace-20mb.bin', 20 * MB)]);
       expect(await verified(grace, 'ada-20mb.bin')).toBe(sha);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
     expect(await verified(ada, 'ada-20mb.bin')).toBe(sha);
+    expect(await verified(ada, 'grace-20mb.bin')).toBe(back);
+    expect(await verified(grace, 'grace-20mb.bin')).toBe(back);
     // Progress was seen on both sides, between empty and full.
-    for (const person of [ada, grace]) {
-      const values = await progressOf(person, 'ada-20mb.bin');
-      expect(
-        values.some((v) => v > 0 && v < payload.length),
-        `${person.name} saw progress ${JSON.stringify(values.slice(0, 5))}`,
-      ).toBe(true);
-      expect(values.at(-1)).toBe(payload.length);
+    for (const [name, size] of [
+      ['ada-20mb.bin', payload.length],
+      ['grace-20mb.bin', 20 * MB],
+    ] as const) {
+      for (const person of [ada, grace]) {
+        const values = await progressOf(person, name);
+        expect(
+          values.some((v) => v > 0 && v < size),
+          `${person.name} saw progress of ${name}: ${JSON.stringify(values.slice(0, 5))}`,
+        ).toBe(true);
+        expect(values.at(-1)).toBe(size);
+      }
     }
     // The download link gives Grace the same bytes.
     const [download] = await Promise.all([
@@ -112,23 +147,10 @@ describeWith(['chromium', 'netns'], 'demo app (apps/demo) in Chromium: files in 
         .update(readFileSync((await download.path())!))
         .digest('hex'),
     ).toBe(sha);
-
-    // Grace drops one on the chat the other way.
-    const back = await dropGenerated(grace, 'grace-20mb.bin', 20 * MB);
-    expect(await verified(ada, 'grace-20mb.bin')).toBe(back);
-    expect(await verified(grace, 'grace-20mb.bin')).toBe(back);
-    for (const person of [ada, grace]) {
-      expect((await progressOf(person, 'grace-20mb.bin')).some((v) => v > 0 && v < 20 * MB)).toBe(true);
-    }
     await ada.page.getByRole('link', { name: 'Download grace-20mb.bin' }).waitFor();
-    await ada.button('Hang up').click();
-    await Promise.all([ada.callEnded(), grace.callEnded()]);
-  }, 420_000);
 
-  it('cancels a transfer from either side', async () => {
-    const [ada, grace] = await suite.inCall();
-    // The receiver cancels: both sides say so, and the sender's promise settles (no "Sent").
-    await dropGenerated(ada, 'cancel-me.bin', 50 * MB);
+    // In the same call: the receiver cancels; both sides say so, and the sender's promise settles (no "Sent").
+    await dropGenerated(ada, 'cancel-me.bin', 50 * MB, false);
     const incoming = grace.page.locator('#chat-log [data-file="cancel-me.bin"]');
     await grace.page.waitForFunction(
       () => (document.querySelector<HTMLProgressElement>('#chat-log [data-file="cancel-me.bin"] progress')?.value ?? 0) > 0,
@@ -140,7 +162,7 @@ describeWith(['chromium', 'netns'], 'demo app (apps/demo) in Chromium: files in 
     await ada.page.locator('#chat-log [data-file="cancel-me.bin"]').getByText('Cancelled').waitFor({ timeout: UI_TIMEOUT });
 
     // The sender cancels.
-    await dropGenerated(grace, 'sender-cancels.bin', 50 * MB);
+    await dropGenerated(grace, 'sender-cancels.bin', 50 * MB, false);
     const outgoing = grace.page.locator('#chat-log [data-file="sender-cancels.bin"]');
     await ada.page.waitForFunction(
       () => (document.querySelector<HTMLProgressElement>('#chat-log [data-file="sender-cancels.bin"] progress')?.value ?? 0) > 0,
@@ -153,9 +175,9 @@ describeWith(['chromium', 'netns'], 'demo app (apps/demo) in Chromium: files in 
     expect(await ada.page.getByRole('link', { name: /Download sender-cancels/ }).count()).toBe(0);
     await ada.button('Hang up').click();
     await Promise.all([ada.callEnded(), grace.callEnded()]);
-  }, 240_000);
+  }, 420_000);
 
-  it('sends 100 MB while both pages keep running (event-loop lag printed)', async () => {
+  it('sends 100 MB while both pages keep running: the receiver never stalls (longest task, event-loop lag)', async () => {
     const [ada, grace] = await suite.inCall();
     await Promise.all([watch(ada), watch(grace)]);
     await grace.framesDecoded(3);
@@ -172,8 +194,8 @@ describeWith(['chromium', 'netns'], 'demo app (apps/demo) in Chromium: files in 
       { timeout: TRANSFER_TIMEOUT, polling: 50 },
     );
     await Promise.all([ada.shot('file-transfer-desktop'), grace.shot('file-transfer-receiver-desktop')]);
-    // Lag counts from here: making 100 MB of random bytes in the page and the screenshots are the test's own work.
-    await Promise.all([resetLag(ada), resetLag(grace)]);
+    // Stalls count from here: making 100 MB of random bytes in the page and the screenshots are the test's own work.
+    await Promise.all([stalls(ada), stalls(grace)]);
     // During the transfer (up to 95 MB received): both pages keep running.
     await grace.page.waitForFunction(
       (most) => {
@@ -183,23 +205,25 @@ describeWith(['chromium', 'netns'], 'demo app (apps/demo) in Chromium: files in 
       95 * MB,
       { timeout: TRANSFER_TIMEOUT, polling: 200 },
     );
-    const during = { ada: Math.round(await lagOf(ada)), grace: Math.round(await lagOf(grace)) };
-    await resetLag(grace);
+    const [sender, during] = await Promise.all([stalls(ada), stalls(grace)]);
     const got = await verified(grace, 'big-100mb.bin').catch(async (error: unknown) => {
       throw new Error(`${String(error)}; progress seen by Grace: ${JSON.stringify((await progressOf(grace, 'big-100mb.bin')).slice(-5))}`);
     });
     expect(got).toBe(sha);
     const seconds = (Date.now() - started) / 1000;
-    const end = Math.round(await lagOf(grace));
+    const end = await stalls(grace);
     console.log(
-      `100 MB through the demo: ${seconds.toFixed(1)} s (${(100 / seconds).toFixed(1)} MB/s); worst event-loop lag during the transfer: sender ${during.ada} ms, receiver ${during.grace} ms; receiver at the end (SHA-256 check, download Blob): ${end} ms`,
+      `100 MB through the demo: ${seconds.toFixed(1)} s (${(100 / seconds).toFixed(1)} MB/s); worst event-loop lag / longest task ` +
+        `during the transfer: sender ${sender.lag} / ${sender.long} ms, receiver ${during.lag} / ${during.long} ms; ` +
+        `receiver at the end (SHA-256 check, download Blob): ${end.lag} / ${end.long} ms`,
     );
-    // The sender stays responsive (under 1 s seen). The receiver has had stalls of 2.5-4 s on two loaded
-    // cores (GC of the chunks, the 100 MB check and Blob), above the 1 s aimed for: this bound catches
-    // a page that hangs, not yet a hitch; the figures are printed.
-    expect(during.ada).toBeLessThan(2000);
-    expect(during.grace).toBeLessThan(6000);
-    expect(end).toBeLessThan(6000);
+    // The receiver hashes and stores the chunks in a Worker as they arrive (Blob parts), so neither the
+    // transfer nor its end blocks the page.
+    expect(sender.lag).toBeLessThan(2000);
+    expect(end.long, 'receiver: longest task at the end').toBeLessThan(STALL_BOUND);
+    expect(end.lag, 'receiver: event-loop lag at the end').toBeLessThan(STALL_BOUND);
+    expect(during.long, 'receiver: longest task during the transfer').toBeLessThan(DURING_TASK_BOUND);
+    expect(during.lag, 'receiver: event-loop lag during the transfer').toBeLessThan(DURING_LAG_BOUND);
     await ada.button('Hang up').click();
     await Promise.all([ada.callEnded(), grace.callEnded()]);
   }, 420_000);
@@ -208,7 +232,7 @@ describeWith(['chromium', 'netns'], 'demo app (apps/demo) in Chromium: files in 
     const [ada, grace] = await suite.inCall({ viewport: PHONE });
     await grace.button(/^Chat/).click();
     await ada.button(/^Chat/).click();
-    await dropGenerated(grace, 'holiday-video.mp4', 50 * MB);
+    await dropGenerated(grace, 'holiday-video.mp4', 50 * MB, false);
     await ada.page.waitForFunction(
       () => (document.querySelector<HTMLProgressElement>('#chat-log [data-file="holiday-video.mp4"] progress')?.value ?? 0) > 0,
       undefined,

@@ -237,6 +237,16 @@ describe('sendFile / receiveFiles', () => {
     expect(texts).toEqual(['hello, app']);
   });
 
+  it('both directions at once on one channel: each side sends and receives', async () => {
+    const [a, b] = channelPair();
+    const [one, two] = [pattern(700_000, 1), pattern(900_001, 2)];
+    const [atB, atA] = [nextFile(b), nextFile(a)];
+    const sent = await Promise.all([sendFile(a, one, { chunkSize: 30_000 }), sendFile(b, two, { chunkSize: 50_000 })]);
+    expect(sent.map((r) => r.sha256)).toEqual([hex(one), hex(two)]);
+    expect(Buffer.from((await atB).data).equals(Buffer.from(one))).toBe(true);
+    expect(Buffer.from((await atA).data).equals(Buffer.from(two))).toBe(true);
+  });
+
   it("as: 'blob' delivers a Blob of the file's type (built from parts), verified; `data` says to use it", async () => {
     const [a, b] = channelPair();
     const data = pattern(1024 * 1024 + 77);
