@@ -56,7 +56,8 @@ export async function serve(kind) {
   } else if (kind === 'peerjs') {
     const { PeerServer } = await import('peer');
     const port = await new Promise((resolve) => {
-      PeerServer({ port: 0, host: HOST, path: '/' }, (server) => resolve(server.address().port));
+      // concurrent_limit: its default (5,000) would refuse the idle benchmark's connections.
+      PeerServer({ port: 0, host: HOST, path: '/', concurrent_limit: 20_000 }, (server) => resolve(server.address().port));
     });
     info = { port };
   } else {
