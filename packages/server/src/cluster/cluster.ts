@@ -192,6 +192,8 @@ export function createRedisCluster(o: RedisClusterOptions): RedisCluster {
   });
   redis.on('ready', () => {
     redis.options.enableAutoPipelining = true;
+    // Redis may have lost data while away (restart): entries nobody re-registers would stay cached.
+    routes.clear();
     // A new connection: writes in flight when the old one dropped may be lost; re-register everything.
     if (health.connected() && ready && !closed) membership.onReconnected();
   });
