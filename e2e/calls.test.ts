@@ -8,7 +8,7 @@
  */
 import { expect, it } from 'vitest';
 import { describeWith, forwardIntoNetns, installWebrtcStats } from '@switchboard/test-utils';
-import { pollPage } from './calls-support/call-app.js';
+import { Phone, pollPage } from './calls-support/call-app.js';
 import { callSuite } from './calls-support/suite.js';
 
 describeWith(['chromium', 'netns'], 'calls through the real server', () => {
@@ -54,6 +54,35 @@ describeWith(['chromium', 'netns'], 'calls through the real server', () => {
     await b.waitFor(`window.t.rtc.some((e) => e.type === 'connectionstatechange' && e.state === 'closed')`);
     await a.waitFor('window.t.liveTracks() === 0 && window.t.openPcs() === 0');
     await b.waitFor('window.t.liveTracks() === 0 && window.t.openPcs() === 0');
+  }, 60_000);
+
+  it('ringing a user: two pages of one user both ring; one accepts and the call connects with video; the other stops with answered_elsewhere', async () => {
+    const { stack, browser, ns, phones } = suite;
+    const token = await stack.server.issueToken({ user_id: 'ring-bob', name: 'bob' });
+    const laptop = await Phone.open(browser, ns, stack.port, { token }, null);
+    const phone = await Phone.open(browser, ns, stack.port, { token }, null);
+    const alice = await Phone.open(browser, ns, stack.port, { name: 'alice' }, null);
+    phones.push(laptop, phone, alice);
+    const media = { audio: true, video: true };
+    // Phone.call names a cid; this names the user, so every connection of theirs rings.
+    const call = await alice.eval<string>(`(async () => {
+      const t = window.t;
+      t.connector = await t.sb.connectRTC({ user_id: 'ring-bob', media: ${JSON.stringify(media)} }, (e) => t.cb(e));
+      t.connector.connection.then((r) => { t.resolved = r; }, (err) => { t.callError = { code: err.code, message: err.message }; });
+      return t.connector.call;
+    })()`);
+    for (const device of [laptop, phone]) await device.waitFor(`window.t.incoming && window.t.incoming.call === ${JSON.stringify(call)}`);
+    expect(await phone.accept({ media })).toBe(call);
+    await laptop.waitFor(`window.t.of('rtc:closed').length === 1`);
+    expect((await laptop.eval<{ message: unknown }[]>('window.t.of("rtc:closed")'))[0]!.message).toMatchObject({ reason: 'answered_elsewhere', call });
+    await alice.waitFor(`window.t.connectionState() === 'connected'`);
+    await phone.waitFor(`window.t.connectionState() === 'connected'`);
+    await alice.waitFor(`window.t.frames().then((n) => n >= 5)`);
+    await phone.waitFor(`window.t.frames().then((n) => n >= 5)`);
+    expect(await alice.eval('window.t.callError')).toBeNull();
+    expect(await laptop.eval('window.t.openPcs() + window.t.liveTracks()')).toBe(0);
+    await alice.eval('window.t.hangup()');
+    await phone.waitFor(`window.t.of('rtc:closed').length === 1`);
   }, 60_000);
 
   for (const outcome of ['rejected', 'busy'] as const) {

@@ -3,7 +3,7 @@ import type { Limits, UserInfo } from '@switchboard/protocol';
 import type { SwitchboardConfig } from './config.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
-import type { PushService } from './push/index.js';
+import type { PushService } from './push/types.js';
 import type { ReplayStore, RequestLog, ResumeTokens } from './resume/index.js';
 import type { CallRegistry } from './rtc/call-registry.js';
 import type { Delivery, OutboundFrame } from './state/delivery.js';
