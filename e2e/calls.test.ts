@@ -137,7 +137,10 @@ describeWith(['chromium', 'netns'], 'calls through the real server', () => {
     expect(await a.eval('window.t.callError')).toBeNull();
     expect(await b.eval('window.t.callError')).toBeNull();
     expect(await a.eval('window.t.of("rtc:incoming").length + window.t.of("rtc:closed").length')).toBe(0);
-    expect(await b.eval('window.t.of("rtc:incoming").length + window.t.of("rtc:closed").length')).toBe(0);
+    // When a's invite reached b before b called (the invite goes out before the camera opens), b's app
+    // may have been told it rings before its own connectRTC accepted it: one rtc:incoming, never a closed.
+    expect(await b.eval('window.t.of("rtc:closed").length')).toBe(0);
+    expect(await b.eval<number>('window.t.of("rtc:incoming").length')).toBeLessThanOrEqual(ca === cb ? 1 : 0);
     await a.waitFor('window.t.frames().then((n) => n >= 5)');
     await b.waitFor('window.t.frames().then((n) => n >= 5)');
   }, 60_000);
