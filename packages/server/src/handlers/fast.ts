@@ -10,6 +10,7 @@ import { isCid, type AckResultOf, type ClientMessage, type ClientMessageOf } fro
 import type { ServerContext, Session } from '../context.js';
 import { RequestError } from '../request-error.js';
 import { buildFrame } from '../state/delivery.js';
+import { mayPairWithoutCall, rtcFrame } from './rtc.js';
 
 type Relayed = AckResultOf<'rtc'> & AckResultOf<'post'>;
 
@@ -30,21 +31,9 @@ function rtcNow(ctx: ServerContext, session: Session, msg: ClientMessageOf<'rtc'
   const self = store.peekConnection(session.cid);
   const target = store.peekConnection(msg.to);
   if (!self || !target) return undefined;
-  const allowed =
-    ctx.config.rtc.allowAnyPair ||
-    self.user.user_id === target.user.user_id ||
-    (self.group !== null && self.group === target.group) ||
-    store.peekCall?.(msg.call, self.cid, target.cid) === true;
+  const allowed = mayPairWithoutCall(ctx, self, target) || store.peekCall?.(msg.call, self.cid, target.cid) === true;
   if (!allowed) return undefined;
-  const frame = buildFrame({
-    type: 'rtc',
-    call: msg.call,
-    sender: session.user.user_id,
-    sender_cid: session.cid,
-    sender_name: session.user.name,
-    signal: msg.signal,
-  });
-  const delivered = delivery.sendNow(target.cid, frame);
+  const delivered = delivery.sendNow(target.cid, rtcFrame(session, msg));
   if (delivered === 0) throw new RequestError('RECIPIENT_NOT_FOUND', `No open connection "${msg.to}".`);
   return { delivered };
 }
