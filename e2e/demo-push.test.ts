@@ -103,16 +103,24 @@ describeWith(['chromium', 'netns'], 'demo (apps/demo) in Chromium: notify me of 
       expect(received!.payload).toMatchObject({ title: 'Alice is calling', data: { type: 'call', call: connector.call, sender_name: 'Alice' } });
 
       // The worker shows it (the payload as the push service decrypted it, delivered over CDP).
-      await deliverPush(page, forward.origin, JSON.stringify(received!.payload));
-      const shown = await page.evaluate(async () => {
-        const registration = await navigator.serviceWorker.ready;
-        for (let i = 0; i < 200; i++) {
-          const list = await registration.getNotifications();
-          if (list.length > 0) return list.map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data as unknown }));
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-        return [];
-      });
+      // DevTools' delivery is not a push service's: on a busy machine Chromium may drop it while the worker
+      // starts, so it is made again (the same tag replaces, never adds, a notification: still exactly one).
+      const shownWithin = (ms: number) =>
+        page.evaluate(async (deadline) => {
+          const registration = await navigator.serviceWorker.ready;
+          for (const end = Date.now() + deadline; Date.now() < end;) {
+            const list = await registration.getNotifications();
+            if (list.length > 0) return list.map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data as unknown }));
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+          return [];
+        }, ms);
+      let shown: unknown[] = [];
+      for (let attempt = 1; attempt <= 3 && shown.length === 0; attempt++) {
+        await deliverPush(page, forward.origin, JSON.stringify(received!.payload));
+        shown = await shownWithin(5_000);
+        if (shown.length === 0) console.info(`[demo-push] delivery ${attempt} over DevTools showed nothing within 5 s`);
+      }
       expect(shown).toEqual([
         { title: 'Alice is calling', body: 'Open the app to answer.', tag: `call-${connector.call}`, data: expect.objectContaining({ type: 'call', room }) },
       ]);
@@ -142,4 +150,5 @@ async function deliverPush(page: Page, origin: string, data: string): Promise<vo
   });
   await cdp.send('ServiceWorker.enable');
   await cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId: await registrationId, data });
+  await cdp.detach();
 }

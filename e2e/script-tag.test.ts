@@ -209,6 +209,8 @@ describeWith(['chromium', 'netns'], "Skapi's guide page on the script-tag SDK", 
     const alice = await open();
     const bob = await open();
     await pollPage(bob.page, `call_dialog.open && call_dialog.textContent.includes('Incoming call')`, 15_000);
+    // The invite goes out before Alice's camera opens, so Bob may ring before her `call = await connectRTC(…)` returns.
+    await pollPage(alice.page, `call !== null && call !== undefined`, 15_000);
     // Observe the guide's `call.connection` from outside (`; 0`: evaluate must not wait for the promise).
     await alice.page.evaluate(`window.outcome = null; call.connection.then(() => (window.outcome = 'connected'), (e) => (window.outcome = e.code)); 0`);
     await bob.page.getByText('Reject').click();
