@@ -48,7 +48,15 @@ describeWith(['chromium', 'netns'], 'demo (apps/demo) in Chromium: notify me of 
     dataDir = mkdtempSync(join(tmpdir(), 'sb-demo-push-'));
     push = await startPushService();
     server = createServer(
-      { host: '127.0.0.1', tls: { mode: 'off' }, dataDir, staticDir: DEMO_OUT, guests: true, logLevel: 'warn', push: { retryBaseMs: 10 } },
+      {
+        host: '127.0.0.1',
+        tls: { mode: 'off' },
+        dataDir,
+        staticDir: DEMO_OUT,
+        guests: true,
+        logLevel: 'warn',
+        push: { retryBaseMs: 10, allowPrivateEndpoints: true },
+      },
       { pushAgent: push.agent },
     );
     const { port } = await server.listen(0, '127.0.0.1');

@@ -22,7 +22,7 @@ beforeAll(async () => {
   service = await startPushService();
   dataDir = mkdtempSync(join(tmpdir(), 'sb-push-'));
   server = createServer(
-    { logLevel: 'silent', tls: { mode: 'off' }, auth: { secrets: [SECRET] }, dataDir, stun: { enabled: false } },
+    { logLevel: 'silent', tls: { mode: 'off' }, auth: { secrets: [SECRET] }, dataDir, stun: { enabled: false }, push: { allowPrivateEndpoints: true } },
     { pushAgent: service.agent },
   );
   url = (await server.listen(0, '127.0.0.1')).url;

@@ -99,6 +99,8 @@ const pushSchema = obj({
   ttlSeconds: num(0, 28 * 24 * 60 * 60),
   /** A push service that has not answered after this fails the attempt. */
   timeoutMs: ms(100, 120_000),
+  /** Accept endpoints on loopback, private and link-local addresses (a push service on your own network); off: any user could aim the server's requests at it. */
+  allowPrivateEndpoints: bool,
 });
 
 export const configSchema = obj({
@@ -248,6 +250,7 @@ export function defaultConfig(): SwitchboardConfig {
       retryBaseMs: 1_000,
       ttlSeconds: 24 * 60 * 60,
       timeoutMs: 10_000,
+      allowPrivateEndpoints: false,
     },
   };
 }

@@ -115,7 +115,7 @@ describe('ringing a user with no connection open', () => {
   it('pushes "<name> is calling" (decrypted by the push service); a connection that comes up within the ring rings', async () => {
     const push = await startPushService();
     try {
-      const t = await startServer({ push: { retryBaseMs: 10 } }, { pushAgent: push.agent });
+      const t = await startServer({ push: { retryBaseMs: 10, allowPrivateEndpoints: true } }, { pushAgent: push.agent });
       const sub = push.subscription();
       const alice = await t.connect('alice', { name: 'Alice' });
       const aliceCid = await cidOf(alice);

@@ -8,6 +8,7 @@ import type { SwitchboardConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import { RequestError } from '../request-error.js';
 import { PushQueue } from './queue.js';
+import { endpointRefusal, publicOnlyAgent } from './endpoint-guard.js';
 import { createSender } from './send.js';
 import type { NotifyOutcome, PushService, PushStore } from './types.js';
 import { createKeyring } from './vapid.js';
@@ -27,7 +28,9 @@ export function createPushService(deps: PushDeps): PushService {
   const { config, store, log } = deps;
   const settings = config.push;
   const keyring = createKeyring(settings, config.dataDir, store);
-  const send = createSender({ subject: settings.subject, ttlSeconds: settings.ttlSeconds, timeoutMs: settings.timeoutMs, agent: deps.agent }, keyring);
+  const agent = deps.agent ?? (settings.allowPrivateEndpoints ? undefined : publicOnlyAgent());
+  const { subject, ttlSeconds, timeoutMs, allowPrivateEndpoints } = settings;
+  const send = createSender({ subject, ttlSeconds, timeoutMs, agent, allowPrivateEndpoints }, keyring);
   const queue = new PushQueue(settings, {
     send,
     gone: async (job) => void (await store.remove(job.userId, job.subscription.endpoint)),
@@ -50,6 +53,8 @@ export function createPushService(deps: PushDeps): PushService {
     publicKey: () => guard(async () => (await keyring.current()).publicKey),
     subscribe: (userId, subscription) =>
       guard(async () => {
+        const refusal = endpointRefusal(subscription.endpoint, settings.allowPrivateEndpoints);
+        if (refusal) throw new RequestError('INVALID_PARAMETER', `"subscription.endpoint" ${refusal}.`);
         checkKeys(subscription.keys);
         const vapid = (await keyring.current()).publicKey;
         const { endpoint, keys } = subscription;
@@ -82,6 +87,7 @@ export function createPushService(deps: PushDeps): PushService {
     idle: () => queue.idle(),
     async close() {
       queue.close();
+      if (agent !== deps.agent) agent?.destroy();
       await store.close();
     },
   };

@@ -17,7 +17,7 @@ export interface PushSetup {
 export async function pushWorld(setup: PushSetup, push: SwitchboardConfigInput['push'] = {}, cleanup: (fn: () => Promise<void>) => void) {
   const service = await startPushService();
   cleanup(() => service.close());
-  const config = { ...setup.config(), push: { retryBaseMs: 50, ...push } };
+  const config = { ...setup.config(), push: { retryBaseMs: 50, allowPrivateEndpoints: true, ...push } };
   const runtime = { pushAgent: service.agent };
   const first = await startServer(config, runtime);
   const servers: TestServer[] = [first];

@@ -64,7 +64,7 @@ describe('Web Push (memory store)', () => {
     const store = createMemoryPushStore();
     const serviceWith = (push: SwitchboardConfigInput['push']) => {
       const s = createPushService({
-        config: resolveConfig({ dataDir: tempDir(), push: { retryBaseMs: 10, ...push } }),
+        config: resolveConfig({ dataDir: tempDir(), push: { retryBaseMs: 10, allowPrivateEndpoints: true, ...push } }),
         store: { ...store, close: async () => {} }, // one store across "restarts"
         connections: async () => 0,
         registry: new Registry(),
@@ -103,7 +103,7 @@ describe('Web Push (memory store)', () => {
   it('ctx.push.notifyUser: data rides along; connected users are skipped unless always; too large is refused', async () => {
     const service = await startPushService();
     cleanup(() => service.close());
-    const config: SwitchboardConfig = resolveConfig({ dataDir: tempDir(), push: { retryBaseMs: 10 } });
+    const config: SwitchboardConfig = resolveConfig({ dataDir: tempDir(), push: { retryBaseMs: 10, allowPrivateEndpoints: true } });
     let online = 0;
     const push = createPushService({
       config,
