@@ -85,6 +85,36 @@ describeWith(['redis', 'chromium', 'netns'], 'cluster: three nodes, real process
     }
   }, 90_000);
 
+  it('ringing a user across nodes: two pages of one user on node-2 and node-3 ring for a caller on node-1; one accepts with video, the other stops with answered_elsewhere', async () => {
+    const alice = await ClusterPhone.open(browser, nodes[0]!.origin, nodes[0]!.origin, 'ring-alice', null);
+    const laptop = await ClusterPhone.open(browser, nodes[1]!.origin, nodes[1]!.origin, 'ring-bob', null);
+    const phone = await ClusterPhone.open(browser, nodes[2]!.origin, nodes[2]!.origin, 'ring-bob', null);
+    const ringing = [alice, laptop, phone];
+    try {
+      expect(await Promise.all(ringing.map((p) => nodeOf(nodes, p.cid)))).toEqual([0, 1, 2]);
+      const media = { audio: true, video: true };
+      const call = await alice.eval<string>(`(async () => {
+        const t = window.t;
+        t.connector = await t.sb.connectRTC({ user_id: 'ring-bob', media: ${JSON.stringify(media)} }, (e) => t.cb(e));
+        t.connector.connection.then((r) => { t.resolved = r; }, (err) => { t.callError = { code: err.code, message: err.message }; });
+        return t.connector.call;
+      })()`);
+      for (const device of [laptop, phone]) await device.waitFor(`window.t.incoming && window.t.incoming.call === ${JSON.stringify(call)}`);
+      expect(await phone.eval(`window.t.accept(${JSON.stringify({ media })})`)).toBe(call);
+      await laptop.waitFor(`window.t.of('rtc:closed').length === 1`);
+      expect((await laptop.eval<{ message: unknown }[]>('window.t.of("rtc:closed")'))[0]!.message).toMatchObject({ reason: 'answered_elsewhere', call });
+      for (const p of [alice, phone]) await p.waitFor(`window.t.connectionState() === 'connected'`);
+      await alice.waitFor('window.t.frames().then((n) => n >= 5)');
+      await phone.waitFor('window.t.frames().then((n) => n >= 5)');
+      expect(await alice.eval('window.t.callError')).toBeNull();
+      expect(await laptop.eval('window.t.openPcs() + window.t.liveTracks()')).toBe(0);
+      await alice.eval('window.t.hangup()');
+      await phone.waitFor(`window.t.of('rtc:closed').length === 1`);
+    } finally {
+      for (const p of ringing) await p.close();
+    }
+  }, 90_000);
+
   it('kill -9 of a third node mid-call: its users resume on the others with the same cids, nothing missed, nobody told; the call goes on', async () => {
     // Six users through the round-robin balancer: connection i lands on node i mod 3.
     const names = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'];

@@ -75,12 +75,14 @@ export async function startServer(overrides: SwitchboardConfigInput = {}, runtim
     // The server's own STUN is off here (ICE lists stay as the tests set them); test/stun.test.ts turns it on.
     stun: { enabled: false },
   };
-  const count = clusterMode && !runtime ? clusterMode.nodes : 1;
+  // Runtime hooks that observe one process (a log stream, a clock) keep a test on one node; a push agent is shared.
+  const sharedRuntime = clusterMode !== null && Object.keys(runtime ?? {}).every((key) => key === 'pushAgent');
+  const count = clusterMode && sharedRuntime ? clusterMode.nodes : 1;
   const prefix = `t${process.pid}-${++clusterCount}:`;
   const nodes: TestServer['nodes'] = [];
   for (let i = 0; i < count; i++) {
     const clustered: SwitchboardConfigInput =
-      clusterMode && !runtime ? { redis: clusterMode.redisUrl, nodeId: `${prefix}n${i + 1}`, cluster: { ...clusterMode.cluster, prefix } } : {};
+      clusterMode && sharedRuntime ? { redis: clusterMode.redisUrl, nodeId: `${prefix}n${i + 1}`, cluster: { ...clusterMode.cluster, prefix } } : {};
     const server = createServer(mergeConfig(mergeConfig(base, clustered), overrides) as SwitchboardConfigInput, runtime);
     const address = await server.listen(0, '127.0.0.1');
     cleanups.push(() => server.close());

@@ -2,7 +2,8 @@
  * Calls to a user_id (docs/api.md, "Ringing a user"): every connection of the user rings, the
  * first accept takes the call and the others stop ringing (answered_elsewhere); a decline on one
  * device declines everywhere; with no connection open, a push goes out and a connection that comes
- * up within the ring rings. Re-run across three nodes by cluster/cross-node.test.ts.
+ * up within the ring rings. Re-run across three nodes by cluster/cross-node.test.ts (the push
+ * case too: caller, subscriber and the connection that comes up each on another node).
  */
 import { describe, expect, it } from 'vitest';
 import { startPushService } from '@switchboard/test-utils';
