@@ -77,7 +77,7 @@ describeWith(['chromium', 'netns'], 'demo (apps/demo) in Chromium: notify me of 
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('the call push becomes a notification in the service worker; a tab opened from it rings and takes the call', async () => {
+  it('the call push becomes a notification in the service worker; its click sends the open tab to the room, which rings and takes the call', async () => {
     const room = `push-${Date.now().toString(36)}`;
     const bobToken = await server.issueToken({ user_id: 'bob-push', name: 'Bob', ttlSeconds: 600 });
     // Bob turned notifications on earlier: his subscription is on the server, his identity in the page's storage.
@@ -133,8 +133,18 @@ describeWith(['chromium', 'netns'], 'demo (apps/demo) in Chromium: notify me of 
         { title: 'Alice is calling', body: 'Open the app to answer.', tag: `call-${connector.call}`, data: expect.objectContaining({ type: 'call', room }) },
       ]);
 
-      // The click opens the room "from a notification": the page joins as Bob and the call rings there.
-      await page.goto(`${forward.origin}/?room=${room}&from=notification`, { waitUntil: 'domcontentloaded' });
+      // The click (the worker's notificationclick handler, run on the shown notification) sends the open,
+      // unconnected tab to the room "from a notification": the page joins as Bob and the call rings there.
+      const worker = context.serviceWorkers().find((w) => w.url().startsWith(`${forward.origin}/sw.js`));
+      expect(worker, 'the demo service worker').toBeDefined();
+      const clicked = await worker!.evaluate(async () => {
+        const scope = self as unknown as { registration: ServiceWorkerRegistration; onNotificationClick(n: Notification): Promise<{ url: string } | null> };
+        const [notification] = await scope.registration.getNotifications();
+        const client = await scope.onNotificationClick(notification!);
+        return { url: client?.url ?? null, left: (await scope.registration.getNotifications()).length };
+      });
+      expect(clicked).toEqual({ url: `${forward.origin}/?room=${room}&from=notification`, left: 0 });
+      expect(page.url()).toBe(`${forward.origin}/?room=${room}&from=notification`);
       await page.getByRole('dialog').getByText('Alice').waitFor({ timeout: 30_000 });
       await page.getByRole('button', { name: /accept/i }).click();
       const resolved = await connector.connection;

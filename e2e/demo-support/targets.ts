@@ -51,6 +51,7 @@ export function buildDemoIfStale(): void {
   const sources = Math.max(
     newest(join(DEMO_SRC, 'src')),
     newest(join(DEMO_SRC, 'index.html')),
+    newest(join(DEMO_SRC, 'public')),
     newest(join(DEMO_SRC, 'vite.config.ts')),
     newest(join(ROOT, 'packages/client/dist')),
     MOCK ? newest(join(DEMO_SRC, 'dev')) : 0,
