@@ -155,6 +155,42 @@ describeWith(['chromium', 'netns'], 'demo (apps/demo) in Chromium: notify me of 
       await page.close();
     }
   }, 120_000);
+
+  it('someone who left is listed under "Recently here"; Ring rings their user, and with no tab of theirs open their browser gets "<name> is calling"', async () => {
+    const room = `away-${Date.now().toString(36)}`;
+    const dave = new Switchboard({ url, token: await server.issueToken({ user_id: 'dave-push', name: 'Dave', ttlSeconds: 600 }) });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    try {
+      await page.goto(`${forward.origin}/?room=${room}`, { waitUntil: 'domcontentloaded' });
+      await page.getByLabel('Your name').fill('Carol');
+      await page.getByRole('button', { name: 'Join room' }).click();
+      const here = page.getByRole('list', { name: 'In this room' });
+      await here.waitFor({ timeout: 30_000 });
+      // Dave (his notifications on) comes into the room and says his name as the demo does, then closes his tab.
+      await dave.connectRealtime(() => undefined);
+      await dave.subscribeNotification(push.subscription().json);
+      await dave.joinRealtime({ group: room });
+      await dave.postRealtime({ app: 'switchboard-demo', kind: 'hello', name: 'Dave', busy: false, reply: true }, room);
+      await here.getByRole('listitem').filter({ hasText: 'Dave' }).waitFor({ timeout: 10_000 });
+      await dave.closeRealtime();
+      const away = page.getByRole('list', { name: 'Recently here' });
+      await away.getByRole('listitem').filter({ hasText: 'Dave' }).waitFor({ timeout: 10_000 });
+      expect(await here.getByRole('listitem').filter({ hasText: 'Dave' }).count()).toBe(0);
+
+      const before = push.received.length;
+      await page.getByRole('button', { name: 'Ring Dave' }).click();
+      await page.getByRole('dialog', { name: 'Calling Dave…' }).waitFor({ timeout: 10_000 });
+      const pushes = await push.waitFor(before + 1);
+      expect(pushes[before]!.payload).toMatchObject({ title: 'Carol is calling', data: { type: 'call', sender_name: 'Carol' } });
+      await page.getByRole('button', { name: /cancel/i }).click();
+      expect(problems).toEqual([]);
+    } finally {
+      await dave.closeRealtime().catch(() => undefined);
+      await page.close();
+    }
+  }, 60_000);
 });
 
 /** What DevTools' "Push" button does: a push event in the page's service worker, with `data`. */

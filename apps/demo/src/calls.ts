@@ -69,10 +69,10 @@ function closedText(reason: string, name: string): string {
 
 export class Calls {
   private phase: Phase = { kind: 'idle' };
-  private readonly log = new CallLog((cid, name) => {
-    const person = this.roster.get(cid);
-    if (person) void this.call(person);
-    else toast(`${name} is no longer in this room.`);
+  // Still in the room: call that tab; gone: ring the user (their other tabs, or a push).
+  private readonly log = new CallLog((cid, name, user_id) => {
+    const person = this.roster.get(cid) ?? { cid: '', user_id, name, busy: false, self: false, seenAt: 0 };
+    void this.call(person);
   });
 
   constructor(
@@ -170,7 +170,7 @@ export class Calls {
 
     let connector: RTCConnector;
     try {
-      const params = { cid: peer.cid, channels: CALL_CHANNELS };
+      const params = peer.cid ? { cid: peer.cid, channels: CALL_CHANNELS } : { user_id: peer.user_id, channels: CALL_CHANNELS };
       connector = await sb.connectRTC(media.stream ? { ...params, media: media.stream } : params, session.handler);
     } catch (error) {
       stopRing();
@@ -232,7 +232,7 @@ export class Calls {
     if (this.busy) {
       event.hangup('busy');
       toast(`${name} tried to call you. They were told you are busy.`);
-      this.log.missed(name, event.sender_cid ?? '', 'while you were in another call');
+      this.log.missed(name, event.sender_cid ?? '', 'while you were in another call', event.sender ?? '');
       return;
     }
     const peer: Peer = { cid: event.sender_cid ?? '', user_id: event.sender ?? '', name };
@@ -305,7 +305,7 @@ export class Calls {
       this.setPhase({ kind: 'idle' });
       const name = phase.peer.name;
       const away = document.visibilityState !== 'visible';
-      if (reason === 'timeout' || away) this.log.missed(name, phase.peer.cid, away ? 'while you were away' : '');
+      if (reason === 'timeout' || away) this.log.missed(name, phase.peer.cid, away ? 'while you were away' : '', phase.peer.user_id);
       toast(reason === 'timeout' ? `Missed call from ${name}.` : reason === 'cancelled' ? `${name} cancelled the call.` : `Missed call from ${name}.`);
     } else if (phase.kind === 'active' && phase.session.callId === call && !phase.session.hangingUp) {
       const detail = (event.message as { error?: { message?: unknown } }).error?.message;

@@ -20,8 +20,8 @@ export class CallLog {
   private unseen = 0;
   private readonly list = $('history-list');
 
-  /** `callBack` places a call to that connection (if the person is still in the room). */
-  constructor(private readonly callBack: (cid: string, name: string) => void) {
+  /** `callBack` calls that connection if it is still in the room, else rings the user. */
+  constructor(private readonly callBack: (cid: string, name: string, user_id: string) => void) {
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'visible') this.markSeen();
     });
@@ -34,9 +34,9 @@ export class CallLog {
   }
 
   /** Someone called and nobody answered: `why` says why ("while you were in another call", "while you were away"), if it is worth saying. */
-  missed(name: string, cid: string, why: string): void {
+  missed(name: string, cid: string, why: string, user_id: string): void {
     const back = h('button', { class: 'btn btn-small', type: 'button', 'aria-label': `Call ${name} back` }, 'Call back');
-    back.addEventListener('click', () => this.callBack(cid, name));
+    back.addEventListener('click', () => this.callBack(cid, name, user_id));
     this.add(h('li', { class: 'is-missed' }, h('span', {}, `Missed call from ${name}${why ? ` ${why}` : ''} · ${timeFormat.format(Date.now())}`), back));
     if (document.visibilityState !== 'visible') {
       this.unseen += 1;

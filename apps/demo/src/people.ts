@@ -4,6 +4,7 @@
  * "in a call" travel in small app messages (see AppMessage) because presence
  * rows only carry user_id and cid.
  */
+import { RecentlyLeft } from './away.js';
 import { $, fillAvatar, h, icon } from './dom.js';
 
 export interface Person {
@@ -45,8 +46,12 @@ export class Roster {
   private readonly gone = new Map<string, number>();
   private selfCid: string | null = null;
   private inCall = false;
+  private readonly away: RecentlyLeft;
 
-  constructor(private readonly onCall: (person: Person) => void) {}
+  /** `onCall`: a person here (by cid), or one who left (cid '': ring their user_id). */
+  constructor(private readonly onCall: (person: Person) => void) {
+    this.away = new RecentlyLeft(onCall);
+  }
 
   get(cid: string | null | undefined): Person | undefined {
     return cid ? this.people.get(cid) : undefined;
@@ -55,6 +60,7 @@ export class Roster {
   reset(self: { cid: string; user_id: string; name: string } | null): void {
     this.people.clear();
     this.gone.clear();
+    this.away.clear();
     this.selfCid = self?.cid ?? null;
     if (self) this.people.set(self.cid, { ...self, busy: this.inCall, self: true, seenAt: performance.now() });
     this.render();
@@ -92,6 +98,7 @@ export class Roster {
   joined(user_id: string, cid: string): boolean {
     this.gone.delete(cid);
     if (cid === this.selfCid) return false;
+    this.away.back(user_id);
     const person = this.people.get(cid);
     if (person) {
       person.seenAt = performance.now();
@@ -107,6 +114,8 @@ export class Roster {
     const person = this.people.get(cid);
     if (!person || person.self) return undefined;
     this.people.delete(cid);
+    // Another tab of theirs may still be here: only a user with no row left is away.
+    if (person.name && ![...this.people.values()].some((p) => p.user_id === person.user_id)) this.away.add(person, this.get(this.selfCid)?.user_id ?? null);
     this.render();
     return person;
   }
@@ -148,6 +157,7 @@ export class Roster {
     $('people-empty').hidden = others.length > 0;
     $('people-count').textContent = `${this.people.size} ${this.people.size === 1 ? 'person' : 'people'}`;
     if (focusedCid) list.querySelector<HTMLElement>(`[data-cid="${CSS.escape(focusedCid)}"] button`)?.focus();
+    this.away.render(this.inCall);
   }
 
   private row(person: Person): HTMLLIElement {
