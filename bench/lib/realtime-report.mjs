@@ -196,8 +196,9 @@ export function printReport(results, opts, machine, { partial = false, failures 
   const fanoutSystems = order.filter((s) => SYSTEMS[s].scenarios.includes('fanout'));
   const versions = `ws ${versionOf('ws')}, socket.io ${versionOf('socket.io')} + socket.io-client ${versionOf('socket.io-client')} (websocket transport only), peer ${versionOf('peer')}`;
   const load = `load average ${machine.loadAverage.join('/')} at the start${machine.loadAverageEnd ? `, ${machine.loadAverageEnd.join('/')} at the end` : ''}`;
+  const busyMachine = Math.max(...(machine.loadAverage ?? [0]), ...(machine.loadAverageEnd ?? [0])) > 4;
   const env =
-    `${describeMachine(machine)}; ${load} (other test suites were running on the same 2 cores, so absolute numbers are pessimistic and noisy); ` +
+    `${describeMachine(machine)}; ${load} (${busyMachine ? 'other test suites were running on the same 2 cores, so absolute numbers are pessimistic and noisy' : 'nothing else running'}); ` +
     `commit ${machine.commit}${machine.uncommittedFiles ? ` with ${machine.uncommittedFiles} uncommitted file(s) under packages/*/src in the working tree` : ''}; ${versions}; ${machine.date.slice(0, 10)}${partial ? '; PARTIAL (overall timeout)' : ''}.`;
   const failureText = failures.length
     ? `\n\nFailed measurements (left out of the medians): ${failures.map((f) => `${f.system} ${f.key} run ${f.run + 1}: ${f.error}`).join('; ')}.`
@@ -309,11 +310,15 @@ function readings(combined, opts, machine) {
   const busyMin = Math.min(...busy);
   const busyMax = Math.max(...busy);
   parts.push(
-    `**Reading.** Loopback numbers on a busy 2-core machine: the server, all clients and other test runs shared the cores. ` +
+    `**Reading.** ${
+      Math.max(...(machine.loadAverage ?? [0]), ...(machine.loadAverageEnd ?? [0])) > 4
+        ? 'Loopback numbers on a busy 2-core machine: the server, all clients and other test runs shared the cores. '
+        : 'Loopback numbers on a 2-core machine with nothing else running: the server and all clients share the two cores. '
+    }` +
       `*Fan-out:* the steadiest comparison is server CPU per delivery: ${cpu('switchboard')} µs for Switchboard vs ${cpu('ws')} µs for the raw ws floor (${cpuDelta('switchboard')}) and ${cpu('socketio')} µs for Socket.IO (${cpuDelta('socketio')}) at N = ${fanoutKeys.map(([n]) => n).join(' / ')}. ` +
       `${
         worstSpread > 1.5
-          ? `The wall-clock delivery rates were disturbed by that other load (a system's slowest run was up to ${fmt(worstSpread, 2)}× slower than its fastest, see the min–max), so their medians (Switchboard ${ratePct('switchboard')} of the floor's, Socket.IO ${ratePct('socketio')}) do not rank the systems reliably in this run. `
+          ? `The wall-clock delivery rates varied from run to run (a system's slowest run was up to ${fmt(worstSpread, 2)}× slower than its fastest, see the min–max), so their medians (Switchboard ${ratePct('switchboard')} of the floor's, Socket.IO ${ratePct('socketio')}) do not rank the systems reliably in this run. `
           : `Median delivery rates: Switchboard ${ratePct('switchboard')} of the floor's, Socket.IO ${ratePct('socketio')}. `
       }` +
       `${
