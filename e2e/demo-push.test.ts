@@ -111,26 +111,15 @@ describeWith(['chromium', 'netns'], 'demo (apps/demo) in Chromium: notify me of 
       expect(received!.payload).toMatchObject({ title: 'Alice is calling', data: { type: 'call', call: connector.call, sender_name: 'Alice' } });
 
       // The worker shows it (the payload as the push service decrypted it, delivered over CDP).
-      // DevTools' delivery is not a push service's: on a busy machine Chromium may drop it while the worker
-      // starts, so it is made again (the same tag replaces, never adds, a notification: still exactly one).
-      const shownWithin = (ms: number) =>
-        page.evaluate(async (deadline) => {
-          const registration = await navigator.serviceWorker.ready;
-          for (const end = Date.now() + deadline; Date.now() < end;) {
-            const list = await registration.getNotifications();
-            if (list.length > 0) return list.map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data as unknown }));
-            await new Promise((resolve) => setTimeout(resolve, 50));
-          }
-          return [];
-        }, ms);
-      let shown: unknown[] = [];
-      for (let attempt = 1; attempt <= 3 && shown.length === 0; attempt++) {
-        await deliverPush(page, forward.origin, JSON.stringify(received!.payload));
-        shown = await shownWithin(5_000);
-        if (shown.length === 0) console.info(`[demo-push] delivery ${attempt} over DevTools showed nothing within 5 s`);
-      }
+      const shown = await pushUntilShown(page, forward.origin, JSON.stringify(received!.payload));
       expect(shown).toEqual([
-        { title: 'Alice is calling', body: 'Open the app to answer.', tag: `call-${connector.call}`, data: expect.objectContaining({ type: 'call', room }) },
+        {
+          title: 'Alice is calling',
+          body: 'Open the app to answer.',
+          tag: `call-${connector.call}`,
+          data: expect.objectContaining({ type: 'call', room }),
+          requireInteraction: true,
+        },
       ]);
 
       // The click (the worker's notificationclick handler, run on the shown notification) sends the open,
@@ -185,6 +174,13 @@ describeWith(['chromium', 'netns'], 'demo (apps/demo) in Chromium: notify me of 
       const pushes = await push.waitFor(before + 1);
       expect(pushes[before]!.payload).toMatchObject({ title: 'Carol is calling', data: { type: 'call', sender_name: 'Carol' } });
       await page.getByRole('button', { name: /cancel/i }).click();
+
+      // A message push (postRealtime's {title, body}) shows as a message notification, not a call.
+      await deliverPush(page, forward.origin, JSON.stringify({ title: 'Carol', body: 'Call me when you are back' }));
+      const messages = (await pushUntilShown(page, forward.origin, JSON.stringify({ title: 'Carol', body: 'Call me when you are back' }), 'message')).map(
+        ({ title, body, requireInteraction }) => ({ title, body, requireInteraction }),
+      );
+      expect(messages).toEqual([{ title: 'Carol', body: 'Call me when you are back', requireInteraction: false }]);
       expect(problems).toEqual([]);
     } finally {
       await dave.closeRealtime().catch(() => undefined);
@@ -192,6 +188,36 @@ describeWith(['chromium', 'netns'], 'demo (apps/demo) in Chromium: notify me of 
     }
   }, 60_000);
 });
+
+/**
+ * Delivers a push over DevTools until the worker shows a notification (with `tag`, if given) and
+ * returns what it shows. DevTools' delivery is not a push service's: on a busy machine Chromium may
+ * drop one while the worker starts, so it is made again (the same tag replaces, never adds, a
+ * notification: still exactly one).
+ */
+async function pushUntilShown(page: Page, origin: string, data: string, tag?: string) {
+  const shownWithin = (ms: number) =>
+    page.evaluate(
+      async ([deadline, wanted]) => {
+        const registration = await navigator.serviceWorker.ready;
+        for (const end = Date.now() + deadline; Date.now() < end;) {
+          const list = await registration.getNotifications(wanted ? { tag: wanted } : undefined);
+          if (list.length > 0)
+            return list.map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data as unknown, requireInteraction: n.requireInteraction }));
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        return [];
+      },
+      [ms, tag ?? ''] as const,
+    );
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    await deliverPush(page, origin, data);
+    const shown = await shownWithin(5_000);
+    if (shown.length > 0) return shown;
+    console.info(`[demo-push] delivery ${attempt} over DevTools showed nothing within 5 s`);
+  }
+  return [];
+}
 
 /** What DevTools' "Push" button does: a push event in the page's service worker, with `data`. */
 async function deliverPush(page: Page, origin: string, data: string): Promise<void> {
