@@ -13,7 +13,8 @@
  * --memory-clients C, --dm-round-trips K, --signal-hops K, --warmup K, --single-messages K (sizes),
  * --cpu-prof (V8 CPU profiles of every server child, peers included, into a temp directory; read them
  * with `node bench/lib/cpuprofile.mjs FILE [--inclusive] [--filter packages/]`),
- * --timeout-s S (overall limit), --no-write, --from-json FILE [--write] (re-render a saved run).
+ * --timeout-s S (overall limit), --no-write, --from-json FILE [--write] (re-render a saved run),
+ * --resume-window MS (Switchboard's resume.windowMs; 0: resume off).
  *
  * How it works. Every (scenario, system, run) gets a fresh server in its own child process
  * (`node --expose-gc bench/realtime.mjs --serve <kind>`), so memory deltas belong to one server and a
@@ -110,9 +111,12 @@ function parseArgs(argv) {
     timeoutMs: Number(value('--timeout-s') ?? (quick ? 420 : 1800)) * 1000,
     json: value('--json'),
     cpuProf: has('--cpu-prof'),
+    resumeWindow: value('--resume-window'),
     write: has('--write') || (!quick && !has('--no-write')),
   };
   if (!(opts.runs >= 1)) throw new Error('--runs must be ≥ 1');
+  // Switchboard's resume.windowMs in the server children (its default otherwise).
+  if (opts.resumeWindow !== undefined) process.env.BENCH_RESUME_WINDOW_MS = String(Number(opts.resumeWindow));
   return opts;
 }
 

@@ -35,6 +35,8 @@ export async function serve(kind) {
       // The default 50 messages/s per connection would cap one sender at 50 posts/s; every client
       // connects from loopback, so the per-address connection limit (default 50) is off.
       limits: { messagesPerSecond: 1_000_000, messageBurst: 1_000_000, maxConnectionsPerAddress: 0, guestTokensPerMinute: 0 },
+      // --resume-window MS (realtime.mjs): 0 turns resume off, to see what its buffer costs.
+      ...(process.env.BENCH_RESUME_WINDOW_MS ? { resume: { windowMs: Number(process.env.BENCH_RESUME_WINDOW_MS) } } : {}),
     });
     const address = await server.listen(0, HOST);
     info = { url: address.url, realtimeUrl: address.realtimeUrl, port: address.port };

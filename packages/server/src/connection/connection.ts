@@ -38,6 +38,7 @@ import { whenDrained } from './drain.js';
 import { admitFrame } from './admit.js';
 import { bufferedType } from './frame-info.js';
 import { afterClose, startConnection, type ResumeAttempt, type Started } from './resume-start.js';
+import { confirmedSeq, probeDue } from './delivery-probe.js';
 import { SeqOrder } from './seq-order.js';
 import { reply, runFrame, type FrameRunner } from './run-frame.js';
 import { SerialQueue } from './serial-queue.js';
@@ -85,6 +86,9 @@ export class Connection implements FrameRunner, FrameSink {
   private closeName: CloseCodeName | null = null; // the close code this side sent
   /** Set by any inbound frame or pong; cleared by each heartbeat sweep. */
   alive = true;
+  /** Delivery probes (delivery-probe.ts): numbered frames written since the last one, and when it went. */
+  private unprobed = 0;
+  private probedAt = 0;
   private closing = false;
   /** Closing once the queue is done: new frames are ignored, accepted ones still get their reply. */
   private refusing = false;
@@ -115,7 +119,7 @@ export class Connection implements FrameRunner, FrameSink {
 
     // Listen at once: frames may arrive before the welcome went out; they queue behind start().
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
-    ws.on('pong', () => (this.alive = true));
+    ws.on('pong', (data) => this.onPong(data)); // alive; with a seq, the client has every frame through it (delivery-probe.ts)
     ws.on('error', (err) => ctx.log.debug({ cid: this.cid, err: err.message }, 'socket error'));
     ws.on('close', (code) => this.onClose(code));
     const onError = (err: unknown): void => ctx.log.error({ cid: this.cid, err }, 'queued task failed');
@@ -261,7 +265,15 @@ export class Connection implements FrameRunner, FrameSink {
       this.early.push({ frame, seq });
       return true;
     }
-    return this.order.push(frame, seq);
+    const queued = this.order.push(frame, seq);
+    if (seq > 0 && probeDue(++this.unprobed, this.probedAt)) this.ping();
+    return queued;
+  }
+
+  private onPong(data: Buffer): void {
+    this.alive = true;
+    const seq = this.held ? confirmedSeq(data, this.order.sent) : 0;
+    if (seq > 0) this.ctx.resume?.replay.received?.(this.cid, seq);
   }
 
   send(frame: OutboundFrame): boolean {
@@ -302,9 +314,11 @@ export class Connection implements FrameRunner, FrameSink {
 
   // ------------------------------------------------------------------ lifecycle
 
-  /** Heartbeat: a ws-level ping. */
+  /** Heartbeat, and delivery probe: a ws-level ping carrying the highest seq written so far (onPong). */
   ping(): void {
-    if (!this.closing && this.ws.readyState === WebSocket.OPEN) this.ws.ping();
+    if (this.closing || this.ws.readyState !== WebSocket.OPEN) return;
+    [this.unprobed, this.probedAt] = [0, Date.now()];
+    this.ws.ping(this.held && this.order.sent > 0 ? String(this.order.sent) : undefined);
   }
 
   /** Closes with a documented close code; terminates if the peer does not finish the handshake. */

@@ -34,6 +34,11 @@ export class SeqOrder {
     for (const { seq, frame } of early) this.push(frame, seq);
   }
 
+  /** The highest seq on the socket: every numbered frame through it was written, in order. */
+  get sent(): number {
+    return this.last;
+  }
+
   /** Frames up to `seq` are on the socket already (the replay). */
   skipTo(seq: number): void {
     if (seq > this.last) this.last = seq;

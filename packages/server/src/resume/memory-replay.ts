@@ -92,6 +92,13 @@ export function createMemoryReplayStore(limits: ReplayLimits, options: MemoryRep
     limits,
     epoch: async () => epoch,
 
+    received(cid: string, seq: number): void {
+      const hold = holds.get(cid);
+      // Away, the socket that answered is gone; its successor reports its own lastSeq on resume.
+      if (!hold || hold.awaySince !== null) return;
+      while (count(hold) > 0 && hold.frames[hold.head]!.seq <= seq) evictHead(hold, false);
+    },
+
     async open(cid, userId) {
       holds.set(cid, { userId, generation: 0, awaySince: null, topSeq: 0, overflowThrough: 0, bytes: 0, frames: [], head: 0 });
       away.delete(cid);

@@ -1,0 +1,84 @@
+/**
+ * Delivery probes (connection/delivery-probe.ts): a ping carries the highest seq written before
+ * it, and its pong lets the replay buffer drop every frame through that seq instead of holding it
+ * for the whole resume window. Frames the client never confirmed stay and are replayed.
+ */
+import { describe, expect, it } from 'vitest';
+import { join, startServer, useCleanup, type TestClient } from '../helpers.js';
+import { connectResume, lastSeqOf } from '../resume-helpers.js';
+
+useCleanup();
+
+async function room(options: { autoPong: boolean }) {
+  const t = await startServer();
+  const a = await t.connect('alice');
+  const b = await t.connect('bob', { autoPong: options.autoPong });
+  await join(a, 'room');
+  await join(b, 'room');
+  await b.sync();
+  return { t, a, b, welcome: await b.welcome };
+}
+
+async function post(from: TestClient, count: number, to: TestClient): Promise<void> {
+  for (let n = 1; n <= count; n++) await from.request({ type: 'post', to: 'room', message: { n } });
+  await to.waitFor((f) => f.type === 'message' && f.message.n === count);
+}
+
+describe('delivery probes', () => {
+  it('frames a pong confirmed leave the buffer: a resume claiming fewer is refused (gap_expired)', async () => {
+    const { t, a, b, welcome } = await room({ autoPong: true });
+    const pings: string[] = [];
+    b.ws.on('ping', (data: Buffer) => pings.push(data.toString()));
+    await post(a, 20, b);
+    await b.sync(); // b's pong went out before this request: the server has read it
+    const confirmed = Number(pings[0]);
+    expect(confirmed).toBeGreaterThanOrEqual(16); // the probe after 16 numbered frames
+    expect(confirmed).toBeLessThanOrEqual(lastSeqOf(b));
+    b.terminate();
+    await b.closed;
+    const refused = await connectResume(t, t.nodes[0]!, 'bob', welcome.resume, confirmed - 1);
+    expect(await refused.welcome).toMatchObject({ resumed: false, resumeReason: 'gap_expired' });
+  });
+
+  it('the same resume from what the client confirmed replays exactly the frames after it', async () => {
+    const { t, a, b, welcome } = await room({ autoPong: true });
+    const pings: string[] = [];
+    b.ws.on('ping', (data: Buffer) => pings.push(data.toString()));
+    await post(a, 20, b);
+    await b.sync();
+    const confirmed = Number(pings[0]);
+    const top = lastSeqOf(b);
+    b.terminate();
+    await b.closed;
+    const again = await connectResume(t, t.nodes[0]!, 'bob', welcome.resume, confirmed);
+    expect(await again.welcome).toMatchObject({ resumed: true, cid: welcome.cid, replayTo: top });
+    await again.sync();
+    const replayed = again.frames.map((f) => f['seq']).filter((seq): seq is number => typeof seq === 'number' && seq <= top);
+    expect(replayed).toEqual(Array.from({ length: top - confirmed }, (_, i) => confirmed + 1 + i));
+  });
+
+  it('a client that never answers a ping keeps every frame buffered: a resume from 0 replays them all', async () => {
+    const { t, a, b, welcome } = await room({ autoPong: false });
+    await post(a, 20, b);
+    await b.sync();
+    const top = lastSeqOf(b);
+    b.terminate();
+    await b.closed;
+    const again = await connectResume(t, t.nodes[0]!, 'bob', welcome.resume, 0);
+    expect(await again.welcome).toMatchObject({ resumed: true, cid: welcome.cid, replayTo: top });
+    for (let n = 1; n <= 20; n++) await again.waitFor((f) => f.type === 'message' && f.message.n === n);
+  });
+
+  it('an unsolicited pong confirms nothing beyond what was sent, and a bogus one nothing at all', async () => {
+    const { t, a, b, welcome } = await room({ autoPong: false });
+    await post(a, 3, b);
+    const top = lastSeqOf(b);
+    b.ws.pong(String(top + 1000));
+    b.ws.pong('not a number');
+    await b.sync();
+    b.terminate();
+    await b.closed;
+    const again = await connectResume(t, t.nodes[0]!, 'bob', welcome.resume, 0);
+    expect(await again.welcome).toMatchObject({ resumed: true, replayTo: top });
+  });
+});
