@@ -64,13 +64,8 @@ describeWith(['chromium', 'netns'], 'calls through the real server', () => {
     const alice = await Phone.open(browser, ns, stack.port, { name: 'alice' }, null);
     phones.push(laptop, phone, alice);
     const media = { audio: true, video: true };
-    // Phone.call names a cid; this names the user, so every connection of theirs rings.
-    const call = await alice.eval<string>(`(async () => {
-      const t = window.t;
-      t.connector = await t.sb.connectRTC({ user_id: 'ring-bob', media: ${JSON.stringify(media)} }, (e) => t.cb(e));
-      t.connector.connection.then((r) => { t.resolved = r; }, (err) => { t.callError = { code: err.code, message: err.message }; });
-      return t.connector.call;
-    })()`);
+    // A user_id, not a cid: every connection of theirs rings.
+    const call = await alice.call('ring-bob', { media });
     for (const device of [laptop, phone]) await device.waitFor(`window.t.incoming && window.t.incoming.call === ${JSON.stringify(call)}`);
     expect(await phone.accept({ media })).toBe(call);
     await laptop.waitFor(`window.t.of('rtc:closed').length === 1`);

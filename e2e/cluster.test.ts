@@ -93,12 +93,7 @@ describeWith(['redis', 'chromium', 'netns'], 'cluster: three nodes, real process
     try {
       expect(await Promise.all(ringing.map((p) => nodeOf(nodes, p.cid)))).toEqual([0, 1, 2]);
       const media = { audio: true, video: true };
-      const call = await alice.eval<string>(`(async () => {
-        const t = window.t;
-        t.connector = await t.sb.connectRTC({ user_id: 'ring-bob', media: ${JSON.stringify(media)} }, (e) => t.cb(e));
-        t.connector.connection.then((r) => { t.resolved = r; }, (err) => { t.callError = { code: err.code, message: err.message }; });
-        return t.connector.call;
-      })()`);
+      const call = await alice.eval<string>(`window.t.call('ring-bob', ${JSON.stringify({ media })})`);
       for (const device of [laptop, phone]) await device.waitFor(`window.t.incoming && window.t.incoming.call === ${JSON.stringify(call)}`);
       expect(await phone.eval(`window.t.accept(${JSON.stringify({ media })})`)).toBe(call);
       await laptop.waitFor(`window.t.of('rtc:closed').length === 1`);

@@ -55,10 +55,11 @@ const t = {
     if (e.type === 'success' && t.sb && t.sb.cid) t.cid = t.sb.cid;
   },
   cb(e) { t.rtc.push(pick(e)); },
-  async call(cid, params = {}) {
+  // to: a cid ("cid:…") rings that connection; a user_id rings every connection of that user.
+  async call(to, params = {}) {
     t.resolved = null; t.callError = null;
     t.callStarted = performance.now();
-    t.connector = await t.sb.connectRTC({ cid, ...params }, (e) => t.cb(e));
+    t.connector = await t.sb.connectRTC({ ...(to.startsWith('cid:') ? { cid: to } : { user_id: to }), ...params }, (e) => t.cb(e));
     t.connector.connection.then((r) => { t.resolved = r; t.resolvedAt = performance.now(); }, (err) => { t.callError = { code: err.code, message: err.message, name: err.name }; });
     return t.connector.call;
   },
@@ -150,8 +151,9 @@ export class Phone {
   }
 
   /** connectRTC from this phone; resolves with the call id (the connection settles later). */
-  call(cid: string, params: Record<string, unknown> = {}): Promise<string> {
-    return this.eval<string>(`window.t.call(${JSON.stringify(cid)}, ${JSON.stringify(params)})`);
+  /** Calls a connection (`cid:…`) or rings every connection of a user (a user_id). */
+  call(to: string, params: Record<string, unknown> = {}): Promise<string> {
+    return this.eval<string>(`window.t.call(${JSON.stringify(to)}, ${JSON.stringify(params)})`);
   }
 
   /** Accepts the last rtc:incoming; resolves with the call id, or null when it no longer rings. */
