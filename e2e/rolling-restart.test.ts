@@ -1,7 +1,8 @@
 /**
  * A rolling restart of a three-node cluster under load (docs/adr/0008-resume.md, "Deploys"):
  * redis-server, three nodes (`switchboard serve --redis`, real processes on fixed ports) behind
- * the round-robin TCP balancer; 30 Node SDK clients in groups of 10 posting numbered messages,
+ * the round-robin TCP balancer; 200 Node SDK clients in groups of 10 posting numbered messages
+ * (the load of resume-chaos*.test.ts),
  * 10 Node ↔ Node data-channel calls among them, and 4 Chromium pages (in a loopback-only
  * namespace, through a forwarder to the balancer) posting too, in 2 video calls. Each node in
  * turn gets SIGTERM, is restarted on its port and must answer /healthz before the next one goes.
@@ -30,11 +31,12 @@ import {
   type RedisHandle,
 } from '@switchboard/test-utils';
 
-const CLIENTS = 30;
+const CLIENTS = 200;
 const GROUP_SIZE = 10;
 const NODE_CALLS = 10;
 const PAGES = 4;
-const POST_EVERY_MS = 200;
+/** Each client posts every 750 ms (the chaos runs: every 500-1000 ms): about 270 posts/s, 2,700 deliveries/s over the cluster. */
+const POST_EVERY_MS = 750;
 const debug = (text: string) => {
   if (process.env['ROLLING_DEBUG']) console.info(`[rolling] ${new Date().toISOString().slice(11, 23)} ${text}`);
 };
@@ -65,7 +67,7 @@ describeWith(['redis', 'chromium', 'netns'], 'rolling restart: three nodes, one 
         SWITCHBOARD_LIMITS_MAX_CONNECTIONS_PER_ADDRESS: '0',
         SWITCHBOARD_STUN_ENABLED: 'false',
         SWITCHBOARD_DATA_DIR: dataDirs[i]!,
-        // Two cores run Redis, three nodes, Chromium and 30 clients: a node's event loop can lag past
+        // Two cores run Redis, three nodes, Chromium and 200 clients: a node's event loop can lag past
         // the default 1 s, which then counts as a stalled Redis (SERVER_UNAVAILABLE). Stalls are still
         // counted and printed below.
         SWITCHBOARD_CLUSTER_COMMAND_TIMEOUT_MS: '5000',
@@ -101,7 +103,7 @@ describeWith(['redis', 'chromium', 'netns'], 'rolling restart: three nodes, one 
 
   it('SIGTERM, restart, healthy, next: nothing acked is lost, no call ends, no cid changes', async () => {
     const started = Date.now();
-    // 30 Node clients in groups of 10; clients 2k and 2k+1 (k < 10) are in a call.
+    // 200 Node clients in groups of 10; clients 2k and 2k+1 (k < 10) are in a call.
     for (let i = 0; i < CLIENTS; i++) {
       const name = `n${i}`;
       clients.push(new LoadClient(name, `g${Math.floor(i / GROUP_SIZE)}`, lb.origin, () => tokenFor(name, name)));

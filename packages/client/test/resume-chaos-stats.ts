@@ -2,8 +2,8 @@
 import { expect } from 'vitest';
 import type { ChaosResult } from './resume-chaos-harness.js';
 
-/** CHAOS_SECONDS (default 30, 5…60) and CHAOS_CLIENTS (default 200, 20…200): bounded whatever the environment says. */
-export const CHAOS_SECONDS = Math.min(60, Math.max(5, Number(process.env['CHAOS_SECONDS'] ?? 30) || 30));
+/** CHAOS_SECONDS (default 60, 5…60) and CHAOS_CLIENTS (default 200, 20…200): bounded whatever the environment says. */
+export const CHAOS_SECONDS = Math.min(60, Math.max(5, Number(process.env['CHAOS_SECONDS'] ?? 60) || 60));
 export const CHAOS_CLIENTS = Math.min(200, Math.max(20, Number(process.env['CHAOS_CLIENTS'] ?? 200) || 200));
 
 export function percentile(values: number[], p: number): number {

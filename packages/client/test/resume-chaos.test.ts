@@ -1,7 +1,7 @@
 /**
  * Chaos, bounded: 200 Node SDK clients in groups of 10 on one server (memory store) post
  * numbered messages to their group while every socket is killed at random every 5–15 s, half by
- * the server destroying it, half by the ws dying under the SDK. After CHAOS_SECONDS (default 30,
+ * the server destroying it, half by the ws dying under the SDK. After CHAOS_SECONDS (default 60,
  * at most 60) the kills stop and everything settles: every acked message reached every member of
  * its group once and in its sender's order, and every client kept its cid (every reconnect
  * resumed). Loopback only; prints its figures. The same on three nodes: resume-chaos-cluster.test.ts.
