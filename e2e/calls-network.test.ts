@@ -73,6 +73,78 @@ describeWith(['chromium', 'netns'], 'calls over a veth link (ICE restart)', () =
       pair.delete();
     }
   }, 120_000);
+  it('an ICE restart that needs signaling while the callee is away from the server completes after its resume', async () => {
+    const stack = await startSwitchboard();
+    const pair = createLinkedPair('10.77.10');
+    const browsers: Browser[] = [];
+    const group = 'veth-blip';
+    try {
+      browsers.push(await launchChromium({ netns: pair.a }), await launchChromium({ netns: pair.b }));
+      // One restart attempt outlasts the blip (a second one would only send another offer to hold).
+      const options = { iceDisconnectGraceMs: 500, maxIceRestarts: 10, iceRestartTimeoutMs: 15_000 };
+      const a = await Phone.open(browsers[0]!, pair.a, stack.port, { name: 'alice', ...options }, group);
+      const b = await Phone.open(
+        browsers[1]!,
+        pair.b,
+        stack.port,
+        { name: 'bob', ...options, reconnect: { baseDelayMs: 250, maxDelayMs: 1_000 }, requestTimeoutMs: 30_000 },
+        group,
+      );
+      phones.push(a, b);
+      const call = await a.call(b.cid, { media: { video: true } });
+      await b.waitFor(`window.t.incoming && window.t.incoming.call === ${JSON.stringify(call)}`);
+      await b.eval('window.t.accept({ media: { video: true } })');
+      await a.waitFor(`window.t.connectionState() === 'connected'`);
+      await a.waitFor('window.t.frames().then((n) => n >= 10)');
+      const ufrag = (side: 'local' | 'remote') => `((window.t.resolved.target.${side}Description || {}).sdp || '').match(/a=ice-ufrag:(\\S+)/)?.[1] ?? ''`;
+      const aUfrag = await a.eval<string>(ufrag('local'));
+      const bSeesUfrag = await b.eval<string>(ufrag('remote'));
+      expect(bSeesUfrag).toBe(aUfrag);
+      await a.eval('window.__firstTarget = window.t.resolved.target, true');
+      await b.eval('window.__firstTarget = window.t.resolved.target, true');
+
+      // Bob's path to the server and the media path go down together.
+      await b.cut();
+      pair.link.down();
+      const downAt = Date.now();
+      await b.waitFor(`window.t.sb.connectionState === 'reconnecting'`, 10_000);
+      // Alice restarts ICE: new credentials in her offer, which the server holds for Bob while he is away.
+      await a.waitFor(`${ufrag('local')} !== ${JSON.stringify(aUfrag)}`, 20_000);
+      const offeredMs = Date.now() - downAt;
+      const heldUfrag = await a.eval<string>(ufrag('local'));
+      expect(await b.eval<string>(ufrag('remote'))).toBe(aUfrag);
+      await waitUntil(downAt + 3_000);
+      pair.link.up();
+      await b.restore();
+      const backAt = Date.now();
+
+      const outcome = await b
+        .waitFor(`window.t.rt.some((e) => e.type === 'reconnect' && 'resumed' in e)`, 20_000)
+        .then(() => b.eval<Record<string, unknown>>(`window.t.rt.find((e) => e.type === 'reconnect' && 'resumed' in e)`));
+      expect(outcome).toMatchObject({ resumed: true, cid: b.cid, previousCid: b.cid });
+      // The held offer (Alice's credentials from during the blip) reached Bob after the resume, and he answered it in place.
+      await b.waitFor(`${ufrag('remote')} === ${JSON.stringify(heldUfrag)}`, 15_000);
+      await a.waitFor(`window.t.resolved.target.signalingState === 'stable' && window.t.connectionState() === 'connected'`, 30_000);
+      await b.waitFor(`window.t.connectionState() === 'connected'`, 30_000);
+      const restartedMs = Date.now() - backAt;
+      expect(await b.eval<string>(ufrag('remote'))).toBe(await a.eval<string>(ufrag('local')));
+      const frames = await b.eval<number>('window.t.frames()');
+      await b.waitFor(`window.t.frames().then((n) => n >= ${frames + 10})`, 15_000);
+      for (const p of [a, b]) {
+        expect(await p.eval('window.t.of("rtc:closed").length')).toBe(0);
+        expect(await p.eval('window.t.resolved.target === window.__firstTarget')).toBe(true);
+      }
+      expect(await b.eval('window.t.sb.cid')).toBe(b.cid);
+      console.info(
+        `[calls] ICE restart across a realtime blip: Alice's restart offer ${offeredMs} ms after the drop, held for Bob; Bob back after ${backAt - downAt} ms, resumed with his cid, restart answered and connected ${restartedMs} ms later`,
+      );
+    } finally {
+      await Promise.all(phones.splice(0).map((p) => p.close()));
+      await Promise.all(browsers.map((br) => br.close()));
+      await stack.close();
+      pair.delete();
+    }
+  }, 120_000);
 });
 
 describeWith(['chromium', 'netns', 'coturn'], 'calls across A–T–B (no direct path)', () => {
@@ -123,3 +195,8 @@ describeWith(['chromium', 'netns', 'coturn'], 'calls across A–T–B (no direct
     }
   }, 150_000);
 });
+
+async function waitUntil(at: number): Promise<void> {
+  const left = at - Date.now();
+  if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
+}
