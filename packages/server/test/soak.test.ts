@@ -67,32 +67,41 @@ describe('soak', () => {
         child.kill('SIGKILL');
       });
 
-      // The honest pair: 20 group posts per second, each acked before the next, numbered.
-      let acked = 0;
-      let refused = 0;
-      while (Date.now() < until) {
-        const reply = await sender.request({ type: 'post', to: 'room', message: { seq: acked } }, 5000);
-        if (reply.type === 'ack') acked += 1;
-        else refused += 1;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      // The honest pair: each side posts 20 numbered group messages per second, each acked before the next.
+      const honest = async (side: typeof sender): Promise<{ acked: number; refused: number }> => {
+        let acked = 0;
+        let refused = 0;
+        while (Date.now() < until) {
+          const reply = await side.request({ type: 'post', to: 'room', message: { seq: acked } }, 5000);
+          if (reply.type === 'ack') acked += 1;
+          else refused += 1;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        return { acked, refused };
+      };
+      const [fromSender, fromReceiver] = await Promise.all([honest(sender), honest(receiver)]);
       await attackers;
       const stats = JSON.parse(output) as { frames: number; closes: number; codes: Record<string, number> };
       await receiver.sync();
+      await sender.sync();
 
-      const received = receiver.all((f) => f.type === 'message' && f['sender'] === 'honest-sender').map((f) => f['message'].seq as number);
+      const seqs = (side: typeof sender, from: string) => side.all((f) => f.type === 'message' && f['sender'] === from).map((f) => f['message'].seq as number);
+      const received = seqs(receiver, 'honest-sender');
+      const receivedBack = seqs(sender, 'honest-receiver');
       collectGarbage();
       await new Promise((resolve) => setTimeout(resolve, 200)); // let closed sockets' cleanup run
       collectGarbage();
       const after = process.memoryUsage().heapUsed;
       console.log(
         `soak ${SECONDS}s: ${stats.frames} hostile frames, ${stats.closes} attacker sockets closed by the server, ` +
-          `replies ${JSON.stringify(stats.codes)}, honest posts acked ${acked} refused ${refused} received ${received.length}, ` +
+          `replies ${JSON.stringify(stats.codes)}, honest posts acked ${fromSender.acked} + ${fromReceiver.acked} refused ${fromSender.refused + fromReceiver.refused} ` +
+          `received ${received.length} + ${receivedBack.length}, ` +
           `heap ${(baseline / 1e6).toFixed(1)} → ${(after / 1e6).toFixed(1)} MB, error logs ${logs.errors.length}`,
       );
 
-      expect(refused).toBe(0);
-      expect(received).toEqual(Array.from({ length: acked }, (_, i) => i));
+      expect(fromSender.refused + fromReceiver.refused).toBe(0);
+      expect(received).toEqual(Array.from({ length: fromSender.acked }, (_, i) => i));
+      expect(receivedBack).toEqual(Array.from({ length: fromReceiver.acked }, (_, i) => i));
       expect(logs.errors.slice(0, 3), `${logs.errors.length} error-level log lines`).toEqual([]);
       expect(sender.ws.readyState).toBe(WebSocket.OPEN);
       expect(receiver.ws.readyState).toBe(WebSocket.OPEN);
