@@ -3,8 +3,9 @@
  * the paper clip one way, dropped on the chat the other) over the call's file-transfer data channel
  * with the SDK's sendFile, progress seen on both sides, the SHA-256 the receiver verified equal to
  * the file's, and the download link giving the same bytes; a transfer cancelled from either side;
- * a 100 MB file goes through while the receiver's page does not stall (longest task and event-loop
- * lag, during the transfer and at its end, within bounds; the figures are printed).
+ * a 100 MB file goes through while the receiver's page does not freeze: traced, its main thread
+ * has no task of its own over 50 ms of CPU and stays mostly idle, during the transfer and at its
+ * end (wall-clock stalls are bounded too, loosely; every figure is printed).
  * Screenshots of a transfer in progress at desktop and phone size in test-results/screenshots/.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -14,18 +15,22 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { describeWith } from '@switchboard/test-utils';
 import type { Person } from './demo-support/person.js';
+import { traceMainThread, type MainThreadFigures } from './demo-support/main-thread.js';
 import { demoSuite } from './demo-support/suite.js';
 import { PHONE, UI_TIMEOUT } from './demo-support/targets.js';
 
 const MB = 1024 * 1024;
 const TRANSFER_TIMEOUT = 240_000;
 /**
- * The receiver's longest stall allowed at the end of 100 MB (ms): hashing and building the file all at
- * once took 1-4 s there; now it is done as the chunks arrive (two busy cores: 274 ms longest task, 644 ms
- * lag at the end, while the unchanged sender page showed 1.2 s stalls). During the transfer the page does
- * almost nothing per chunk, but on a loaded machine the scheduler alone stretches tasks: looser bounds.
+ * Wall-clock stalls allowed on the receiver (ms). Hashing and building the file all at once at the end
+ * took 1-4 s; now a Worker does it as the chunks arrive. What wall-clock stalls remain are waits for a
+ * core: traced on two cores shared by both pages, the server and the transfer, a 165-270 ms task of
+ * the receiver's ran for 7-9 ms of CPU. So these bounds are loose, and the CPU-time bound below is the
+ * one that says whether the page itself freezes.
  */
 const STALL_BOUND = 1000;
+/** A task of the page's own longer than this (CPU time) is a long task: the page would stutter on any machine. */
+const LONG_TASK_MS = 50;
 const DURING_TASK_BOUND = 1500;
 const DURING_LAG_BOUND = 2500;
 
@@ -196,34 +201,52 @@ describeWith(['chromium', 'netns'], 'demo app (apps/demo) in Chromium: files in 
     await Promise.all([ada.shot('file-transfer-desktop'), grace.shot('file-transfer-receiver-desktop')]);
     // Stalls count from here: making 100 MB of random bytes in the page and the screenshots are the test's own work.
     await Promise.all([stalls(ada), stalls(grace)]);
-    // During the transfer (up to 95 MB received): both pages keep running.
-    await grace.page.waitForFunction(
-      (most) => {
-        const bar = document.querySelector<HTMLProgressElement>('#chat-log [data-file="big-100mb.bin"] progress');
-        return !bar || bar.value > most;
-      },
-      95 * MB,
-      { timeout: TRANSFER_TIMEOUT, polling: 200 },
+    // During the transfer (up to 95 MB received): both pages keep running. The receiver's main
+    // thread is traced: its own work per task (CPU time) is what would freeze it anywhere; wall
+    // times here also hold the waits for a core that two pages, the server and the transfer share.
+    const during = await traceMainThread(grace.page, () =>
+      grace.page.waitForFunction(
+        (most) => {
+          const bar = document.querySelector<HTMLProgressElement>('#chat-log [data-file="big-100mb.bin"] progress');
+          return !bar || bar.value > most;
+        },
+        95 * MB,
+        { timeout: TRANSFER_TIMEOUT, polling: 200 },
+      ),
     );
-    const [sender, during] = await Promise.all([stalls(ada), stalls(grace)]);
-    const got = await verified(grace, 'big-100mb.bin').catch(async (error: unknown) => {
-      throw new Error(`${String(error)}; progress seen by Grace: ${JSON.stringify((await progressOf(grace, 'big-100mb.bin')).slice(-5))}`);
-    });
+    const [sender, duringLag] = await Promise.all([stalls(ada), stalls(grace)]);
+    // The end: the last chunks, the SHA-256 check and the download Blob.
+    let got = '';
+    const end = await traceMainThread(
+      grace.page,
+      async () =>
+        (got = await verified(grace, 'big-100mb.bin').catch(async (error: unknown) => {
+          throw new Error(`${String(error)}; progress seen by Grace: ${JSON.stringify((await progressOf(grace, 'big-100mb.bin')).slice(-5))}`);
+        })),
+      1_000,
+    );
     expect(got).toBe(sha);
     const seconds = (Date.now() - started) / 1000;
-    const end = await stalls(grace);
+    const endLag = await stalls(grace);
+    const ms = (figures: MainThreadFigures) =>
+      `longest task ${figures.longestTaskCpuMs.toFixed(1)} ms of CPU (${figures.longestTaskWallMs.toFixed(0)} ms wall), ` +
+      `main thread busy ${(100 * figures.cpuShare).toFixed(1)} % of ${(figures.windowMs / 1000).toFixed(1)} s`;
     console.log(
-      `100 MB through the demo: ${seconds.toFixed(1)} s (${(100 / seconds).toFixed(1)} MB/s); worst event-loop lag / longest task ` +
-        `during the transfer: sender ${sender.lag} / ${sender.long} ms, receiver ${during.lag} / ${during.long} ms; ` +
-        `receiver at the end (SHA-256 check, download Blob): ${end.lag} / ${end.long} ms`,
+      `100 MB through the demo: ${seconds.toFixed(1)} s (${(100 / seconds).toFixed(1)} MB/s); receiver's main thread during the transfer: ${ms(during)}; ` +
+        `at the end (SHA-256 check, download Blob): ${ms(end)}; worst event-loop lag / longest task (wall) during: sender ${sender.lag} / ${sender.long} ms, ` +
+        `receiver ${duringLag.lag} / ${duringLag.long} ms; receiver at the end ${endLag.lag} / ${endLag.long} ms`,
     );
     // The receiver hashes and stores the chunks in a Worker as they arrive (Blob parts), so neither the
-    // transfer nor its end blocks the page.
+    // transfer nor its end gives the page a long task of its own (hashing 100 MB at the end took 1-4 s).
+    expect(during.longestTaskCpuMs, 'receiver: longest main-thread task during the transfer (CPU ms)').toBeLessThan(LONG_TASK_MS);
+    expect(end.longestTaskCpuMs, 'receiver: longest main-thread task at the end (CPU ms)').toBeLessThan(LONG_TASK_MS);
+    expect(during.cpuShare, 'receiver: main thread busy during the transfer').toBeLessThan(0.25);
+    // Wall-clock bounds, loose: on two shared cores the page also waits for a core.
     expect(sender.lag).toBeLessThan(2000);
-    expect(end.long, 'receiver: longest task at the end').toBeLessThan(STALL_BOUND);
-    expect(end.lag, 'receiver: event-loop lag at the end').toBeLessThan(STALL_BOUND);
-    expect(during.long, 'receiver: longest task during the transfer').toBeLessThan(DURING_TASK_BOUND);
-    expect(during.lag, 'receiver: event-loop lag during the transfer').toBeLessThan(DURING_LAG_BOUND);
+    expect(endLag.long, 'receiver: longest task at the end (wall)').toBeLessThan(STALL_BOUND);
+    expect(endLag.lag, 'receiver: event-loop lag at the end').toBeLessThan(STALL_BOUND);
+    expect(duringLag.long, 'receiver: longest task during the transfer (wall)').toBeLessThan(DURING_TASK_BOUND);
+    expect(duringLag.lag, 'receiver: event-loop lag during the transfer').toBeLessThan(DURING_LAG_BOUND);
     await ada.button('Hang up').click();
     await Promise.all([ada.callEnded(), grace.callEnded()]);
   }, 420_000);
