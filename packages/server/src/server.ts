@@ -198,6 +198,10 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
     return own;
   };
 
+  const forget = (connection: Connection): void => {
+    connections.delete(connection);
+    heartbeat.remove(connection);
+  };
   const handleRequest = createRequestHandler({ ctx, auth, startedAt, connectionCount: () => connections.size });
   const handleUpgrade = createUpgradeHandler({
     ctx,
@@ -207,13 +211,9 @@ export function createServer(input: SwitchboardConfigInput = {}, runtime: Server
     onConnection(ws, socket, cid, session, resume) {
       // The connection's ICE list carries the STUN URL for the address this socket arrived on.
       const own = contextFor((socket as { localAddress?: string }).localAddress);
-      const connection = new Connection(ws, socket, { cid, user: session.user, tokenExpiresAt: session.expiresAt, resume }, own);
+      const connection = new Connection(ws, socket, { cid, user: session.user, tokenExpiresAt: session.expiresAt, resume, onDone: forget }, own);
       connections.add(connection);
       heartbeat.add(connection);
-      void connection.done.then(() => {
-        connections.delete(connection);
-        heartbeat.remove(connection);
-      });
     },
   });
 

@@ -1,23 +1,21 @@
 /**
- * One realtime connection. Inbound pipeline: size check → decode → validate →
- * rate-limit (admit.ts) → dispatch (serially, so a join's ack and notices precede the
- * next frame's effects). Every reply, including the error for a frame refused
- * before dispatch, goes through that one serial queue, so replies leave in
- * request order. Outbound: prebuilt frames; when the socket's unsent bytes
- * exceed `limits.maxBufferedBytes` the client is closed as a slow consumer.
+ * One realtime connection. Inbound pipeline: size check → decode → validate → rate-limit (admit.ts)
+ * → dispatch (serially, so a join's ack and notices precede the next frame's effects). Every reply,
+ * including the error for a frame refused before dispatch, goes through that one serial queue, so
+ * replies leave in request order. Outbound: prebuilt frames; when the socket's unsent bytes exceed
+ * `limits.maxBufferedBytes` the client is closed as a slow consumer.
  *
- * Write batching: the first frame a socket gets in an event-loop tick corks the
- * raw socket and a `process.nextTick` uncorks it, so all the frames it gets in
- * that tick (several broadcasts, a post's copy and its ack) leave in one write
- * instead of one system call each. Frames keep their order (they queue in the
- * socket's own buffer, as do ws's close and ping frames) and `bufferedAmount`
- * counts the corked bytes, so the slow-consumer check sees them.
+ * Write batching: the first frame a socket gets in an event-loop tick corks the raw socket and a
+ * `process.nextTick` uncorks it, so all the frames it gets in that tick (broadcasts, a post's copy
+ * and its ack) leave in one write instead of one system call each. Frames keep their order (they
+ * queue in the socket's buffer, as do ws's close and pings); `bufferedAmount` counts corked bytes.
  *
  * A frame that finds the queue idle runs at once, without a promise when it can (run-frame.ts).
  *
  * Resume (docs/adr/0008-resume.md): numbered frames, replies included, go through the
  * delivery by cid, which buffers them for replay first (a reply made after the socket died is
  * replayed). Starting and closing with resume: resume-start.ts; the seq order: seq-order.ts.
+ * No closure per connection: the socket's listeners are shared (socket-listeners.ts).
  */
 import {
   CLOSE_CODES,
@@ -41,22 +39,20 @@ import { afterClose, startConnection, type ResumeAttempt, type Started } from '.
 import { confirmedSeq, probeDue } from './delivery-probe.js';
 import { SeqOrder } from './seq-order.js';
 import { reply, runFrame, type FrameRunner } from './run-frame.js';
-import { SerialQueue } from './serial-queue.js';
+import { SerialQueue, type QueueOwner } from './serial-queue.js';
+import { listenTo, type SocketOwner } from './socket-listeners.js';
 import { cancelDeadlines, expireTokenAt, scheduleIceRefresh } from './timers.js';
 import { TokenBucket, ViolationWindow } from './rate-limit.js';
 
 /** After a close frame was queued, how long the peer gets to complete the close handshake. */
 const CLOSE_GRACE_MS = 5_000;
-/**
- * How long a slow consumer gets to read its backlog before its close frame goes out (4002);
- * past that (or when the heartbeat finds it silent) it is dropped without one (1006).
- */
+/** How long a slow consumer gets to read its backlog before its close (4002); then, or when silent, it is dropped (1006). */
 const SLOW_CONSUMER_DRAIN_MS = 30_000;
 
 /** nextTick callback (no closure per tick): sends what the connection queued during the tick. */
 const flushWrites = (connection: Connection): void => connection.flushWrites();
-/** ws copies its options; one object for every text frame. */
-const TEXT = { binary: false } as const;
+const SETTLED: Promise<void> = Promise.resolve();
+const TEXT = { binary: false } as const; // ws copies its options: one object for every text frame
 
 export interface ConnectionInit {
   cid: string;
@@ -65,9 +61,11 @@ export interface ConnectionInit {
   tokenExpiresAt: number;
   /** The client asked to resume (`?resume=`); null otherwise. */
   resume?: ResumeAttempt | null;
+  /** Called once the socket closed and the state was cleaned up (one function for all connections). */
+  onDone?: (connection: Connection) => void;
 }
 
-export class Connection implements FrameRunner, FrameSink {
+export class Connection implements FrameRunner, FrameSink, QueueOwner, SocketOwner {
   /** Set once the start decided it (a resume keeps the old cid). */
   cid: string;
   readonly user: UserInfo;
@@ -78,7 +76,7 @@ export class Connection implements FrameRunner, FrameSink {
   /** Numbered frames that arrived before the welcome and replay went out; null once started. */
   early: { frame: OutboundFrame; seq: number }[] | null = [];
   /** Numbered frames onto the socket in seq order, once each. */
-  private readonly order = new SeqOrder((frame) => this.send(frame));
+  private readonly order = new SeqOrder(this);
   /** This connection has a hold in the replay store (its cid is resumable). */
   held = false;
   /** The cid lives on without this socket (resumed by another, or handed off by a leaving node): no cleanup. */
@@ -102,9 +100,9 @@ export class Connection implements FrameRunner, FrameSink {
   private violations: ViolationWindow | null = null;
   private floods: ViolationWindow | null = null;
   private timers: Set<NodeJS.Timeout> | null = null;
-  /** Resolves once the socket closed and the connection's state was cleaned up. */
-  readonly done: Promise<void>;
-  private resolveDone!: () => void;
+  private donePromise: Promise<void> | null = null; // made when asked for (`done`)
+  private resolveDone: (() => void) | null = null;
+  private readonly onDone: ((connection: Connection) => void) | undefined;
 
   constructor(
     private readonly ws: WebSocket,
@@ -115,15 +113,20 @@ export class Connection implements FrameRunner, FrameSink {
   ) {
     this.cid = init.cid;
     this.user = init.user;
-    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.onDone = init.onDone;
 
     // Listen at once: frames may arrive before the welcome went out; they queue behind start().
-    ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
-    ws.on('pong', (data) => this.onPong(data)); // alive; with a seq, the client has every frame through it (delivery-probe.ts)
-    ws.on('error', (err) => ctx.log.debug({ cid: this.cid, err: err.message }, 'socket error'));
-    ws.on('close', (code) => this.onClose(code));
-    const onError = (err: unknown): void => ctx.log.error({ cid: this.cid, err }, 'queued task failed');
-    this.queue = new SerialQueue(this.start(init.tokenExpiresAt, init.resume ?? null), onError);
+    listenTo(ws, this);
+    this.queue = new SerialQueue(this.start(init.tokenExpiresAt, init.resume ?? null), this);
+  }
+
+  taskFailed(err: unknown): void {
+    this.ctx.log.error({ cid: this.cid, err }, 'queued task failed');
+  }
+
+  /** Resolves once the socket closed and the connection's state was cleaned up. */
+  get done(): Promise<void> {
+    return (this.donePromise ??= new Promise((resolve) => (this.resolveDone = resolve)));
   }
 
   private async start(tokenExpiresAt: number, attempt: ResumeAttempt | null): Promise<void> {
@@ -191,7 +194,7 @@ export class Connection implements FrameRunner, FrameSink {
 
   // ------------------------------------------------------------------ inbound
 
-  private onFrame(data: RawData, isBinary: boolean): void {
+  onFrame(data: RawData, isBinary: boolean): void {
     this.alive = true;
     if (this.closing || this.refusing) return;
     const limits = this.ctx.config.limits;
@@ -245,10 +248,7 @@ export class Connection implements FrameRunner, FrameSink {
     this.closeAfterQueue('POLICY_VIOLATION', `Too many ${what} frames.`);
   }
 
-  /**
-   * Stops taking frames and closes once every frame accepted so far got its reply. A queue
-   * stuck behind a slow backend does not hold the connection open beyond CLOSE_GRACE_MS.
-   */
+  /** Stops taking frames and closes once every accepted frame got its reply (at most CLOSE_GRACE_MS behind a slow backend). */
   private closeAfterQueue(name: CloseCodeName, reason: string): void {
     if (this.refusing || this.closing) return;
     this.refusing = true;
@@ -270,7 +270,7 @@ export class Connection implements FrameRunner, FrameSink {
     return queued;
   }
 
-  private onPong(data: Buffer): void {
+  onPong(data: Buffer): void {
     this.alive = true;
     const seq = this.held ? confirmedSeq(data, this.order.sent) : 0;
     if (seq > 0) this.ctx.resume?.replay.received?.(this.cid, seq);
@@ -337,11 +337,10 @@ export class Connection implements FrameRunner, FrameSink {
   }
 
   /**
-   * A close frame queued behind a full send buffer reaches a slow reader only after the whole
-   * backlog, often after the handshake grace ran out (the client then saw 1006, not 4002). So
-   * nothing more is queued, and the close frame goes out once the backlog has been read:
-   * a client that reads slowly sees 4002. One that does not read within
-   * SLOW_CONSUMER_DRAIN_MS is dropped without a close frame.
+   * A close frame queued behind a full send buffer reaches a slow reader only after the whole backlog,
+   * often after the handshake grace ran out (it then saw 1006, not 4002). So nothing more is queued and the
+   * close frame goes out once the backlog was read (4002); a client not reading within SLOW_CONSUMER_DRAIN_MS
+   * is dropped without one.
    */
   private closeSlowConsumer(): void {
     if (this.closing || this.closed) return;
@@ -356,8 +355,7 @@ export class Connection implements FrameRunner, FrameSink {
   }
 
   private addTimer(timer: NodeJS.Timeout): void {
-    timer.unref();
-    (this.timers ??= new Set()).add(timer);
+    (this.timers ??= new Set()).add(timer.unref());
   }
 
   /** Drops the socket without a close handshake (dead peer). */
@@ -369,7 +367,7 @@ export class Connection implements FrameRunner, FrameSink {
     this.ws.terminate();
   }
 
-  private onClose(code: number): void {
+  onClose(code: number): void {
     if (this.closed) return;
     this.closed = true;
     this.closing = true;
@@ -386,7 +384,9 @@ export class Connection implements FrameRunner, FrameSink {
       } catch (err) {
         this.ctx.log.error({ cid: this.cid, err }, 'disconnect cleanup failed');
       } finally {
-        this.resolveDone();
+        this.donePromise ??= SETTLED;
+        this.resolveDone?.();
+        this.onDone?.(this);
       }
     });
   }

@@ -9,6 +9,11 @@
 import { withSeq } from '../resume/frame.js';
 import type { OutboundFrame } from '../state/delivery.js';
 
+/** Where the frames go (the connection: no closure per connection). */
+export interface FrameWriter {
+  send(frame: OutboundFrame): boolean;
+}
+
 /** How long a frame waits for the ones before it: far above pub/sub latency, well below a client's patience. */
 const REORDER_WAIT_MS = 1_000;
 
@@ -19,7 +24,7 @@ export class SeqOrder {
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly write: (frame: OutboundFrame) => boolean,
+    private readonly writer: FrameWriter,
     private readonly waitMs = REORDER_WAIT_MS,
   ) {}
 
@@ -48,7 +53,7 @@ export class SeqOrder {
 
   /** Sends (or holds back) a frame; `seq` 0: unnumbered, sent as is. */
   push(frame: OutboundFrame, seq: number): boolean {
-    if (seq === 0) return this.write(frame);
+    if (seq === 0) return this.writer.send(frame);
     if (seq <= this.last) return true; // sent already (replay and live overlap)
     if (seq !== this.last + 1) {
       (this.waiting ??= new Map()).set(seq, frame);
@@ -56,7 +61,7 @@ export class SeqOrder {
       return true;
     }
     this.last = seq;
-    const queued = this.write(withSeq(frame, seq));
+    const queued = this.writer.send(withSeq(frame, seq));
     this.drain();
     return queued;
   }
@@ -74,7 +79,7 @@ export class SeqOrder {
     while ((next = waiting.get(this.last + 1)) !== undefined) {
       waiting.delete(this.last + 1);
       this.last += 1;
-      this.write(withSeq(next, this.last));
+      this.writer.send(withSeq(next, this.last));
     }
     if (waiting.size === 0 && this.timer) {
       clearTimeout(this.timer);
@@ -91,7 +96,7 @@ export class SeqOrder {
       const frame = waiting.get(seq)!;
       waiting.delete(seq);
       this.last = seq;
-      this.write(withSeq(frame, seq));
+      this.writer.send(withSeq(frame, seq));
     }
   }
 }

@@ -29,7 +29,8 @@ export function createMemoryStore(): Store {
 
   return {
     async addConnection(record) {
-      connections.set(record.cid, copy(record));
+      // The user is shared, not copied: a connection's UserInfo is never changed (copy() gives callers their own).
+      connections.set(record.cid, { ...record });
       addTo(byUser, record.user.user_id, record.cid);
       if (record.group !== null) addTo(groups, record.group, record.cid);
     },
