@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Heartbeat, type Beating } from '../src/connection/heartbeat.js';
+import { Heartbeat, SWEEP_BATCH, type Beating } from '../src/connection/heartbeat.js';
 import { TimerWheel, type Clock } from '../src/connection/timer-wheel.js';
 
 /** A clock whose time moves only when the test says; timers fire in time order, late when advance() jumps. */
@@ -208,5 +208,28 @@ describe('Heartbeat on the wheel', () => {
     a.alive = true;
     clock.advance(5_000, { late: true }); // a 5 s stall: one sweep, not five
     expect(log).toEqual(['ping a', 'ping a', 'ping a']);
+  });
+
+  it(`sweeps ${SWEEP_BATCH} members per turn of the event loop, never all at once; members removed meanwhile are skipped, silent ones dropped`, async () => {
+    const clock = new ManualClock();
+    const wheel = new TimerWheel(clock);
+    const heartbeat = new Heartbeat(1_000, wheel);
+    const log: string[] = [];
+    const members = Array.from({ length: 3 * SWEEP_BATCH + 10 }, (_, i) => member(`m${i}`, log));
+    for (const m of members) heartbeat.add(m);
+    const silent = members[2 * SWEEP_BATCH + 1]!;
+    silent.alive = false;
+    clock.advance(1_000);
+    expect(log).toHaveLength(SWEEP_BATCH); // the first batch, in the wheel's turn
+    const removed = members[SWEEP_BATCH + 5]!;
+    heartbeat.remove(removed);
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    await turn();
+    expect(log).toHaveLength(2 * SWEEP_BATCH); // the second batch, which skips the one removed
+    for (let i = 0; i < 3; i++) await turn();
+    expect(log).not.toContain(`ping m${SWEEP_BATCH + 5}`);
+    expect(log).toContain(`terminate m${2 * SWEEP_BATCH + 1}: heartbeat timeout`);
+    expect(log.filter((line) => line.startsWith('ping'))).toHaveLength(members.length - 2);
+    expect(heartbeat.size).toBe(members.length - 2);
   });
 });
