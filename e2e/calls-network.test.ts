@@ -7,9 +7,11 @@ import type { Browser } from 'playwright-core';
 import { afterAll, expect, it } from 'vitest';
 import { Phone } from './calls-support/call-app.js';
 import { startSwitchboard } from './calls-support/stack.js';
+import { waitUntil } from './calls-support/suite.js';
 import {
   closeAllBrowsers,
   createLinkedPair,
+  type LinkedPair,
   createRelayTopology,
   deleteAllNetns,
   describeWith,
@@ -27,23 +29,42 @@ afterAll(async () => {
   deleteAllNetns();
 });
 
+/**
+ * Alice (namespace A) and Bob (namespace B, joined to A by a veth link) in a video call through a
+ * server in this process: `body` runs once Alice decodes frames; everything is torn down after.
+ */
+async function vethCall(
+  subnet: string,
+  group: string,
+  options: { alice: Record<string, unknown>; bob: Record<string, unknown> },
+  body: (a: Phone, b: Phone, pair: LinkedPair) => Promise<void>,
+): Promise<void> {
+  const stack = await startSwitchboard();
+  const pair = createLinkedPair(subnet);
+  const browsers: Browser[] = [];
+  try {
+    browsers.push(await launchChromium({ netns: pair.a }), await launchChromium({ netns: pair.b }));
+    const a = await Phone.open(browsers[0]!, pair.a, stack.port, { name: 'alice', ...options.alice }, group);
+    const b = await Phone.open(browsers[1]!, pair.b, stack.port, { name: 'bob', ...options.bob }, group);
+    phones.push(a, b);
+    const call = await a.call(b.cid, { media: { video: true } });
+    await b.waitFor(`window.t.incoming && window.t.incoming.call === ${JSON.stringify(call)}`);
+    await b.eval('window.t.accept({ media: { video: true } })');
+    await a.waitFor(`window.t.connectionState() === 'connected'`);
+    await a.waitFor('window.t.frames().then((n) => n >= 10)');
+    await body(a, b, pair);
+  } finally {
+    await Promise.all(phones.splice(0).map((p) => p.close()));
+    await Promise.all(browsers.map((br) => br.close()));
+    await stack.close();
+    pair.delete();
+  }
+}
+
 describeWith(['chromium', 'netns'], 'calls over a veth link (ICE restart)', () => {
   it('the link goes down past the grace period: ICE restarts, and the call recovers when it comes back', async () => {
-    const stack = await startSwitchboard();
-    const pair = createLinkedPair('10.77.9');
-    const browsers: Browser[] = [];
-    const group = 'veth';
-    try {
-      browsers.push(await launchChromium({ netns: pair.a }), await launchChromium({ netns: pair.b }));
-      const options = { iceDisconnectGraceMs: 500, maxIceRestarts: 10, iceRestartTimeoutMs: 3000 };
-      const a = await Phone.open(browsers[0]!, pair.a, stack.port, { name: 'alice', ...options }, group);
-      const b = await Phone.open(browsers[1]!, pair.b, stack.port, { name: 'bob', ...options }, group);
-      phones.push(a, b);
-      const call = await a.call(b.cid, { media: { video: true } });
-      await b.waitFor(`window.t.incoming && window.t.incoming.call === ${JSON.stringify(call)}`);
-      await b.eval('window.t.accept({ media: { video: true } })');
-      await a.waitFor(`window.t.connectionState() === 'connected'`);
-      await a.waitFor('window.t.frames().then((n) => n >= 10)');
+    const options = { iceDisconnectGraceMs: 500, maxIceRestarts: 10, iceRestartTimeoutMs: 3000 };
+    await vethCall('10.77.9', 'veth', { alice: options, bob: options }, async (a, b, pair) => {
       const pairBefore = await a.eval<{ local: { address: string } }>('window.t.pair()');
       await a.eval('window.__firstTarget = window.t.resolved.target, true');
       pair.link.down();
@@ -66,36 +87,13 @@ describeWith(['chromium', 'netns'], 'calls over a veth link (ICE restart)', () =
       console.info(
         `[calls] veth: pair ${pairBefore?.local.address}; link down for ${upAt - downAt} ms; reconnected ${Date.now() - upAt} ms after it came back`,
       );
-    } finally {
-      await Promise.all(phones.splice(0).map((p) => p.close()));
-      await Promise.all(browsers.map((br) => br.close()));
-      await stack.close();
-      pair.delete();
-    }
+    });
   }, 120_000);
   it('an ICE restart that needs signaling while the callee is away from the server completes after its resume', async () => {
-    const stack = await startSwitchboard();
-    const pair = createLinkedPair('10.77.10');
-    const browsers: Browser[] = [];
-    const group = 'veth-blip';
-    try {
-      browsers.push(await launchChromium({ netns: pair.a }), await launchChromium({ netns: pair.b }));
-      // One restart attempt outlasts the blip (a second one would only send another offer to hold).
-      const options = { iceDisconnectGraceMs: 500, maxIceRestarts: 10, iceRestartTimeoutMs: 15_000 };
-      const a = await Phone.open(browsers[0]!, pair.a, stack.port, { name: 'alice', ...options }, group);
-      const b = await Phone.open(
-        browsers[1]!,
-        pair.b,
-        stack.port,
-        { name: 'bob', ...options, reconnect: { baseDelayMs: 250, maxDelayMs: 1_000 }, requestTimeoutMs: 30_000 },
-        group,
-      );
-      phones.push(a, b);
-      const call = await a.call(b.cid, { media: { video: true } });
-      await b.waitFor(`window.t.incoming && window.t.incoming.call === ${JSON.stringify(call)}`);
-      await b.eval('window.t.accept({ media: { video: true } })');
-      await a.waitFor(`window.t.connectionState() === 'connected'`);
-      await a.waitFor('window.t.frames().then((n) => n >= 10)');
+    // One restart attempt outlasts the blip (a second one would only send another offer to hold).
+    const options = { iceDisconnectGraceMs: 500, maxIceRestarts: 10, iceRestartTimeoutMs: 15_000 };
+    const bob = { ...options, reconnect: { baseDelayMs: 250, maxDelayMs: 1_000 }, requestTimeoutMs: 30_000 };
+    await vethCall('10.77.10', 'veth-blip', { alice: options, bob }, async (a, b, pair) => {
       const ufrag = (side: 'local' | 'remote') => `((window.t.resolved.target.${side}Description || {}).sdp || '').match(/a=ice-ufrag:(\\S+)/)?.[1] ?? ''`;
       const aUfrag = await a.eval<string>(ufrag('local'));
       const bSeesUfrag = await b.eval<string>(ufrag('remote'));
@@ -138,12 +136,7 @@ describeWith(['chromium', 'netns'], 'calls over a veth link (ICE restart)', () =
       console.info(
         `[calls] ICE restart across a realtime blip: Alice's restart offer ${offeredMs} ms after the drop, held for Bob; Bob back after ${backAt - downAt} ms, resumed with his cid, restart answered and connected ${restartedMs} ms later`,
       );
-    } finally {
-      await Promise.all(phones.splice(0).map((p) => p.close()));
-      await Promise.all(browsers.map((br) => br.close()));
-      await stack.close();
-      pair.delete();
-    }
+    });
   }, 120_000);
 });
 
@@ -195,8 +188,3 @@ describeWith(['chromium', 'netns', 'coturn'], 'calls across A–T–B (no direct
     }
   }, 150_000);
 });
-
-async function waitUntil(at: number): Promise<void> {
-  const left = at - Date.now();
-  if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
-}

@@ -6,7 +6,7 @@
 import { expect, it } from 'vitest';
 import { describeWith } from '@switchboard/test-utils';
 import { startSwitchboard } from './calls-support/stack.js';
-import { callSuite } from './calls-support/suite.js';
+import { callSuite, waitUntil } from './calls-support/suite.js';
 
 describeWith(['chromium', 'netns'], 'calls through the real server across realtime drops', () => {
   const suite = callSuite('calls-resume');
@@ -125,8 +125,3 @@ describeWith(['chromium', 'netns'], 'calls through the real server across realti
     }
   }, 60_000);
 });
-
-async function waitUntil(at: number): Promise<void> {
-  const ms = at - Date.now();
-  if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -78,3 +78,9 @@ export function callSuite(name: string): CallSuite {
     },
   };
 }
+
+/** Resolves at the wall-clock time `at` (ms since the epoch); at once when it has passed. */
+export async function waitUntil(at: number): Promise<void> {
+  const ms = at - Date.now();
+  if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+}
