@@ -3,6 +3,7 @@ import type { ErrorCode } from './errors.js';
 import { MAX_NESTING_DEPTH } from './limits.js';
 import { clientSchemas, type ClientMessage } from './schemas/client.js';
 import { resultSchemas, serverSchemas, type ServerMessage } from './schemas/server.js';
+import { encodeWithSdpText, parseCuttingSdp, rememberSdpText } from './sdp-passthrough.js';
 
 export type Result<T, E> = { ok: true; value: T } | { ok: false; error: E };
 
@@ -72,17 +73,22 @@ function fewBrackets(raw: string, max: number): boolean {
   return true;
 }
 
-function decodeWith<T>(schemas: SchemaMap, raw: string): Result<T, DecodeError> {
+/** `cutSdp`: parse a description's SDP apart (sdp-passthrough.ts) and remember its text on the output. */
+function decodeWith<T>(schemas: SchemaMap, raw: string, cutSdp = false): Result<T, DecodeError> {
   const nesting = fewBrackets(raw, MAX_NESTING_DEPTH) ? NOT_TOO_DEEP : nestingTooDeep(raw);
   if (nesting.tooDeep) {
     const message = `Frame is nested deeper than ${MAX_NESTING_DEPTH} levels of objects and arrays.`;
     return { ok: false, error: { code: 'INVALID_PARAMETER', message, id: nesting.id, type: null } };
   }
+  const sdp = cutSdp ? parseCuttingSdp(raw) : null;
   let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    return { ok: false, error: { code: 'MALFORMED_FRAME', message: 'Frame is not valid JSON.', id: null, type: null } };
+  if (sdp !== null) parsed = sdp.parsed;
+  else {
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      return { ok: false, error: { code: 'MALFORMED_FRAME', message: 'Frame is not valid JSON.', id: null, type: null } };
+    }
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     return { ok: false, error: { code: 'MALFORMED_FRAME', message: 'Frame must be a JSON object.', id: null, type: null } };
@@ -106,12 +112,18 @@ function decodeWith<T>(schemas: SchemaMap, raw: string): Result<T, DecodeError> 
       error: { code: 'INVALID_PARAMETER', message: `"${issuePath(issue)}": ${issue.message}`, id, type },
     };
   }
+  if (sdp !== null) keepSdpText(result.output, sdp.text);
   return { ok: true, value: result.output as T };
 }
 
-/** Decodes a client frame. Never throws. */
+function keepSdpText(output: unknown, text: string): void {
+  const message = output as ClientMessage;
+  if (message.type === 'rtc' && message.signal.kind === 'description') rememberSdpText(message.signal.description, text);
+}
+
+/** Decodes a client frame. Never throws. A description's SDP is parsed apart and kept as it came (sdp-passthrough.ts). */
 export function decodeClientMessage(raw: string): Result<ClientMessage, DecodeError> {
-  return decodeWith<ClientMessage>(clientSchemas, raw);
+  return decodeWith<ClientMessage>(clientSchemas, raw, true);
 }
 
 /** Decodes a server frame. Never throws. */
@@ -120,7 +132,7 @@ export function decodeServerMessage(raw: string): Result<ServerMessage, DecodeEr
 }
 
 export function encode(message: ClientMessage | ServerMessage): string {
-  return JSON.stringify(message);
+  return (message.type === 'rtc' ? encodeWithSdpText(message) : null) ?? JSON.stringify(message);
 }
 
 /** Validates an ack's `result` against the shape expected for the request type. */
