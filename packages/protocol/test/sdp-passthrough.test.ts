@@ -86,6 +86,14 @@ describe('SDP passthrough', () => {
     expect(JSON.parse(encode(named))).toEqual(JSON.parse(JSON.stringify(named)));
   });
 
+  it('leaves an SDP inside a post (an app signaling by hand) as a whole parse gives it', () => {
+    const message = { signal: { description: { type: 'offer', sdp: SDP } }, note: 'by hand' };
+    const raw = JSON.stringify({ type: 'post', id: 4, to: 'room', message });
+    expect(decodeClientMessage(raw)).toEqual({ ok: true, value: { type: 'post', id: 4, to: 'room', message } });
+    const cutAtTop = JSON.stringify({ type: 'post', id: 5, to: 'room', message: 1, signal: { description: { sdp: SDP } } });
+    expect(decodeClientMessage(cutAtTop)).toEqual({ ok: true, value: { type: 'post', id: 5, to: 'room', message: 1 } });
+  });
+
   it('refuses what a whole parse refuses: bad string content, an SDP over the limit, a non-string SDP', () => {
     const control = frame(SDP).replace('s=-', 's=\u0001-'); // a raw control character: not JSON
     expect(decodeClientMessage(control)).toMatchObject({ ok: false, error: { code: 'MALFORMED_FRAME' } });
