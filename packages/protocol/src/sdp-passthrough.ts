@@ -18,8 +18,12 @@
 import { isJsonObject } from './is-object.js';
 
 const KEY = '"sdp":"';
-/** Stands in for the SDP while the rest of the frame is parsed and while it is re-encoded. */
-const MARKER = '\u0000switchboard-sdp\u0000';
+/**
+ * Stands in for the SDP while the rest of the frame is parsed and while it is re-encoded. Random
+ * per process, so a frame cannot carry it on purpose to pass another of its strings off as its SDP
+ * (that string would still be checked as an SDP, but not be the one the sender put there).
+ */
+const MARKER = `\u0000sdp-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
 /** MARKER as JSON string content (what goes into a frame's text in its place). */
 const MARKER_TEXT = JSON.stringify(MARKER).slice(1, -1);
 const MARKER_JSON = `"${MARKER_TEXT}"`;
