@@ -82,7 +82,6 @@ describe('SDP passthrough', () => {
       expect(msg).toEqual((want as { value: unknown }).value);
       expect(JSON.parse(encode(relayed(msg)))).toEqual(JSON.parse(JSON.stringify(relayed(msg))));
     }
-
   });
 
   it('leaves an SDP inside a post (an app signaling by hand) as a whole parse gives it', () => {
