@@ -84,8 +84,8 @@ export class Connection implements FrameRunner, FrameSink, QueueOwner, SocketOwn
   private closeName: CloseCodeName | null = null; // the close code this side sent
   /** Set by any inbound frame or pong; cleared by each heartbeat sweep. */
   alive = true;
-  /** Delivery probes (delivery-probe.ts): numbered frames written since the last one, and when it went. */
-  private unprobed = 0;
+  /** Delivery probes (delivery-probe.ts): the seq the last one asked about, and when it went. */
+  private probedSeq = 0;
   private probedAt = 0;
   private closing = false;
   /** Closing once the queue is done: new frames are ignored, accepted ones still get their reply. */
@@ -266,14 +266,14 @@ export class Connection implements FrameRunner, FrameSink, QueueOwner, SocketOwn
       return true;
     }
     const queued = this.order.push(frame, seq);
-    if (seq > 0 && probeDue(++this.unprobed, this.probedAt)) this.ping();
+    if (seq > 0 && probeDue(this.order.sent - this.probedSeq, this.probedAt)) this.ping();
     return queued;
   }
 
   onPong(data: Buffer): void {
     this.alive = true;
     const seq = this.held ? confirmedSeq(data, this.order.sent) : 0;
-    if (seq > 0) this.ctx.resume?.replay.received?.(this.cid, seq);
+    if (seq > 0) this.ctx.resume?.replay.received(this.cid, seq);
   }
 
   send(frame: OutboundFrame): boolean {
@@ -313,12 +313,12 @@ export class Connection implements FrameRunner, FrameSink, QueueOwner, SocketOwn
   }
 
   // ------------------------------------------------------------------ lifecycle
-
-  /** Heartbeat, and delivery probe: a ws-level ping carrying the highest seq written so far (onPong). */
+  /** Heartbeat, and delivery probe: a ws-level ping carrying the highest seq written, unless already asked about (onPong). */
   ping(): void {
     if (this.closing || this.ws.readyState !== WebSocket.OPEN) return;
-    [this.unprobed, this.probedAt] = [0, Date.now()];
-    this.ws.ping(this.held && this.order.sent > 0 ? String(this.order.sent) : undefined);
+    const seq = this.held ? this.order.sent : 0;
+    this.ws.ping(seq > this.probedSeq ? String((this.probedSeq = seq)) : undefined);
+    this.probedAt = Date.now();
   }
 
   /** Closes with a documented close code; terminates if the peer does not finish the handshake. */

@@ -146,6 +146,11 @@ export function createRedisReplayStore(o: RedisReplayOptions): RedisReplayStore 
         };
       }),
 
+    received(cid, seq) {
+      if (o.stalled?.()) return;
+      redis.sbrReceived(P, cid, String(seq)).catch((err: unknown) => o.onFailure?.(err));
+    },
+
     release: (cid) => guard(async () => void (await redis.sbrRelease(P, cid))),
 
     expired: (limit = 1000) => guard(() => redis.sbrExpired(P, clock(), String(limit))),

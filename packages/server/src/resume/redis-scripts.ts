@@ -209,6 +209,26 @@ end
 return { 'ok', g, top, prev, flat }
 `;
 
+/**
+ * ARGV: prefix, cid, seq. The client has every frame through seq (a delivery probe's pong):
+ * they leave the buffer now instead of at the limits or the age, so a connected client's
+ * stream stays short and appends to it never trim. Returns the number of frames dropped.
+ */
+const RECEIVED = `${PRELUDE}
+local cid, seq = ARGV[2], tonumber(ARGV[3])
+local hk, bk = P .. 'rs:' .. cid, P .. 'rb:' .. cid
+local through = string.format('%d-0', seq)
+local gone = redis.call('XRANGE', bk, '-', through)
+if #gone == 0 then return 0 end
+local h = redis.call('HMGET', hk, 'by', 'n')
+if not h[1] then return 0 end
+local bytes = tonumber(h[1])
+for _, e in ipairs(gone) do bytes = bytes - string.len(e[2][4]) end
+redis.call('XTRIM', bk, 'MINID', string.format('%d-0', seq + 1))
+redis.call('HSET', hk, 'by', bytes, 'n', math.max(0, tonumber(h[2] or '0') - #gone))
+return #gone
+`;
+
 /** ARGV: prefix, cid. Forgets the hold. */
 const RELEASE = `
 local P, cid = ARGV[1], ARGV[2]
@@ -243,6 +263,7 @@ export interface ReplayScripts {
   sbrAppend(...args: Array<string | Buffer>): Promise<[Array<string | number>, Array<string | number>]>;
   sbrAway(...args: string[]): Promise<number>;
   sbrClaimBuffer(...args: string[]): Promise<Reply[]>;
+  sbrReceived(...args: string[]): Promise<number>;
   sbrRelease(...args: string[]): Promise<number>;
   sbrExpired(...args: string[]): Promise<string[]>;
   sbrSnapshot(...args: string[]): Promise<[string, number, string, number, number, number] | null>;
@@ -257,6 +278,7 @@ export function defineReplayScripts(redis: Redis): ReplayRedis {
     sbrAppend: APPEND,
     sbrAway: AWAY,
     sbrClaim: CLAIM,
+    sbrReceived: RECEIVED,
     sbrRelease: RELEASE,
     sbrExpired: EXPIRED,
     sbrSnapshot: SNAPSHOT,

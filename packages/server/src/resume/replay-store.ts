@@ -71,11 +71,11 @@ export interface ReplayStore {
    */
   appendNow?(cid: string, frame: OutboundFrame): number;
   /**
-   * Optional: the client has every frame through `seq` (it answered a ping sent after them:
-   * delivery probes, connection.ts), so they need not wait out the resume window in the buffer.
-   * Without it (Redis), frames leave by the limits and the age alone.
+   * The client has every frame through `seq` (it answered a ping sent after them: delivery
+   * probes, connection.ts), so they need not wait out the resume window in the buffer. Not
+   * awaited: a store that cannot drop them now (Redis unreachable) leaves them to the limits.
    */
-  received?(cid: string, seq: number): void;
+  received(cid: string, seq: number): void;
   /**
    * The socket went away: the hold waits `windowMs` for a resume. With `generation`, only a hold
    * still at that generation (the closing socket's): `newer` when a resume already took it over.

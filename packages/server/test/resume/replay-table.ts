@@ -129,6 +129,19 @@ export function replayTable(make: () => Promise<Harness>): void {
     expect(replayed(await h.store.claim(claims, 1, 'n1'))).toEqual([2, 3]);
   });
 
+  it('delivered (a delivery probe confirmed them): the frames leave, their bytes with them; a claim needing them is refused', async () => {
+    const h = await make();
+    const { cid, claims } = await opened(h);
+    await send(h, cid, 1, 4, 15_000); // 4 × ~15 KB
+    h.store.received(cid, 3); // not awaited by the connection; the next call on the store comes after it
+    expect(await h.store.snapshot(cid)).toMatchObject({ topSeq: 4, firstSeq: 4, overflowThrough: 0 });
+    await send(h, cid, 5, 7, 15_000); // 4..7 stay: 4 frames, ~60 KB, within both limits once 1..3 are gone
+    h.store.received(cid, 2); // an older confirmation changes nothing
+    await h.store.away(cid);
+    expect(await h.store.claim(claims, 2, 'n1')).toEqual({ resumed: false, reason: 'gap_expired' });
+    expect(replayed(await h.store.claim(claims, 3, 'n1'))).toEqual([4, 5, 6, 7]);
+  });
+
   it('taken over: an older token of a resumed cid is refused; of two resumes at once exactly one wins', async () => {
     const h = await make();
     const { cid, claims } = await opened(h);
