@@ -19,7 +19,7 @@
  * group with at most W not yet delivered to every member (flow control: nothing is dropped).
  * Measured phase: deliveries/s, latency (receipt − send time carried in the payload; one clock),
  * CPU seconds (user + system, /proc) of each server process and of Redis over the phase divided
- * by its deliveries, and Redis commands per delivery (INFO commandstats). Then 2 s at light load
+ * by its deliveries, and Redis commands per delivery (INFO commandstats). Then --light-seconds (4) at light load
  * (one message at a time per sender, every 20 ms) for latency without queueing. Setups rotate
  * order across runs; the tables show medians over runs. 127.0.0.1 only; stops by itself.
  */
@@ -42,6 +42,7 @@ const { values: opts } = parseArgs({
     members: { type: 'string', default: '25' },
     window: { type: 'string', default: '8' },
     seconds: { type: 'string', default: '4' },
+    'light-seconds': { type: 'string', default: '4' },
     setups: { type: 'string', default: '' },
     'cpu-prof': { type: 'string', default: '' },
     'resume-window': { type: 'string', default: '' },
@@ -53,6 +54,7 @@ const GROUPS = Number(opts.groups);
 const MEMBERS = Number(opts.members);
 const WINDOW = Number(opts.window);
 const SECONDS = Number(opts.seconds);
+const LIGHT_SECONDS = Number(opts['light-seconds']);
 const RESUME_WINDOW = opts['resume-window'] === '' ? null : Number(opts['resume-window']);
 const ALL_SETUPS = [
   { key: 'sb-memory-1', label: 'Switchboard, 1 node, memory store', system: 'sb', nodes: 1, redis: false },
@@ -86,6 +88,7 @@ async function runSetup(setup, redis, run) {
     const senders = [];
     let phase = null; // 'T' measured, 'L' light load, null warm-up
     let measured = 0;
+    let lightDeliveries = 0;
     let refused = 0;
     let lastDelivery = 0;
     let progress = performance.now();
@@ -95,7 +98,7 @@ async function runSetup(setup, redis, run) {
       if (w === 'T') {
         measured += 1;
         lastDelivery = now;
-      }
+      } else if (w === 'L') lightDeliveries += 1;
       if (w) latencies[w].push(now - t);
       const key = `${s}:${q}`;
       const left = outstanding.get(key) - 1;
@@ -159,8 +162,12 @@ async function runSetup(setup, redis, run) {
     const cpu = pids.map((pid, i) => Math.max(0, cpuSeconds(pid) - cpuBefore[i] - idlePerSecond[i] * phaseSeconds));
     const commands = setup.redis ? await redis.commandStats() : {};
     const deliveriesPerSecond = measured / ((lastDelivery - phaseStart) / 1000);
+    // Light load: the same rate for every setup (one post at a time per sender, every 20 ms), so
+    // CPU per delivery compares the setups' work without the batching a saturated node gets.
     phase = 'L';
-    const lightEnd = performance.now() + 2000;
+    const lightCpuBefore = pids.map(cpuSeconds);
+    const lightStart = performance.now();
+    const lightEnd = lightStart + LIGHT_SECONDS * 1000;
     await Promise.all(
       senders.map(async (_, g) => {
         while (performance.now() < lightEnd) {
@@ -170,6 +177,8 @@ async function runSetup(setup, redis, run) {
         }
       }),
     );
+    const lightSeconds = (performance.now() - lightStart) / 1000;
+    const lightCpu = pids.map((pid, i) => Math.max(0, cpuSeconds(pid) - lightCpuBefore[i] - idlePerSecond[i] * lightSeconds));
     const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
     const us = (seconds) => (seconds * 1e6) / measured;
     return {
@@ -183,6 +192,9 @@ async function runSetup(setup, redis, run) {
       nodeUs: cpu.slice(0, setup.nodes).map(us),
       redisUs: setup.redis ? us(cpu[setup.nodes]) : 0,
       totalUs: us(cpu.reduce((a, b) => a + b, 0)),
+      lightDeliveriesPerSecond: lightDeliveries / lightSeconds,
+      lightRedisUs: setup.redis ? (lightCpu[setup.nodes] * 1e6) / lightDeliveries : 0,
+      lightTotalUs: (lightCpu.reduce((a, b) => a + b, 0) * 1e6) / lightDeliveries,
       idleMsPerSecond: idlePerSecond.reduce((a, b) => a + b, 0) * 1000,
       commandsPerDelivery: Object.fromEntries(Object.entries(commands).map(([k, v]) => [k, v / measured])),
     };
@@ -215,13 +227,28 @@ function report(results, info) {
   const ratio = base && results['sb-redis-3']?.length ? med('sb-redis-3', (r) => r.totalUs) / base : null;
   const baseOff = results['sb-memory-1-off']?.length ? med('sb-memory-1-off', (r) => r.totalUs) : null;
   const ratioOff = baseOff && results['sb-redis-3-off']?.length ? med('sb-redis-3-off', (r) => r.totalUs) / baseOff : null;
+  const lightRows = SETUPS.filter((s) => results[s.key].length > 0).map(
+    (s) =>
+      `| ${s.label} | ${Math.round(med(s.key, (r) => r.lightDeliveriesPerSecond)).toLocaleString('en-US')} | ${s.redis ? f1(med(s.key, (r) => r.lightRedisUs)) : ''} | **${f1(med(s.key, (r) => r.lightTotalUs))}** | ${results[s.key].map((r) => f1(r.lightTotalUs)).join(' / ')} |`,
+  );
+  const lightRatio = (cluster, single) =>
+    results[cluster]?.length && results[single]?.length ? med(cluster, (r) => r.lightTotalUs) / med(single, (r) => r.lightTotalUs) : null;
+  const lightOn = lightRatio('sb-redis-3', 'sb-memory-1');
+  const lightOff = lightRatio('sb-redis-3-off', 'sb-memory-1-off');
+  const lightSio = lightRatio('sio-redis-3', 'sio-1');
   return `Measured by \`node bench/cluster.mjs${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}\` (${info.date.slice(0, 10)}, commit ${info.commit}; ${describeMachine(info)}; load average ${info.loadAverage.join(' ')}).
-${GROUPS} groups × ${MEMBERS} members; one member per group posts ~200-byte messages (acked) with at most ${WINDOW} not yet delivered to every member; ${SECONDS} s measured after a 1 s warm-up, then 2 s at light load (one message at a time per sender, every 20 ms); medians of ${RUNS} runs, setups interleaved. Member *i* of group *g* connects to node (*i* + *g*) mod N. CPU is user + system time of each process over the measured phase, less its idle rate (timers, heartbeats, health probes; measured for 2 s before the warm-up and shown in the last column), divided by the deliveries in it (the clients, in the benchmark's own process, are not counted). Switchboard runs with its defaults (resume on${RESUME_WINDOW !== null ? `, resume.windowMs ${RESUME_WINDOW}` : ''}: every message is numbered and kept for replay, in Redis in a cluster) except in the *resume off* rows (\`resume.windowMs\` 0: no numbering, no replay buffer, like Socket.IO). Every process shares the same ${info.cpuCount} cores, so deliveries/s is not added capacity.
+${GROUPS} groups × ${MEMBERS} members; one member per group posts ~200-byte messages (acked) with at most ${WINDOW} not yet delivered to every member; ${SECONDS} s measured after a 1 s warm-up, then ${LIGHT_SECONDS} s at light load (one message at a time per sender, every 20 ms: the same rate for every setup); medians of ${RUNS} runs, setups interleaved. Member *i* of group *g* connects to node (*i* + *g*) mod N. CPU is user + system time of each process over the measured phase, less its idle rate (timers, heartbeats, health probes; measured for 2 s before the warm-up and shown in the last column), divided by the deliveries in it (the clients, in the benchmark's own process, are not counted). Switchboard runs with its defaults (resume on${RESUME_WINDOW !== null ? `, resume.windowMs ${RESUME_WINDOW}` : ''}: every message is numbered and kept for replay, in Redis in a cluster) except in the *resume off* rows (\`resume.windowMs\` 0: no numbering, no replay buffer, like Socket.IO). Every process shares the same ${info.cpuCount} cores, so deliveries/s is not added capacity.
 
 | Setup | CPU µs/delivery node 1 | node 2 | node 3 | Redis | Total | Deliveries/s | Latency p50 / p99 (ms) | Light load p50 / p99 (ms) | Total µs per run | Idle CPU ms/s |
 |---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|
 ${rows.join('\n')}
 ${ratio !== null ? `\nSwitchboard 3 nodes + Redis / 1 node in memory, total CPU per delivery: **${ratio.toFixed(2)}×** with resume on${ratioOff !== null ? `, **${ratioOff.toFixed(2)}×** with resume off` : ''}.\n` : ''}
+At light load (the same deliveries per second for every setup, nothing batched by a backlog), CPU per delivery, all server processes and Redis, less their idle rates:
+
+| Setup | Deliveries/s | Redis µs/delivery | Total µs/delivery | Total per run |
+|---|---:|---:|---:|---|
+${lightRows.join('\n')}
+${lightOn !== null ? `\nAt light load, 3 nodes + Redis / 1 node in memory: **${lightOn.toFixed(2)}×** for Switchboard with resume on${lightOff !== null ? `, **${lightOff.toFixed(2)}×** with resume off` : ''}${lightSio !== null ? `; Socket.IO with its Redis adapter ${lightSio.toFixed(2)}×` : ''}.\n` : ''}
 Redis commands per delivery (INFO commandstats over the measured phase; a post reaches ${MEMBERS} members):
 
 | Setup | Commands per delivery | By command |
@@ -249,7 +276,7 @@ async function main() {
         results[setup.key].push(r);
         const cmds = Object.values(r.commandsPerDelivery).reduce((a, b) => a + b, 0);
         console.log(
-          `run ${run + 1}/${RUNS} ${setup.label}: ${Math.round(r.deliveriesPerSecond)} deliveries/s (${r.deliveries}); CPU µs/delivery ${r.nodeUs.map(f1).join(' + ')}${setup.redis ? ` + Redis ${f1(r.redisUs)}` : ''} = ${f1(r.totalUs)}${setup.redis ? `; Redis commands/delivery ${cmds.toFixed(3)}` : ''}; p50 ${f2(r.p50)} ms, p99 ${f2(r.p99)} ms; light p50 ${f2(r.lightP50)} ms, p99 ${f2(r.lightP99)} ms`,
+          `run ${run + 1}/${RUNS} ${setup.label}: ${Math.round(r.deliveriesPerSecond)} deliveries/s (${r.deliveries}); CPU µs/delivery ${r.nodeUs.map(f1).join(' + ')}${setup.redis ? ` + Redis ${f1(r.redisUs)}` : ''} = ${f1(r.totalUs)}${setup.redis ? `; Redis commands/delivery ${cmds.toFixed(3)}` : ''}; p50 ${f2(r.p50)} ms, p99 ${f2(r.p99)} ms; light p50 ${f2(r.lightP50)} ms, p99 ${f2(r.lightP99)} ms, ${f1(r.lightTotalUs)} µs/delivery`,
         );
         await sleep(300);
       }

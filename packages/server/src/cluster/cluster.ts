@@ -13,6 +13,8 @@ import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
 import { createRedisReplayStore, type ReplayLimits, type ReplayStore } from '../resume/index.js';
 import { redactUrl } from '../redact.js';
+import { StartupError } from '../startup-error.js';
+import { needsRedis7 } from './redis-version.js';
 import type { Delivery } from '../state/delivery.js';
 import { createBus } from './bus.js';
 import { RedisHealth } from './health.js';
@@ -223,10 +225,12 @@ export function createRedisCluster(o: RedisClusterOptions): RedisCluster {
       sub.connect().catch(() => undefined);
       await Promise.race([both, deadline]);
       await Promise.race([sub.subscribe(keys.channel(o.node), keys.routes), deadline]);
+      if (o.replay) await Promise.race([needsRedis7(redis), deadline]);
       await Promise.race([membership.start(), deadline]);
     } catch (err) {
       redis.disconnect();
       sub.disconnect();
+      if (err instanceof StartupError) throw err;
       throw err instanceof ClusterStartError ? err : new ClusterStartError(url, (err as Error).message ?? String(err));
     } finally {
       clearTimeout(timer);

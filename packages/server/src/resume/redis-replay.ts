@@ -1,6 +1,6 @@
 /**
- * The replay store over Redis (cluster): one capped stream per cid (`rb:<cid>`), its hold in
- * `rs:<cid>`, both expiring once the cid is away. `append` buffers and publishes in one script
+ * The replay store over Redis (cluster): one capped stream per cid (`rf:<cid>`), its hold in
+ * `rh:<cid>`, both expiring once the cid is away. `append` buffers and publishes in one script
  * (redis-scripts.ts), so a frame is never published unbuffered nor buffered for a node that
  * just lost the cid to a resume: the claim reroutes the cid in the same atomic step.
  * Every Redis failure surfaces as RequestError SERVER_UNAVAILABLE, as in the Redis store.

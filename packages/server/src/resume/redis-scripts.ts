@@ -4,9 +4,12 @@
  * step too (no frame can slip between reading the buffer and rerouting the cid).
  *
  *   epoch        STRING  the store's epoch (a new one when Redis lost its data)
- *   rs:<cid>     HASH    u (user_id), gen, st ('l' a socket holds it | 'a' away), as (away since, ms),
- *                        top (last seq), of (highest seq evicted for size), by (bytes buffered), n (frames buffered)
- *   rb:<cid>     STREAM  id "<seq>-0", fields t (ms), d (the frame without its seq)
+ *   rh:<cid>     HASH    u (user_id), gen, st ('l' a socket holds it | 'a' away), as (away since, ms),
+ *                        of (highest seq evicted for size), bn (bytes and frames buffered, packed: see UNIT)
+ *   rf:<cid>     STREAM  id "0-<seq>", fields t (ms), d (the frame without its seq). Made empty with
+ *                        the hold and deleted with it: an append numbers a frame with the stream's own
+ *                        next id (XADD 0-*, Redis 7) and finds no hold where there is no stream
+ *                        (NOMKSTREAM), so a frame costs two commands per recipient, XADD and HINCRBY.
  *   ra           ZSET    away cids, score: when their window ends (ms)
  *   rq:<cid>     ZSET    request ids the connection started, score: generation × 2^30 + request count
  *                        (read by the node a resume lands on; same lifetime as the hold)
@@ -15,20 +18,33 @@
  * resuming node, with the layout of cluster/keys.ts (keep the two in step), and announces the
  * move on the routes channel `m` like the cluster's scripts do. Times come from
  * ARGV when given (tests), else from the Redis clock, so node clocks do not matter.
+ * (Holds of the layout before rh/rf, rs/rb, are not read: their clients reconnect afresh once.)
  */
 import type { Redis } from 'ioredis';
 
 const PRELUDE = `
 local P = ARGV[1]
+-- bn packs a hold's buffered bytes and frames into one integer (bytes * UNIT + frames), so one
+-- HINCRBY counts an append; frames stay under UNIT (maxBufferedFrames ≤ 10^6) and the total under 2^53.
+local UNIT = 1048576
 local function clock(arg)
   if arg ~= '' then return tonumber(arg) end
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local function seq_of(id) return tonumber(string.match(id, '^(%d+)')) end
+local function id_of(seq) return string.format('0-%d', seq) end
+local function seq_of(id) return tonumber(string.match(id, '%-(%d+)$')) end
+-- The last seq given out: the stream's last id, which stays when its entries are deleted.
+local function top_of(bk)
+  local info = redis.call('XINFO', 'STREAM', bk)
+  for i = 1, #info, 2 do
+    if info[i] == 'last-generated-id' then return seq_of(info[i + 1]) end
+  end
+  return 0
+end
 local function trim(hk, bk, now, maxFrames, maxBytes, maxAge)
   local n = redis.call('XLEN', bk)
-  local bytes = tonumber(redis.call('HGET', hk, 'by') or '0')
+  local bytes = math.floor(tonumber(redis.call('HGET', hk, 'bn') or '0') / UNIT)
   while n > 0 do
     local head = redis.call('XRANGE', bk, '-', '+', 'COUNT', 1)[1]
     local bySize = n > maxFrames or bytes > maxBytes
@@ -38,7 +54,7 @@ local function trim(hk, bk, now, maxFrames, maxBytes, maxAge)
     bytes = bytes - string.len(head[2][4])
     if bySize then redis.call('HSET', hk, 'of', seq_of(head[1])) end
   end
-  redis.call('HSET', hk, 'by', bytes, 'n', n)
+  redis.call('HSET', hk, 'bn', string.format('%d', bytes * UNIT + n))
 end
 local function first_seq(bk, top)
   local head = redis.call('XRANGE', bk, '-', '+', 'COUNT', 1)[1]
@@ -57,9 +73,13 @@ return redis.call('GET', P .. 'epoch')
 const OPEN = `${PRELUDE}
 redis.call('SET', P .. 'epoch', ARGV[2], 'NX')
 local cid = ARGV[3]
-local hk, bk = P .. 'rs:' .. cid, P .. 'rb:' .. cid
+local hk, bk = P .. 'rh:' .. cid, P .. 'rf:' .. cid
 redis.call('DEL', hk, bk, P .. 'rq:' .. cid)
-redis.call('HSET', hk, 'u', ARGV[4], 'gen', 0, 'st', 'l', 'top', 0, 'of', 0, 'by', 0, 'n', 0)
+redis.call('HSET', hk, 'u', ARGV[4], 'gen', 0, 'st', 'l', 'of', 0, 'bn', 0)
+-- An empty stream whose next id is 0-1.
+redis.call('XADD', bk, '0-1', 'd', '')
+redis.call('XDEL', bk, '0-1')
+redis.call('XSETID', bk, '0-0')
 redis.call('ZREM', P .. 'ra', cid)
 return redis.call('GET', P .. 'epoch')
 `;
@@ -86,27 +106,23 @@ for i = 10, #ARGV, 4000 do
   for j = i, math.min(i + 3999, #ARGV) do table.insert(chunk, ARGV[j]) end
   for j, node in ipairs(redis.call('HMGET', P .. 'cn', unpack(chunk))) do owners[i + j - 1] = node end
 end
--- Per target: one read of its hold, the append, one write of its counters. The trim runs when
--- over a size limit and every 32 frames for age (a claim or snapshot trims first anyway).
+-- Per target: the append, which numbers the frame (nothing when the cid has no hold), and one
+-- count of what its buffer holds. The trim runs when over a limit and every 32 frames for age (a
+-- claim or snapshot trims first anyway); a connected client's delivery probes keep it short.
+local counted = string.format('%d', size * UNIT + 1)
 for i = 10, #ARGV do
   local cid = ARGV[i]
   if not seen[cid] then
     seen[cid] = true
-    local hk = P .. 'rs:' .. cid
     local seq = 0
-    local h = redis.call('HMGET', hk, 'top', 'by', 'n', 'st')
-    if h[1] then
-      local bk = P .. 'rb:' .. cid
-      seq = tonumber(h[1]) + 1
-      local bytes = tonumber(h[2] or '0') + size
-      local n = tonumber(h[3] or redis.call('XLEN', bk)) + 1
-      redis.call('XADD', bk, string.format('%d-0', seq), 't', now, 'd', frame)
-      redis.call('HSET', hk, 'top', seq, 'by', bytes, 'n', n)
-      if n > maxFrames or bytes > maxBytes or n % 32 == 0 then trim(hk, bk, now, maxFrames, maxBytes, maxAge) end
-      if h[4] == 'a' then
-        local ttl = redis.call('PTTL', hk)
-        if ttl > 0 then redis.call('PEXPIRE', bk, ttl) end
-      end
+    local bk = P .. 'rf:' .. cid
+    local id = redis.call('XADD', bk, 'NOMKSTREAM', '0-*', 't', now, 'd', frame)
+    if id then
+      local hk = P .. 'rh:' .. cid
+      seq = seq_of(id)
+      local bn = redis.call('HINCRBY', hk, 'bn', counted)
+      local n = bn % UNIT
+      if n > maxFrames or (bn - n) / UNIT > maxBytes or seq % 32 == 0 then trim(hk, bk, now, maxFrames, maxBytes, maxAge) end
     end
     local node = owners[i] or ''
     table.insert(out, cid)
@@ -141,13 +157,13 @@ return { out, received }
  */
 const AWAY = `${PRELUDE}
 local cid, now, window, ttl = ARGV[2], clock(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local hk = P .. 'rs:' .. cid
+local hk = P .. 'rh:' .. cid
 if redis.call('EXISTS', hk) == 0 then return 0 end
 if ARGV[6] == '1' and redis.call('HGET', hk, 'st') == 'a' then return 2 end
 if ARGV[7] ~= '' and redis.call('HGET', hk, 'gen') ~= ARGV[7] then return 3 end
 redis.call('HSET', hk, 'st', 'a', 'as', now)
 redis.call('PEXPIRE', hk, ttl)
-redis.call('PEXPIRE', P .. 'rb:' .. cid, ttl)
+redis.call('PEXPIRE', P .. 'rf:' .. cid, ttl)
 redis.call('PEXPIRE', P .. 'rq:' .. cid, ttl)
 redis.call('ZADD', P .. 'ra', now + window, cid)
 return 1
@@ -163,13 +179,13 @@ local cid, user, epoch, gen, lastSeq = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[
 local window, maxFrames, maxBytes, maxAge = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
 local node, now = ARGV[11], clock(ARGV[12])
 if redis.call('GET', P .. 'epoch') ~= epoch then return { 'epoch_changed' } end
-local hk, bk = P .. 'rs:' .. cid, P .. 'rb:' .. cid
-local h = redis.call('HMGET', hk, 'u', 'gen', 'st', 'as', 'top')
-if not h[1] then return { 'expired' } end
+local hk, bk = P .. 'rh:' .. cid, P .. 'rf:' .. cid
+local h = redis.call('HMGET', hk, 'u', 'gen', 'st', 'as')
+if not h[1] or redis.call('EXISTS', bk) == 0 then return { 'expired' } end
 if h[1] ~= user then return { 'invalid_token' } end
 if h[3] == 'a' and now - tonumber(h[4]) > window then return { 'expired' } end
 if tonumber(h[2]) ~= gen then return { 'taken_over' } end
-local top = tonumber(h[5])
+local top = top_of(bk)
 if lastSeq < 0 or lastSeq > top then return { 'invalid_seq' } end
 trim(hk, bk, now, maxFrames, maxBytes, maxAge)
 if lastSeq < tonumber(redis.call('HGET', hk, 'of')) then return { 'overflowed' } end
@@ -202,7 +218,7 @@ if rec[1] then
   end
 end
 local flat = {}
-for _, e in ipairs(redis.call('XRANGE', bk, string.format('%d-0', lastSeq + 1), '+')) do
+for _, e in ipairs(redis.call('XRANGE', bk, id_of(lastSeq + 1), '+')) do
   table.insert(flat, seq_of(e[1]))
   table.insert(flat, e[2][4])
 end
@@ -216,23 +232,20 @@ return { 'ok', g, top, prev, flat }
  */
 const RECEIVED = `${PRELUDE}
 local cid, seq = ARGV[2], tonumber(ARGV[3])
-local hk, bk = P .. 'rs:' .. cid, P .. 'rb:' .. cid
-local through = string.format('%d-0', seq)
-local gone = redis.call('XRANGE', bk, '-', through)
+local hk, bk = P .. 'rh:' .. cid, P .. 'rf:' .. cid
+local gone = redis.call('XRANGE', bk, '-', id_of(seq))
 if #gone == 0 then return 0 end
-local h = redis.call('HMGET', hk, 'by', 'n')
-if not h[1] then return 0 end
-local bytes = tonumber(h[1])
-for _, e in ipairs(gone) do bytes = bytes - string.len(e[2][4]) end
-redis.call('XTRIM', bk, 'MINID', string.format('%d-0', seq + 1))
-redis.call('HSET', hk, 'by', bytes, 'n', math.max(0, tonumber(h[2] or '0') - #gone))
+local bytes = 0
+for _, e in ipairs(gone) do bytes = bytes + string.len(e[2][4]) end
+redis.call('XTRIM', bk, 'MINID', id_of(seq + 1))
+redis.call('HINCRBY', hk, 'bn', string.format('%d', -(bytes * UNIT + #gone)))
 return #gone
 `;
 
 /** ARGV: prefix, cid. Forgets the hold. */
 const RELEASE = `
 local P, cid = ARGV[1], ARGV[2]
-redis.call('DEL', P .. 'rs:' .. cid, P .. 'rb:' .. cid, P .. 'rq:' .. cid)
+redis.call('DEL', P .. 'rh:' .. cid, P .. 'rf:' .. cid, P .. 'rq:' .. cid)
 redis.call('ZREM', P .. 'ra', cid)
 return 1
 `;
@@ -248,11 +261,12 @@ return due
 /** ARGV: prefix, cid, now, maxFrames, maxBytes, maxAgeMs. {u, gen, as ('' live), top, first, of} or nil. */
 const SNAPSHOT = `${PRELUDE}
 local cid, now = ARGV[2], clock(ARGV[3])
-local hk, bk = P .. 'rs:' .. cid, P .. 'rb:' .. cid
-if redis.call('EXISTS', hk) == 0 then return false end
+local hk, bk = P .. 'rh:' .. cid, P .. 'rf:' .. cid
+if redis.call('EXISTS', hk) == 0 or redis.call('EXISTS', bk) == 0 then return false end
 trim(hk, bk, now, tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]))
-local h = redis.call('HMGET', hk, 'u', 'gen', 'as', 'top', 'of')
-return { h[1], tonumber(h[2]), h[3] or '', tonumber(h[4]), first_seq(bk, tonumber(h[4])), tonumber(h[5]) }
+local h = redis.call('HMGET', hk, 'u', 'gen', 'as', 'of')
+local top = top_of(bk)
+return { h[1], tonumber(h[2]), h[3] or '', top, first_seq(bk, top), tonumber(h[4]) }
 `;
 
 type Reply = unknown;

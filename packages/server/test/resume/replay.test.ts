@@ -89,7 +89,7 @@ describeRedis('redis replay store', () => {
     await raw.hset(`${P}gx:room`, 'nA', '1');
     await a.store.append(['cid:moving'], buildFrame({ type: 'private', message: 1, sender: 'x', sender_cid: 'cid:x', sender_rid: null }));
     await a.store.away('cid:moving');
-    expect(await raw.pttl(`${P}rs:cid:moving`)).toBeGreaterThan(0);
+    expect(await raw.pttl(`${P}rh:cid:moving`)).toBeGreaterThan(0);
     expect(await raw.zscore(`${P}ra`, 'cid:moving')).toBe(String(START + TABLE_LIMITS.windowMs));
 
     const result = await b.claim({ userId: 'alice', cid: 'cid:moving', epoch, generation: 0 }, 0, 'nB');
@@ -99,8 +99,8 @@ describeRedis('redis replay store', () => {
     expect(await raw.sismember(`${P}nc:nA`, 'cid:moving')).toBe(0);
     expect(await raw.sismember(`${P}nc:nB`, 'cid:moving')).toBe(1);
     expect(await raw.hgetall(`${P}gx:room`)).toEqual({ nB: '1' });
-    expect(await raw.pttl(`${P}rs:cid:moving`)).toBe(-1);
-    expect(await raw.pttl(`${P}rb:cid:moving`)).toBe(-1);
+    expect(await raw.pttl(`${P}rh:cid:moving`)).toBe(-1);
+    expect(await raw.pttl(`${P}rf:cid:moving`)).toBe(-1);
     expect(await raw.zscore(`${P}ra`, 'cid:moving')).toBeNull();
     // The old node's appends now route to the new owner.
     const appended = await a.store.append(['cid:moving'], buildFrame({ type: 'private', message: 2, sender: 'x', sender_cid: 'cid:x', sender_rid: null }));
