@@ -112,13 +112,8 @@ function decodeWith<T>(schemas: SchemaMap, raw: string, cutSdp = false): Result<
       error: { code: 'INVALID_PARAMETER', message: `"${issuePath(issue)}": ${issue.message}`, id, type },
     };
   }
-  if (sdp !== null) keepSdpText(result.output, sdp.text);
+  if (sdp !== null) rememberSdpText(result.output as ClientMessage, sdp.text);
   return { ok: true, value: result.output as T };
-}
-
-function keepSdpText(output: unknown, text: string): void {
-  const message = output as ClientMessage;
-  if (message.type === 'rtc' && message.signal.kind === 'description') rememberSdpText(message.signal.description, text);
 }
 
 /** Decodes a client frame. Never throws. A description's SDP is parsed apart and kept as it came (sdp-passthrough.ts). */

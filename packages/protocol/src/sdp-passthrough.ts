@@ -82,9 +82,11 @@ function closingQuote(raw: string, from: number): number {
   return -1;
 }
 
-/** After validation: `description` (the schema's output object) carries the SDP `text` arrived as. */
-export function rememberSdpText(description: object, text: string): void {
-  Object.defineProperty(description, SDP_TEXT, { value: text });
+/** After validation: an `rtc` description's object (the schema's output) carries the SDP `text` arrived as. */
+export function rememberSdpText(message: { type: string; signal?: unknown }, text: string): void {
+  const signal = message.signal as { kind?: unknown; description?: object } | undefined;
+  if (message.type !== 'rtc' || signal?.kind !== 'description' || signal.description === undefined) return;
+  Object.defineProperty(signal.description, SDP_TEXT, { value: text });
 }
 
 /**

@@ -4,6 +4,7 @@
  * Sentinel) only: the scripts derive key names from the prefix, which Redis Cluster forbids.
  */
 import type { Redis } from 'ioredis';
+import { addLuaCommands } from './lua.js';
 
 const PRELUDE = `
 local P = ARGV[1]
@@ -264,6 +265,5 @@ export function defineScripts(redis: Redis): ScriptedRedis {
     sbCallRing: CALL_RING,
     sbCallAccept: CALL_ACCEPT,
   };
-  for (const [name, lua] of Object.entries(scripts)) redis.defineCommand(name, { numberOfKeys: 0, lua });
-  return redis as ScriptedRedis;
+  return addLuaCommands<ClusterScripts>(redis, scripts);
 }

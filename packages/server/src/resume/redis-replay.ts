@@ -97,12 +97,10 @@ export function createRedisReplayStore(o: RedisReplayOptions): RedisReplayStore 
     logRequest(cid, id, generation, n) {
       if (o.stalled?.()) return;
       const key = `${P}rq:${cid}`;
-      redis
-        .pipeline()
-        .zadd(key, String(generation * REQUEST_SPAN + (n % REQUEST_SPAN)), String(id))
-        .zremrangebyrank(key, 0, -(REQUEST_LOG_MAX + 1))
-        .exec()
-        .catch((err: unknown) => o.onFailure?.(err));
+      // Two commands, not a pipeline object: auto-pipelining sends them with the tick's others.
+      const failed = (err: unknown) => o.onFailure?.(err);
+      redis.zadd(key, String(generation * REQUEST_SPAN + (n % REQUEST_SPAN)), String(id)).catch(failed);
+      redis.zremrangebyrank(key, 0, -(REQUEST_LOG_MAX + 1)).catch(failed);
     },
 
     loggedRequests: (cid) =>

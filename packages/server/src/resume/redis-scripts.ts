@@ -21,6 +21,7 @@
  * (Holds of the layout before rh/rf, rs/rb, are not read: their clients reconnect afresh once.)
  */
 import type { Redis } from 'ioredis';
+import { addLuaCommands } from '../cluster/lua.js';
 
 const PRELUDE = `
 local P = ARGV[1]
@@ -297,8 +298,6 @@ export function defineReplayScripts(redis: Redis): ReplayRedis {
     sbrExpired: EXPIRED,
     sbrSnapshot: SNAPSHOT,
   };
-  for (const [name, lua] of Object.entries(scripts)) {
-    if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 0, lua });
-  }
-  return redis as ReplayRedis;
+  if ('sbrAppend' in redis) return redis as ReplayRedis;
+  return addLuaCommands<ReplayScripts>(redis, scripts, ['sbrClaim']);
 }
