@@ -9,8 +9,8 @@ import { connectResume, lastSeqOf } from '../resume-helpers.js';
 
 useCleanup();
 
-async function room(options: { autoPong: boolean }) {
-  const t = await startServer();
+async function room(options: { autoPong: boolean; heartbeatMs?: number }) {
+  const t = await startServer(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {});
   const a = await t.connect('alice');
   const b = await t.connect('bob', { autoPong: options.autoPong });
   await join(a, 'room');
@@ -67,6 +67,21 @@ describe('delivery probes', () => {
     const again = await connectResume(t, t.nodes[0]!, 'bob', welcome.resume, 0);
     expect(await again.welcome).toMatchObject({ resumed: true, cid: welcome.cid, replayTo: top });
     for (let n = 1; n <= 20; n++) await again.waitFor((f) => f.type === 'message' && f.message.n === n);
+  });
+
+  it('a heartbeat asks about a seq once: with no new frame since, it is a bare ping (nothing for the store to drop)', async () => {
+    const { a, b } = await room({ autoPong: true, heartbeatMs: 100 });
+    const pings: string[] = [];
+    b.ws.on('ping', (data: Buffer) => pings.push(data.toString()));
+    await post(a, 3, b);
+    const top = lastSeqOf(b);
+    await expect.poll(() => pings.length, { timeout: 3_000 }).toBeGreaterThanOrEqual(4);
+    // Each seq is asked about by one ping only; the heartbeats after it carry nothing.
+    const numbered = pings.filter((p) => p !== '');
+    expect(new Set(numbered).size).toBe(numbered.length);
+    expect(numbered.at(-1)).toBe(String(top));
+    expect(pings.slice(pings.lastIndexOf(String(top)) + 1).length).toBeGreaterThanOrEqual(2);
+    expect(pings.slice(pings.lastIndexOf(String(top)) + 1).every((p) => p === '')).toBe(true);
   });
 
   it('an unsolicited pong confirms nothing beyond what was sent, and a bogus one nothing at all', async () => {
