@@ -33,6 +33,10 @@ export interface RedisReplayOptions {
 const REQUEST_SPAN = 2 ** 30;
 const REQUEST_LOG_MAX = 1024;
 
+/** Confirmations sent together: at most this many cids (a script's run blocks Redis), at most this late. */
+const CONFIRM_BATCH = 256;
+const CONFIRM_DELAY_MS = 50;
+
 const UNAVAILABLE = 'The cluster store (Redis) is unreachable; retry shortly.';
 
 export interface RedisReplayStore extends ReplayStore {
@@ -49,6 +53,19 @@ export function createRedisReplayStore(o: RedisReplayOptions): RedisReplayStore 
   const newEpoch = () => randomBytes(6).toString('base64url');
   const trimArgs = () => [String(limits.maxFrames), String(limits.maxBytes), String(limits.maxAgeMs)];
   let lastPublished = new Map<string, number>();
+  // Delivery probes' confirmations, cid → seq, sent as one script call per batch: each client's
+  // probe comes every second or so, and a script call each would be Redis's busiest command.
+  const confirmed = new Map<string, number>();
+  let confirmTimer: NodeJS.Timeout | undefined;
+  const flushConfirmed = () => {
+    clearTimeout(confirmTimer);
+    confirmTimer = undefined;
+    if (confirmed.size === 0) return;
+    const pairs: string[] = [];
+    for (const [cid, seq] of confirmed) pairs.push(cid, String(seq));
+    confirmed.clear();
+    redis.sbrReceived(P, ...pairs).catch((err: unknown) => o.onFailure?.(err));
+  };
 
   async function guard<T>(op: () => Promise<T>): Promise<T> {
     if (o.stalled?.()) throw new RequestError('SERVER_UNAVAILABLE', UNAVAILABLE);
@@ -146,7 +163,9 @@ export function createRedisReplayStore(o: RedisReplayOptions): RedisReplayStore 
 
     received(cid, seq) {
       if (o.stalled?.()) return;
-      redis.sbrReceived(P, cid, String(seq)).catch((err: unknown) => o.onFailure?.(err));
+      if ((confirmed.get(cid) ?? 0) < seq) confirmed.set(cid, seq);
+      if (confirmed.size >= CONFIRM_BATCH) flushConfirmed();
+      else confirmTimer ??= setTimeout(flushConfirmed, CONFIRM_DELAY_MS);
     },
 
     release: (cid) => guard(async () => void (await redis.sbrRelease(P, cid))),
@@ -168,7 +187,9 @@ export function createRedisReplayStore(o: RedisReplayOptions): RedisReplayStore 
       }),
 
     async close() {
-      // The cluster owns the Redis connection.
+      // The cluster owns the Redis connection; what probes confirmed meanwhile leaves by the limits.
+      clearTimeout(confirmTimer);
+      confirmed.clear();
     },
   };
 }

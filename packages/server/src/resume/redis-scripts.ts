@@ -227,20 +227,25 @@ return { 'ok', g, top, prev, flat }
 `;
 
 /**
- * ARGV: prefix, cid, seq. The client has every frame through seq (a delivery probe's pong):
- * they leave the buffer now instead of at the limits or the age, so a connected client's
- * stream stays short and appends to it never trim. Returns the number of frames dropped.
+ * ARGV: prefix, then pairs cid, seq. Each client has every frame through its seq (a delivery
+ * probe's pong): they leave its buffer now instead of at the limits or the age, so a connected
+ * client's stream stays short and appends to it never trim. Returns the number of frames dropped.
  */
 const RECEIVED = `${PRELUDE}
-local cid, seq = ARGV[2], tonumber(ARGV[3])
-local hk, bk = P .. 'rh:' .. cid, P .. 'rf:' .. cid
-local gone = redis.call('XRANGE', bk, '-', id_of(seq))
-if #gone == 0 then return 0 end
-local bytes = 0
-for _, e in ipairs(gone) do bytes = bytes + string.len(e[2][4]) end
-redis.call('XTRIM', bk, 'MINID', id_of(seq + 1))
-redis.call('HINCRBY', hk, 'bn', string.format('%d', -(bytes * UNIT + #gone)))
-return #gone
+local dropped = 0
+for i = 2, #ARGV - 1, 2 do
+  local cid, seq = ARGV[i], tonumber(ARGV[i + 1])
+  local bk = P .. 'rf:' .. cid
+  local gone = redis.call('XRANGE', bk, '-', id_of(seq))
+  if #gone > 0 then
+    local bytes = 0
+    for _, e in ipairs(gone) do bytes = bytes + string.len(e[2][4]) end
+    redis.call('XTRIM', bk, 'MINID', id_of(seq + 1))
+    redis.call('HINCRBY', P .. 'rh:' .. cid, 'bn', string.format('%d', -(bytes * UNIT + #gone)))
+    dropped = dropped + #gone
+  end
+end
+return dropped
 `;
 
 /** ARGV: prefix, cid. Forgets the hold. */

@@ -107,6 +107,34 @@ describeRedis('redis replay store', () => {
     expect(appended).toEqual([{ cid: 'cid:moving', seq: 2, node: 'nB', published: false }]);
   });
 
+  it("delivery probes' confirmations of many connections reach Redis as one script call", async () => {
+    const { store, prefix } = make();
+    const raw = client();
+    const cids = ['cid:p1', 'cid:p2', 'cid:p3'];
+    for (const cid of cids) await store.open(cid, 'alice', 'n1');
+    const frame = buildFrame({ type: 'private', message: 1, sender: 'x', sender_cid: 'cid:x', sender_rid: null });
+    for (let n = 0; n < 4; n++) await store.append(cids, frame);
+    // Every script call that names one of these cids, as Redis's MONITOR sees it.
+    const monitor = await raw.monitor();
+    const scriptCalls: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (/^eval(sha)?$/i.test(args[0] ?? '') && args.some((arg) => cids.includes(arg))) scriptCalls.push(args);
+    });
+    try {
+      for (const [i, cid] of cids.entries()) store.received(cid, 1 + i);
+      store.received('cid:p1', 2); // a later probe of the same connection in the same batch
+      // Frames left in each stream (4 appended; 2, 2 and 3 confirmed), read without a script.
+      await expect.poll(() => Promise.all(cids.map((cid) => raw.xlen(`${prefix}rf:${cid}`))), { timeout: 5_000 }).toEqual([2, 2, 1]);
+      await expect.poll(() => scriptCalls.length, { timeout: 5_000 }).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 200)); // nothing else follows
+      expect(scriptCalls).toHaveLength(1);
+      expect(scriptCalls[0]!.slice(-6)).toEqual(['cid:p1', '2', 'cid:p2', '2', 'cid:p3', '3']);
+    } finally {
+      monitor.disconnect();
+    }
+    expect(await store.snapshot('cid:p1')).toMatchObject({ topSeq: 4, firstSeq: 3 });
+  });
+
   it('after Redis lost its data the epoch is new (old tokens: epoch_changed)', async () => {
     const { store, prefix } = make();
     const before = await store.epoch();
