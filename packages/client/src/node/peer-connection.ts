@@ -36,7 +36,7 @@ import {
 } from 'node-datachannel/polyfill';
 import { nativeIceServers } from './ice-servers.js';
 import { iceCredentials, splitCandidates } from './sdp.js';
-import { peerClosed, peerOpened } from './lifecycle.js';
+import { peerClosed, peerOpened, trackChannel } from './lifecycle.js';
 
 /** Node-only settings of peer connections (`nodePlatform(options)` / `new Switchboard({ node })`). */
 export interface NodeRtcOptions {
@@ -257,6 +257,7 @@ export function nodePeerConnectionClass(options: NodeRtcOptions = {}): new (conf
     override createDataChannel(label: string, init?: RTCDataChannelInit): RTCDataChannel {
       this.#assertOpen('createDataChannel');
       const channel = super.createDataChannel(label, init);
+      trackChannel(channel);
       if (!this.#native.localDescription()?.sdp.includes('m=application')) {
         this.#needsNegotiation = true;
         this.#queueNegotiation();
@@ -286,6 +287,7 @@ export function nodePeerConnectionClass(options: NodeRtcOptions = {}): new (conf
 
     override dispatchEvent(event: Event): boolean {
       if (this.#closed) return false;
+      if (event.type === 'datachannel') trackChannel((event as RTCDataChannelEvent).channel);
       if (event.type === 'icecandidate') {
         this.#heldCandidates.push(this.#fixCandidate(event as RTCPeerConnectionIceEvent));
         this.#flushCandidates();
