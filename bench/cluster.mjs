@@ -149,6 +149,8 @@ async function runSetup(setup, redis, run) {
     const idleBefore = pids.map(cpuSeconds);
     await sleep(2000);
     const idlePerSecond = pids.map((pid, i) => (cpuSeconds(pid) - idleBefore[i]) / ((performance.now() - idleStart) / 1000));
+    /** Each process's CPU seconds since `before`, less its idle rate over `seconds`. */
+    const cpuSince = (before, seconds) => pids.map((pid, i) => Math.max(0, cpuSeconds(pid) - before[i] - idlePerSecond[i] * seconds));
     const warmEnd = performance.now() + 1000;
     await Promise.all(senders.map((_, g) => sendLoop(g, () => warmEnd)));
     // The measured phase: CPU of every server process and of Redis, and Redis's commands.
@@ -159,7 +161,7 @@ async function runSetup(setup, redis, run) {
     const end = phaseStart + SECONDS * 1000;
     await Promise.all(senders.map((_, g) => sendLoop(g, () => end)));
     const phaseSeconds = (performance.now() - phaseStart) / 1000;
-    const cpu = pids.map((pid, i) => Math.max(0, cpuSeconds(pid) - cpuBefore[i] - idlePerSecond[i] * phaseSeconds));
+    const cpu = cpuSince(cpuBefore, phaseSeconds);
     const commands = setup.redis ? await redis.commandStats() : {};
     const deliveriesPerSecond = measured / ((lastDelivery - phaseStart) / 1000);
     // Light load: the same rate for every setup (one post at a time per sender, every 20 ms), so
@@ -178,7 +180,7 @@ async function runSetup(setup, redis, run) {
       }),
     );
     const lightSeconds = (performance.now() - lightStart) / 1000;
-    const lightCpu = pids.map((pid, i) => Math.max(0, cpuSeconds(pid) - lightCpuBefore[i] - idlePerSecond[i] * lightSeconds));
+    const lightCpu = cpuSince(lightCpuBefore, lightSeconds);
     const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
     const us = (seconds) => (seconds * 1e6) / measured;
     return {

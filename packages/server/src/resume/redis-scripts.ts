@@ -33,6 +33,8 @@ local function clock(arg)
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+-- A cid's hold and its frames (the layout's key names, in one place).
+local function keys_of(cid) return P .. 'rh:' .. cid, P .. 'rf:' .. cid end
 local function id_of(seq) return string.format('0-%d', seq) end
 local function seq_of(id) return tonumber(string.match(id, '%-(%d+)$')) end
 -- The last seq given out: the stream's last id, which stays when its entries are deleted.
@@ -74,7 +76,7 @@ return redis.call('GET', P .. 'epoch')
 const OPEN = `${PRELUDE}
 redis.call('SET', P .. 'epoch', ARGV[2], 'NX')
 local cid = ARGV[3]
-local hk, bk = P .. 'rh:' .. cid, P .. 'rf:' .. cid
+local hk, bk = keys_of(cid)
 redis.call('DEL', hk, bk, P .. 'rq:' .. cid)
 redis.call('HSET', hk, 'u', ARGV[4], 'gen', 0, 'st', 'l', 'of', 0, 'bn', 0)
 -- An empty stream whose next id is 0-1.
@@ -116,10 +118,9 @@ for i = 10, #ARGV do
   if not seen[cid] then
     seen[cid] = true
     local seq = 0
-    local bk = P .. 'rf:' .. cid
+    local hk, bk = keys_of(cid)
     local id = redis.call('XADD', bk, 'NOMKSTREAM', '0-*', 't', now, 'd', frame)
     if id then
-      local hk = P .. 'rh:' .. cid
       seq = seq_of(id)
       local bn = redis.call('HINCRBY', hk, 'bn', counted)
       local n = bn % UNIT
@@ -158,13 +159,13 @@ return { out, received }
  */
 const AWAY = `${PRELUDE}
 local cid, now, window, ttl = ARGV[2], clock(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local hk = P .. 'rh:' .. cid
+local hk, bk = keys_of(cid)
 if redis.call('EXISTS', hk) == 0 then return 0 end
 if ARGV[6] == '1' and redis.call('HGET', hk, 'st') == 'a' then return 2 end
 if ARGV[7] ~= '' and redis.call('HGET', hk, 'gen') ~= ARGV[7] then return 3 end
 redis.call('HSET', hk, 'st', 'a', 'as', now)
 redis.call('PEXPIRE', hk, ttl)
-redis.call('PEXPIRE', P .. 'rf:' .. cid, ttl)
+redis.call('PEXPIRE', bk, ttl)
 redis.call('PEXPIRE', P .. 'rq:' .. cid, ttl)
 redis.call('ZADD', P .. 'ra', now + window, cid)
 return 1
@@ -180,7 +181,7 @@ local cid, user, epoch, gen, lastSeq = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[
 local window, maxFrames, maxBytes, maxAge = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
 local node, now = ARGV[11], clock(ARGV[12])
 if redis.call('GET', P .. 'epoch') ~= epoch then return { 'epoch_changed' } end
-local hk, bk = P .. 'rh:' .. cid, P .. 'rf:' .. cid
+local hk, bk = keys_of(cid)
 local h = redis.call('HMGET', hk, 'u', 'gen', 'st', 'as')
 if not h[1] or redis.call('EXISTS', bk) == 0 then return { 'expired' } end
 if h[1] ~= user then return { 'invalid_token' } end
@@ -235,13 +236,13 @@ const RECEIVED = `${PRELUDE}
 local dropped = 0
 for i = 2, #ARGV - 1, 2 do
   local cid, seq = ARGV[i], tonumber(ARGV[i + 1])
-  local bk = P .. 'rf:' .. cid
+  local hk, bk = keys_of(cid)
   local gone = redis.call('XRANGE', bk, '-', id_of(seq))
   if #gone > 0 then
     local bytes = 0
     for _, e in ipairs(gone) do bytes = bytes + string.len(e[2][4]) end
     redis.call('XTRIM', bk, 'MINID', id_of(seq + 1))
-    redis.call('HINCRBY', P .. 'rh:' .. cid, 'bn', string.format('%d', -(bytes * UNIT + #gone)))
+    redis.call('HINCRBY', hk, 'bn', string.format('%d', -(bytes * UNIT + #gone)))
     dropped = dropped + #gone
   end
 end
@@ -249,9 +250,10 @@ return dropped
 `;
 
 /** ARGV: prefix, cid. Forgets the hold. */
-const RELEASE = `
-local P, cid = ARGV[1], ARGV[2]
-redis.call('DEL', P .. 'rh:' .. cid, P .. 'rf:' .. cid, P .. 'rq:' .. cid)
+const RELEASE = `${PRELUDE}
+local cid = ARGV[2]
+local hk, bk = keys_of(cid)
+redis.call('DEL', hk, bk, P .. 'rq:' .. cid)
 redis.call('ZREM', P .. 'ra', cid)
 return 1
 `;
@@ -267,7 +269,7 @@ return due
 /** ARGV: prefix, cid, now, maxFrames, maxBytes, maxAgeMs. {u, gen, as ('' live), top, first, of} or nil. */
 const SNAPSHOT = `${PRELUDE}
 local cid, now = ARGV[2], clock(ARGV[3])
-local hk, bk = P .. 'rh:' .. cid, P .. 'rf:' .. cid
+local hk, bk = keys_of(cid)
 if redis.call('EXISTS', hk) == 0 or redis.call('EXISTS', bk) == 0 then return false end
 trim(hk, bk, now, tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]))
 local h = redis.call('HMGET', hk, 'u', 'gen', 'as', 'of')
