@@ -127,7 +127,16 @@ export function decodeServerMessage(raw: string): Result<ServerMessage, DecodeEr
 }
 
 export function encode(message: ClientMessage | ServerMessage): string {
-  return (message.type === 'rtc' ? encodeWithSdpText(message) : null) ?? JSON.stringify(message);
+  const parts = encodeParts(message);
+  return parts.length === 1 ? parts[0]! : parts.join('');
+}
+
+/**
+ * `encode`'s text in parts that join to it: one, or three for a relayed description (its SDP as
+ * it arrived, between the JSON before and after it), so the SDP need not be copied to be sent.
+ */
+export function encodeParts(message: ClientMessage | ServerMessage): readonly string[] {
+  return (message.type === 'rtc' ? encodeWithSdpText(message) : null) ?? [JSON.stringify(message)];
 }
 
 /** Validates an ack's `result` against the shape expected for the request type. */

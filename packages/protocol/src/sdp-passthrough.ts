@@ -90,10 +90,13 @@ export function rememberSdpText(message: { type: string; signal?: unknown }, tex
 }
 
 /**
- * JSON of a message whose `signal.description` is a remembered object: the SDP's text spliced in
- * as it arrived. Null when the message carries no such object (then stringify it as usual).
+ * JSON of a message whose `signal.description` is a remembered object, in three parts: the text
+ * before the SDP's content (with its opening quote), the SDP's content as it arrived, and the rest
+ * (from its closing quote). Joined, they are the frame; kept apart, a server can measure and write
+ * them without first copying the 4 KB into one string. Null when the message carries no such
+ * object (then stringify it as usual).
  */
-export function encodeWithSdpText(message: { signal?: unknown }): string | null {
+export function encodeWithSdpText(message: { signal?: unknown }): [string, string, string] | null {
   const signal = message.signal;
   if (!isJsonObject(signal)) return null;
   const description = signal['description'];
@@ -104,5 +107,5 @@ export function encodeWithSdpText(message: { signal?: unknown }): string | null 
   const at = json.indexOf(MARKER_JSON);
   // Another string holding the marker (a display name could): not spliced, stringified as usual.
   if (at === -1 || json.lastIndexOf(MARKER_JSON) !== at) return null;
-  return `${json.slice(0, at)}"${text}"${json.slice(at + MARKER_JSON.length)}`;
+  return [json.slice(0, at + 1), text, json.slice(at + MARKER_JSON.length - 1)];
 }

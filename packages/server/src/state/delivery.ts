@@ -7,7 +7,7 @@
  * the shared bytes. A recipient that is away (no socket, still held) counts as
  * delivered: the frame is in its buffer and reaches it on resume.
  */
-import { encode, type ServerMessage } from '@switchboard/protocol';
+import { encodeParts, type ServerMessage } from '@switchboard/protocol';
 import { isSequenced } from '../resume/frame.js';
 import type { ReplayStore } from '../resume/replay-store.js';
 import { TextFrame, type OutboundFrame } from './outbound-frame.js';
@@ -15,7 +15,7 @@ import { TextFrame, type OutboundFrame } from './outbound-frame.js';
 export type { OutboundFrame };
 
 export function buildFrame(message: ServerMessage): OutboundFrame {
-  return new TextFrame(message.type, encode(message));
+  return new TextFrame(message.type, encodeParts(message));
 }
 
 /** Something that can take a frame for one connection (a live socket on this node). */

@@ -1,4 +1,5 @@
 import type { ServerMessageType } from '@switchboard/protocol';
+import { wireBytes } from './wire-bytes.js';
 
 /**
  * A frame serialized once for all its recipients. Its own file, below both delivery.ts and
@@ -9,14 +10,21 @@ export interface OutboundFrame {
   readonly data: Buffer;
 }
 
+const OPEN_BRACE = 0x7b;
+/** Above this many bytes, a numbered copy is written into slab bytes rather than made a string. */
+const LARGEST_TEXT_COPY = 1024;
+
 /**
- * A frame as buildFrame makes it: its JSON text, and its bytes only once something asks for
- * them. A frame with a seq is written from the text with the seq in front (resume/frame.ts
- * withSeq), so a relay to one resumable connection makes one Buffer, not two (the shared bytes
- * and then their numbered copy); the replay buffer holds the frame and encodes it on a replay.
- * A numbered copy goes to the socket as text: the socket's write encodes it into its own
- * storage, so it never becomes a Buffer (which, above 4 KB, costs an allocation outside the
- * V8 heap and more GC work than the short-lived string).
+ * A frame as buildFrame makes it: its JSON text, in the parts `encodeParts` gave (one, or a
+ * relayed description's JSON around its SDP as it arrived), and its bytes only once something
+ * asks for them. The parts are measured and written one by one: joining them would copy a 4 KB
+ * SDP into a new string, and measuring the joined string would copy it again.
+ *
+ * A numbered copy (`numbered`) is for one socket. A small one is a string (`{"seq":17,` and the
+ * text), which the socket's write encodes into its own storage: the cheapest way for the ~200-byte
+ * frames a group post fans out. A large or multi-part one is written from the parts straight into
+ * bytes carved from a shared slab (wire-bytes.ts): a string would put a 4 KB copy on the V8 heap
+ * for every relayed description, and a Buffer of its own an ArrayBuffer outside it.
  */
 export class TextFrame implements OutboundFrame {
   private bytes: Buffer | undefined;
@@ -24,18 +32,29 @@ export class TextFrame implements OutboundFrame {
 
   constructor(
     readonly type: ServerMessageType,
-    readonly text: string,
-    /** For one socket only (a numbered copy): written as text, never encoded here. */
+    private readonly parts: readonly string[],
+    /** For one socket only (a small numbered copy): written as text, never encoded here. */
     readonly single = false,
-  ) {}
+  ) {
+    if (parts[0]?.charCodeAt(0) !== OPEN_BRACE) throw new Error('TextFrame: a frame is a JSON object');
+  }
+
+  /** The JSON text (a multi-part frame's parts joined: for tests and diagnostics, not the write path). */
+  get text(): string {
+    return this.parts.length === 1 ? this.parts[0]! : this.parts.join('');
+  }
 
   get data(): Buffer {
-    return (this.bytes ??= Buffer.from(this.text, 'utf8'));
+    return (this.bytes ??= this.write(Buffer.allocUnsafe(this.byteLength), 0));
   }
 
   /** The UTF-8 length, without encoding the text when its bytes were not made yet. */
   get byteLength(): number {
-    if (this.length < 0) this.length = this.bytes?.length ?? Buffer.byteLength(this.text, 'utf8');
+    if (this.length < 0) {
+      let length = 0;
+      for (const part of this.parts) length += Buffer.byteLength(part, 'utf8');
+      this.length = length;
+    }
     return this.length;
   }
 
@@ -43,6 +62,34 @@ export class TextFrame implements OutboundFrame {
   get encoded(): boolean {
     return this.bytes !== undefined;
   }
+
+  /** The frame with `"seq":<seq>` as its first member, for one socket: the prefix `{"seq":17,` takes the place of its `{`. */
+  numbered(seq: number): OutboundFrame {
+    if (this.bytes) return { type: this.type, data: numberedCopy(this.bytes, seq) };
+    const prefix = `{"seq":${seq},`;
+    if (this.parts.length === 1 && this.byteLength <= LARGEST_TEXT_COPY) {
+      return new TextFrame(this.type, [prefix + this.parts[0]!.slice(1)], true);
+    }
+    const out = wireBytes(prefix.length - 1 + this.byteLength);
+    this.write(out, prefix.length - 1);
+    out.write(prefix, 0, 'latin1');
+    return { type: this.type, data: out };
+  }
+
+  private write(out: Buffer, at: number): Buffer {
+    for (const part of this.parts) at += out.write(part, at, 'utf8');
+    return out;
+  }
+}
+
+/** `bytes` (a JSON object) with `"seq":<seq>` as its first member, in bytes for one socket. */
+export function numberedCopy(bytes: Buffer, seq: number): Buffer {
+  if (bytes[0] !== OPEN_BRACE) throw new Error('withSeq: a frame is a JSON object');
+  const prefix = `{"seq":${seq},`;
+  const out = wireBytes(prefix.length - 1 + bytes.length);
+  bytes.copy(out, prefix.length - 1);
+  out.write(prefix, 0, 'latin1');
+  return out;
 }
 
 /** A frame's UTF-8 length, encoding nothing. */

@@ -1,5 +1,5 @@
 /** The pure parts of resume: tokens, the decision's token checks, the handshake query, seq splicing, request dedupe, settings. */
-import { decodeServerMessage, RESUME_REASONS } from '@switchboard/protocol';
+import { decodeClientMessage, decodeServerMessage, RESUME_REASONS } from '@switchboard/protocol';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
 import { decideResume, parseResumeRequest, releasesHold, type HoldSnapshot } from '../../src/resume/decision.js';
@@ -101,11 +101,41 @@ describe('withSeq', () => {
     const frame = buildFrame({ type: 'private', message: 'caf\u00e9 \u2603 "q" \\', sender: 'a', sender_cid: 'cid:a', sender_rid: null }) as TextFrame;
     const copy = withSeq(frame, 3) as TextFrame;
     expect(frame.encoded).toBe(false);
-    expect(copy.single).toBe(true);
+    expect(copy.single).toBe(true); // small: a string for the socket to encode
     expect(decodeServerMessage(copy.text)).toEqual({ ok: true, value: { ...JSON.parse(frame.text), seq: 3 } });
-    expect(copy.data.toString('utf8')).toBe(copy.text);
     expect(frameBytes(frame)).toBe(Buffer.byteLength(frame.text));
     expect(frame.encoded).toBe(false);
+    expect(withSeq(frame, 123456).data.toString('utf8')).toBe(`{"seq":123456,${frame.text.slice(1)}`);
+  });
+
+  it('numbers a relayed description from its parts: the SDP as it arrived, the same bytes as a whole-frame encode', () => {
+    const sdp = 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=caf\u00e9\r\n'.repeat(100);
+    const raw = JSON.stringify({ type: 'rtc', id: 4, to: 'cid:b', call: 'c1', signal: { kind: 'description', description: { type: 'offer', sdp } } });
+    const decoded = decodeClientMessage(raw);
+    if (!decoded.ok || decoded.value.type !== 'rtc') throw new Error('the description did not decode');
+    const message = { type: 'rtc' as const, call: 'c1', sender: 'a', sender_cid: 'cid:a', sender_name: 'A', signal: decoded.value.signal };
+    const frame = buildFrame(message) as TextFrame;
+    const whole = JSON.stringify(message);
+    expect(frame.text).toBe(whole);
+    expect(frameBytes(frame)).toBe(Buffer.byteLength(whole));
+    const copies = [1, 22, 333]
+      .map((seq) => withSeq(frame, seq))
+      .map((copy) => {
+        expect(copy).not.toBeInstanceOf(TextFrame); // written from the parts into bytes, no joined string
+        return copy.data.toString('utf8');
+      });
+    expect(copies).toEqual([1, 22, 333].map((seq) => `{"seq":${seq},${whole.slice(1)}`));
+    expect(frame.encoded).toBe(false);
+    expect(frame.data.toString('utf8')).toBe(whole);
+    expect(withSeq(frame, 7).data.toString('utf8')).toBe(`{"seq":7,${whole.slice(1)}`);
+  });
+
+  it('numbered copies are separate bytes: writing one does not touch another', () => {
+    // Past one 64 KiB slab, with one frame too large to be carved from a slab.
+    const sizes = Array.from({ length: 80 }, (_, i) => (i === 40 ? 20_000 : 1000 + i));
+    const frames = sizes.map((size) => buildFrame({ type: 'private', message: 'x'.repeat(size), sender: 'a', sender_cid: 'cid:a', sender_rid: null }));
+    const copies = frames.map((frame, i) => withSeq(frame, i + 1).data);
+    copies.forEach((copy, i) => expect(JSON.parse(copy.toString('utf8'))).toMatchObject({ seq: i + 1, message: 'x'.repeat(sizes[i]!) }));
   });
 });
 
