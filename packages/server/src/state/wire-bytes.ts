@@ -1,18 +1,22 @@
 /**
- * Bytes for a frame that is written to one socket and then dropped (a numbered copy). They are
- * carved from shared slabs, as Node's own pool does for Buffers under 4 KB, but with room for a
- * relayed SDP: one 4 KB Buffer per relayed description would be one ArrayBuffer outside the heap
- * each, which V8 must track and free. A slab is never reused; it is freed once its last frame
- * was written and dropped.
+ * Bytes for a frame that is written to one socket and then dropped (a numbered copy).
+ *
+ * Frames of 4–8 KB (a relayed SDP) are carved from shared 16 KiB slabs: a Buffer of its own per
+ * relayed description would be one ArrayBuffer outside the heap each, which V8 must track and
+ * free. A slab is never reused; it is freed once its last frame was written and dropped. A slow
+ * socket that holds one frame holds its slab, so a slab carries at most four frames: a held
+ * frame keeps at most four times its size alive, as Node's own 8 KiB pool does for smaller
+ * Buffers, which is where those come from. Larger frames get a Buffer of their own.
  */
-const SLAB_BYTES = 64 * 1024;
-/** Larger frames get their own Buffer: a slab would waste most of itself on them. */
-const LARGEST_CARVED = 16 * 1024;
+const SLAB_BYTES = 16 * 1024;
+const SMALLEST_CARVED = 4 * 1024;
+const LARGEST_CARVED = SLAB_BYTES / 2;
 
 let slab = Buffer.allocUnsafeSlow(0);
 let used = 0;
 
 export function wireBytes(length: number): Buffer {
+  if (length < SMALLEST_CARVED) return Buffer.allocUnsafe(length);
   if (length > LARGEST_CARVED) return Buffer.allocUnsafeSlow(length);
   if (used + length > slab.length) {
     slab = Buffer.allocUnsafeSlow(SLAB_BYTES);

@@ -131,8 +131,8 @@ describe('withSeq', () => {
   });
 
   it('numbered copies are separate bytes: writing one does not touch another', () => {
-    // Past one 64 KiB slab, with one frame too large to be carved from a slab.
-    const sizes = Array.from({ length: 80 }, (_, i) => (i === 40 ? 20_000 : 1000 + i));
+    // Frames from Node's pool, carved from several slabs (4–8 KB), and one of its own (20 KB).
+    const sizes = Array.from({ length: 60 }, (_, i) => (i === 40 ? 20_000 : i % 2 === 0 ? 5000 + i : 1000 + i));
     const frames = sizes.map((size) => buildFrame({ type: 'private', message: 'x'.repeat(size), sender: 'a', sender_cid: 'cid:a', sender_rid: null }));
     const copies = frames.map((frame, i) => withSeq(frame, i + 1).data);
     copies.forEach((copy, i) => expect(JSON.parse(copy.toString('utf8'))).toMatchObject({ seq: i + 1, message: 'x'.repeat(sizes[i]!) }));
