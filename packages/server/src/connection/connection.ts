@@ -5,10 +5,11 @@
  * replies leave in request order. Outbound: prebuilt frames; when the socket's unsent bytes exceed
  * `limits.maxBufferedBytes` the client is closed as a slow consumer.
  *
- * Write batching: the first frame a socket gets in an event-loop tick corks the raw socket and a
- * `process.nextTick` uncorks it, so all the frames it gets in that tick (broadcasts, a post's copy
- * and its ack) leave in one write instead of one system call each. Frames keep their order (they
- * queue in the socket's buffer, as do ws's close and pings); `bufferedAmount` counts corked bytes.
+ * Write batching: the first frame a socket gets in an event-loop tick corks the raw socket, and
+ * the tick's end uncorks it (one `process.nextTick` for all sockets corked in it: tick-flush.ts),
+ * so all the frames it gets in that tick (broadcasts, a post's copy and its ack) leave in one
+ * write instead of one system call each. Frames keep their order (they queue in the socket's
+ * buffer, as do ws's close and pings); `bufferedAmount` counts corked bytes.
  *
  * A frame that finds the queue idle runs at once, without a promise when it can (run-frame.ts).
  *
@@ -38,6 +39,7 @@ import { bufferedType } from './frame-info.js';
 import { afterClose, startConnection, type ResumeAttempt, type Started } from './resume-start.js';
 import { confirmedSeq, probeDue } from './delivery-probe.js';
 import { SeqOrder } from './seq-order.js';
+import { flushAtTickEnd } from './tick-flush.js';
 import { reply, runFrame, type FrameRunner } from './run-frame.js';
 import { SerialQueue, type QueueOwner } from './serial-queue.js';
 import { listenTo, type SocketOwner } from './socket-listeners.js';
@@ -49,8 +51,6 @@ const CLOSE_GRACE_MS = 5_000;
 /** How long a slow consumer gets to read its backlog before its close (4002); then, or when silent, it is dropped (1006). */
 const SLOW_CONSUMER_DRAIN_MS = 30_000;
 
-/** nextTick callback (no closure per tick): sends what the connection queued during the tick. */
-const flushWrites = (connection: Connection): void => connection.flushWrites();
 const SETTLED: Promise<void> = Promise.resolve();
 const TEXT = { binary: false } as const; // ws copies its options: one object for every text frame
 
@@ -281,7 +281,7 @@ export class Connection implements FrameRunner, FrameSink, QueueOwner, SocketOwn
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
-      process.nextTick(flushWrites, this);
+      flushAtTickEnd(this);
     }
     this.ws.send(frame instanceof TextFrame && frame.single ? frame.text : frame.data, TEXT);
     this.ctx.metrics.messagesOut.inc({ type: frame.type });
