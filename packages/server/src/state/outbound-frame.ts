@@ -84,7 +84,7 @@ export class TextFrame implements OutboundFrame {
 
 /** `bytes` (a JSON object) with `"seq":<seq>` as its first member, in bytes for one socket. */
 export function numberedCopy(bytes: Buffer, seq: number): Buffer {
-  if (bytes[0] !== OPEN_BRACE) throw new Error('withSeq: a frame is a JSON object');
+  if (bytes[0] !== OPEN_BRACE) throw new Error('numberedCopy: a frame is a JSON object');
   const prefix = `{"seq":${seq},`;
   const out = wireBytes(prefix.length - 1 + bytes.length);
   bytes.copy(out, prefix.length - 1);
