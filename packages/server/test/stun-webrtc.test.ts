@@ -77,10 +77,29 @@ describe('STUN with a real WebRTC stack', () => {
       const [, address, port] = / (\S+) (\d+) typ srflx/.exec(candidate(srflx)) ?? [];
       expect({ address, port: Number(port) }).toEqual({ address: '127.0.0.2', port: mapped!.port });
     } finally {
-      pc.close();
+      await closeSettled(pc);
       nat.close();
     }
   });
 });
 
 const candidate = (c: string) => (c.startsWith('a=') ? c.slice(2) : c);
+
+/**
+ * Closes `pc`, waits until it reports `closed` (at most 2 s), then a moment more for the native
+ * callbacks on their way: node-datachannel's cleanup() in afterAll right after a close took the
+ * test worker down once (the Node SDK waits too before its cleanup, client/src/node/lifecycle.ts).
+ */
+async function closeSettled(pc: Ndc.PeerConnection): Promise<void> {
+  const closed = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 2_000);
+    pc.onStateChange((state) => {
+      if (state !== 'closed') return;
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  pc.close();
+  await closed;
+  await new Promise((resolve) => setTimeout(resolve, 250));
+}
