@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // A worker whose event loop hangs for good is killed with its stacks printed, not waited for.
+    setupFiles: ['packages/test-utils/src/vitest-setup.ts'],
   },
 });

@@ -5,7 +5,7 @@
  * an unreachable TURN server, no TURN at all, auth problems, a server that is down, and usage.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -143,6 +143,8 @@ describeWith(['coturn'], 'switchboard doctor against coturn', () => {
     ]);
     expect(byId(report, 'turn-native')[0]!.detail).toMatch(/typ relay/);
     expect(byId(report, 'relay')[0]!.detail).toMatch(/\((relay\/\w+|\w+\/relay)\) and echoed/);
+    // The WebRTC stack ran in child processes: its native threads never entered this one.
+    expect(readFileSync('/proc/self/maps', 'utf8')).not.toMatch(/node_datachannel/);
     console.info(
       `[doctor] all checks in ${report.checks
         .map((c) => (c.ms === undefined ? '' : `${c.id} ${Math.round(c.ms)} ms`))

@@ -16,7 +16,8 @@ import { baseUrl } from './doctor/http.js';
 import { checkIceServers, checkTurnCredentials } from './doctor/ice-config.js';
 import { CheckList, formatCheck, formatReport, type Check, type CheckContext, type DoctorReport } from './doctor/report.js';
 import { checkAuth, checkIceEndpoint, checkServer, checkWebSocket } from './doctor/server-checks.js';
-import { checkRelayWithWebRtc, checkStunServers, checkTurnAllocations, ownStunUrls } from './doctor/stun-turn-checks.js';
+import { checkRelayWithWebRtc } from './doctor/relay-checks.js';
+import { checkStunServers, checkTurnAllocations, ownStunUrls } from './doctor/stun-turn-checks.js';
 import { defaultCaFile, displayPath, isLocalHost, loadCa } from './doctor/trust.js';
 
 export { formatReport, type Check, type DoctorReport, type Status } from './doctor/report.js';

@@ -1,16 +1,15 @@
 /**
- * Probes of the ICE servers themselves: a Binding to every STUN URL, an Allocate with the
- * minted credentials on every TURN URL, then a real WebRTC stack (node-datachannel) that
- * gathers relay candidates and sends data through the relay between two relay-only peers.
+ * Probes of the ICE servers themselves: a Binding to every STUN URL and an Allocate with the
+ * minted credentials on every TURN URL (relay-checks.ts then tries a real WebRTC stack).
  */
 import { lookup } from 'node:dns/promises';
 import { transportLabel, type IceUrl } from '../ice-urls.js';
-import { gatherRelayCandidates, loadNativeStack, relayLoop, type Credentials } from '../relay-probe.js';
+import type { Credentials } from '../relay-probe.js';
 import { ProbeError, stunBinding, turnAllocate } from '../stun-client.js';
 import type { TurnEntry } from './ice-config.js';
 import { fmtAddr, fmtDuration, fmtMs, type Check, type CheckContext } from './report.js';
 
-interface AllocatedTurn {
+export interface AllocatedTurn {
   url: IceUrl;
   creds: Credentials;
 }
@@ -112,80 +111,6 @@ export async function checkTurnAllocations(ctx: CheckContext, turn: TurnEntry[],
     }
   }
   return allocated;
-}
-
-/**
- * Relay-only gathering on every allocated UDP TURN URL, then data through the first one.
- * An Allocate alone does not prove it: firewalls on the relay port range or a wrong
- * external-ip only show when data has to flow.
- */
-export async function checkRelayWithWebRtc(ctx: CheckContext, allocated: AllocatedTurn[], bindAddress: string | undefined): Promise<void> {
-  const { timeoutMs } = ctx;
-  const udp = allocated.filter((e) => transportLabel(e.url) === 'UDP');
-  const ndc = await loadNativeStack();
-  if (!ndc) {
-    ctx.add({
-      id: 'turn-native',
-      name: 'WebRTC relay',
-      status: 'skip',
-      detail: 'node-datachannel is not installed here (npm i node-datachannel) : relay checks with a WebRTC stack skipped',
-    });
-    return;
-  }
-  if (udp.length === 0) {
-    ctx.add({
-      id: 'turn-native',
-      name: 'WebRTC relay',
-      status: 'skip',
-      detail:
-        allocated.length > 0
-          ? 'no UDP TURN URL allocated; node-datachannel relays over UDP only, so TCP/TLS were checked by Allocate alone'
-          : 'skipped: no TURN allocation succeeded',
-    });
-    return;
-  }
-  for (const entry of udp) {
-    const result = await gatherRelayCandidates(ndc, entry.url, entry.creds, timeoutMs, bindAddress);
-    ctx.add(
-      result.relay.length > 0
-        ? {
-            id: 'turn-native',
-            name: `Relay candidates ${entry.url.url}`,
-            status: 'ok',
-            detail: `node-datachannel (iceTransportPolicy relay) gathered ${result.relay[0]!.replace(/^candidate:\S+ \d+ /, '')} in ${fmtMs(result.ms)}`,
-            ms: result.ms,
-          }
-        : {
-            id: 'turn-native',
-            name: `Relay candidates ${entry.url.url}`,
-            status: 'fail',
-            detail: `node-datachannel gathered no relay candidate${result.timedOut ? ` within ${timeoutMs} ms` : ''}, although a raw Allocate worked`,
-            fix: 'See the coturn log for this user.',
-            cause: 'no-relay-candidate',
-          },
-    );
-  }
-  const entry = udp[0]!;
-  const loop = await relayLoop(ndc, entry.url, [entry.creds, entry.creds], timeoutMs, bindAddress);
-  const viaRelay = loop.pair?.includes('relay') ?? false;
-  ctx.add(
-    loop.ok
-      ? {
-          id: 'relay',
-          name: 'Data through the relay',
-          status: viaRelay ? 'ok' : 'warn',
-          ms: loop.ms,
-          detail: `two relay-only peers connected (${loop.pair ?? 'pair ?'}) and echoed over a data channel in ${fmtMs(loop.ms)}${viaRelay ? '' : ', but not through the relay: this host reaches the relay address directly, so relayed data was not proven'}`,
-        }
-      : {
-          id: 'relay',
-          name: 'Data through the relay',
-          status: 'fail',
-          detail: loop.detail,
-          cause: 'relay-blocked',
-          fix: "Allocations work but relayed data does not flow: open coturn's relay port range (min-port..max-port, UDP) in the firewall, set external-ip when coturn is behind NAT, and do not deny the relay address in denied-peer-ip.",
-        },
-  );
 }
 
 function isPrivateIp(address: string): boolean {
