@@ -28,8 +28,16 @@ async function switchboardWireClient(info, token) {
   const welcome = deferred();
   const pending = new Map();
   let nextId = 1;
+  // As the SDK does (session/resume.ts): the highest seq received rides on the next frame sent as `rx`.
+  let lastSeq = 0;
+  let reported = 0;
+  const send = (frame) => {
+    const rx = lastSeq > reported ? (reported = lastSeq) : undefined;
+    ws.send(JSON.stringify(rx === undefined ? frame : { rx, ...frame }));
+  };
   ws.on('message', (raw) => {
     const f = JSON.parse(raw.toString());
+    if (typeof f.seq === 'number' && f.seq > lastSeq) lastSeq = f.seq;
     switch (f.type) {
       case 'message':
       case 'private':
@@ -74,16 +82,15 @@ async function switchboardWireClient(info, token) {
     const id = nextId++;
     const d = deferred();
     pending.set(id, d);
-    ws.send(JSON.stringify({ ...frame, id }));
+    send({ ...frame, id });
     return d.promise;
   };
   c.request = request;
   c.join = (room) => request({ type: 'join', group: room });
-  c.post = (to, message) => ws.send(JSON.stringify({ type: 'post', id: nextId++, to, message }));
+  c.post = (to, message) => send({ type: 'post', id: nextId++, to, message });
   c.dm = c.post;
   c.rtc = (to, call, signal) => request({ type: 'rtc', to, call, signal });
-  c.signal = (to, type, sdp) =>
-    ws.send(JSON.stringify({ type: 'rtc', id: nextId++, to, call: 'bench-call', signal: { kind: 'description', description: { type, sdp } } }));
+  c.signal = (to, type, sdp) => send({ type: 'rtc', id: nextId++, to, call: 'bench-call', signal: { kind: 'description', description: { type, sdp } } });
   c.terminate = () => ws.terminate();
   return c;
 }

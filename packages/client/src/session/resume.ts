@@ -22,9 +22,28 @@ export class ResumeTracker {
   private replayTo: number | null = null;
   /** The cid the current attempt asked to resume (null: a fresh connection). */
   private attempting: string | null = null;
+  /** The highest seq told to the server on this socket (a frame's `rx`). */
+  private reported = 0;
 
   get lastSeq(): number {
     return this.last;
+  }
+
+  /**
+   * `text` (a client frame) with `"rx":<lastSeq>` in front when frames were processed since the
+   * last one sent: the server drops them from its replay buffer without waiting for a delivery
+   * probe (docs/protocol.md §12). Not on a frame that could then exceed `maxFrameBytes` (a UTF-16
+   * unit is at most 3 bytes of UTF-8; the receipt at most 24). Call `sent` once it went out.
+   */
+  withReceipt(text: string, maxFrameBytes: number): string {
+    if (this.last <= this.reported || this.token === null || text.length * 3 + 24 > maxFrameBytes) return text;
+    return `{"rx":${this.last},${text.slice(1)}`;
+  }
+
+  /** A frame made by withReceipt went out (true, for chaining after the send). */
+  sent(text: string): true {
+    if (text.startsWith('{"rx":')) this.reported = Math.max(this.reported, this.last);
+    return true;
   }
 
   /** A drop now would be resumed: the server gave this connection a token. */
@@ -60,6 +79,7 @@ export class ResumeTracker {
   welcomed(welcome: { cid: string; resume?: string; resumed?: boolean; resumeReason?: string; replayTo?: number }): ResumeOutcome {
     const asked = this.attempting;
     this.attempting = null;
+    this.reported = 0;
     this.token = welcome.resume ?? null;
     if (asked !== null && welcome.resumed === true && welcome.cid === asked) {
       // Frames lastSeq+1 … replayTo follow this welcome.

@@ -157,7 +157,8 @@ export class Session {
   private sendPaced(text: string): boolean {
     const transport = this.transport;
     if (!transport?.isOpen || !this.pacer.take()) return false;
-    return transport.send(text);
+    const frame = this.resume.withReceipt(text, this.limits.maxFrameBytes);
+    return transport.send(frame) && this.resume.sent(frame);
   }
 
   /** Closes on purpose (code 1000). Resolves once the socket is closed. */

@@ -9,9 +9,8 @@
  * the tick's end uncorks it (one `process.nextTick` for all sockets corked in it: tick-flush.ts),
  * so all the frames it gets in that tick (broadcasts, a post's copy and its ack) leave in one
  * write instead of one system call each. Frames keep their order (they queue in the socket's
- * buffer, as do ws's close and pings); `bufferedAmount` counts corked bytes.
- *
- * A frame that finds the queue idle runs at once, without a promise when it can (run-frame.ts).
+ * buffer, as do ws's close and pings); `bufferedAmount` counts corked bytes. A frame that finds
+ * the queue idle runs at once, without a promise when it can (run-frame.ts).
  *
  * Resume (docs/adr/0008-resume.md): numbered frames, replies included, go through the
  * delivery by cid, which buffers them for replay first (a reply made after the socket died is
@@ -204,6 +203,7 @@ export class Connection implements FrameRunner, FrameSink, QueueOwner, SocketOwn
       return;
     }
     const { message, id } = admitted;
+    if (message.rx !== undefined) this.onPong(null, message.rx);
     if (this.queue.idle && this.early === null) {
       // Nothing ahead of it: run now; only what is left to await joins the queue.
       const rest = runFrame(this, message, id);
@@ -270,10 +270,13 @@ export class Connection implements FrameRunner, FrameSink, QueueOwner, SocketOwn
     return queued;
   }
 
-  onPong(data: Buffer): void {
+  /** A pong (delivery-probe.ts), or a frame's `rx` (data null), which also counts as a probe answered now: the client has every frame through it. */
+  onPong(data: Buffer | null, rx = 0): void {
     this.alive = true;
-    const seq = this.held ? confirmedSeq(data, this.order.sent) : 0;
-    if (seq > 0) this.ctx.resume?.replay.received(this.cid, seq);
+    const seq = data === null ? rx : confirmedSeq(data, this.order.sent);
+    if (!this.held || seq <= 0 || seq > this.order.sent) return;
+    this.ctx.resume?.replay.received(this.cid, seq);
+    if (data === null && seq > this.probedSeq) [this.probedSeq, this.probedAt] = [seq, Date.now()];
   }
 
   send(frame: OutboundFrame): boolean {
@@ -336,12 +339,7 @@ export class Connection implements FrameRunner, FrameSink, QueueOwner, SocketOwn
     this.addTimer(setTimeout(() => this.ws.terminate(), graceMs));
   }
 
-  /**
-   * A close frame queued behind a full send buffer reaches a slow reader only after the whole backlog,
-   * often after the handshake grace ran out (it then saw 1006, not 4002). So nothing more is queued and the
-   * close frame goes out once the backlog was read (4002); a client not reading within SLOW_CONSUMER_DRAIN_MS
-   * is dropped without one.
-   */
+  /** The close (4002) goes out once the backlog was read (queued behind it, it came after the grace: 1006); a client not reading within SLOW_CONSUMER_DRAIN_MS is dropped. */
   private closeSlowConsumer(): void {
     if (this.closing || this.closed) return;
     this.closing = true;

@@ -97,3 +97,72 @@ describe('delivery probes', () => {
     expect(await again.welcome).toMatchObject({ resumed: true, replayTo: top });
   });
 });
+
+/** Sends a frame with a receipt (`rx`, docs/protocol.md §12), as the SDK puts on the frames it sends anyway. */
+async function receipt(client: TestClient, rx: number): Promise<void> {
+  client.ws.send(JSON.stringify({ rx, type: 'ping' }));
+  await client.sync(); // the server read it before this request
+}
+
+describe('receipts: `rx` on a client frame', () => {
+  it('drops the frames through it from the buffer: a resume claiming fewer is refused (gap_expired)', async () => {
+    const { t, a, b, welcome } = await room({ autoPong: false });
+    await post(a, 5, b);
+    await receipt(b, 3);
+    b.terminate();
+    await b.closed;
+    const refused = await connectResume(t, t.nodes[0]!, 'bob', welcome.resume, 2);
+    expect(await refused.welcome).toMatchObject({ resumed: false, resumeReason: 'gap_expired' });
+  });
+
+  it('keeps what follows it: a resume from the receipt replays exactly the frames after it', async () => {
+    const { t, a, b, welcome } = await room({ autoPong: false });
+    await post(a, 5, b);
+    await receipt(b, 3);
+    const top = lastSeqOf(b);
+    b.terminate();
+    await b.closed;
+    const again = await connectResume(t, t.nodes[0]!, 'bob', welcome.resume, 3);
+    expect(await again.welcome).toMatchObject({ resumed: true, cid: welcome.cid, replayTo: top });
+    await again.sync();
+    const replayed = again.frames.map((f) => f['seq']).filter((seq): seq is number => typeof seq === 'number' && seq <= top);
+    expect(replayed).toEqual(Array.from({ length: top - 3 }, (_, i) => 4 + i));
+  });
+
+  it('a receipt beyond what was sent confirms nothing', async () => {
+    const { t, a, b, welcome } = await room({ autoPong: false });
+    await post(a, 3, b);
+    const top = lastSeqOf(b);
+    await receipt(b, top + 1000);
+    b.terminate();
+    await b.closed;
+    const again = await connectResume(t, t.nodes[0]!, 'bob', welcome.resume, 0);
+    expect(await again.welcome).toMatchObject({ resumed: true, replayTo: top });
+  });
+
+  it('stands for an answered probe: no probe goes out until 16 more frames were sent after it', async () => {
+    const { a, b } = await room({ autoPong: true });
+    const pings: string[] = [];
+    b.ws.on('ping', (data: Buffer) => pings.push(data.toString()));
+    await post(a, 10, b);
+    const probedBefore = pings.filter((p) => p !== '').length;
+    await receipt(b, lastSeqOf(b));
+    const confirmed = lastSeqOf(b);
+    await post(a, 10, b); // ~20 numbered frames (posts' copies and acks): not 16 past the receipt for b
+    await b.sync();
+    const after = pings.filter((p) => p !== '').slice(probedBefore);
+    // Without the receipt, b's probe after 16 frames would have asked about a seq here.
+    expect(after.every((p) => Number(p) >= confirmed + 16)).toBe(true);
+  });
+
+  it('a receipt that is not a positive integer is refused with INVALID_PARAMETER naming it, and the connection stays', async () => {
+    const { b } = await room({ autoPong: false });
+    for (const rx of ['3', 0, -1, 1.5, null]) {
+      b.ws.send(JSON.stringify({ rx, type: 'join', id: 900, group: 'room' }));
+      const error = await b.waitFor((f) => f.type === 'error' && f.id === 900);
+      expect(error).toMatchObject({ code: 'INVALID_PARAMETER', message: expect.stringContaining('rx') });
+      b.frames.length = 0;
+    }
+    await b.sync();
+  });
+});
