@@ -42,7 +42,7 @@ export class ResumeTracker {
 
   /** A frame made by withReceipt went out (true, for chaining after the send). */
   sent(text: string): true {
-    if (text.startsWith('{"rx":')) this.reported = Math.max(this.reported, this.last);
+    if (text.startsWith('{"rx":')) this.reported = this.last;
     return true;
   }
 

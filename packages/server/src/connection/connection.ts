@@ -113,7 +113,6 @@ export class Connection implements FrameRunner, FrameSink, QueueOwner, SocketOwn
     this.cid = init.cid;
     this.user = init.user;
     this.onDone = init.onDone;
-
     // Listen at once: frames may arrive before the welcome went out; they queue behind start().
     listenTo(ws, this);
     this.queue = new SerialQueue(this.start(init.tokenExpiresAt, init.resume ?? null), this);
@@ -203,7 +202,7 @@ export class Connection implements FrameRunner, FrameSink, QueueOwner, SocketOwn
       return;
     }
     const { message, id } = admitted;
-    if (message.rx !== undefined) this.onPong(null, message.rx);
+    if (message.rx !== undefined && this.held) this.confirm(message.rx, true);
     if (this.queue.idle && this.early === null) {
       // Nothing ahead of it: run now; only what is left to await joins the queue.
       const rest = runFrame(this, message, id);
@@ -270,13 +269,18 @@ export class Connection implements FrameRunner, FrameSink, QueueOwner, SocketOwn
     return queued;
   }
 
-  /** A pong (delivery-probe.ts), or a frame's `rx` (data null), which also counts as a probe answered now: the client has every frame through it. */
-  onPong(data: Buffer | null, rx = 0): void {
+  onPong(data: Buffer): void {
     this.alive = true;
-    const seq = data === null ? rx : confirmedSeq(data, this.order.sent);
-    if (!this.held || seq <= 0 || seq > this.order.sent) return;
+    if (this.held) this.confirm(confirmedSeq(data, this.order.sent), false);
+  }
+
+  /** The client has every frame through `seq`: a pong's, or a frame's `rx`, which also stands for a probe answered now. */
+  private confirm(seq: number, receipt: boolean): void {
+    if (seq <= 0 || seq > this.order.sent) return;
     this.ctx.resume?.replay.received(this.cid, seq);
-    if (data === null && seq > this.probedSeq) [this.probedSeq, this.probedAt] = [seq, Date.now()];
+    if (!receipt || seq <= this.probedSeq) return;
+    this.probedSeq = seq;
+    this.probedAt = Date.now();
   }
 
   send(frame: OutboundFrame): boolean {
@@ -295,11 +299,7 @@ export class Connection implements FrameRunner, FrameSink, QueueOwner, SocketOwn
     return true;
   }
 
-  /**
-   * Uncorks the socket: everything queued since the first send of this tick goes out in one
-   * write. Corks nest (ws corks around each frame it writes), so this only undoes our own.
-   * Harmless once the socket ended (`end()` uncorks fully) or was destroyed.
-   */
+  /** Uncorks: what was queued since this tick's first send goes out in one write (corks nest: this undoes only ours; harmless once ended or destroyed). */
   flushWrites(): void {
     if (!this.corked) return;
     this.corked = false;
