@@ -40,4 +40,12 @@ describe('test worker watchdog', () => {
     );
     expect({ code: result.code, signal: result.signal, stderr: result.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
   });
+
+  it('names the file that runs now: a second start in the same process (the next file) changes the label', async () => {
+    const result = await run(
+      `startWorkerWatchdog(1500, 'first.test.ts'); startWorkerWatchdog(1500, 'second.test.ts'); setTimeout(() => { for (;;) {} }, 100);`,
+    );
+    expect(result.signal).toBe('SIGKILL');
+    expect(result.stderr).toMatch(/\[watchdog\] second\.test\.ts: /);
+  });
 });

@@ -82,4 +82,10 @@ describe('relay probes in a child process', () => {
     const outcome = await runRelayProbe(request);
     expect(outcome).toMatchObject({ kind: 'gather', result: { relay: [] } });
   });
+
+  it('a child that answers something other than JSON is reported as crashed, saying what it printed', async () => {
+    const garbage = script('garbage.mjs', `process.stdout.write('Segmentation fault (core dumped)\\n');`);
+    const outcome = await runRelayProbe(request, { script: garbage, deadlineMs: 5_000 });
+    expect(outcome).toMatchObject({ kind: 'crashed', detail: expect.stringContaining('Segmentation fault') });
+  });
 });

@@ -13,10 +13,12 @@ const STARTED = Symbol.for('switchboard.worker-watchdog');
 // takes built-ins with getBuiltinModule. Its console would go through the blocked main thread, so
 // it writes to fd 2 itself.
 const WATCHDOG = `
-const { workerData } = process.getBuiltinModule('node:worker_threads');
+const { workerData, parentPort } = process.getBuiltinModule('node:worker_threads');
 const { execFileSync } = process.getBuiltinModule('node:child_process');
 const { writeSync } = process.getBuiltinModule('node:fs');
-const { beat, limitMs, label } = workerData;
+const { beat, limitMs } = workerData;
+let label = workerData.label;
+parentPort.on('message', (next) => (label = next)).unref();
 let last = Atomics.load(beat, 0);
 let since = Date.now();
 setInterval(() => {
@@ -38,12 +40,17 @@ setInterval(() => {
 }, 1000);
 `;
 
-/** Starts the watchdog once per process; `label` names what runs there (the test file). */
+/**
+ * Starts the watchdog once per process; `label` names what runs there now (the test file). A
+ * worker process that runs several files calls it once per file: the label follows.
+ */
 export function startWorkerWatchdog(limitMs: number, label: string): void {
-  const flags = globalThis as Record<symbol, unknown>;
-  if (flags[STARTED]) return;
-  flags[STARTED] = true;
+  const flags = globalThis as Record<symbol, Worker | undefined>;
+  const running = flags[STARTED];
+  if (running) return running.postMessage(label);
   const beat = new Int32Array(new SharedArrayBuffer(4));
   setInterval(() => Atomics.add(beat, 0, 1), 1_000).unref();
-  new Worker(WATCHDOG, { eval: true, workerData: { beat, limitMs, label } }).unref();
+  const watchdog = new Worker(WATCHDOG, { eval: true, workerData: { beat, limitMs, label } });
+  watchdog.unref();
+  flags[STARTED] = watchdog;
 }

@@ -68,7 +68,7 @@ function probeOnce(script: string, request: ProbeRequest, deadlineMs: number): P
       const newline = stdout.indexOf('\n');
       if (newline < 0) return;
       // The answer is all that matters: a native crash while the child exits changes nothing.
-      settle(JSON.parse(stdout.slice(0, newline)) as ProbeAnswer);
+      settle(parseAnswer(stdout.slice(0, newline)));
       child.kill('SIGKILL');
     });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
@@ -81,4 +81,12 @@ function probeOnce(script: string, request: ProbeRequest, deadlineMs: number): P
       settle({ kind: 'crashed', detail: `the probe process exited (${signal ?? `code ${code}`}) without an answer${last ? `: ${last}` : ''}` });
     });
   });
+}
+
+function parseAnswer(line: string): ProbeOutcome {
+  try {
+    return JSON.parse(line) as ProbeAnswer;
+  } catch {
+    return { kind: 'crashed', detail: `the probe process answered something else than JSON: ${line.slice(0, 200)}` };
+  }
 }
