@@ -123,7 +123,11 @@ describeWith(['chromium', 'netns', 'coturn'], 'Node SDK ↔ Chromium', () => {
     // (Chromium leaves a prflx address empty in its stats: compare the port then.)
     expect(chrome.remote.port).toBe(node.local.port);
     if (chrome.remote.address) expect(chrome.remote.address).toBe(node.local.address);
-    expect({ address: node.remote.address, port: node.remote.port }).toEqual({ address: chrome.local.address, port: chrome.local.port });
+    // Over loopback Chromium holds a relay allocation per TURN URL (UDP, TCP), all on 127.0.0.1, and each
+    // side picks its pair on its own: Node may send to another of Chromium's relay addresses than the
+    // one Chromium's selected pair sends from (seen once in five CI runs). Elsewhere both ends agree.
+    if (type === 'relay-loopback') expect(node.remote.address).toBe(chrome.local.address);
+    else expect({ address: node.remote.address, port: node.remote.port }).toEqual({ address: chrome.local.address, port: chrome.local.port });
   }
 
   /** Chromium → Node and Node → Chromium, a text round trip each way; returns setup times. */
