@@ -132,7 +132,11 @@ export const configSchema = obj({
   }),
   limits: limitsSchema,
   heartbeatMs: ms(10, 10 * 60_000),
-  rtc: obj({ allowAnyPair: bool }),
+  rtc: obj({
+    allowAnyPair: bool,
+    /** How long the ack of a relayed description or candidate may wait for the next frame to the same socket, to leave in one write with it; 0: at once. */
+    ackDelayMs: ms(0, 1_000),
+  }),
   ice: obj({
     stun: urlList(['stun', 'stuns']),
     turn: urlList(['turn', 'turns']),
@@ -226,7 +230,7 @@ export function defaultConfig(): SwitchboardConfig {
       httpListingsPerMinute: 120,
     },
     heartbeatMs,
-    rtc: { allowAnyPair: false },
+    rtc: { allowAnyPair: false, ackDelayMs: 20 },
     ice: { stun: [], turn: [], turnSecrets: [], turnTtlSeconds: 6 * 60 * 60 },
     stun: { enabled: true, port: DEFAULT_STUN_PORT, host: null, perAddressPerSecond: 20 },
     cors: { origins: ['*'] },

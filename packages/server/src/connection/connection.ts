@@ -9,7 +9,9 @@
  * the tick's end uncorks it (one `process.nextTick` for all sockets corked in it: tick-flush.ts),
  * so all the frames it gets in that tick (broadcasts, a post's copy and its ack) leave in one
  * write instead of one system call each. Frames keep their order (they queue in the socket's
- * buffer, as do ws's close and pings); `bufferedAmount` counts corked bytes. A frame that finds
+ * buffer, as do ws's close and pings); `bufferedAmount` counts corked bytes. A frame that may
+ * wait (a relayed signal's ack) on a socket with nothing else to send holds it corked for up to
+ * `rtc.ackDelayMs`, so the peer's answer, usually much sooner, shares its write. A frame that finds
  * the queue idle runs at once, without a promise when it can (run-frame.ts).
  *
  * Resume (docs/adr/0008-resume.md): numbered frames, replies included, go through the
@@ -38,7 +40,7 @@ import { bufferedType } from './frame-info.js';
 import { afterClose, startConnection, type ResumeAttempt, type Started } from './resume-start.js';
 import { confirmedSeq, probeDue } from './delivery-probe.js';
 import { SeqOrder } from './seq-order.js';
-import { flushAtTickEnd } from './tick-flush.js';
+import { corkFor, HELD, UNCORKED, type Cork } from './tick-flush.js';
 import { reply, runFrame, type FrameRunner } from './run-frame.js';
 import { SerialQueue, type QueueOwner } from './serial-queue.js';
 import { listenTo, type SocketOwner } from './socket-listeners.js';
@@ -91,8 +93,8 @@ export class Connection implements FrameRunner, FrameSink, QueueOwner, SocketOwn
   private refusing = false;
   private closed = false;
   private counted = false;
-  /** The socket is corked until the end of the current tick (see the module comment). */
-  private corked = false;
+  /** Whether the socket is corked, and until when (tick-flush.ts). */
+  corked: Cork = UNCORKED;
   private readonly queue: SerialQueue;
   /** Made on first use (an idle connection holds none): the rate limit, the two violation windows, the close timers. */
   private bucket: TokenBucket | null = null;
@@ -285,11 +287,7 @@ export class Connection implements FrameRunner, FrameSink, QueueOwner, SocketOwn
 
   send(frame: OutboundFrame): boolean {
     if (this.closing || this.ws.readyState !== WebSocket.OPEN) return false;
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      flushAtTickEnd(this);
-    }
+    corkFor(this, this.socket, frame.mayWait === true ? this.ctx.config.rtc.ackDelayMs : 0);
     this.ws.send(frame instanceof TextFrame && frame.single ? frame.text : frame.data, TEXT);
     this.ctx.metrics.messagesOut.inc({ type: frame.type });
     if (this.ws.bufferedAmount > this.ctx.config.limits.maxBufferedBytes) {
@@ -299,10 +297,10 @@ export class Connection implements FrameRunner, FrameSink, QueueOwner, SocketOwn
     return true;
   }
 
-  /** Uncorks: what was queued since this tick's first send goes out in one write (corks nest: this undoes only ours; harmless once ended or destroyed). */
+  /** Uncorks: what was queued since the first send goes out in one write (corks nest: this undoes only ours; harmless once ended or destroyed). */
   flushWrites(): void {
-    if (!this.corked) return;
-    this.corked = false;
+    if (this.corked === UNCORKED) return;
+    this.corked = UNCORKED;
     this.socket.uncork();
   }
 
@@ -336,6 +334,7 @@ export class Connection implements FrameRunner, FrameSink, QueueOwner, SocketOwn
   private sendClose(name: CloseCodeName, reason: string, graceMs: number): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
     this.ws.close(CLOSE_CODES[name].code, reason);
+    if (this.corked === HELD) this.flushWrites(); // a waiting ack goes now, with the close frame
     this.addTimer(setTimeout(() => this.ws.terminate(), graceMs));
   }
 

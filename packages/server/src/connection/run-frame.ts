@@ -34,13 +34,23 @@ export function runFrame(conn: FrameRunner, message: ClientMessage, id: number |
     return failed(conn, id, message, err);
   }
   if (result === undefined) return runAsync(conn, message, id);
-  return id === null ? undefined : reply(conn, buildFrame({ type: 'ack', id, result }));
+  return id === null ? undefined : reply(conn, ackFrame(message, id, result));
+}
+
+/**
+ * The ack of a relayed description or candidate may wait for the next frame to its socket
+ * (Connection.send): the SDK only listens to it for an error, and a call's signals come in bursts
+ * both ways, so most such acks share a write with the peer's next signal. Errors never wait.
+ */
+function ackFrame(message: ClientMessage, id: number, result: unknown): OutboundFrame {
+  const relayedSignal = message.type === 'rtc' && (message.signal.kind === 'description' || message.signal.kind === 'candidate');
+  return buildFrame({ type: 'ack', id, result }, relayedSignal);
 }
 
 async function runAsync(conn: FrameRunner, message: ClientMessage, id: number | null): Promise<void> {
   try {
     const result = await dispatch(conn.ctx, conn, message);
-    if (result !== NO_REPLY && id !== null) await reply(conn, buildFrame({ type: 'ack', id, result }));
+    if (result !== NO_REPLY && id !== null) await reply(conn, ackFrame(message, id, result));
   } catch (err) {
     await failed(conn, id, message, err);
   }

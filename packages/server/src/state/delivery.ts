@@ -14,8 +14,8 @@ import { TextFrame, type OutboundFrame } from './outbound-frame.js';
 
 export type { OutboundFrame };
 
-export function buildFrame(message: ServerMessage): OutboundFrame {
-  return new TextFrame(message.type, encodeParts(message));
+export function buildFrame(message: ServerMessage, mayWait = false): OutboundFrame {
+  return new TextFrame(message.type, encodeParts(message), false, mayWait);
 }
 
 /** Something that can take a frame for one connection (a live socket on this node). */

@@ -8,6 +8,11 @@ import { wireBytes } from './wire-bytes.js';
 export interface OutboundFrame {
   readonly type: ServerMessageType;
   readonly data: Buffer;
+  /**
+   * The frame may wait on its socket (at most `rtc.ackDelayMs`) for the next one to share its
+   * write: the ack of a relayed signal, which the SDK does not wait for (Connection.send).
+   */
+  readonly mayWait?: boolean;
 }
 
 const OPEN_BRACE = 0x7b;
@@ -35,6 +40,7 @@ export class TextFrame implements OutboundFrame {
     private readonly parts: readonly string[],
     /** For one socket only (a small numbered copy): written as text, never encoded here. */
     readonly single = false,
+    readonly mayWait = false,
   ) {
     if (parts[0]?.charCodeAt(0) !== OPEN_BRACE) throw new Error('TextFrame: a frame is a JSON object');
   }
@@ -65,15 +71,15 @@ export class TextFrame implements OutboundFrame {
 
   /** The frame with `"seq":<seq>` as its first member, for one socket: the prefix `{"seq":17,` takes the place of its `{`. */
   numbered(seq: number): OutboundFrame {
-    if (this.bytes) return { type: this.type, data: numberedCopy(this.bytes, seq) };
+    if (this.bytes) return { type: this.type, data: numberedCopy(this.bytes, seq), mayWait: this.mayWait };
     const prefix = `{"seq":${seq},`;
     if (this.parts.length === 1 && this.byteLength <= LARGEST_TEXT_COPY) {
-      return new TextFrame(this.type, [prefix + this.parts[0]!.slice(1)], true);
+      return new TextFrame(this.type, [prefix + this.parts[0]!.slice(1)], true, this.mayWait);
     }
     const out = wireBytes(prefix.length - 1 + this.byteLength);
     this.write(out, prefix.length - 1);
     out.write(prefix, 0, 'latin1');
-    return { type: this.type, data: out };
+    return { type: this.type, data: out, mayWait: this.mayWait };
   }
 
   private write(out: Buffer, at: number): Buffer {
