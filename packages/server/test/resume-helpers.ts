@@ -24,7 +24,8 @@ export async function connectResume(
   token: string,
   lastSeq: number,
   firstId = 10_000,
+  options: { autoPong?: boolean } = {},
 ): Promise<TestClient> {
   const query = `${RESUME_PARAM}=${encodeURIComponent(token)}&${LAST_SEQ_PARAM}=${lastSeq}`;
-  return TestClient.open(node.address.realtimeUrl, { token: await t.token(userId), query, firstId });
+  return TestClient.open(node.address.realtimeUrl, { token: await t.token(userId), query, firstId, ...options });
 }

@@ -261,6 +261,7 @@ export class Connection implements FrameRunner, FrameSink, QueueOwner, SocketOwn
 
   /** FrameSink: a prebuilt frame for this socket (held back until the welcome went out). */
   deliver(frame: OutboundFrame, seq: number): boolean {
+    if (frame.answers != null && seq > 0) this.requestLog.answer(frame.answers, seq);
     if (this.early) {
       if (this.closing) return false;
       this.early.push({ frame, seq });
@@ -280,6 +281,7 @@ export class Connection implements FrameRunner, FrameSink, QueueOwner, SocketOwn
   private confirm(seq: number, receipt: boolean): void {
     if (seq <= 0 || seq > this.order.sent) return;
     this.ctx.resume?.replay.received(this.cid, seq);
+    this.requestLog.confirmed(seq);
     if (!receipt || seq <= this.probedSeq) return;
     this.probedSeq = seq;
     this.probedAt = Date.now();

@@ -119,6 +119,7 @@ async function claim(ctx: ServerContext, resume: ResumeContext, conn: StartingCo
   const old = resume.local.get(claims.cid);
   if (old !== undefined && old !== conn) {
     conn.requestLog = old.takeOver(); // same node: the old socket's log carries over
+    conn.requestLog.confirmed(lastSeq); // the client had the answers through lastSeq
   } else if (result.previousNode !== null && result.previousNode !== ctx.node) {
     for (const [id, generation] of await resume.replay.loggedRequests(claims.cid)) conn.requestLog.record(id, generation);
   }

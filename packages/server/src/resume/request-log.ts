@@ -5,10 +5,17 @@
  * as before (a raw client may reuse them). The replies need no copy here: every reply is a
  * sequenced frame, so it is in the replay buffer (replayed) or still to come from the request
  * that is running; the duplicate is dropped without an answer.
+ *
+ * Only requests the client may still send again are kept: once it confirms the frame that
+ * answered one (a receipt or a probe's pong, connection.ts), it has the answer and will not, so
+ * the id is forgotten. A chatty connection keeps a handful of ids, not the last `max` of them.
  */
 export class RequestLog {
   /** id → generation it ran under; Map order = execution order, so the oldest go first. Made on first record (most connections never resume). */
   private ids: Map<number, number> | null = null;
+  /** Answers sent, in seq order from `head`: id, seq, id, seq, … (one array, no object per request). */
+  private answered: number[] | null = null;
+  private head = 0;
 
   constructor(private readonly max = 1024) {}
 
@@ -24,6 +31,34 @@ export class RequestLog {
   isDuplicate(id: number, generation: number): boolean {
     const ran = this.ids?.get(id);
     return ran !== undefined && ran < generation;
+  }
+
+  /** The answer to request `id` was numbered `seq`. */
+  answer(id: number, seq: number): void {
+    if (this.ids === null) return;
+    const answered = (this.answered ??= []);
+    answered.push(id, seq);
+    // Never confirmed (a client that does not answer probes): keep as many as ids.
+    if (answered.length - this.head > 2 * this.max) this.head += 2;
+  }
+
+  /** The client has every frame through `seq`: the requests they answered will not come again. */
+  confirmed(seq: number): void {
+    const answered = this.answered;
+    if (answered === null) return;
+    let at = this.head;
+    while (at < answered.length && answered[at + 1]! <= seq) {
+      this.ids!.delete(answered[at]!);
+      at += 2;
+    }
+    if (at === answered.length) {
+      answered.length = 0;
+      at = 0;
+    } else if (at >= 64 && 2 * at >= answered.length) {
+      answered.splice(0, at);
+      at = 0;
+    }
+    this.head = at;
   }
 
   get size(): number {

@@ -15,7 +15,8 @@ import { TextFrame, type OutboundFrame } from './outbound-frame.js';
 export type { OutboundFrame };
 
 export function buildFrame(message: ServerMessage, mayWait = false): OutboundFrame {
-  return new TextFrame(message.type, encodeParts(message), false, mayWait);
+  const answers = message.type === 'ack' || message.type === 'error' ? message.id : null;
+  return new TextFrame(message.type, encodeParts(message), false, mayWait, answers);
 }
 
 /** Something that can take a frame for one connection (a live socket on this node). */

@@ -13,6 +13,8 @@ export interface OutboundFrame {
    * write: the ack of a relayed signal, which the SDK does not wait for (Connection.send).
    */
   readonly mayWait?: boolean;
+  /** The request id this frame answers (an ack, or an error with an id), as built; not on numbered copies. */
+  readonly answers?: number | null;
 }
 
 const OPEN_BRACE = 0x7b;
@@ -41,6 +43,7 @@ export class TextFrame implements OutboundFrame {
     /** For one socket only (a small numbered copy): written as text, never encoded here. */
     readonly single = false,
     readonly mayWait = false,
+    readonly answers: number | null = null,
   ) {
     if (parts[0]?.charCodeAt(0) !== OPEN_BRACE) throw new Error('TextFrame: a frame is a JSON object');
   }

@@ -166,3 +166,32 @@ describe('receipts: `rx` on a client frame', () => {
     await b.sync();
   });
 });
+
+describe('the request log keeps only requests whose answer the client has not confirmed', () => {
+  it('re-sent after a resume, a request answered within what the client confirmed runs again; one answered after it, once', async () => {
+    const { t, a, b, welcome } = await room({ autoPong: false });
+    const sent = (id: number) => b.send({ type: 'post', id, to: 'room', message: `m${id}` });
+    const ackOf = async (client: TestClient, id: number) => (await client.waitFor((f) => f.type === 'ack' && f.id === id))['seq'] as number;
+    sent(501);
+    const confirmed = await ackOf(b, 501);
+    await receipt(b, confirmed);
+    sent(502);
+    const unconfirmed = await ackOf(b, 502);
+    b.terminate();
+    await b.closed;
+    // Its pongs would confirm the replayed answer to 502 (then it may be forgotten too): none here.
+    const again = await connectResume(t, t.nodes[0]!, 'bob', welcome.resume, confirmed, 10_000, { autoPong: false });
+    expect(await again.welcome).toMatchObject({ resumed: true });
+    expect(await ackOf(again, 502)).toBe(unconfirmed); // replayed
+    // The client has 501's answer: sent again, it is a request like any other.
+    again.send({ type: 'post', id: 501, to: 'room', message: 'm501' });
+    expect(await ackOf(again, 501)).toBeGreaterThan(unconfirmed);
+    // 502's answer may have been lost with the socket: sent again, it is the same request, dropped.
+    again.send({ type: 'post', id: 502, to: 'room', message: 'm502' });
+    await again.sync();
+    await a.sync();
+    expect(again.all((f) => f.type === 'ack' && f.id === 502)).toHaveLength(1);
+    expect(a.all((f) => f.type === 'message' && f.message === 'm502')).toHaveLength(1);
+    expect(a.all((f) => f.type === 'message' && f.message === 'm501')).toHaveLength(2);
+  });
+});

@@ -152,6 +152,35 @@ describe('RequestLog', () => {
     expect(log.size).toBe(3);
     expect(log.isDuplicate(1, 1)).toBe(false); // forgotten: the oldest went first
   });
+
+  it('forgets a request once the client confirmed the frame that answered it; unanswered ones stay', () => {
+    const log = new RequestLog();
+    for (const id of [1, 2, 3]) log.record(id, 0);
+    log.answer(1, 10);
+    log.answer(2, 11);
+    log.confirmed(10);
+    expect([1, 2, 3].map((id) => log.isDuplicate(id, 1))).toEqual([false, true, true]);
+    log.confirmed(1_000);
+    expect([1, 2, 3].map((id) => log.isDuplicate(id, 1))).toEqual([false, false, true]);
+    expect(log.size).toBe(1); // 3 is still running: its answer may be lost with the socket
+  });
+
+  it('without confirmations it keeps at most `max` answers, and a late confirmation still clears them', () => {
+    const log = new RequestLog(3);
+    for (let id = 1; id <= 500; id++) {
+      log.record(id, 0);
+      log.answer(id, id);
+    }
+    expect(log.size).toBe(3);
+    log.confirmed(499);
+    expect([498, 499, 500].map((id) => log.isDuplicate(id, 1))).toEqual([false, false, true]);
+    for (let id = 501; id <= 600; id++) {
+      log.record(id, 0);
+      log.answer(id, id);
+      log.confirmed(id); // a client confirming as it goes keeps nothing
+    }
+    expect(log.size).toBe(0);
+  });
 });
 
 describe('settings', () => {
