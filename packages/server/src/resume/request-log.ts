@@ -39,7 +39,7 @@ export class RequestLog {
     const answered = (this.answered ??= []);
     answered.push(id, seq);
     // Never confirmed (a client that does not answer probes): keep as many as ids.
-    if (answered.length - this.head > 2 * this.max) this.head += 2;
+    if (answered.length - this.head > 2 * this.max) this.drop(this.head + 2);
   }
 
   /** The client has every frame through `seq`: the requests they answered will not come again. */
@@ -51,6 +51,17 @@ export class RequestLog {
       this.ids!.delete(answered[at]!);
       at += 2;
     }
+    this.drop(at);
+  }
+
+  /** Answers kept (id and seq pairs), the ones already dropped but not yet cut from the array included. */
+  get answersHeld(): number {
+    return (this.answered?.length ?? 0) / 2;
+  }
+
+  /** Drops the answers before index `at`; cuts them from the array once they are half of it. */
+  private drop(at: number): void {
+    const answered = this.answered!;
     if (at === answered.length) {
       answered.length = 0;
       at = 0;

@@ -172,6 +172,7 @@ describe('RequestLog', () => {
       log.answer(id, id);
     }
     expect(log.size).toBe(3);
+    expect(log.answersHeld).toBeLessThanOrEqual(64); // the array does not grow with what it no longer keeps
     log.confirmed(499);
     expect([498, 499, 500].map((id) => log.isDuplicate(id, 1))).toEqual([false, false, true]);
     for (let id = 501; id <= 600; id++) {
