@@ -17,22 +17,22 @@ const refused = (id: number | null, code: ErrorCode, message: string, rateLimite
 export function admitFrame(data: RawData, isBinary: boolean, ctx: Pick<ServerContext, 'metrics' | 'config'>, bucket: TokenBucket): Admission {
   const { metrics, config } = ctx;
   if (isBinary) {
-    metrics.messagesIn.inc({ type: 'invalid' });
+    metrics.messagesIn.count('invalid');
     return refused(null, 'MALFORMED_FRAME', 'Binary frames are not supported; send JSON text.');
   }
   const buffer = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
   const text = buffer.toString('utf8');
   if (buffer.length > config.limits.maxFrameBytes) {
-    metrics.messagesIn.inc({ type: 'invalid' });
+    metrics.messagesIn.count('invalid');
     return refused(requestIdOf(text), 'PAYLOAD_TOO_LARGE', `Frame is ${buffer.length} bytes; the limit is ${config.limits.maxFrameBytes}.`);
   }
   const decoded = decodeClientMessage(text);
   if (!decoded.ok) {
-    metrics.messagesIn.inc({ type: 'invalid' });
+    metrics.messagesIn.count('invalid');
     return refused(decoded.error.id, decoded.error.code, decoded.error.message);
   }
   const message = decoded.value;
-  metrics.messagesIn.inc({ type: message.type });
+  metrics.messagesIn.count(message.type);
   const id = 'id' in message && typeof message.id === 'number' ? message.id : null;
   if (!bucket.take()) return refused(id, 'RATE_LIMITED', `More than ${config.limits.messagesPerSecond} messages per second; slow down.`, true);
   return { ok: true, message, id };

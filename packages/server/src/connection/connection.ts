@@ -291,7 +291,7 @@ export class Connection implements FrameRunner, FrameSink, QueueOwner, SocketOwn
     if (this.closing || this.ws.readyState !== WebSocket.OPEN) return false;
     corkFor(this, this.socket, frame.mayWait === true ? this.ctx.config.rtc.ackDelayMs : 0);
     this.ws.send(frame instanceof TextFrame && frame.single ? frame.text : frame.data, TEXT);
-    this.ctx.metrics.messagesOut.inc({ type: frame.type });
+    this.ctx.metrics.messagesOut.count(frame.type);
     if (this.ws.bufferedAmount > this.ctx.config.limits.maxBufferedBytes) {
       this.ctx.log.warn({ cid: this.cid, buffered: this.ws.bufferedAmount }, 'slow consumer');
       this.closeSlowConsumer();

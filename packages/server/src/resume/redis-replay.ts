@@ -32,6 +32,7 @@ export interface RedisReplayOptions {
 /** Request count bits of a request log score (generation × 2^30 + count). */
 const REQUEST_SPAN = 2 ** 30;
 const REQUEST_LOG_MAX = 1024;
+const REQUEST_LOG_TRIM_EVERY = 64;
 
 /** Confirmations sent together: at most this many cids (a script's run blocks Redis), at most this late. */
 const CONFIRM_BATCH = 256;
@@ -114,10 +115,12 @@ export function createRedisReplayStore(o: RedisReplayOptions): RedisReplayStore 
     logRequest(cid, id, generation, n) {
       if (o.stalled?.()) return;
       const key = `${P}rq:${cid}`;
-      // Two commands, not a pipeline object: auto-pipelining sends them with the tick's others.
+      // Single commands, not a pipeline object: auto-pipelining sends them with the tick's others.
       const failed = (err: unknown) => o.onFailure?.(err);
       redis.zadd(key, String(generation * REQUEST_SPAN + (n % REQUEST_SPAN)), String(id)).catch(failed);
-      redis.zremrangebyrank(key, 0, -(REQUEST_LOG_MAX + 1)).catch(failed);
+      // Cut back to the newest REQUEST_LOG_MAX once every REQUEST_LOG_TRIM_EVERY requests, not on each:
+      // a command fewer per request, and the log holds at most REQUEST_LOG_TRIM_EVERY - 1 more.
+      if (n % REQUEST_LOG_TRIM_EVERY === 0) redis.zremrangebyrank(key, 0, -(REQUEST_LOG_MAX + 1)).catch(failed);
     },
 
     loggedRequests: (cid) =>

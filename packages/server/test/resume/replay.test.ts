@@ -135,6 +135,28 @@ describeRedis('redis replay store', () => {
     expect(await store.snapshot('cid:p1')).toMatchObject({ topSeq: 4, firstSeq: 3 });
   });
 
+  it('the request log keeps the newest 1,024 requests, trimmed once every 64 (one command per request otherwise)', async () => {
+    const { store, prefix } = make();
+    const raw = client();
+    const monitor = await raw.monitor();
+    const trims: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (/^zremrangebyrank$/i.test(args[0] ?? '')) trims.push(args);
+    });
+    try {
+      for (let n = 1; n <= 1_100; n++) store.logRequest('cid:busy', 10_000 + n, n <= 600 ? 0 : 1, n);
+      // 1,100 requests: trimmed at 1,024 and 1,088; the 12 after the last trim are kept on top.
+      await expect.poll(() => raw.zcard(`${prefix}rq:cid:busy`), { timeout: 5_000 }).toBe(1_024 + 12);
+      await expect.poll(() => trims.length, { timeout: 5_000 }).toBe(17);
+    } finally {
+      monitor.disconnect();
+    }
+    const logged = await store.loggedRequests('cid:busy');
+    expect(logged[0]).toEqual([10_000 + 65, 0]);
+    expect(logged.at(-1)).toEqual([11_100, 1]);
+    expect(logged.map(([id]) => id)).toEqual(Array.from({ length: 1_036 }, (_, i) => 10_065 + i));
+  });
+
   it('after Redis lost its data the epoch is new (old tokens: epoch_changed)', async () => {
     const { store, prefix } = make();
     const before = await store.epoch();
