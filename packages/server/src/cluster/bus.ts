@@ -11,21 +11,24 @@
  * append script buffers the frame for each recipient cid and publishes it, in the same atomic
  * step, once per node holding recipients, the header listing each cid's seq (`s`); the
  * receiving node splices the seq in per socket. A group frame then costs the member list and
- * one stream append per member. A `t` message tells a node that a cid it held was resumed
+ * one stream append per member, and the post's ack rides in the same script call. A `t` message tells a node that a cid it held was resumed
  * elsewhere: its socket is dropped without cleanup.
  */
 import type { Redis } from 'ioredis';
 import type { Counter } from 'prom-client';
 import { RequestError } from '../request-error.js';
-import type { Delivery, FrameSink, OutboundFrame } from '../state/delivery.js';
+import { buildFrame, type AckSlot, type Delivery, type FrameSink, type OutboundFrame } from '../state/delivery.js';
 import type { ServerMessageType } from '@switchboard/protocol';
 import { isSequenced } from '../resume/frame.js';
-import type { ReplayStore } from '../resume/replay-store.js';
+import type { AckTemplate, ReplayStore } from '../resume/replay-store.js';
 import type { ConnectionRecord } from '../state/store.js';
 import type { ClusterKeys } from './keys.js';
 import type { LocalIndex } from './local-index.js';
 import { UNAVAILABLE_MESSAGE } from './redis-store.js';
 import type { GroupRoutes, RouteCache } from './routes.js';
+
+/** Stands for the count in an ack's JSON while it is split around it (ackTemplate). */
+const ACK_COUNT_MARK = 918_273_645;
 
 type Header = { k: 'c'; t: ServerMessageType; c: string[]; s?: number[]; g?: 1 } | { k: 'g'; t: ServerMessageType; g: string } | { k: 't'; c: string };
 
@@ -69,9 +72,16 @@ export function createBus(deps: BusDeps): Bus {
     return delivered;
   };
 
-  /** Buffers and routes a numbered frame (the script published it to the other nodes). */
-  async function sendSequenced(replay: ReplayStore, cids: readonly string[], frame: OutboundFrame, group: boolean): Promise<number> {
-    const appended = await unavailable(() => replay.append(cids, frame, group));
+  /**
+   * Buffers and routes a numbered frame (the script published it to the other nodes). With `ack`,
+   * the request's ack is buffered in the same script call when the store can (ReplayStore.appendWithAck)
+   * and goes to the sender's socket after the frame: a post costs one Redis round trip, not two.
+   */
+  async function sendSequenced(replay: ReplayStore, cids: readonly string[], frame: OutboundFrame, group: boolean, ack?: AckSlot): Promise<number> {
+    const withAck = ack !== undefined && replay.appendWithAck !== undefined;
+    const { appended, ack: acked } = withAck
+      ? await unavailable(() => replay.appendWithAck!(cids, frame, group, ackTemplate(ack.cid, ack.id)))
+      : { appended: await unavailable(() => replay.append(cids, frame, group)), ack: null };
     let delivered = 0;
     const remote = new Set<string>();
     for (const { cid, seq, node: where, published } of appended) {
@@ -81,8 +91,19 @@ export function createBus(deps: BusDeps): Bus {
       if ((sink !== undefined && sink.deliver(frame, seq)) || seq > 0 || published === true) delivered += 1;
     }
     if (remote.size > 0) deps.published.inc({ kind: group ? 'group' : 'direct' }, remote.size);
+    if (acked !== null && ack !== undefined) {
+      sinks.get(ack.cid)?.deliver(buildFrame({ type: 'ack', id: ack.id, result: { delivered: acked.delivered } }), acked.seq);
+      ack.acked = true;
+    }
     return delivered;
   }
+
+  /** An ack's JSON split around its count, built by the same encoder as every ack (so the copies match). */
+  const ackTemplate = (cid: string, id: number): AckTemplate => {
+    const text = buildFrame({ type: 'ack', id, result: { delivered: ACK_COUNT_MARK } }).data.toString('utf8');
+    const at = text.lastIndexOf(String(ACK_COUNT_MARK));
+    return { cid, head: text.slice(0, at), tail: text.slice(at + String(ACK_COUNT_MARK).length) };
+  };
 
   const encodeMessage = (header: Header, frame: OutboundFrame): Buffer => Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), frame.data]);
 
@@ -154,14 +175,14 @@ export function createBus(deps: BusDeps): Bus {
       await unavailable(() => redis.publish(keys.channel(to), Buffer.from(`${JSON.stringify({ k: 't', c: cid } satisfies Header)}\n`)));
     },
 
-    async sendToGroup(group, frame, extra = []) {
+    async sendToGroup(group, frame, extra = [], ack) {
       // Route first: if Redis cannot be asked, nothing is delivered and the sender is told.
       let routes = deps.groupRoutes(group);
       if (routes instanceof Promise) routes = await unavailable(() => routes as Promise<GroupRoutes>);
       if (deps.replay && isSequenced(frame.type)) {
         const cids = new Set(routes.members.keys());
         for (const cid of extra) cids.add(cid);
-        return sendSequenced(deps.replay, [...cids], frame, true);
+        return sendSequenced(deps.replay, [...cids], frame, true, ack);
       }
       const mine = new Set(local.members(group));
       const others: string[] = [];

@@ -11,7 +11,7 @@ import type { ServerContext, Session } from '../context.js';
 import { dispatchNow } from '../handlers/fast.js';
 import { dispatch, NO_REPLY } from '../handlers/index.js';
 import { RequestError } from '../request-error.js';
-import { buildFrame, type OutboundFrame } from '../state/delivery.js';
+import { buildFrame, type AckSlot, type OutboundFrame } from '../state/delivery.js';
 
 export interface FrameRunner extends Session {
   readonly ctx: ServerContext;
@@ -48,9 +48,11 @@ function ackFrame(message: ClientMessage, id: number, result: unknown): Outbound
 }
 
 async function runAsync(conn: FrameRunner, message: ClientMessage, id: number | null): Promise<void> {
+  // A numbered ack may leave with the request's own frame (AckSlot): one buffered step, not two.
+  const ack: AckSlot | undefined = id !== null && conn.held ? { cid: conn.cid, id, acked: false } : undefined;
   try {
-    const result = await dispatch(conn.ctx, conn, message);
-    if (result !== NO_REPLY && id !== null) await reply(conn, ackFrame(message, id, result));
+    const result = await dispatch(conn.ctx, conn, message, ack);
+    if (result !== NO_REPLY && id !== null && ack?.acked !== true) await reply(conn, ackFrame(message, id, result));
   } catch (err) {
     await failed(conn, id, message, err);
   }

@@ -1,5 +1,6 @@
 import type { ClientMessage } from '@switchboard/protocol';
 import type { ServerContext, Session } from '../context.js';
+import type { AckSlot } from '../state/delivery.js';
 import { ice } from './ice.js';
 import { join } from './join.js';
 import { listGroups } from './list-groups.js';
@@ -26,7 +27,7 @@ export const handlers: HandlerMap = {
   push_unsubscribe: pushUnsubscribe,
 };
 
-export function dispatch(ctx: ServerContext, session: Session, message: ClientMessage): Promise<unknown> {
-  const handler = handlers[message.type] as (c: ServerContext, s: Session, m: ClientMessage) => Promise<unknown>;
-  return handler(ctx, session, message);
+export function dispatch(ctx: ServerContext, session: Session, message: ClientMessage, ack?: AckSlot): Promise<unknown> {
+  const handler = handlers[message.type] as (c: ServerContext, s: Session, m: ClientMessage, a?: AckSlot) => Promise<unknown>;
+  return handler(ctx, session, message, ack);
 }

@@ -10,7 +10,7 @@ import type { Handler } from './types.js';
  * `cid:…` → `private` to that connection; otherwise a user_id → `private` to
  * all of that user's connections. Acks `{delivered}`.
  */
-export const post: Handler<'post'> = async (ctx, session, msg) => {
+export const post: Handler<'post'> = async (ctx, session, msg, ack) => {
   if (msg.notification) {
     const { title, body } = msg.notification;
     if (Buffer.byteLength(JSON.stringify({ title, body })) > ctx.config.limits.maxNotificationBytes) {
@@ -22,7 +22,7 @@ export const post: Handler<'post'> = async (ctx, session, msg) => {
 
   if (group !== null && msg.to === group) {
     const frame = buildFrame({ type: 'message', message: msg.message, ...sender, sender_rid: group });
-    return { delivered: await sendToGroup(ctx, group, frame) };
+    return { delivered: await sendToGroup(ctx, group, frame, [], ack) };
   }
 
   const privateFrame = () => buildFrame({ type: 'private', message: msg.message, ...sender, sender_rid: null });

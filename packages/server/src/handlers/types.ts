@@ -1,5 +1,6 @@
 import type { AckResultOf, ClientMessageOf, ClientMessageType, RequestType } from '@switchboard/protocol';
 import type { ServerContext, Session } from '../context.js';
+import type { AckSlot } from '../state/delivery.js';
 
 /** Returned by handlers that answer with something other than an ack (ping → pong). */
 export const NO_REPLY: unique symbol = Symbol('no-reply');
@@ -11,8 +12,17 @@ export const NO_REPLY: unique symbol = Symbol('no-reply');
  */
 export type HandlerResult<T extends ClientMessageType> = T extends RequestType ? AckResultOf<T> : typeof NO_REPLY;
 
-/** A handler throws RequestError to answer with an `error` frame instead of an ack. */
-export type Handler<T extends ClientMessageType> = (ctx: ServerContext, session: Session, message: ClientMessageOf<T>) => Promise<HandlerResult<T>>;
+/**
+ * A handler throws RequestError to answer with an `error` frame instead of an ack. `ack` (a
+ * resumable connection's request with an id): a handler may let the delivery send the ack with
+ * the frame it sends (AckSlot); the result it resolves with is then not sent again.
+ */
+export type Handler<T extends ClientMessageType> = (
+  ctx: ServerContext,
+  session: Session,
+  message: ClientMessageOf<T>,
+  ack?: AckSlot,
+) => Promise<HandlerResult<T>>;
 
 /** One handler per client frame type: a missing one is a compile error. */
 export type HandlerMap = { [T in ClientMessageType]: Handler<T> };

@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import { RequestError } from '../request-error.js';
 import type { OutboundFrame } from '../state/delivery.js';
 import type { HoldSnapshot } from './decision.js';
-import type { Appended, BufferedFrame, ClaimResult, ReplayLimits, ReplayStore } from './replay-store.js';
+import type { AckTemplate, Appended, AppendedWithAck, BufferedFrame, ClaimResult, ReplayLimits, ReplayStore } from './replay-store.js';
 import { defineReplayScripts } from './redis-scripts.js';
 import { isResumeReason } from '@switchboard/protocol';
 
@@ -78,6 +78,26 @@ export function createRedisReplayStore(o: RedisReplayOptions): RedisReplayStore 
     }
   }
 
+  /** The append script; with `ack`, the request's ack is buffered in the same step when it can be (see APPEND). */
+  const appendWithAck = (cids: readonly string[], frame: OutboundFrame, group: boolean, ack: AckTemplate | null) =>
+    guard(async (): Promise<AppendedWithAck> => {
+      if (cids.length === 0) return { appended: [], ack: null };
+      const ackArgs = ack === null ? ['', '', ''] : [ack.cid, ack.head, ack.tail];
+      const [flat, received, acked] = await redis.sbrAppend(P, o.node, clock(), ...trimArgs(), frame.type, frame.data, group ? '1' : '0', ...ackArgs, ...cids);
+      const published = new Map<string, number>();
+      for (let i = 0; i + 1 < received.length; i += 2) published.set(String(received[i]), Number(received[i + 1]));
+      lastPublished = published;
+      const appended: Appended[] = [];
+      for (let i = 0; i + 2 < flat.length; i += 3) {
+        const node = String(flat[i + 2]);
+        const entry: Appended = { cid: String(flat[i]), seq: Number(flat[i + 1]), node: node === '' ? null : node };
+        if (published.has(node)) entry.published = published.get(node)! > 0;
+        appended.push(entry);
+      }
+      const ackSeq = Number(acked[0]);
+      return { appended, ack: ackSeq > 0 ? { seq: ackSeq, delivered: Number(acked[1]) } : null };
+    });
+
   return {
     limits,
     get lastPublished() {
@@ -87,22 +107,9 @@ export function createRedisReplayStore(o: RedisReplayOptions): RedisReplayStore 
 
     open: (cid, userId) => guard(async () => ({ epoch: await redis.sbrOpen(P, newEpoch(), cid, userId), generation: 0 })),
 
-    append: (cids, frame: OutboundFrame, group = false) =>
-      guard(async () => {
-        if (cids.length === 0) return [];
-        const [flat, received] = await redis.sbrAppend(P, o.node, clock(), ...trimArgs(), frame.type, frame.data, group ? '1' : '0', ...cids);
-        const published = new Map<string, number>();
-        for (let i = 0; i + 1 < received.length; i += 2) published.set(String(received[i]), Number(received[i + 1]));
-        lastPublished = published;
-        const out: Appended[] = [];
-        for (let i = 0; i + 2 < flat.length; i += 3) {
-          const node = String(flat[i + 2]);
-          const entry: Appended = { cid: String(flat[i]), seq: Number(flat[i + 1]), node: node === '' ? null : node };
-          if (published.has(node)) entry.published = published.get(node)! > 0;
-          out.push(entry);
-        }
-        return out;
-      }),
+    append: async (cids, frame: OutboundFrame, group = false) => (await appendWithAck(cids, frame, group, null)).appended,
+
+    appendWithAck,
 
     away: (cid, generation) =>
       guard(async () => {

@@ -89,10 +89,15 @@ return redis.call('GET', P .. 'epoch')
 
 /**
  * ARGV: prefix, self node, now, maxFrames, maxBytes, maxAgeMs, frame type, frame, group ('1': a
- * group frame, for the nodes' metrics; the header then says g=1), cid….
+ * group frame, for the nodes' metrics; the header then says g=1), ack cid ('' none), ack head,
+ * ack tail, cid….
  * Appends the frame to each held cid's stream, then publishes it once per node holding
  * targets other than \`self\`, with a header listing the cids and their seqs (0: no hold).
- * Returns {{cid, seq, node ('' unknown)}…, {node, receivers}…}.
+ * With an ack cid held on \`self\` (the sender of the request this frame carries out), its ack
+ * is appended to that cid's stream in the same step: head, the number of targets that took the
+ * frame (buffered, or published to a listening node), tail. Not when a target has no hold and
+ * may be on \`self\` (only the node can tell whether its socket took it): the caller acks then.
+ * Returns {{cid, seq, node ('' unknown)}…, {node, receivers}…, {ack seq (0: none), delivered}}.
  */
 const APPEND = `${PRELUDE}
 local self, now = ARGV[2], clock(ARGV[3])
@@ -102,9 +107,10 @@ local size = string.len(frame)
 local out, routes, order, seen = {}, {}, {}, {}
 local grp = nil
 if ARGV[9] == '1' then grp = 1 end
+local ackCid, FIRST = ARGV[10], 13
 -- The owners of every target in one HMGET (in chunks: Lua's unpack has a stack limit).
 local owners = {}
-for i = 10, #ARGV, 4000 do
+for i = FIRST, #ARGV, 4000 do
   local chunk = {}
   for j = i, math.min(i + 3999, #ARGV) do table.insert(chunk, ARGV[j]) end
   for j, node in ipairs(redis.call('HMGET', P .. 'cn', unpack(chunk))) do owners[i + j - 1] = node end
@@ -113,7 +119,7 @@ end
 -- count of what its buffer holds. The trim runs when over a limit and every 32 frames for age (a
 -- claim or snapshot trims first anyway); a connected client's delivery probes keep it short.
 local counted = string.format('%d', size * UNIT + 1)
-for i = 10, #ARGV do
+for i = FIRST, #ARGV do
   local cid = ARGV[i]
   if not seen[cid] then
     seen[cid] = true
@@ -142,14 +148,41 @@ for i = 10, #ARGV do
     end
   end
 end
-local received = {}
+local received, listening = {}, {}
 for _, node in ipairs(order) do
   local r = routes[node]
   local header = cjson.encode({ k = 'c', t = ftype, c = r.c, s = r.s, g = grp })
+  local n = redis.call('PUBLISH', P .. 'n:' .. node, header .. '\\n' .. frame)
+  listening[node] = n > 0
   table.insert(received, node)
-  table.insert(received, redis.call('PUBLISH', P .. 'n:' .. node, header .. '\\n' .. frame))
+  table.insert(received, n)
 end
-return { out, received }
+local acked = { 0, 0 }
+if ackCid ~= '' and redis.call('HGET', P .. 'cn', ackCid) == self then
+  -- Counted as the node counts (cluster/bus.ts): buffered, or published to a node that listens.
+  local delivered, known = 0, true
+  for k = 1, #out, 3 do
+    local seq, node = out[k + 1], out[k + 2]
+    if seq > 0 or (node ~= '' and node ~= self and listening[node]) then
+      delivered = delivered + 1
+    elseif node == '' or node == self then
+      known = false
+    end
+  end
+  if known then
+    local ack = ARGV[11] .. string.format('%d', delivered) .. ARGV[12]
+    local hk, bk = keys_of(ackCid)
+    local id = redis.call('XADD', bk, 'NOMKSTREAM', '0-*', 't', now, 'd', ack)
+    if id then
+      local seq = seq_of(id)
+      local bn = redis.call('HINCRBY', hk, 'bn', string.format('%d', string.len(ack) * UNIT + 1))
+      local n = bn % UNIT
+      if n > maxFrames or (bn - n) / UNIT > maxBytes or seq % 32 == 0 then trim(hk, bk, now, maxFrames, maxBytes, maxAge) end
+      acked = { seq, delivered }
+    end
+  end
+end
+return { out, received, acked }
 `;
 
 /**
@@ -282,7 +315,7 @@ type Reply = unknown;
 export interface ReplayScripts {
   sbrEpoch(...args: string[]): Promise<string>;
   sbrOpen(...args: string[]): Promise<string>;
-  sbrAppend(...args: Array<string | Buffer>): Promise<[Array<string | number>, Array<string | number>]>;
+  sbrAppend(...args: Array<string | Buffer>): Promise<[Array<string | number>, Array<string | number>, [number, number]]>;
   sbrAway(...args: string[]): Promise<number>;
   sbrClaimBuffer(...args: string[]): Promise<Reply[]>;
   sbrReceived(...args: string[]): Promise<number>;

@@ -41,6 +41,19 @@ export interface Appended {
   published?: boolean;
 }
 
+/** An ack's JSON around its `delivered` count, for the connection `cid` (see ReplayStore.appendWithAck). */
+export interface AckTemplate {
+  cid: string;
+  head: string;
+  tail: string;
+}
+
+export interface AppendedWithAck {
+  appended: Appended[];
+  /** The ack's seq for its cid and the count it carries; null: not buffered (the caller acks). */
+  ack: { seq: number; delivered: number } | null;
+}
+
 export type ClaimResult =
   | {
       resumed: true;
@@ -65,6 +78,14 @@ export interface ReplayStore {
    * each one's seq. Seqs of one cid follow the order of the appends.
    */
   append(cids: readonly string[], frame: OutboundFrame, group?: boolean): Promise<Appended[]>;
+  /**
+   * Optional: `append`, and in the same step the ack of the request that sent the frame, to
+   * `ack.cid` (its sender, on this node): `ack.head`, the number of targets that took the frame,
+   * `ack.tail`. Resolves with the ack's seq and that number, or null when the ack could not be
+   * buffered with it (the caller acks as usual). A store where an ack costs a round trip of its
+   * own (Redis) has it; one in this process's memory does not need it.
+   */
+  appendWithAck?(cids: readonly string[], frame: OutboundFrame, group: boolean, ack: AckTemplate): Promise<AppendedWithAck>;
   /**
    * Optional: `append` for one cid, done before it returns (a store in this process's memory), so
    * a relay to a local connection needs no promise. Returns the cid's seq (0: no hold).

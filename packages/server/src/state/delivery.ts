@@ -31,6 +31,17 @@ export interface FrameSink {
   takenOver?(): void;
 }
 
+/**
+ * A request being answered (an ack is due to `cid` for request `id`). A cluster delivery may buffer
+ * the ack in the same step as the frame the request sends (one Redis call, not two) and hand it to
+ * the socket itself; it then sets `acked`, and the caller does not ack again.
+ */
+export interface AckSlot {
+  readonly cid: string;
+  readonly id: number;
+  acked: boolean;
+}
+
 export interface Delivery {
   /** Makes `sink` the receiver of its cid's frames; returns the sink it replaced, if any. */
   register(sink: FrameSink): FrameSink | undefined;
@@ -49,7 +60,7 @@ export interface Delivery {
    * A cluster delivery routes it once per node holding members. Without it the server sends to
    * `store.groupMembers(group)` (see sendToGroup in group-send.ts).
    */
-  sendToGroup?(group: string, frame: OutboundFrame, extra?: readonly string[]): Promise<number>;
+  sendToGroup?(group: string, frame: OutboundFrame, extra?: readonly string[], ack?: AckSlot): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -77,6 +77,26 @@ describeRedis('redis replay store', () => {
     expect(text.slice(newline + 1)).toBe(frame.data.toString('utf8'));
   });
 
+  it("buffers a request's ack with its frame, counted as the node counts; not when a target's socket may be here without a hold", async () => {
+    const { store, prefix } = make('n1');
+    const raw = client();
+    await store.open('cid:me', 'alice', 'n1');
+    await store.open('cid:far', 'bob', 'n2');
+    await raw.hset(`${prefix}cn`, 'cid:me', 'n1', 'cid:far', 'n2', 'cid:gone', 'n3', 'cid:bare', 'n1');
+    const frame = buildFrame({ type: 'message', message: 'hi', sender: 'alice', sender_cid: 'cid:me', sender_rid: 'room' });
+    const ack = { cid: 'cid:me', head: '{"type":"ack","id":7,"result":{"delivered":', tail: '}}' };
+    // cid:gone has no hold and its node does not listen: not counted, as the node would not count it.
+    const done = await store.appendWithAck!(['cid:me', 'cid:far', 'cid:gone'], frame, true, ack);
+    expect(done.appended.map((a) => a.seq)).toEqual([1, 1, 0]);
+    expect(done.ack).toEqual({ seq: 2, delivered: 2 });
+    const stream = await raw.xrange(`${prefix}rf:cid:me`, '-', '+');
+    expect(stream.map(([, fields]) => fields[3])).toEqual([frame.data.toString('utf8'), '{"type":"ack","id":7,"result":{"delivered":2}}']);
+    // cid:bare is on this node without a hold: only its socket can say whether it took the frame.
+    const open = await store.appendWithAck!(['cid:me', 'cid:bare'], frame, true, ack);
+    expect(open.ack).toBeNull();
+    expect(await raw.xlen(`${prefix}rf:cid:me`)).toBe(3);
+  });
+
   it('a claim reroutes the cid to the resuming node atomically (routing, node set, group counts)', async () => {
     const a = make('nA');
     const b = createRedisReplayStore({ redis: client(), prefix: a.prefix, node: 'nB', limits: TABLE_LIMITS, now: () => a.clock.now });
@@ -146,8 +166,8 @@ describeRedis('redis replay store', () => {
     try {
       for (let n = 1; n <= 1_100; n++) store.logRequest('cid:busy', 10_000 + n, n <= 600 ? 0 : 1, n);
       // 1,100 requests: trimmed at 1,024 and 1,088; the 12 after the last trim are kept on top.
-      await expect.poll(() => raw.zcard(`${prefix}rq:cid:busy`), { timeout: 5_000 }).toBe(1_024 + 12);
-      await expect.poll(() => trims.length, { timeout: 5_000 }).toBe(17);
+      await expect.poll(() => raw.zcard(`${prefix}rq:cid:busy`), { timeout: 15_000 }).toBe(1_024 + 12);
+      await expect.poll(() => trims.length, { timeout: 15_000 }).toBe(17);
     } finally {
       monitor.disconnect();
     }

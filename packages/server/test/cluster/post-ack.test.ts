@@ -1,0 +1,79 @@
+/**
+ * A group post in a cluster with resume on: the post and its ack are buffered in one script call
+ * (ReplayStore.appendWithAck), and the ack still reaches the sender numbered, after its own copy of
+ * the post, and again after a resume on another node when the socket died before it arrived.
+ */
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { join, setClusterMode, startServer, useCleanup, type Frame } from '../helpers.js';
+import { connectResume, lastSeqOf } from '../resume-helpers.js';
+import { describeRedis, startRedis, type RedisHandle } from './redis.js';
+
+useCleanup();
+
+describeRedis('a group post and its ack in a cluster', () => {
+  let redis: RedisHandle;
+  beforeAll(async () => {
+    redis = await startRedis();
+    setClusterMode({ redisUrl: redis.url, nodes: 2 });
+  });
+  afterAll(async () => {
+    setClusterMode(null);
+    await redis?.stop();
+  });
+
+  it('is one script call per post; the ack is numbered after the sender’s own copy and carries the count', async () => {
+    const t = await startServer();
+    const [n1, n2] = t.nodes as [(typeof t.nodes)[number], (typeof t.nodes)[number]];
+    const sender = await n1.connect('alice');
+    const members = [await n1.connect('bob'), await n2.connect('carol')];
+    await join(sender, 'room');
+    for (const c of members) await join(c, 'room');
+    const cid = (await sender.welcome)['cid'] as string;
+
+    const monitor = await new Redis(redis.url).monitor();
+    const scriptCalls: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (/^evalsha$/i.test(args[0] ?? '') && args.includes(cid)) scriptCalls.push(args);
+    });
+    try {
+      for (let n = 1; n <= 5; n++) {
+        const ack = await sender.request({ type: 'post', to: 'room', message: { n } });
+        expect(ack).toMatchObject({ type: 'ack', result: { delivered: 3 } });
+        const own = sender.all((f) => f.type === 'message' && (f['message'] as { n: number }).n === n);
+        expect(own).toHaveLength(1);
+        expect(ack['seq']).toBe((own[0]!['seq'] as number) + 1);
+      }
+      for (const c of members) await c.waitFor((f) => f.type === 'message' && (f['message'] as { n: number }).n === 5);
+      // The appends naming the sender: one per post (its ack rides in it), none for the acks alone.
+      await expect.poll(() => scriptCalls.length, { timeout: 5_000 }).toBe(5);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(scriptCalls).toHaveLength(5);
+    } finally {
+      monitor.disconnect();
+    }
+  });
+
+  it('the ack is buffered with the post: a resume on another node from before the post replays both, once each', async () => {
+    const t = await startServer();
+    const [n1, n2] = t.nodes as [(typeof t.nodes)[number], (typeof t.nodes)[number]];
+    const sender = await n1.connect('alice');
+    const member = await n2.connect('carol');
+    await join(sender, 'room');
+    await join(member, 'room');
+    const welcome = await sender.welcome;
+    const before = lastSeqOf(sender);
+    const ack = await sender.request({ type: 'post', to: 'room', message: { n: 1 } });
+    await member.waitFor((f) => f.type === 'message' && (f['message'] as { n: number }).n === 1);
+    sender.terminate();
+
+    const resumed = await connectResume(t, n2, 'alice', welcome['resume'] as string, before);
+    expect(await resumed.welcome).toMatchObject({ cid: welcome['cid'], resumed: true });
+    const replayed = await resumed.waitFor((f: Frame) => f.type === 'ack' && f['id'] === ack['id']);
+    expect(replayed).toEqual(ack);
+    await resumed.sync();
+    expect(resumed.all((f) => f.type === 'ack' && f['id'] === ack['id'])).toHaveLength(1);
+    expect(resumed.all('message').map((f) => (f['message'] as { n: number }).n)).toEqual([1]);
+    expect(resumed.all('message')[0]!['seq']).toBe((ack['seq'] as number) - 1);
+  });
+});
