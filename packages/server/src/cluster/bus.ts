@@ -92,7 +92,7 @@ export function createBus(deps: BusDeps): Bus {
     }
     if (remote.size > 0) deps.published.inc({ kind: group ? 'group' : 'direct' }, remote.size);
     if (acked !== null && ack !== undefined) {
-      sinks.get(ack.cid)?.deliver(buildFrame({ type: 'ack', id: ack.id, result: { delivered: acked.delivered } }), acked.seq);
+      sinks.get(ack.cid)?.deliver(buildFrame({ type: 'ack', id: ack.id, result: { delivered: acked.delivered } }, ack.mayWait), acked.seq);
       ack.acked = true;
     }
     return delivered;
@@ -123,8 +123,8 @@ export function createBus(deps: BusDeps): Bus {
     }
   }
 
-  async function send(cids: readonly string[], frame: OutboundFrame): Promise<number> {
-    if (deps.replay && isSequenced(frame.type)) return sendSequenced(deps.replay, cids, frame, false);
+  async function send(cids: readonly string[], frame: OutboundFrame, ack?: AckSlot): Promise<number> {
+    if (deps.replay && isSequenced(frame.type)) return sendSequenced(deps.replay, cids, frame, false, ack);
     const mine: string[] = [];
     const remote = new Map<string, string[]>();
     const unknown: string[] = [];

@@ -43,13 +43,15 @@ export function runFrame(conn: FrameRunner, message: ClientMessage, id: number |
  * both ways, so most such acks share a write with the peer's next signal. Errors never wait.
  */
 function ackFrame(message: ClientMessage, id: number, result: unknown): OutboundFrame {
-  const relayedSignal = message.type === 'rtc' && (message.signal.kind === 'description' || message.signal.kind === 'candidate');
-  return buildFrame({ type: 'ack', id, result }, relayedSignal);
+  return buildFrame({ type: 'ack', id, result }, ackMayWait(message));
 }
+
+const ackMayWait = (message: ClientMessage): boolean =>
+  message.type === 'rtc' && (message.signal.kind === 'description' || message.signal.kind === 'candidate');
 
 async function runAsync(conn: FrameRunner, message: ClientMessage, id: number | null): Promise<void> {
   // A numbered ack may leave with the request's own frame (AckSlot): one buffered step, not two.
-  const ack: AckSlot | undefined = id !== null && conn.held ? { cid: conn.cid, id, acked: false } : undefined;
+  const ack: AckSlot | undefined = id !== null && conn.held ? { cid: conn.cid, id, mayWait: ackMayWait(message), acked: false } : undefined;
   try {
     const result = await dispatch(conn.ctx, conn, message, ack);
     if (result !== NO_REPLY && id !== null && ack?.acked !== true) await reply(conn, ackFrame(message, id, result));

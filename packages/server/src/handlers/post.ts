@@ -31,7 +31,7 @@ export const post: Handler<'post'> = async (ctx, session, msg, ack) => {
     if (!(await ctx.store.getConnection(msg.to))) {
       throw new RequestError('RECIPIENT_NOT_FOUND', `No open connection "${msg.to}".`);
     }
-    const delivered = await ctx.delivery.send([msg.to], privateFrame());
+    const delivered = await ctx.delivery.send([msg.to], privateFrame(), ack);
     if (delivered === 0) throw new RequestError('RECIPIENT_NOT_FOUND', `No open connection "${msg.to}".`);
     return { delivered };
   }
@@ -44,7 +44,7 @@ export const post: Handler<'post'> = async (ctx, session, msg, ack) => {
     if (msg.notification && ctx.push) return pushForOfflinePost(ctx, msg.to, msg.notification);
     throw new RequestError('RECIPIENT_NOT_FOUND', `User "${msg.to}" has no open connection.`);
   }
-  const delivered = await ctx.delivery.send(cids, privateFrame());
+  const delivered = await ctx.delivery.send(cids, privateFrame(), ack);
   if (msg.notification?.config?.always && ctx.push && delivered > 0) pushAlso(ctx, msg.to, msg.notification);
   if (delivered === 0) throw new RequestError('RECIPIENT_NOT_FOUND', `User "${msg.to}" has no open connection.`);
   return { delivered };

@@ -30,7 +30,7 @@ export function rtcFrame(session: Session, msg: ClientMessageOf<'rtc'>) {
  * connections share a group, belong to the same user, already have this call
  * between them, or `rtc.allowAnyPair` is set. SDP is never parsed.
  */
-export const rtc: Handler<'rtc'> = async (ctx, session, msg) => {
+export const rtc: Handler<'rtc'> = async (ctx, session, msg, ack) => {
   if (msg.to === session.cid) throw new RequestError('INVALID_REQUEST', 'Cannot signal your own connection.');
   if (!isCid(msg.to)) return signalUser(ctx, session, msg); // a user_id: ring all of their connections
   const [self, target] = await Promise.all([ctx.store.getConnection(session.cid), ctx.store.getConnection(msg.to)]);
@@ -43,7 +43,7 @@ export const rtc: Handler<'rtc'> = async (ctx, session, msg) => {
     throw new RequestError('FORBIDDEN', 'You can only signal connections that share a group with you.');
   }
   await ctx.calls.onSignal(self, target, msg.call, msg.signal);
-  const delivered = await ctx.delivery.send([target.cid], rtcFrame(session, msg));
+  const delivered = await ctx.delivery.send([target.cid], rtcFrame(session, msg), ack);
   if (delivered === 0) throw new RequestError('RECIPIENT_NOT_FOUND', `No open connection "${msg.to}".`);
   return { delivered };
 };

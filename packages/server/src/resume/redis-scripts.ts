@@ -95,8 +95,9 @@ return redis.call('GET', P .. 'epoch')
  * targets other than \`self\`, with a header listing the cids and their seqs (0: no hold).
  * With an ack cid held on \`self\` (the sender of the request this frame carries out), its ack
  * is appended to that cid's stream in the same step: head, the number of targets that took the
- * frame (buffered, or published to a listening node), tail. Not when a target has no hold and
- * may be on \`self\` (only the node can tell whether its socket took it): the caller acks then.
+ * frame (buffered, or published to a listening node), tail. Not when none did (the request is
+ * answered with an error), nor when a target has no hold and may be on \`self\` (only the node
+ * can tell whether its socket took it): the caller answers then.
  * Returns {{cid, seq, node ('' unknown)}…, {node, receivers}…, {ack seq (0: none), delivered}}.
  */
 const APPEND = `${PRELUDE}
@@ -169,7 +170,7 @@ if ackCid ~= '' and redis.call('HGET', P .. 'cn', ackCid) == self then
       known = false
     end
   end
-  if known then
+  if known and delivered > 0 then
     local ack = ARGV[11] .. string.format('%d', delivered) .. ARGV[12]
     local hk, bk = keys_of(ackCid)
     local id = redis.call('XADD', bk, 'NOMKSTREAM', '0-*', 't', now, 'd', ack)

@@ -39,6 +39,8 @@ export interface FrameSink {
 export interface AckSlot {
   readonly cid: string;
   readonly id: number;
+  /** The ack may wait for the socket's next frame (OutboundFrame.mayWait). */
+  readonly mayWait: boolean;
   acked: boolean;
 }
 
@@ -48,7 +50,7 @@ export interface Delivery {
   /** Forgets the cid's sink; with `sink`, only when that one is still the registered one. */
   unregister(cid: string, sink?: FrameSink): void;
   /** Sends `frame` to each listed connection; resolves with how many accepted it. */
-  send(cids: readonly string[], frame: OutboundFrame): Promise<number>;
+  send(cids: readonly string[], frame: OutboundFrame, ack?: AckSlot): Promise<number>;
   /**
    * Optional: `send` to one connection, done before it returns (1 or 0), so a relay or an ack on
    * this node costs no promise. Present only when that is always possible (the delivery and its

@@ -54,6 +54,44 @@ describeRedis('a group post and its ack in a cluster', () => {
     }
   });
 
+  it('a post to a cid and a call signal to a peer on another node: one script call each, acked; a post to nobody still gets its error', async () => {
+    const t = await startServer();
+    const [n1, n2] = t.nodes as [(typeof t.nodes)[number], (typeof t.nodes)[number]];
+    const caller = await n1.connect('alice');
+    const callee = await n2.connect('bob');
+    await join(caller, 'room');
+    await join(callee, 'room');
+    const [cid, calleeCid] = [(await caller.welcome)['cid'] as string, (await callee.welcome)['cid'] as string];
+
+    const monitor = await new Redis(redis.url).monitor();
+    const scriptCalls: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (/^evalsha$/i.test(args[0] ?? '') && args.includes(cid)) scriptCalls.push(args);
+    });
+    try {
+      const posted = await caller.request({ type: 'post', to: calleeCid, message: 'hi' });
+      expect(posted).toMatchObject({ type: 'ack', result: { delivered: 1 } });
+      const invited = await caller.request({ type: 'rtc', to: calleeCid, call: 'c1', signal: { kind: 'invite' } });
+      expect(invited).toMatchObject({ type: 'ack', result: { delivered: 1 } });
+      const offer = { kind: 'description', description: { type: 'offer', sdp: 'v=0\r\n' } };
+      const described = await caller.request({ type: 'rtc', to: calleeCid, call: 'c1', signal: offer });
+      expect(described).toMatchObject({ type: 'ack', result: { delivered: 1 } });
+      expect([posted['seq'], invited['seq'], described['seq']].every((seq) => typeof seq === 'number')).toBe(true);
+      await callee.waitFor((f) => f.type === 'rtc' && (f['signal'] as { kind: string }).kind === 'description');
+      await expect.poll(() => scriptCalls.length, { timeout: 5_000 }).toBe(3);
+
+      callee.terminate();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // Away, bob's connection is held: the post is buffered for it and counts.
+      expect(await caller.request({ type: 'post', to: calleeCid, message: 'later' })).toMatchObject({ type: 'ack', result: { delivered: 1 } });
+      expect(await caller.request({ type: 'post', to: 'cid:nobody', message: 'x' })).toMatchObject({ type: 'error', code: 'RECIPIENT_NOT_FOUND' });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(scriptCalls).toHaveLength(5); // the post to bob, then the error (numbered: a call of its own)
+    } finally {
+      monitor.disconnect();
+    }
+  });
+
   it('the ack is buffered with the post: a resume on another node from before the post replays both, once each', async () => {
     const t = await startServer();
     const [n1, n2] = t.nodes as [(typeof t.nodes)[number], (typeof t.nodes)[number]];
