@@ -11,8 +11,9 @@
  * append script buffers the frame for each recipient cid and publishes it, in the same atomic
  * step, once per node holding recipients, the header listing each cid's seq (`s`); the
  * receiving node splices the seq in per socket. A group frame then costs the member list and
- * one stream append per member, and the post's ack rides in the same script call. A `t` message tells a node that a cid it held was resumed
- * elsewhere: its socket is dropped without cleanup.
+ * one stream append per member, and the request's ack rides in the same script call. A `t`
+ * message tells a node that a cid it held was resumed elsewhere: its socket is dropped without
+ * cleanup.
  */
 import type { Redis } from 'ioredis';
 import type { Counter } from 'prom-client';
