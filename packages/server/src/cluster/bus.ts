@@ -21,6 +21,7 @@ import { RequestError } from '../request-error.js';
 import { buildFrame, type AckSlot, type Delivery, type FrameSink, type OutboundFrame } from '../state/delivery.js';
 import type { ServerMessageType } from '@switchboard/protocol';
 import { isSequenced } from '../resume/frame.js';
+import { TextFrame } from '../state/outbound-frame.js';
 import type { AckTemplate, ReplayStore } from '../resume/replay-store.js';
 import type { ConnectionRecord } from '../state/store.js';
 import type { ClusterKeys } from './keys.js';
@@ -79,9 +80,9 @@ export function createBus(deps: BusDeps): Bus {
    * and goes to the sender's socket after the frame: a post costs one Redis round trip, not two.
    */
   async function sendSequenced(replay: ReplayStore, cids: readonly string[], frame: OutboundFrame, group: boolean, ack?: AckSlot): Promise<number> {
-    const withAck = ack !== undefined && replay.appendWithAck !== undefined;
-    const { appended, ack: acked } = withAck
-      ? await unavailable(() => replay.appendWithAck!(cids, frame, group, ackTemplate(ack.cid, ack.id)))
+    const template = ack !== undefined && replay.appendWithAck !== undefined ? ackTemplate(ack.cid, ack.id) : null;
+    const { appended, ack: acked } = template
+      ? await unavailable(() => replay.appendWithAck!(cids, frame, group, template))
       : { appended: await unavailable(() => replay.append(cids, frame, group)), ack: null };
     let delivered = 0;
     const remote = new Set<string>();
@@ -92,8 +93,10 @@ export function createBus(deps: BusDeps): Bus {
       if ((sink !== undefined && sink.deliver(frame, seq)) || seq > 0 || published === true) delivered += 1;
     }
     if (remote.size > 0) deps.published.inc({ kind: group ? 'group' : 'direct' }, remote.size);
-    if (acked !== null && ack !== undefined) {
-      sinks.get(ack.cid)?.deliver(buildFrame({ type: 'ack', id: ack.id, result: { delivered: acked.delivered } }, ack.mayWait), acked.seq);
+    if (acked !== null && template !== null && ack !== undefined) {
+      // The same text the script buffered, not encoded again.
+      const text = `${template.head}${acked.delivered}${template.tail}`;
+      sinks.get(ack.cid)?.deliver(new TextFrame('ack', [text], false, ack.mayWait, ack.id), acked.seq);
       ack.acked = true;
     }
     return delivered;

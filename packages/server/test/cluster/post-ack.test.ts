@@ -22,6 +22,23 @@ describeRedis('a group post and its ack in a cluster', () => {
     await redis?.stop();
   });
 
+  /** Every script call Redis runs that names one of `cids`, as its MONITOR sees them, until `stop`. */
+  async function scriptCallsNaming(...cids: string[]): Promise<{ calls: string[][]; stop(): Promise<void> }> {
+    const client = new Redis(redis.url);
+    const monitor = await client.monitor();
+    const calls: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (/^evalsha$/i.test(args[0] ?? '') && args.some((arg) => cids.includes(arg))) calls.push(args);
+    });
+    return {
+      calls,
+      async stop() {
+        monitor.disconnect();
+        await client.quit();
+      },
+    };
+  }
+
   it('is one script call per post; the ack is numbered after the sender’s own copy and carries the count', async () => {
     const t = await startServer();
     const [n1, n2] = t.nodes as [(typeof t.nodes)[number], (typeof t.nodes)[number]];
@@ -31,11 +48,7 @@ describeRedis('a group post and its ack in a cluster', () => {
     for (const c of members) await join(c, 'room');
     const cid = (await sender.welcome)['cid'] as string;
 
-    const monitor = await new Redis(redis.url).monitor();
-    const scriptCalls: string[][] = [];
-    monitor.on('monitor', (_time: string, args: string[]) => {
-      if (/^evalsha$/i.test(args[0] ?? '') && args.includes(cid)) scriptCalls.push(args);
-    });
+    const { calls: scriptCalls, stop } = await scriptCallsNaming(cid);
     try {
       for (let n = 1; n <= 5; n++) {
         const ack = await sender.request({ type: 'post', to: 'room', message: { n } });
@@ -50,7 +63,7 @@ describeRedis('a group post and its ack in a cluster', () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(scriptCalls).toHaveLength(5);
     } finally {
-      monitor.disconnect();
+      await stop();
     }
   });
 
@@ -63,11 +76,7 @@ describeRedis('a group post and its ack in a cluster', () => {
     await join(callee, 'room');
     const [cid, calleeCid] = [(await caller.welcome)['cid'] as string, (await callee.welcome)['cid'] as string];
 
-    const monitor = await new Redis(redis.url).monitor();
-    const scriptCalls: string[][] = [];
-    monitor.on('monitor', (_time: string, args: string[]) => {
-      if (/^evalsha$/i.test(args[0] ?? '') && args.includes(cid)) scriptCalls.push(args);
-    });
+    const { calls: scriptCalls, stop } = await scriptCallsNaming(cid, calleeCid);
     try {
       const posted = await caller.request({ type: 'post', to: calleeCid, message: 'hi' });
       expect(posted).toMatchObject({ type: 'ack', result: { delivered: 1 } });
@@ -88,7 +97,7 @@ describeRedis('a group post and its ack in a cluster', () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(scriptCalls).toHaveLength(5); // the post to bob, then the error (numbered: a call of its own)
     } finally {
-      monitor.disconnect();
+      await stop();
     }
   });
 
