@@ -38,7 +38,7 @@ import { whenDrained } from './drain.js';
 import { admitFrame } from './admit.js';
 import { bufferedType } from './frame-info.js';
 import { afterClose, startConnection, type ResumeAttempt, type Started } from './resume-start.js';
-import { confirmedSeq, probeDue } from './delivery-probe.js';
+import { confirmedSeq, DeliveryProbe } from './delivery-probe.js';
 import { SeqOrder } from './seq-order.js';
 import { corkFor, HELD, UNCORKED, type Cork } from './tick-flush.js';
 import { reply, runFrame, type FrameRunner } from './run-frame.js';
@@ -85,9 +85,7 @@ export class Connection implements FrameRunner, FrameSink, QueueOwner, SocketOwn
   private closeName: CloseCodeName | null = null; // the close code this side sent
   /** Set by any inbound frame or pong; cleared by each heartbeat sweep. */
   alive = true;
-  /** Delivery probes (delivery-probe.ts): the seq the last one asked about, and when it went. */
-  private probedSeq = 0;
-  private probedAt = 0;
+  private readonly probe = new DeliveryProbe();
   private closing = false;
   /** Closing once the queue is done: new frames are ignored, accepted ones still get their reply. */
   private refusing = false;
@@ -268,7 +266,7 @@ export class Connection implements FrameRunner, FrameSink, QueueOwner, SocketOwn
       return true;
     }
     const queued = this.order.push(frame, seq);
-    if (seq > 0 && probeDue(this.order.sent - this.probedSeq, this.probedAt)) this.ping();
+    if (seq > 0 && this.probe.due(this.order.sent)) this.ping();
     return queued;
   }
 
@@ -280,11 +278,10 @@ export class Connection implements FrameRunner, FrameSink, QueueOwner, SocketOwn
   /** The client has every frame through `seq`: a pong's, or a frame's `rx`, which also stands for a probe answered now. */
   private confirm(seq: number, receipt: boolean): void {
     if (seq <= 0 || seq > this.order.sent) return;
-    this.ctx.resume?.replay.received(this.cid, seq);
+    // Nothing left to write: this socket reads none of the confirmed frames' bytes any more.
+    this.ctx.resume?.replay.received(this.cid, seq, this.ws.bufferedAmount === 0);
     this.requestLog.confirmed(seq);
-    if (!receipt || seq <= this.probedSeq) return;
-    this.probedSeq = seq;
-    this.probedAt = Date.now();
+    this.probe.answered(seq, receipt);
   }
 
   send(frame: OutboundFrame): boolean {
@@ -319,9 +316,7 @@ export class Connection implements FrameRunner, FrameSink, QueueOwner, SocketOwn
   /** Heartbeat, and delivery probe: a ws-level ping carrying the highest seq written, unless already asked about (onPong). */
   ping(): void {
     if (this.closing || this.ws.readyState !== WebSocket.OPEN) return;
-    const seq = this.held ? this.order.sent : 0;
-    this.ws.ping(seq > this.probedSeq ? String((this.probedSeq = seq)) : undefined);
-    this.probedAt = Date.now();
+    this.ws.ping(this.probe.ask(this.held ? this.order.sent : 0));
   }
 
   /** Closes with a documented close code; terminates if the peer does not finish the handshake. */

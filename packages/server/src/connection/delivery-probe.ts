@@ -16,6 +16,41 @@ export function probeDue(unprobed: number, probedAt: number): boolean {
   return unprobed >= PROBE_EVERY_FRAMES || Date.now() - probedAt >= PROBE_EVERY_MS;
 }
 
+/**
+ * One connection's probes. At most one is unanswered at a time: a client slow to answer is slow
+ * to read or to write, and more pings would only queue more pongs behind its own backlog (`ws`
+ * clients drop their socket once 60 pongs wait unsent: a burst of sends, acked frame by frame,
+ * ended Node SDK sessions before this). Heartbeats still ping, with the seq when it is newer.
+ */
+export class DeliveryProbe {
+  /** The seq the last probe asked about, and when a ping last went. */
+  seq = 0;
+  private at = 0;
+  private waiting = false;
+
+  /** Whether a numbered frame through `sent` should take a probe along. */
+  due(sent: number): boolean {
+    return !this.waiting && probeDue(sent - this.seq, this.at);
+  }
+
+  /** A ping goes out now: the seq it carries (newer than the last one asked about), or undefined. */
+  ask(sent: number): string | undefined {
+    this.at = Date.now();
+    if (sent <= this.seq) return undefined;
+    this.seq = sent;
+    this.waiting = true;
+    return String(sent);
+  }
+
+  /** The client has every frame through `seq`; `receipt`: a frame's `rx`, which stands for a probe answered now. */
+  answered(seq: number, receipt: boolean): void {
+    if (seq >= this.seq) this.waiting = false;
+    if (!receipt || seq <= this.seq) return;
+    this.seq = seq;
+    this.at = Date.now();
+  }
+}
+
 /** The seq a pong confirms, or 0. An unsolicited pong can only confirm frames already sent to this client. */
 export function confirmedSeq(data: Buffer, sent: number): number {
   if (data.length === 0 || data.length > 16) return 0;

@@ -5,7 +5,7 @@
  * random per process, so after a restart every old token is refused with `epoch_changed`.
  */
 import { randomBytes } from 'node:crypto';
-import { frameBytes, type OutboundFrame } from '../state/outbound-frame.js';
+import { frameBytes, TextFrame, type OutboundFrame } from '../state/outbound-frame.js';
 import { decideResume, type HoldSnapshot } from './decision.js';
 import type { Appended, BufferedFrame, ClaimResult, ReplayLimits, ReplayStore } from './replay-store.js';
 
@@ -43,8 +43,9 @@ export function createMemoryReplayStore(limits: ReplayLimits, options: MemoryRep
 
   const count = (hold: Hold) => hold.frames.length - hold.head;
 
-  function evictHead(hold: Hold, bySize: boolean): void {
+  function evictHead(hold: Hold, bySize: boolean, flushed = false): void {
     const entry = hold.frames[hold.head]!;
+    if (entry.frame instanceof TextFrame) entry.frame.letGo(flushed);
     hold.frames[hold.head] = undefined as unknown as Entry; // let the frame go
     hold.head += 1;
     hold.bytes -= entry.bytes;
@@ -70,6 +71,7 @@ export function createMemoryReplayStore(limits: ReplayLimits, options: MemoryRep
     if (!hold) return 0;
     const seq = ++hold.topSeq;
     const bytes = frameBytes(frame);
+    if (frame instanceof TextFrame) frame.hold();
     hold.frames.push({ seq, frame, bytes, at });
     hold.bytes += bytes;
     trim(hold, at);
@@ -92,11 +94,11 @@ export function createMemoryReplayStore(limits: ReplayLimits, options: MemoryRep
     limits,
     epoch: async () => epoch,
 
-    received(cid: string, seq: number): void {
+    received(cid: string, seq: number, flushed = false): void {
       const hold = holds.get(cid);
       // Away, the socket that answered is gone; its successor reports its own lastSeq on resume.
       if (!hold || hold.awaySince !== null) return;
-      while (count(hold) > 0 && hold.frames[hold.head]!.seq <= seq) evictHead(hold, false);
+      while (count(hold) > 0 && hold.frames[hold.head]!.seq <= seq) evictHead(hold, false, flushed);
     },
 
     async open(cid, userId) {
@@ -166,6 +168,8 @@ export function createMemoryReplayStore(limits: ReplayLimits, options: MemoryRep
       const replay: BufferedFrame[] = [];
       for (let i = held.head; i < held.frames.length; i++) {
         const entry = held.frames[i]!;
+        // A new socket now confirms frames the old one may still be writing (it closes gracefully).
+        if (entry.frame instanceof TextFrame) entry.frame.pin();
         if (entry.seq >= decision.from) replay.push({ seq: entry.seq, data: entry.frame.data });
       }
       return { resumed: true, generation: held.generation, replay, replayTo: decision.to, previousNode: null };

@@ -95,8 +95,10 @@ export interface ReplayStore {
    * The client has every frame through `seq` (it answered a ping sent after them: delivery
    * probes, connection.ts), so they need not wait out the resume window in the buffer. Not
    * awaited: a store that cannot drop them now (Redis unreachable) leaves them to the limits.
+   * `flushed`: the confirming socket has nothing left to write, so a frame only it was sent may
+   * give its bytes back for reuse (TextFrame.letGo; the memory store).
    */
-  received(cid: string, seq: number): void;
+  received(cid: string, seq: number, flushed?: boolean): void;
   /**
    * The socket went away: the hold waits `windowMs` for a resume. With `generation`, only a hold
    * still at that generation (the closing socket's): `newer` when a resume already took it over.

@@ -57,6 +57,25 @@ describe('delivery probes', () => {
     expect(replayed).toEqual(Array.from({ length: top - confirmed }, (_, i) => confirmed + 1 + i));
   });
 
+  it('one probe at a time: a client slow to answer gets no other until it answers (ws clients drop a socket with 60 pongs unsent)', async () => {
+    const t = await startServer();
+    const a = await t.connect('alice');
+    const b = await t.connect('bob', { autoPong: false });
+    const pings: string[] = [];
+    b.ws.on('ping', (data: Buffer) => pings.push(data.toString()));
+    await join(a, 'room');
+    await join(b, 'room');
+    await post(a, 100, b);
+    await b.sync();
+    expect(pings).toHaveLength(1); // 100 numbered frames would have taken 6 probes
+    b.ws.pong(Buffer.from(pings[0]!));
+    await b.sync(); // the server read the pong before this
+    await post(a, 20, b);
+    await b.sync();
+    expect(pings).toHaveLength(2);
+    expect(Number(pings[1])).toBeGreaterThan(Number(pings[0]));
+  });
+
   it('a client that never answers a ping keeps every frame buffered: a resume from 0 replays them all', async () => {
     const { t, a, b, welcome } = await room({ autoPong: false });
     await post(a, 20, b);
