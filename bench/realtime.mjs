@@ -14,7 +14,9 @@
  * --cpu-prof (V8 CPU profiles of every server child, peers included, into a temp directory; read them
  * with `node bench/lib/cpuprofile.mjs FILE [--inclusive] [--filter packages/]`),
  * --timeout-s S (overall limit), --no-write, --from-json FILE [--write] (re-render a saved run),
- * --resume-window MS (Switchboard's resume.windowMs; 0: resume off).
+ * --resume-window MS (Switchboard's resume.windowMs; 0: resume off),
+ * --pin (Linux, 2+ cores: each server child on the last core, this process on the others, with `taskset`, so a
+ * server's event loop and GC wait for its own work only, not for the clients'; off by default, as the tables were measured).
  *
  * How it works. Every (scenario, system, run) gets a fresh server in its own child process
  * (`node --expose-gc bench/realtime.mjs --serve <kind>`), so memory deltas belong to one server and a
@@ -49,6 +51,7 @@
  * (one client adapter per system), realtime-scenarios.mjs (the measurements) and realtime-report.mjs
  * (tables, readings, docs/benchmarks.md).
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -112,12 +115,22 @@ function parseArgs(argv) {
     json: value('--json'),
     cpuProf: has('--cpu-prof'),
     resumeWindow: value('--resume-window'),
+    pin: has('--pin'),
     write: has('--write') || (!quick && !has('--no-write')),
   };
   if (!(opts.runs >= 1)) throw new Error('--runs must be ≥ 1');
   // Switchboard's resume.windowMs in the server children (its default otherwise).
   if (opts.resumeWindow !== undefined) process.env.BENCH_RESUME_WINDOW_MS = String(Number(opts.resumeWindow));
+  if (opts.pin) pinCores();
   return opts;
+}
+
+/** --pin: this process (the clients) on every core but the last, the server children (BENCH_SERVER_CPU) on the last. */
+function pinCores() {
+  const cores = os.availableParallelism();
+  if (process.platform !== 'linux' || cores < 2) throw new Error('--pin needs Linux and at least 2 cores');
+  execFileSync('taskset', ['-a', '-p', '-c', `0-${cores - 2}`, String(process.pid)], { stdio: 'ignore' });
+  process.env.BENCH_SERVER_CPU = String(cores - 1);
 }
 
 // ====================================================================== main

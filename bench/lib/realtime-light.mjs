@@ -109,7 +109,7 @@ export async function scenarioLight(system, child, connect, opts, kind) {
     const s = rtt.summary();
     // Two relayed messages per round trip (there and back).
     const messages = 2 * rtt.length;
-    return { p50: s.p50, p99: s.p99, max: s.max, skipped, ...perUnit(probe, messages, 'Message'), gcPauseMaxMs: probe.gcPauseMaxMs };
+    return { p50: s.p50, p99: s.p99, max: s.max, skipped, ...perUnit(probe, messages, 'Message'), gcPauseMaxMs: probe.gcPauseMaxMs, gcByKind: probe.gcByKind };
   } finally {
     await child.stop();
     await dropClients(clients);

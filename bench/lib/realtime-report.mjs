@@ -199,6 +199,7 @@ export function printReport(results, opts, machine, { partial = false, failures 
   const busyMachine = Math.max(...(machine.loadAverage ?? [0]), ...(machine.loadAverageEnd ?? [0])) > 4;
   const env =
     `${describeMachine(machine)}; ${load} (${busyMachine ? 'other test suites were running on the same 2 cores, so absolute numbers are pessimistic and noisy' : 'nothing else running'}); ` +
+    `${opts.pin ? 'each server child pinned to a core of its own, the clients on the others (`--pin`); ' : ''}` +
     `commit ${machine.commit}${machine.uncommittedFiles ? ` with ${machine.uncommittedFiles} uncommitted file(s) under packages/*/src in the working tree` : ''}; ${versions}; ${machine.date.slice(0, 10)}${partial ? '; PARTIAL (overall timeout)' : ''}.`;
   const failureText = failures.length
     ? `\n\nFailed measurements (left out of the medians): ${failures.map((f) => `${f.system} ${f.key} run ${f.run + 1}: ${f.error}`).join('; ')}.`

@@ -3,7 +3,7 @@
  * kind per process, so memory and CPU figures belong to that server alone), ServerChild is the
  * parent's handle on it. The IPC messages between them (ready, mem, cpu, stop) live in this file only.
  */
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import os from 'node:os';
@@ -19,6 +19,8 @@ export async function serve(kind) {
   const maxLifeMs = Number(process.env.BENCH_CHILD_MAX_MS ?? 300_000);
   setTimeout(() => process.exit(3), maxLifeMs).unref();
   process.on('disconnect', () => process.exit(0)); // the parent went away: stop by ourselves
+  // --pin (realtime.mjs): this server, its GC and I/O threads included, on a core of its own.
+  if (process.env.BENCH_SERVER_CPU) execFileSync('taskset', ['-a', '-p', '-c', process.env.BENCH_SERVER_CPU, String(process.pid)], { stdio: 'ignore' });
   let cleanup = () => {};
   let info;
   let probe = null;
@@ -119,6 +121,13 @@ function startProbe() {
         allocatedBytes: heap1 - heap0 + freed,
         gcs: statistics.length,
         gcPauseMaxMs: statistics.reduce((m, s) => Math.max(m, s.cost / 1000), 0),
+        // Main-thread GC time by kind (Scavenge, MarkSweepCompact, IncrementalMarking …): count and total ms.
+        gcByKind: statistics.reduce((byKind, s) => {
+          const kind = (byKind[s.gcType] ??= { count: 0, ms: 0 });
+          kind.count += 1;
+          kind.ms += s.cost / 1000;
+          return byKind;
+        }, {}),
       };
     },
   };
