@@ -2,7 +2,7 @@
  * A burst the SDK sends itself never ends its session. 3,000 posts of 7 KB at once back up the
  * Node SDK's socket for a while; the server's delivery probes (ws pings) get their pongs only once
  * the backlog is written, and ws clients drop their socket when 60 pongs wait unsent. The server
- * keeps one probe unanswered at a time (docs/protocol.md §12), so this session lives through it.
+ * keeps one probe unanswered at a time (docs/protocol.md §12), so the connection lives through it.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Switchboard } from '../src/node/index.js';

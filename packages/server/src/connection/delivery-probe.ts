@@ -12,25 +12,21 @@
 const PROBE_EVERY_FRAMES = 16;
 const PROBE_EVERY_MS = 1_000;
 
-export function probeDue(unprobed: number, probedAt: number): boolean {
-  return unprobed >= PROBE_EVERY_FRAMES || Date.now() - probedAt >= PROBE_EVERY_MS;
-}
-
 /**
  * One connection's probes. At most one is unanswered at a time: a client slow to answer is slow
  * to read or to write, and more pings would only queue more pongs behind its own backlog (`ws`
- * clients drop their socket once 60 pongs wait unsent: a burst of sends, acked frame by frame,
- * ended Node SDK sessions before this). Heartbeats still ping, with the seq when it is newer.
+ * clients drop their socket once 60 pongs wait unsent, so a burst of sends acked frame by frame
+ * would end a Node SDK connection). Heartbeats still ping, with the seq when it is newer.
  */
 export class DeliveryProbe {
   /** The seq the last probe asked about, and when a ping last went. */
-  seq = 0;
+  private seq = 0;
   private at = 0;
   private waiting = false;
 
   /** Whether a numbered frame through `sent` should take a probe along. */
   due(sent: number): boolean {
-    return !this.waiting && probeDue(sent - this.seq, this.at);
+    return !this.waiting && (sent - this.seq >= PROBE_EVERY_FRAMES || Date.now() - this.at >= PROBE_EVERY_MS);
   }
 
   /** A ping goes out now: the seq it carries (newer than the last one asked about), or undefined. */

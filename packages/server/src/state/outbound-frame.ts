@@ -18,6 +18,7 @@ export interface OutboundFrame {
 }
 
 const OPEN_BRACE = 0x7b;
+const COMMA = 0x2c;
 /** Above this many bytes, a numbered copy is written into slab bytes rather than made a string. */
 const LARGEST_TEXT_COPY = 1024;
 
@@ -43,9 +44,8 @@ const LARGEST_TEXT_COPY = 1024;
  */
 export class TextFrame implements OutboundFrame {
   private bytes: Buffer | undefined;
-  /** The first numbered copy written as bytes (`{"seq":17,` in place of the frame's `{`), and its prefix's length. */
+  /** The first numbered copy written as bytes (`{"seq":17,` in place of the frame's `{`). */
   private copy: Buffer | undefined;
-  private copyPrefix = 0;
   /** null once the frame is held as bytes (`bytes` or `copy`). */
   private parts: readonly string[] | null;
   private length = -1;
@@ -53,7 +53,6 @@ export class TextFrame implements OutboundFrame {
   private holders = 0;
   /** The numbered copy may have gone to more than one socket (more than one holder, or a resume): never given back. */
   private pinned = false;
-  private recycled = false;
 
   constructor(
     readonly type: ServerMessageType,
@@ -80,8 +79,7 @@ export class TextFrame implements OutboundFrame {
     if (this.parts !== null) {
       this.bytes = this.write(this.parts, Buffer.allocUnsafe(this.byteLength), 0);
     } else {
-      // Made from the numbered copy: its bytes after the prefix are the frame's after its `{`.
-      const rest = this.copy!.subarray(this.copyPrefix);
+      const rest = this.afterBrace();
       this.bytes = Buffer.allocUnsafe(rest.length + 1);
       this.bytes[0] = OPEN_BRACE;
       rest.copy(this.bytes, 1);
@@ -109,15 +107,9 @@ export class TextFrame implements OutboundFrame {
   numbered(seq: number): OutboundFrame {
     if (this.bytes) return { type: this.type, data: numberedCopy(this.bytes, seq), mayWait: this.mayWait };
     this.readable();
-    const prefix = `{"seq":${seq},`;
     const parts = this.parts;
-    if (parts === null) {
-      const rest = this.copy!.subarray(this.copyPrefix);
-      const out = wireBytes(prefix.length + rest.length);
-      out.write(prefix, 0, 'latin1');
-      rest.copy(out, prefix.length);
-      return { type: this.type, data: out, mayWait: this.mayWait };
-    }
+    if (parts === null) return { type: this.type, data: withSeqBefore(this.afterBrace(), seq), mayWait: this.mayWait };
+    const prefix = `{"seq":${seq},`;
     if (parts.length === 1 && this.byteLength <= LARGEST_TEXT_COPY) {
       return new TextFrame(this.type, [prefix + parts[0]!.slice(1)], true, this.mayWait);
     }
@@ -126,7 +118,6 @@ export class TextFrame implements OutboundFrame {
     out.write(prefix, 0, 'latin1');
     // Nothing writes to these bytes until they are given back (letGo), so the frame may keep reading them.
     this.copy = out;
-    this.copyPrefix = prefix.length;
     this.parts = null;
     return { type: this.type, data: out, mayWait: this.mayWait };
   }
@@ -153,12 +144,19 @@ export class TextFrame implements OutboundFrame {
     if (this.holders > 0 || !flushed || this.pinned || this.copy === undefined || this.bytes !== undefined) return;
     recycleWireBytes(this.copy);
     this.copy = undefined;
-    this.recycled = true;
   }
 
-  /** A frame whose bytes were given back has nothing left to read: reading it is a bug, never garbage on a socket. */
+  /** A frame whose bytes were given back (nothing left to read) may not be read: that is a bug, never garbage on a socket. */
   private readable(): void {
-    if (this.recycled) throw new Error('TextFrame: read after its bytes were given back for reuse');
+    if (this.parts === null && this.bytes === undefined && this.copy === undefined) {
+      throw new Error('TextFrame: read after its bytes were given back for reuse');
+    }
+  }
+
+  /** The frame's bytes after its `{`: the numbered copy's after its `{"seq":17,` (up to its first comma). */
+  private afterBrace(): Buffer {
+    const copy = this.copy!;
+    return copy.subarray(copy.indexOf(COMMA) + 1);
   }
 
   private write(parts: readonly string[], out: Buffer, at: number): Buffer {
@@ -170,10 +168,15 @@ export class TextFrame implements OutboundFrame {
 /** `bytes` (a JSON object) with `"seq":<seq>` as its first member, in bytes for one socket. */
 export function numberedCopy(bytes: Buffer, seq: number): Buffer {
   if (bytes[0] !== OPEN_BRACE) throw new Error('numberedCopy: a frame is a JSON object');
+  return withSeqBefore(bytes.subarray(1), seq);
+}
+
+/** `{"seq":<seq>,` followed by `rest` (a frame's bytes after its `{`), in new bytes. */
+function withSeqBefore(rest: Buffer, seq: number): Buffer {
   const prefix = `{"seq":${seq},`;
-  const out = wireBytes(prefix.length - 1 + bytes.length);
-  bytes.copy(out, prefix.length - 1);
+  const out = wireBytes(prefix.length + rest.length);
   out.write(prefix, 0, 'latin1');
+  rest.copy(out, prefix.length);
   return out;
 }
 

@@ -3,9 +3,9 @@
  * per member), a direct frame goes only to the node holding the target, and nothing is
  * published for members on the sender's own node. Counted with the nodes' /metrics.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { getJson, join, setClusterMode, startServer, TestClient, useCleanup, type TestServer } from '../helpers.js';
-import { describeRedis, startRedis, type RedisHandle } from './redis.js';
+import { expect, it } from 'vitest';
+import { getJson, join, startServer, TestClient, useCleanup, type TestServer } from '../helpers.js';
+import { describeRedis, useRedisCluster } from './redis.js';
 
 useCleanup();
 
@@ -20,15 +20,7 @@ const published = (n: TestServer['nodes'][number], kind: 'group' | 'direct') => 
 const received = (n: TestServer['nodes'][number], kind: 'group' | 'direct') => counter(n, 'switchboard_cluster_received_total', kind);
 
 describeRedis('cluster routing', () => {
-  let redis: RedisHandle;
-  beforeAll(async () => {
-    redis = await startRedis();
-    setClusterMode({ redisUrl: redis.url, nodes: 3 });
-  });
-  afterAll(async () => {
-    setClusterMode(null);
-    await redis?.stop();
-  });
+  useRedisCluster(3);
 
   it('a group post reaches 9 members on 3 nodes with one publish per other node', async () => {
     const t = await startServer();

@@ -4,52 +4,47 @@
  * the post, and again after a resume on another node when the socket died before it arrived.
  */
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { join, setClusterMode, startServer, useCleanup, type Frame } from '../helpers.js';
+import { expect, it } from 'vitest';
+import { join, startServer, useCleanup, type Frame, type TestServer } from '../helpers.js';
 import { connectResume, lastSeqOf } from '../resume-helpers.js';
-import { describeRedis, startRedis, type RedisHandle } from './redis.js';
+import { describeRedis, useRedisCluster } from './redis.js';
 
 useCleanup();
 
 describeRedis('a group post and its ack in a cluster', () => {
-  let redis: RedisHandle;
-  beforeAll(async () => {
-    redis = await startRedis();
-    setClusterMode({ redisUrl: redis.url, nodes: 2 });
-  });
-  afterAll(async () => {
-    setClusterMode(null);
-    await redis?.stop();
-  });
+  const cluster = useRedisCluster(2);
 
-  /** Every script call Redis runs that names one of `cids`, as its MONITOR sees them, until `stop`. */
-  async function scriptCallsNaming(...cids: string[]): Promise<{ calls: string[][]; stop(): Promise<void> }> {
-    const client = new Redis(redis.url);
+  /** Runs `body` with every script call Redis runs that names one of `cids` (its MONITOR's view) listed in `calls`. */
+  async function countingScriptCalls(cids: string[], body: (calls: string[][]) => Promise<void>): Promise<void> {
+    const client = new Redis(cluster.redis.url);
     const monitor = await client.monitor();
     const calls: string[][] = [];
     monitor.on('monitor', (_time: string, args: string[]) => {
       if (/^evalsha$/i.test(args[0] ?? '') && args.some((arg) => cids.includes(arg))) calls.push(args);
     });
-    return {
-      calls,
-      async stop() {
-        monitor.disconnect();
-        await client.quit();
-      },
-    };
+    try {
+      await body(calls);
+    } finally {
+      monitor.disconnect();
+      await client.quit();
+    }
+  }
+
+  /** A fresh two-node server: its nodes. */
+  async function twoNodes(): Promise<[TestServer, TestServer['nodes'][number], TestServer['nodes'][number]]> {
+    const t = await startServer();
+    return [t, t.nodes[0]!, t.nodes[1]!];
   }
 
   it('is one script call per post; the ack is numbered after the sender’s own copy and carries the count', async () => {
-    const t = await startServer();
-    const [n1, n2] = t.nodes as [(typeof t.nodes)[number], (typeof t.nodes)[number]];
+    const [, n1, n2] = await twoNodes();
     const sender = await n1.connect('alice');
     const members = [await n1.connect('bob'), await n2.connect('carol')];
     await join(sender, 'room');
     for (const c of members) await join(c, 'room');
     const cid = (await sender.welcome)['cid'] as string;
 
-    const { calls: scriptCalls, stop } = await scriptCallsNaming(cid);
-    try {
+    await countingScriptCalls([cid], async (scriptCalls) => {
       for (let n = 1; n <= 5; n++) {
         const ack = await sender.request({ type: 'post', to: 'room', message: { n } });
         expect(ack).toMatchObject({ type: 'ack', result: { delivered: 3 } });
@@ -62,22 +57,18 @@ describeRedis('a group post and its ack in a cluster', () => {
       await expect.poll(() => scriptCalls.length, { timeout: 5_000 }).toBe(5);
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(scriptCalls).toHaveLength(5);
-    } finally {
-      await stop();
-    }
+    });
   });
 
   it('a post to a cid and a call signal to a peer on another node: one script call each, acked; a post to nobody still gets its error', async () => {
-    const t = await startServer();
-    const [n1, n2] = t.nodes as [(typeof t.nodes)[number], (typeof t.nodes)[number]];
+    const [, n1, n2] = await twoNodes();
     const caller = await n1.connect('alice');
     const callee = await n2.connect('bob');
     await join(caller, 'room');
     await join(callee, 'room');
     const [cid, calleeCid] = [(await caller.welcome)['cid'] as string, (await callee.welcome)['cid'] as string];
 
-    const { calls: scriptCalls, stop } = await scriptCallsNaming(cid, calleeCid);
-    try {
+    await countingScriptCalls([cid, calleeCid], async (scriptCalls) => {
       const posted = await caller.request({ type: 'post', to: calleeCid, message: 'hi' });
       expect(posted).toMatchObject({ type: 'ack', result: { delivered: 1 } });
       const invited = await caller.request({ type: 'rtc', to: calleeCid, call: 'c1', signal: { kind: 'invite' } });
@@ -96,14 +87,11 @@ describeRedis('a group post and its ack in a cluster', () => {
       expect(await caller.request({ type: 'post', to: 'cid:nobody', message: 'x' })).toMatchObject({ type: 'error', code: 'RECIPIENT_NOT_FOUND' });
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(scriptCalls).toHaveLength(5); // the post to bob, then the error (numbered: a call of its own)
-    } finally {
-      await stop();
-    }
+    });
   });
 
   it('the ack is buffered with the post: a resume on another node from before the post replays both, once each', async () => {
-    const t = await startServer();
-    const [n1, n2] = t.nodes as [(typeof t.nodes)[number], (typeof t.nodes)[number]];
+    const [t, n1, n2] = await twoNodes();
     const sender = await n1.connect('alice');
     const member = await n2.connect('carol');
     await join(sender, 'room');
