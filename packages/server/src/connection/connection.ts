@@ -33,7 +33,7 @@ import { WebSocket, type RawData } from 'ws';
 import type { ServerContext } from '../context.js';
 import { RequestLog } from '../resume/index.js';
 import { buildFrame, type FrameSink, type OutboundFrame } from '../state/delivery.js';
-import { TextFrame } from '../state/outbound-frame.js';
+import { frameBytes, TextFrame } from '../state/outbound-frame.js';
 import { whenDrained } from './drain.js';
 import { admitFrame } from './admit.js';
 import { bufferedType } from './frame-info.js';
@@ -266,7 +266,7 @@ export class Connection implements FrameRunner, FrameSink, QueueOwner, SocketOwn
       return true;
     }
     const queued = this.order.push(frame, seq);
-    if (seq > 0 && this.probe.due(this.order.sent)) this.ping();
+    if (seq > 0 && this.probe.due(this.order.sent, frameBytes(frame))) this.ping();
     return queued;
   }
 

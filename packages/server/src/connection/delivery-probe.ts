@@ -5,11 +5,17 @@
  * carries the highest seq written before it: its pong (browsers and ws answer pings by
  * themselves, in order on one TCP stream) proves the client has every frame through that seq,
  * and the replay buffer lets them go. A ping goes out after PROBE_EVERY_FRAMES numbered frames or
- * with the first one PROBE_EVERY_MS after the last, and with each heartbeat; a ping carries a
- * seq only when it is newer than the last one asked about, so an idle connection's heartbeat
- * costs the store nothing (over Redis, each confirmed seq is a script call).
+ * PROBE_EVERY_BYTES of them, or with the first one PROBE_EVERY_MS after the last, and with each
+ * heartbeat; a ping carries a seq only when it is newer than the last one asked about, so an idle
+ * connection's heartbeat costs the store nothing (over Redis, each confirmed seq is a script call).
+ *
+ * Bytes, not only frames, because what a probe saves is memory: a member of a busy group gets many
+ * small frames, each held by reference to the one copy every member's buffer shares, and every
+ * pong is a read of its own (at light load a wake-up of the server's process, which costs more
+ * here than the frames it lets go: bench/crossing.mjs).
  */
-const PROBE_EVERY_FRAMES = 16;
+export const PROBE_EVERY_FRAMES = 64;
+export const PROBE_EVERY_BYTES = 64 * 1024;
 const PROBE_EVERY_MS = 1_000;
 
 /**
@@ -19,14 +25,16 @@ const PROBE_EVERY_MS = 1_000;
  * would end a Node SDK connection). Heartbeats still ping, with the seq when it is newer.
  */
 export class DeliveryProbe {
-  /** The seq the last probe asked about, and when a ping last went. */
+  /** The seq the last probe asked about, when a ping last went, and the bytes of numbered frames written since. */
   private seq = 0;
   private at = 0;
+  private bytes = 0;
   private waiting = false;
 
-  /** Whether a numbered frame through `sent` should take a probe along. */
-  due(sent: number): boolean {
-    return !this.waiting && (sent - this.seq >= PROBE_EVERY_FRAMES || Date.now() - this.at >= PROBE_EVERY_MS);
+  /** Whether a numbered frame of `size` bytes, written through `sent`, should take a probe along. */
+  due(sent: number, size: number): boolean {
+    this.bytes += size;
+    return !this.waiting && (sent - this.seq >= PROBE_EVERY_FRAMES || this.bytes >= PROBE_EVERY_BYTES || Date.now() - this.at >= PROBE_EVERY_MS);
   }
 
   /** A ping goes out now: the seq it carries (newer than the last one asked about), or undefined. */
@@ -34,6 +42,7 @@ export class DeliveryProbe {
     this.at = Date.now();
     if (sent <= this.seq) return undefined;
     this.seq = sent;
+    this.bytes = 0;
     this.waiting = true;
     return String(sent);
   }
@@ -43,6 +52,7 @@ export class DeliveryProbe {
     if (seq >= this.seq) this.waiting = false;
     if (!receipt || seq <= this.seq) return;
     this.seq = seq;
+    this.bytes = 0;
     this.at = Date.now();
   }
 }

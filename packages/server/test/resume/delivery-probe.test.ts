@@ -3,14 +3,18 @@
  * it, and its pong lets the replay buffer drop every frame through that seq instead of holding it
  * for the whole resume window. Frames the client never confirmed stay and are replayed.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { DeliveryProbe, PROBE_EVERY_BYTES, PROBE_EVERY_FRAMES } from '../../src/connection/delivery-probe.js';
 import { join, startServer, useCleanup, type TestClient } from '../helpers.js';
 import { connectResume, lastSeqOf } from '../resume-helpers.js';
 
 useCleanup();
 
+/** Enough posts a second for a few probes' worth in one test. */
+const MANY_POSTS = { limits: { messagesPerSecond: 10_000, messageBurst: 10_000 } };
+
 async function room(options: { autoPong: boolean; heartbeatMs?: number }) {
-  const t = await startServer(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {});
+  const t = await startServer(options.heartbeatMs ? { ...MANY_POSTS, heartbeatMs: options.heartbeatMs } : MANY_POSTS);
   const a = await t.connect('alice');
   const b = await t.connect('bob', { autoPong: options.autoPong });
   await join(a, 'room');
@@ -19,20 +23,23 @@ async function room(options: { autoPong: boolean; heartbeatMs?: number }) {
   return { t, a, b, welcome: await b.welcome };
 }
 
-async function post(from: TestClient, count: number, to: TestClient): Promise<void> {
-  for (let n = 1; n <= count; n++) await from.request({ type: 'post', to: 'room', message: { n } });
+async function post(from: TestClient, count: number, to: TestClient, pad = ''): Promise<void> {
+  for (let n = 1; n <= count; n++) await from.request({ type: 'post', to: 'room', message: { n, pad } });
   await to.waitFor((f) => f.type === 'message' && f.message.n === count);
 }
+
+/** More numbered frames than one probe waits for: b gets each post, and nothing else in between. */
+const PAST_A_PROBE = PROBE_EVERY_FRAMES + 4;
 
 describe('delivery probes', () => {
   it('frames a pong confirmed leave the buffer: a resume claiming fewer is refused (gap_expired)', async () => {
     const { t, a, b, welcome } = await room({ autoPong: true });
     const pings: string[] = [];
     b.ws.on('ping', (data: Buffer) => pings.push(data.toString()));
-    await post(a, 20, b);
+    await post(a, PAST_A_PROBE, b);
     await b.sync(); // b's pong went out before this request: the server has read it
-    const confirmed = Number(pings[0]);
-    expect(confirmed).toBeGreaterThanOrEqual(16); // the probe after 16 numbered frames
+    const confirmed = Number(pings.findLast((p) => p !== ''));
+    expect(confirmed).toBeGreaterThanOrEqual(PROBE_EVERY_FRAMES); // the probe after PROBE_EVERY_FRAMES numbered frames
     expect(confirmed).toBeLessThanOrEqual(lastSeqOf(b));
     b.terminate();
     await b.closed;
@@ -44,9 +51,9 @@ describe('delivery probes', () => {
     const { t, a, b, welcome } = await room({ autoPong: true });
     const pings: string[] = [];
     b.ws.on('ping', (data: Buffer) => pings.push(data.toString()));
-    await post(a, 20, b);
+    await post(a, PAST_A_PROBE, b);
     await b.sync();
-    const confirmed = Number(pings[0]);
+    const confirmed = Number(pings.findLast((p) => p !== ''));
     const top = lastSeqOf(b);
     b.terminate();
     await b.closed;
@@ -58,19 +65,19 @@ describe('delivery probes', () => {
   });
 
   it('one probe at a time: a client slow to answer gets no other until it answers (ws clients drop a socket with 60 pongs unsent)', async () => {
-    const t = await startServer();
+    const t = await startServer(MANY_POSTS);
     const a = await t.connect('alice');
     const b = await t.connect('bob', { autoPong: false });
     const pings: string[] = [];
     b.ws.on('ping', (data: Buffer) => pings.push(data.toString()));
     await join(a, 'room');
     await join(b, 'room');
-    await post(a, 100, b);
+    await post(a, 4 * PROBE_EVERY_FRAMES, b);
     await b.sync();
-    expect(pings).toHaveLength(1); // 100 numbered frames would have taken 6 probes
+    expect(pings).toHaveLength(1); // 4 × PROBE_EVERY_FRAMES numbered frames would have taken 4 probes
     b.ws.pong(Buffer.from(pings[0]!));
     await b.sync(); // the server read the pong before this
-    await post(a, 20, b);
+    await post(a, PAST_A_PROBE, b);
     await b.sync();
     expect(pings).toHaveLength(2);
     expect(Number(pings[1])).toBeGreaterThan(Number(pings[0]));
@@ -159,19 +166,19 @@ describe('receipts: `rx` on a client frame', () => {
     expect(await again.welcome).toMatchObject({ resumed: true, replayTo: top });
   });
 
-  it('stands for an answered probe: no probe goes out until 16 more frames were sent after it', async () => {
+  it('stands for an answered probe: no probe goes out until PROBE_EVERY_FRAMES more frames were sent after it', async () => {
     const { a, b } = await room({ autoPong: true });
     const pings: string[] = [];
     b.ws.on('ping', (data: Buffer) => pings.push(data.toString()));
-    await post(a, 10, b);
+    await post(a, PROBE_EVERY_FRAMES - 8, b);
     const probedBefore = pings.filter((p) => p !== '').length;
     await receipt(b, lastSeqOf(b));
     const confirmed = lastSeqOf(b);
-    await post(a, 10, b); // ~20 numbered frames (posts' copies and acks): not 16 past the receipt for b
+    await post(a, PROBE_EVERY_FRAMES - 8, b); // not PROBE_EVERY_FRAMES past the receipt for b
     await b.sync();
     const after = pings.filter((p) => p !== '').slice(probedBefore);
-    // Without the receipt, b's probe after 16 frames would have asked about a seq here.
-    expect(after.every((p) => Number(p) >= confirmed + 16)).toBe(true);
+    // Without the receipt, b's probe after PROBE_EVERY_FRAMES frames would have asked about a seq here.
+    expect(after.every((p) => Number(p) >= confirmed + PROBE_EVERY_FRAMES)).toBe(true);
   });
 
   it('a receipt that is not a positive integer is refused with INVALID_PARAMETER naming it, and the connection stays', async () => {
@@ -212,5 +219,84 @@ describe('the request log keeps only requests whose answer the client has not co
     expect(again.all((f) => f.type === 'ack' && f.id === 502)).toHaveLength(1);
     expect(a.all((f) => f.type === 'message' && f.message === 'm502')).toHaveLength(1);
     expect(a.all((f) => f.type === 'message' && f.message === 'm501')).toHaveLength(2);
+  });
+});
+
+describe('DeliveryProbe: when a numbered frame takes a probe along', () => {
+  const KiB = 1024;
+
+  /** A probe that just asked about seq 1 and got its answer, the clock standing still. */
+  function answeredProbe(): DeliveryProbe {
+    const probe = new DeliveryProbe();
+    expect(probe.ask(1)).toBe('1');
+    probe.answered(1, false);
+    return probe;
+  }
+
+  it('small frames: after PROBE_EVERY_FRAMES of them, not before', () => {
+    vi.useFakeTimers();
+    try {
+      const probe = answeredProbe();
+      for (let sent = 2; sent < 1 + PROBE_EVERY_FRAMES; sent++) expect(probe.due(sent, 200)).toBe(false);
+      expect(probe.due(1 + PROBE_EVERY_FRAMES, 200)).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('large frames: once PROBE_EVERY_BYTES of them were written since the last probe, however few', () => {
+    vi.useFakeTimers();
+    try {
+      const probe = answeredProbe();
+      const size = 16 * KiB;
+      const frames = PROBE_EVERY_BYTES / size;
+      for (let n = 1; n < frames; n++) expect(probe.due(1 + n, size)).toBe(false);
+      expect(probe.due(1 + frames, size)).toBe(true);
+      expect(frames).toBeLessThan(PROBE_EVERY_FRAMES);
+      // The next probe counts its bytes afresh.
+      probe.ask(1 + frames);
+      probe.answered(1 + frames, false);
+      expect(probe.due(2 + frames, size)).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a receipt counts as a probe answered now: bytes are counted afresh after it', () => {
+    vi.useFakeTimers();
+    try {
+      const probe = answeredProbe();
+      expect(probe.due(2, PROBE_EVERY_BYTES - 1)).toBe(false);
+      probe.answered(2, true);
+      expect(probe.due(3, 1)).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a second after the last probe, the next frame takes one whatever its size', () => {
+    vi.useFakeTimers();
+    try {
+      const probe = answeredProbe();
+      expect(probe.due(2, 10)).toBe(false);
+      vi.advanceTimersByTime(1_000);
+      expect(probe.due(3, 10)).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('none while one is unanswered, whatever was written since', () => {
+    vi.useFakeTimers();
+    try {
+      const probe = new DeliveryProbe();
+      expect(probe.ask(1)).toBe('1');
+      vi.advanceTimersByTime(5_000);
+      expect(probe.due(1 + 2 * PROBE_EVERY_FRAMES, 2 * PROBE_EVERY_BYTES)).toBe(false);
+      probe.answered(1, false);
+      expect(probe.due(2 + 2 * PROBE_EVERY_FRAMES, 1)).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
