@@ -38,7 +38,7 @@ describe('delivery probes', () => {
     b.ws.on('ping', (data: Buffer) => pings.push(data.toString()));
     await post(a, PAST_A_PROBE, b);
     await b.sync(); // b's pong went out before this request: the server has read it
-    const confirmed = Number(pings.findLast((p) => p !== ''));
+    const confirmed = Number(pings.filter((p) => p !== '').at(-1));
     expect(confirmed).toBeGreaterThanOrEqual(PROBE_EVERY_FRAMES); // the probe after PROBE_EVERY_FRAMES numbered frames
     expect(confirmed).toBeLessThanOrEqual(lastSeqOf(b));
     b.terminate();
@@ -53,7 +53,7 @@ describe('delivery probes', () => {
     b.ws.on('ping', (data: Buffer) => pings.push(data.toString()));
     await post(a, PAST_A_PROBE, b);
     await b.sync();
-    const confirmed = Number(pings.findLast((p) => p !== ''));
+    const confirmed = Number(pings.filter((p) => p !== '').at(-1));
     const top = lastSeqOf(b);
     b.terminate();
     await b.closed;
