@@ -3,7 +3,7 @@
  * it, and its pong lets the replay buffer drop every frame through that seq instead of holding it
  * for the whole resume window. Frames the client never confirmed stay and are replayed.
  */
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DeliveryProbe, PROBE_EVERY_BYTES, PROBE_EVERY_FRAMES } from '../../src/connection/delivery-probe.js';
 import { join, startServer, useCleanup, type TestClient } from '../helpers.js';
 import { connectResume, lastSeqOf } from '../resume-helpers.js';
@@ -224,6 +224,13 @@ describe('the request log keeps only requests whose answer the client has not co
 
 describe('DeliveryProbe: when a numbered frame takes a probe along', () => {
   const KiB = 1024;
+  // The clock stands still unless a test moves it: no probe is due by time alone.
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
 
   /** A probe that just asked about seq 1 and got its answer, the clock standing still. */
   function answeredProbe(): DeliveryProbe {
@@ -234,69 +241,44 @@ describe('DeliveryProbe: when a numbered frame takes a probe along', () => {
   }
 
   it('small frames: after PROBE_EVERY_FRAMES of them, not before', () => {
-    vi.useFakeTimers();
-    try {
-      const probe = answeredProbe();
-      for (let sent = 2; sent < 1 + PROBE_EVERY_FRAMES; sent++) expect(probe.due(sent, 200)).toBe(false);
-      expect(probe.due(1 + PROBE_EVERY_FRAMES, 200)).toBe(true);
-    } finally {
-      vi.useRealTimers();
-    }
+    const probe = answeredProbe();
+    for (let sent = 2; sent < 1 + PROBE_EVERY_FRAMES; sent++) expect(probe.due(sent, 200)).toBe(false);
+    expect(probe.due(1 + PROBE_EVERY_FRAMES, 200)).toBe(true);
   });
 
   it('large frames: once PROBE_EVERY_BYTES of them were written since the last probe, however few', () => {
-    vi.useFakeTimers();
-    try {
-      const probe = answeredProbe();
-      const size = 16 * KiB;
-      const frames = PROBE_EVERY_BYTES / size;
-      for (let n = 1; n < frames; n++) expect(probe.due(1 + n, size)).toBe(false);
-      expect(probe.due(1 + frames, size)).toBe(true);
-      expect(frames).toBeLessThan(PROBE_EVERY_FRAMES);
-      // The next probe counts its bytes afresh.
-      probe.ask(1 + frames);
-      probe.answered(1 + frames, false);
-      expect(probe.due(2 + frames, size)).toBe(false);
-    } finally {
-      vi.useRealTimers();
-    }
+    const probe = answeredProbe();
+    const size = 16 * KiB;
+    const frames = PROBE_EVERY_BYTES / size;
+    for (let n = 1; n < frames; n++) expect(probe.due(1 + n, size)).toBe(false);
+    expect(probe.due(1 + frames, size)).toBe(true);
+    expect(frames).toBeLessThan(PROBE_EVERY_FRAMES);
+    // The next probe counts its bytes afresh.
+    probe.ask(1 + frames);
+    probe.answered(1 + frames, false);
+    expect(probe.due(2 + frames, size)).toBe(false);
   });
 
   it('a receipt counts as a probe answered now: bytes are counted afresh after it', () => {
-    vi.useFakeTimers();
-    try {
-      const probe = answeredProbe();
-      expect(probe.due(2, PROBE_EVERY_BYTES - 1)).toBe(false);
-      probe.answered(2, true);
-      expect(probe.due(3, 1)).toBe(false);
-    } finally {
-      vi.useRealTimers();
-    }
+    const probe = answeredProbe();
+    expect(probe.due(2, PROBE_EVERY_BYTES - 1)).toBe(false);
+    probe.answered(2, true);
+    expect(probe.due(3, 1)).toBe(false);
   });
 
   it('a second after the last probe, the next frame takes one whatever its size', () => {
-    vi.useFakeTimers();
-    try {
-      const probe = answeredProbe();
-      expect(probe.due(2, 10)).toBe(false);
-      vi.advanceTimersByTime(1_000);
-      expect(probe.due(3, 10)).toBe(true);
-    } finally {
-      vi.useRealTimers();
-    }
+    const probe = answeredProbe();
+    expect(probe.due(2, 10)).toBe(false);
+    vi.advanceTimersByTime(1_000);
+    expect(probe.due(3, 10)).toBe(true);
   });
 
   it('none while one is unanswered, whatever was written since', () => {
-    vi.useFakeTimers();
-    try {
-      const probe = new DeliveryProbe();
-      expect(probe.ask(1)).toBe('1');
-      vi.advanceTimersByTime(5_000);
-      expect(probe.due(1 + 2 * PROBE_EVERY_FRAMES, 2 * PROBE_EVERY_BYTES)).toBe(false);
-      probe.answered(1, false);
-      expect(probe.due(2 + 2 * PROBE_EVERY_FRAMES, 1)).toBe(true);
-    } finally {
-      vi.useRealTimers();
-    }
+    const probe = new DeliveryProbe();
+    expect(probe.ask(1)).toBe('1');
+    vi.advanceTimersByTime(5_000);
+    expect(probe.due(1 + 2 * PROBE_EVERY_FRAMES, 2 * PROBE_EVERY_BYTES)).toBe(false);
+    probe.answered(1, false);
+    expect(probe.due(2 + 2 * PROBE_EVERY_FRAMES, 1)).toBe(true);
   });
 });
