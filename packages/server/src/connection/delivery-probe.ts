@@ -9,10 +9,10 @@
  * heartbeat; a ping carries a seq only when it is newer than the last one asked about, so an idle
  * connection's heartbeat costs the store nothing (over Redis, each confirmed seq is a script call).
  *
- * Bytes, not only frames, because what a probe saves is memory: a member of a busy group gets many
- * small frames, each held by reference to the one copy every member's buffer shares, and every
- * pong is a read of its own (at light load a wake-up of the server's process, which costs more
- * here than the frames it lets go: bench/crossing.mjs).
+ * Frames and bytes: what a probe saves is memory, and each pong costs a read of its own (at light
+ * load a wake-up of the server's process: bench/crossing.mjs). A member of a busy group gets many
+ * small frames, each held by reference to the one copy all members' buffers share, so a count of
+ * frames alone would probe it often for little memory; large frames are probed by their bytes.
  */
 export const PROBE_EVERY_FRAMES = 64;
 export const PROBE_EVERY_BYTES = 64 * 1024;
