@@ -23,6 +23,7 @@
 import { fork } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { createConnection, createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { cpuSeconds, startRedis } from './lib/cluster-procs.mjs';
@@ -136,10 +137,17 @@ async function senderRole() {
 function child(role, env = {}, redisUrl = '') {
   const args = ['--role', role, '--messages', String(MESSAGES), '--rate', String(RATE), '--burst', String(BURST), '--size', opts.size];
   if (redisUrl) args.push('--redis', redisUrl);
-  const proc = fork(new URL(import.meta.url).pathname, args, { env: { ...process.env, ...env }, stdio: 'inherit' });
+  const proc = fork(fileURLToPath(import.meta.url), args, { env: { ...process.env, ...env }, stdio: 'inherit' });
+  children.add(proc);
+  proc.once('exit', () => children.delete(proc));
   const next = () => new Promise((resolve) => proc.once('message', resolve));
   return { proc, next };
 }
+
+const children = new Set();
+process.on('exit', () => {
+  for (const proc of children) proc.kill('SIGKILL');
+});
 
 /** CPU µs per message of each process over the sending phase, less its idle rate. */
 async function measure(pids, run) {
@@ -218,6 +226,17 @@ async function main() {
   }
 }
 
-if (opts.role === 'receiver') await receiverRole();
-else if (opts.role === 'sender') await senderRole();
-else await main();
+/** The longest a whole run may take before it gives up (a child that died leaves its parent waiting). */
+const RUN_LIMIT_MS = 10 * 60_000;
+
+if (opts.role) {
+  // A child ends with its parent.
+  process.on('disconnect', () => process.exit(0));
+  await (opts.role === 'receiver' ? receiverRole() : senderRole());
+} else {
+  setTimeout(() => {
+    console.error(`crossing.mjs: not done after ${RUN_LIMIT_MS / 60_000} minutes, giving up`);
+    process.exit(1);
+  }, RUN_LIMIT_MS).unref();
+  await main();
+}
