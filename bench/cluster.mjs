@@ -28,7 +28,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { connectSocketIO, connectSwitchboard } from './lib/cluster-clients.mjs';
-import { cpuSeconds, startRedis, startSocketIO, startSwitchboard } from './lib/cluster-procs.mjs';
+import { cpuSeconds, idleBaseline, startRedis, startSocketIO, startSwitchboard } from './lib/cluster-procs.mjs';
 import { replaceSection } from './lib/docs.mjs';
 import { describeMachine, machineInfo } from './lib/env.mjs';
 import { median } from './lib/stats.mjs';
@@ -145,12 +145,7 @@ async function runSetup(setup, redis, run) {
     // Idle cost (timers, heartbeats, health probes) over 2 s, subtracted from the measured phase:
     // the figures are the marginal CPU per delivery, whatever the throughput the machine allows.
     const pids = servers.nodes.map((n) => n.pid).concat(setup.redis ? [redis.pid] : []);
-    const idleStart = performance.now();
-    const idleBefore = pids.map(cpuSeconds);
-    await sleep(2000);
-    const idlePerSecond = pids.map((pid, i) => (cpuSeconds(pid) - idleBefore[i]) / ((performance.now() - idleStart) / 1000));
-    /** Each process's CPU seconds since `before`, less its idle rate over `seconds`. */
-    const cpuSince = (before, seconds) => pids.map((pid, i) => Math.max(0, cpuSeconds(pid) - before[i] - idlePerSecond[i] * seconds));
+    const { perSecond: idlePerSecond, since: cpuSince } = await idleBaseline(pids);
     const warmEnd = performance.now() + 1000;
     await Promise.all(senders.map((_, g) => sendLoop(g, () => warmEnd)));
     // The measured phase: CPU of every server process and of Redis, and Redis's commands.

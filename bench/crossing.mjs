@@ -26,7 +26,7 @@ import { createConnection, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { cpuSeconds, startRedis } from './lib/cluster-procs.mjs';
+import { cpuSeconds, idleBaseline, startRedis } from './lib/cluster-procs.mjs';
 import { median } from './lib/stats.mjs';
 
 const { values: opts } = parseArgs({
@@ -151,15 +151,11 @@ process.on('exit', () => {
 
 /** CPU µs per message of each process over the sending phase, less its idle rate. */
 async function measure(pids, run) {
-  const idleFrom = pids.map(cpuSeconds);
-  const idleStart = performance.now();
-  await sleep(2_000);
-  const idleRate = pids.map((pid, i) => (cpuSeconds(pid) - idleFrom[i]) / ((performance.now() - idleStart) / 1000));
+  const { since } = await idleBaseline(pids);
   const before = pids.map(cpuSeconds);
   const start = performance.now();
   await run();
-  const seconds = (performance.now() - start) / 1000;
-  return pids.map((pid, i) => (Math.max(0, cpuSeconds(pid) - before[i] - idleRate[i] * seconds) * 1e6) / MESSAGES);
+  return since(before, (performance.now() - start) / 1000).map((seconds) => (seconds * 1e6) / MESSAGES);
 }
 
 async function crossProcess(kind, redis) {

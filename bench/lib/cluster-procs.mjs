@@ -73,6 +73,20 @@ export function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
+/**
+ * Each process's idle CPU rate (timers, heartbeats, health probes) over `ms` of doing nothing, and
+ * `since(before, seconds)`: each one's CPU seconds since the `cpuSeconds` readings `before`, less
+ * that rate over `seconds`, so a measured phase counts only the work it caused.
+ */
+export async function idleBaseline(pids, ms = 2_000) {
+  const start = performance.now();
+  const before = pids.map(cpuSeconds);
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const perSecond = pids.map((pid, i) => (cpuSeconds(pid) - before[i]) / ((performance.now() - start) / 1000));
+  const since = (from, seconds) => pids.map((pid, i) => Math.max(0, cpuSeconds(pid) - from[i] - perSecond[i] * seconds));
+  return { perSecond, since };
+}
+
 /** A private redis-server for the run, with a command connection for FLUSHALL and INFO. */
 export async function startRedis() {
   const port = await freePort();

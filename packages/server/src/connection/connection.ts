@@ -266,7 +266,7 @@ export class Connection implements FrameRunner, FrameSink, QueueOwner, SocketOwn
       return true;
     }
     const queued = this.order.push(frame, seq);
-    if (seq > 0 && this.probe.due(this.order.sent, frameBytes(frame))) this.ping();
+    if (seq > 0 && this.probe.wrote(this.order.sent, frameBytes(frame))) this.ping();
     return queued;
   }
 

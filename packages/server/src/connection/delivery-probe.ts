@@ -31,8 +31,8 @@ export class DeliveryProbe {
   private bytes = 0;
   private waiting = false;
 
-  /** Whether a numbered frame of `size` bytes, written through `sent`, should take a probe along. */
-  due(sent: number, size: number): boolean {
+  /** Counts a numbered frame of `size` bytes, written through seq `sent`: whether a probe should go along. */
+  wrote(sent: number, size: number): boolean {
     this.bytes += size;
     return !this.waiting && (sent - this.seq >= PROBE_EVERY_FRAMES || this.bytes >= PROBE_EVERY_BYTES || Date.now() - this.at >= PROBE_EVERY_MS);
   }

@@ -242,43 +242,43 @@ describe('DeliveryProbe: when a numbered frame takes a probe along', () => {
 
   it('small frames: after PROBE_EVERY_FRAMES of them, not before', () => {
     const probe = answeredProbe();
-    for (let sent = 2; sent < 1 + PROBE_EVERY_FRAMES; sent++) expect(probe.due(sent, 200)).toBe(false);
-    expect(probe.due(1 + PROBE_EVERY_FRAMES, 200)).toBe(true);
+    for (let sent = 2; sent < 1 + PROBE_EVERY_FRAMES; sent++) expect(probe.wrote(sent, 200)).toBe(false);
+    expect(probe.wrote(1 + PROBE_EVERY_FRAMES, 200)).toBe(true);
   });
 
   it('large frames: once PROBE_EVERY_BYTES of them were written since the last probe, however few', () => {
     const probe = answeredProbe();
     const size = 16 * KiB;
     const frames = PROBE_EVERY_BYTES / size;
-    for (let n = 1; n < frames; n++) expect(probe.due(1 + n, size)).toBe(false);
-    expect(probe.due(1 + frames, size)).toBe(true);
+    for (let n = 1; n < frames; n++) expect(probe.wrote(1 + n, size)).toBe(false);
+    expect(probe.wrote(1 + frames, size)).toBe(true);
     expect(frames).toBeLessThan(PROBE_EVERY_FRAMES);
     // The next probe counts its bytes afresh.
     probe.ask(1 + frames);
     probe.answered(1 + frames, false);
-    expect(probe.due(2 + frames, size)).toBe(false);
+    expect(probe.wrote(2 + frames, size)).toBe(false);
   });
 
   it('a receipt counts as a probe answered now: bytes are counted afresh after it', () => {
     const probe = answeredProbe();
-    expect(probe.due(2, PROBE_EVERY_BYTES - 1)).toBe(false);
+    expect(probe.wrote(2, PROBE_EVERY_BYTES - 1)).toBe(false);
     probe.answered(2, true);
-    expect(probe.due(3, 1)).toBe(false);
+    expect(probe.wrote(3, 1)).toBe(false);
   });
 
   it('a second after the last probe, the next frame takes one whatever its size', () => {
     const probe = answeredProbe();
-    expect(probe.due(2, 10)).toBe(false);
+    expect(probe.wrote(2, 10)).toBe(false);
     vi.advanceTimersByTime(1_000);
-    expect(probe.due(3, 10)).toBe(true);
+    expect(probe.wrote(3, 10)).toBe(true);
   });
 
   it('none while one is unanswered, whatever was written since', () => {
     const probe = new DeliveryProbe();
     expect(probe.ask(1)).toBe('1');
     vi.advanceTimersByTime(5_000);
-    expect(probe.due(1 + 2 * PROBE_EVERY_FRAMES, 2 * PROBE_EVERY_BYTES)).toBe(false);
+    expect(probe.wrote(1 + 2 * PROBE_EVERY_FRAMES, 2 * PROBE_EVERY_BYTES)).toBe(false);
     probe.answered(1, false);
-    expect(probe.due(2 + 2 * PROBE_EVERY_FRAMES, 1)).toBe(true);
+    expect(probe.wrote(2 + 2 * PROBE_EVERY_FRAMES, 1)).toBe(true);
   });
 });
