@@ -14,7 +14,7 @@
  * --cpu-prof (V8 CPU profiles of every server child, peers included, into a temp directory; read them
  * with `node bench/lib/cpuprofile.mjs FILE [--inclusive] [--filter packages/]`),
  * --timeout-s S (overall limit), --no-write, --from-json FILE [--write] (re-render a saved run),
- * --resume-window MS (Switchboard's resume.windowMs; 0: resume off),
+ * --resume-window MS (Switchboard's resume.windowMs; 0: resume off), --ack-delay MS (its rtc.ackDelayMs),
  * --pin (Linux, 2+ cores: each server child on the last core, this process on the others, with `taskset`, so a
  * server's event loop and GC wait for its own work only, not for the clients'; off by default, as the tables were measured).
  *
@@ -115,12 +115,14 @@ function parseArgs(argv) {
     json: value('--json'),
     cpuProf: has('--cpu-prof'),
     resumeWindow: value('--resume-window'),
+    ackDelay: value('--ack-delay'),
     pin: has('--pin'),
     write: has('--write') || (!quick && !has('--no-write')),
   };
   if (!(opts.runs >= 1)) throw new Error('--runs must be ≥ 1');
   // Switchboard's resume.windowMs in the server children (its default otherwise).
   if (opts.resumeWindow !== undefined) process.env.BENCH_RESUME_WINDOW_MS = String(Number(opts.resumeWindow));
+  if (opts.ackDelay !== undefined) process.env.BENCH_ACK_DELAY_MS = String(Number(opts.ackDelay));
   if (opts.pin) pinCores();
   return opts;
 }

@@ -142,6 +142,7 @@ export function printReport(results, opts, machine, { partial = false, failures 
         { title: 'RTT p99 ms', align: 'right' },
         { title: 'server CPU µs/message', align: 'right' },
         { title: 'heap KiB allocated/message', align: 'right' },
+        { title: 'socket writes/message', align: 'right' },
         { title: 'longest stall ms', align: 'right' },
       ],
       order
@@ -152,12 +153,13 @@ export function printReport(results, opts, machine, { partial = false, failures 
           ms(key, s, 'p99'),
           med(key, s, 'serverCpuUsPerMessage'),
           kb(key, s, 'allocBytesPerMessage'),
+          ms(key, s, 'writesPerMessage'),
           ms(key, s, 'stallMaxMs'),
         ]),
     );
   const lightIntro = (what) =>
     `**${what} at light load** (${opts.lightPairs} pairs, ${fmt(opts.lightRate)} round trips/s spread over them on a schedule, ${fmt(opts.lightRoundTrips)} measured round trips per run after a warm-up): ` +
-    `round trip A → B → A; server CPU and heap allocation per relayed message (two per round trip); "longest stall": the server's event loop's largest delay over the phase (monitorEventLoopDelay, 1 ms resolution).`;
+    `round trip A → B → A; server CPU and heap allocation per relayed message (two per round trip); "socket writes": the server's write system calls per relayed message (\`/proc/self/io\`, Linux); "longest stall": the server's event loop's largest delay over the phase (monitorEventLoopDelay, 1 ms resolution).`;
 
   const memSystems = order.filter((s) => results.memory?.[s]);
   const memRow = (s) => [label(s), med('memory', s, 'heapKiBPerConn'), med('memory', s, 'rssKiBPerConn'), med('memory', s, 'baseRssMiB')];

@@ -154,13 +154,15 @@ async function pingPong(a, b, k, warmup, child) {
 
 /**
  * A phase's server figures per unit (round trip or message): CPU (user+system, and system
- * alone), V8 heap bytes allocated, and the event loop's longest stall over the phase.
+ * alone), V8 heap bytes allocated, read and write system calls (Linux), and the event loop's
+ * longest stall over the phase.
  */
 export function perUnit(probe, n, unit) {
   return {
     [`serverCpuUsPer${unit}`]: (probe.userUs + probe.systemUs) / n,
     [`serverSysUsPer${unit}`]: probe.systemUs / n,
     [`allocBytesPer${unit}`]: probe.allocatedBytes / n,
+    ...(probe.writeCalls === undefined ? {} : { [`readsPer${unit}`]: probe.readCalls / n, [`writesPer${unit}`]: probe.writeCalls / n }),
     stallMaxMs: probe.stallMaxMs,
   };
 }

@@ -4,7 +4,7 @@
  * parent's handle on it. The IPC messages between them (ready, mem, cpu, stop) live in this file only.
  */
 import { execFileSync, fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,6 +39,8 @@ export async function serve(kind) {
       limits: { messagesPerSecond: 1_000_000, messageBurst: 1_000_000, maxConnectionsPerAddress: 0, guestTokensPerMinute: 0 },
       // --resume-window MS (realtime.mjs): 0 turns resume off, to see what its buffer costs.
       ...(process.env.BENCH_RESUME_WINDOW_MS ? { resume: { windowMs: Number(process.env.BENCH_RESUME_WINDOW_MS) } } : {}),
+      // --ack-delay MS (realtime.mjs): how long a signal's ack may wait for another frame to share its write.
+      ...(process.env.BENCH_ACK_DELAY_MS ? { rtc: { ackDelayMs: Number(process.env.BENCH_ACK_DELAY_MS) } } : {}),
     });
     const address = await server.listen(0, HOST);
     info = { url: address.url, realtimeUrl: address.realtimeUrl, port: address.port };
@@ -99,6 +101,7 @@ export async function serve(kind) {
  */
 function startProbe() {
   const cpu0 = process.cpuUsage();
+  const io0 = syscallCounts();
   const heap0 = v8.getHeapStatistics().used_heap_size;
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
@@ -107,6 +110,7 @@ function startProbe() {
   return {
     stop() {
       const cpu = process.cpuUsage(cpu0);
+      const io1 = syscallCounts();
       delay.disable();
       const heap1 = v8.getHeapStatistics().used_heap_size;
       const { statistics } = gc.stop();
@@ -115,6 +119,8 @@ function startProbe() {
       return {
         userUs: cpu.user,
         systemUs: cpu.system,
+        readCalls: io0 && io1 ? io1.reads - io0.reads : undefined,
+        writeCalls: io0 && io1 ? io1.writes - io0.writes : undefined,
         // The histogram's values are ns of delay beyond the 1 ms resolution.
         stallMaxMs: delay.max / 1e6,
         stallP99Ms: delay.percentile(99) / 1e6,
@@ -131,6 +137,20 @@ function startProbe() {
       };
     },
   };
+}
+
+/**
+ * The process's read and write system calls so far (Linux: /proc/self/io's syscr and syscw, which
+ * count readv/writev too); undefined elsewhere. A socket write is the costly part of a relayed
+ * message on loopback, where the sender's system call also runs the receiver's TCP input.
+ */
+function syscallCounts() {
+  try {
+    const io = readFileSync('/proc/self/io', 'utf8');
+    return { reads: Number(/^syscr: (\d+)/m.exec(io)[1]), writes: Number(/^syscw: (\d+)/m.exec(io)[1]) };
+  } catch {
+    return undefined;
+  }
 }
 
 function listen(http) {
