@@ -8,7 +8,8 @@
  * by health.ts, and while it is, nothing is sent: requests answer SERVER_UNAVAILABLE at once.
  * ioredis reconnects forever (backoff up to 2 s) and each reconnect triggers a resync.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { ioredisLib } from '../optional-libs.js';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
 import { createRedisReplayStore, type ReplayLimits, type ReplayStore } from '../resume/index.js';
@@ -72,7 +73,7 @@ export interface RedisCluster {
 }
 
 function connection(url: string, o: RedisClusterOptions, name: string, pipelined = false): Redis {
-  return new Redis(url, {
+  return new (ioredisLib().Redis)(url, {
     connectionName: name,
     // Commands issued in one tick (the scripts and publishes of every frame a tick routes, the
     // request log) leave in one write instead of one syscall each.

@@ -8,7 +8,6 @@ import { createSecureContext } from 'node:tls';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
 import type { SwitchboardConfig } from '../config.js';
 import { lanAddresses } from '../net.js';
 import { fileError, StartupError } from '../startup-error.js';
@@ -48,6 +47,8 @@ export async function ensureSelfSigned(dataDir: string): Promise<TlsMaterial> {
   const ips = ['127.0.0.1', '::1', ...lanAddresses({ ipv6: true })];
   const notBefore = new Date(Date.now() - 60_000);
   const notAfter = new Date(notBefore.getTime() + 825 * 24 * 60 * 60 * 1000);
+  // Loaded here, not with the server: its X.509 stack is 3 MB of heap most runs never use.
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: 'Switchboard (self-signed)' }], {
     keyType: 'ec',
     curve: 'P-256',

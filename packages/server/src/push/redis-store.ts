@@ -9,7 +9,8 @@
  *
  * Standalone Redis only, as the cluster's own scripts: the scripts build key names from the prefix.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { ioredisLib } from '../optional-libs.js';
 import type { PushStore, StoredSubscription, VapidKeys } from './types.js';
 
 /** KEYS: user hash, endpoint index. ARGV: endpoint, json, max, user_id, prefix. */
@@ -50,7 +51,7 @@ export interface RedisPushStoreOptions {
 }
 
 export function createRedisPushStore(o: RedisPushStoreOptions): PushStore {
-  const redis = new Redis(o.url, {
+  const redis = new (ioredisLib().Redis)(o.url, {
     connectionName: 'switchboard:push',
     // Connects at the first command: a node whose cluster never starts leaves no socket behind.
     lazyConnect: true,

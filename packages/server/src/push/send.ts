@@ -6,7 +6,7 @@
  * endpoint that is, or resolves to, a non-public address is gone (endpoint-guard.ts).
  */
 import type { Agent } from 'node:https';
-import webpush from 'web-push';
+import { webPushLib } from '../optional-libs.js';
 import { endpointRefusal, PrivateAddressError } from './endpoint-guard.js';
 import type { Keyring } from './vapid.js';
 import type { StoredSubscription } from './types.js';
@@ -29,6 +29,7 @@ export function createSender(settings: SendSettings, keyring: Keyring) {
     if (!pair) return { outcome: 'gone', status: null };
     // Stored under a node that allowed private endpoints, or before this check: never sent here.
     if (endpointRefusal(subscription.endpoint, settings.allowPrivateEndpoints)) return { outcome: 'gone', status: null };
+    const webpush = webPushLib();
     try {
       const res = await webpush.sendNotification({ endpoint: subscription.endpoint, keys: subscription.keys }, payload, {
         vapidDetails: { subject: settings.subject, publicKey: pair.publicKey, privateKey: pair.privateKey },

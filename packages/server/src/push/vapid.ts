@@ -10,7 +10,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import webpush from 'web-push';
+import { webPushLib } from '../optional-libs.js';
 import { fileError, StartupError } from '../startup-error.js';
 import type { PushStore, VapidKeys } from './types.js';
 
@@ -22,7 +22,7 @@ export interface Keyring {
   pairFor(publicKey: string): Promise<VapidKeys | null>;
 }
 
-export const generateVapidKeys = (): VapidKeys => webpush.generateVAPIDKeys();
+export const generateVapidKeys = (): VapidKeys => webPushLib().generateVAPIDKeys();
 
 const isPair = (x: unknown): x is VapidKeys =>
   typeof x === 'object' &&
