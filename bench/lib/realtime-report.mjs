@@ -153,7 +153,7 @@ export function printReport(results, opts, machine, { partial = false, failures 
           ms(key, s, 'p99'),
           med(key, s, 'serverCpuUsPerMessage'),
           kb(key, s, 'allocBytesPerMessage'),
-          ms(key, s, 'writesPerMessage'),
+          med(key, s, 'writesPerMessage'),
           ms(key, s, 'stallMaxMs'),
         ]),
     );
